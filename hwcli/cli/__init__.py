@@ -1,0 +1,1 @@
+"""Typer command-line interface. Only this package imports typer and rich."""

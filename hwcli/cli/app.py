@@ -1,0 +1,49 @@
+"""The `hwcli` command. Command modules are imported here; heavy imports live inside command bodies
+so that `hwcli --help` stays instant."""
+from __future__ import annotations
+
+import typer
+
+from .. import __version__
+
+app = typer.Typer(
+    name="hwcli",
+    help="Write text in realistic handwriting (Graves 2013 synthesis network).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"hwcli {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version and exit."),
+) -> None:
+    """Write text in realistic handwriting."""
+
+
+def _register() -> None:
+    import importlib
+
+    for mod in ("convert", "train", "write", "styles", "eval"):
+        try:
+            m = importlib.import_module(f"{__package__}.{mod}")
+        except ModuleNotFoundError as exc:  # a command still being built
+            if exc.name != f"{__package__}.{mod}":
+                raise
+            continue
+        m.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    app()

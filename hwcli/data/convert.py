@@ -1,0 +1,181 @@
+"""Source (IAM-OnDB directory/tarballs, InkML) -> cleaned `Dataset`, with a report of what happened."""
+from __future__ import annotations
+
+import collections
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import numpy as np
+
+from ..errors import DatasetError
+from ..strokes import PIPELINE, PreprocessOptions, offset_scale, preprocess, to_offsets
+from .dataset import TRAIN_SPLITS, Dataset
+from .iam import IamLayout, Progress, RawLine, Skip, read_iam
+
+MIN_POINTS = 10  # fewer points than this after cleaning is not a line of handwriting
+
+
+@dataclass
+class ConvertReport:
+    source: str
+    kind: str  # "iam-ondb" | "inkml"
+    lines_read: int = 0
+    skipped: collections.Counter = field(default_factory=collections.Counter)
+    points_raw: int = 0
+    points: int = 0
+    char_counts: collections.Counter = field(default_factory=collections.Counter)
+    writers: int = 0
+    splits: collections.Counter = field(default_factory=collections.Counter)
+
+    def to_dict(self) -> dict:
+        return {
+            "source": self.source,
+            "kind": self.kind,
+            "lines_read": self.lines_read,
+            "lines_skipped": dict(self.skipped),
+            "points_raw": self.points_raw,
+            "points": self.points,
+            "characters": sum(self.char_counts.values()),
+            "char_counts": dict(sorted(self.char_counts.items())),
+            "writers": self.writers,
+            "splits": dict(self.splits),
+        }
+
+
+def detect_kind(path: str | os.PathLike) -> str:
+    """'iam-ondb', 'inkml' or 'npz'; DatasetError naming what was expected otherwise."""
+    p = Path(path)
+    if not p.exists():
+        raise DatasetError(f"{str(p)!r} does not exist")
+    if p.is_file() and p.suffix == ".npz":
+        return "npz"
+    if p.is_file() and p.suffix.lower() == ".inkml":
+        return "inkml"
+    if p.is_dir():
+        if IamLayout.looks_like(p):
+            return "iam-ondb"
+        if any(p.rglob("*.inkml")):
+            return "inkml"
+    raise DatasetError(
+        f"{str(p)!r} is neither IAM-OnDB (a directory with lineStrokes/ and ascii/, or "
+        "lineStrokes-all.tar.gz and ascii-all.tar.gz), nor InkML (.inkml files), nor a converted .npz"
+    )
+
+
+def _clean(item: tuple[str, np.ndarray, dict]) -> tuple[str, np.ndarray | None, str]:
+    line_id, points, opts_d = item
+    opts = PreprocessOptions(**opts_d)
+    n0 = len(points)
+    pts = preprocess(points, opts)
+    if len(pts) < MIN_POINTS:
+        return line_id, None, "too few points after cleaning"
+    # the raw count travels in the first row's dx slot: offsets[0, :2] is always zero
+    off = to_offsets(pts)
+    off[0, 0] = n0
+    return line_id, off, ""
+
+
+def _batched(it: Iterable, n: int) -> Iterator[list]:
+    buf = []
+    for x in it:
+        buf.append(x)
+        if len(buf) == n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf
+
+
+def convert(
+    path: str | os.PathLike,
+    opts: PreprocessOptions | None = None,
+    strict: bool = False,
+    progress: Progress | None = None,
+    workers: int | None = None,
+) -> tuple[Dataset, ConvertReport]:
+    """Read, clean and normalise a source into a Dataset. Lines that cannot be used are counted by reason."""
+    kind = detect_kind(path)
+    if kind == "npz":
+        raise DatasetError(f"{str(path)!r} is already a converted dataset")
+    if kind == "iam-ondb":
+        records = read_iam(path, strict=strict, progress=progress)
+    else:
+        from .inkml import read_inkml
+
+        records = read_inkml(path, strict=strict, progress=progress)
+    opts = opts or PreprocessOptions()
+    report = ConvertReport(str(path), kind)
+    kept: list[RawLine] = []
+    offsets: list[np.ndarray] = []
+    workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+    opts_d = opts.to_dict()
+
+    def handle(lines: list[RawLine], results) -> None:
+        for raw, (line_id, off, reason) in zip(lines, results):
+            if off is None:
+                if strict:
+                    raise DatasetError(f"{line_id}: {reason}")
+                report.skipped[reason] += 1
+                continue
+            report.points_raw += int(off[0, 0])
+            off[0, 0] = 0.0
+            kept.append(raw)
+            offsets.append(off)
+
+    pool = ProcessPoolExecutor(workers) if workers > 1 else None
+    try:
+        pending = []
+        for chunk in _batched(records, 256):
+            lines = []
+            for r in chunk:
+                if isinstance(r, Skip):
+                    report.skipped[r.reason] += 1
+                    continue
+                report.lines_read += 1
+                if "#" in r.text:
+                    # IAM-OnDB marks a word the writer crossed out with '#': the ink has a scribble there
+                    if strict:
+                        raise DatasetError(f"{r.line_id}: transcription marks a crossed-out word (#)")
+                    report.skipped["crossed-out word (#)"] += 1
+                    continue
+                lines.append(r)
+            items = [(r.line_id, r.points, opts_d) for r in lines]
+            if pool is None:
+                handle(lines, [_clean(it) for it in items])
+            else:
+                pending.append((lines, pool.map(_clean, items, chunksize=32)))
+                while len(pending) > 2:
+                    ls, res = pending.pop(0)
+                    handle(ls, list(res))
+        for ls, res in pending:
+            handle(ls, list(res))
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
+
+    if not kept:
+        raise DatasetError(f"no usable lines in {str(path)!r} ({dict(report.skipped) or 'nothing found'})")
+    train_off = [o for o, r in zip(offsets, kept) if r.split in TRAIN_SPLITS] or offsets
+    for r, o in zip(kept, offsets):
+        report.points += len(o)
+        report.char_counts.update(r.text)
+        report.splits[r.split or "none"] += 1
+    report.writers = len({r.writer_id for r in kept if r.writer_id >= 0})
+    meta = {
+        "stats": {"scale": offset_scale(train_off), "scale_from": "train splits" if len(train_off) < len(offsets) or all(r.split in TRAIN_SPLITS for r in kept) else "all lines"},
+        "preprocessing": {"steps": [name for name, _ in PIPELINE], **opts_d},
+        "source": report.to_dict(),
+    }
+    ds = Dataset.from_lines(offsets, [r.text for r in kept], [r.line_id for r in kept],
+                            [r.writer_id for r in kept], [r.split for r in kept], meta)
+    return ds, report
+
+
+def load_dataset(path: str | os.PathLike, progress: Progress | None = None) -> Dataset:
+    """A converted .npz, or any convertible source converted on the fly with default settings."""
+    if detect_kind(path) == "npz":
+        return Dataset.load(path)
+    return convert(path, progress=progress)[0]

@@ -1,0 +1,132 @@
+"""The converted dataset: one compact .npz that loads with ``allow_pickle=False``.
+
+Arrays:
+- ``offsets``   float32 (P, 3) [dx, dy, eos] of all lines back to back, sensor units (not normalised);
+- ``starts``    int64 (L + 1,) line i is ``offsets[starts[i]:starts[i+1]]``;
+- ``texts``, ``line_ids``, ``splits``  unicode (L,);
+- ``writer_ids`` int32 (L,), -1 when unknown;
+- ``meta``      0-d unicode: JSON with ``stats`` (``scale``: divide offsets by it to normalise),
+  ``preprocessing`` settings, ``source`` counts and ``format_version``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..errors import DatasetError
+from ..fileio import atomic_output
+
+FORMAT_VERSION = 1
+TRAIN_SPLITS = ("trainset", "testset_t", "testset_f")
+VALID_SPLIT = "testset_v"
+
+
+@dataclass
+class Dataset:
+    offsets: np.ndarray
+    starts: np.ndarray
+    texts: list[str]
+    line_ids: list[str]
+    writer_ids: np.ndarray
+    splits: list[str]
+    meta: dict = field(default_factory=dict)
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_lines(
+        cls,
+        offsets: Sequence[np.ndarray],
+        texts: Sequence[str],
+        line_ids: Sequence[str],
+        writer_ids: Sequence[int],
+        splits: Sequence[str],
+        meta: dict | None = None,
+    ) -> "Dataset":
+        lengths = np.array([len(o) for o in offsets], dtype=np.int64)
+        starts = np.zeros(len(lengths) + 1, np.int64)
+        np.cumsum(lengths, out=starts[1:])
+        flat = np.concatenate(offsets).astype(np.float32) if len(offsets) else np.zeros((0, 3), np.float32)
+        return cls(flat, starts, list(texts), list(line_ids), np.asarray(writer_ids, np.int32), list(splits), dict(meta or {}))
+
+    # ------------------------------------------------------------------ access
+    def __len__(self) -> int:
+        return len(self.texts)
+
+    def line(self, i: int) -> np.ndarray:
+        """Offsets (n, 3) of line i (a view, sensor units)."""
+        return self.offsets[self.starts[i] : self.starts[i + 1]]
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.starts)
+
+    @property
+    def scale(self) -> float:
+        return float(self.meta.get("stats", {}).get("scale", 1.0))
+
+    def indices(self, splits: Sequence[str] | None) -> np.ndarray:
+        """Indices of lines in any of `splits` (all lines when None)."""
+        if splits is None:
+            return np.arange(len(self))
+        wanted = set(splits)
+        return np.array([i for i, s in enumerate(self.splits) if s in wanted], dtype=np.int64)
+
+    def subset(self, idx: Sequence[int]) -> "Dataset":
+        idx = list(idx)
+        return Dataset.from_lines(
+            [self.line(i) for i in idx],
+            [self.texts[i] for i in idx],
+            [self.line_ids[i] for i in idx],
+            [int(self.writer_ids[i]) for i in idx],
+            [self.splits[i] for i in idx],
+            self.meta,
+        )
+
+    # ------------------------------------------------------------------ files
+    def save(self, path: str | os.PathLike) -> None:
+        """Write atomically (a temporary file renamed over `path`)."""
+        meta = dict(self.meta, format_version=FORMAT_VERSION)
+        with atomic_output(path) as fh:
+            np.savez_compressed(
+                fh,
+                offsets=self.offsets.astype(np.float32),
+                starts=self.starts.astype(np.int64),
+                texts=np.array(self.texts, dtype=np.str_),
+                line_ids=np.array(self.line_ids, dtype=np.str_),
+                splits=np.array(self.splits, dtype=np.str_),
+                writer_ids=self.writer_ids.astype(np.int32),
+                meta=np.array(json.dumps(meta, sort_keys=True)),
+            )
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Dataset":
+        path = Path(path)
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                meta = json.loads(str(z["meta"]))
+                ds = cls(
+                    z["offsets"].astype(np.float32),
+                    z["starts"].astype(np.int64),
+                    [str(t) for t in z["texts"]],
+                    [str(t) for t in z["line_ids"]],
+                    z["writer_ids"].astype(np.int32),
+                    [str(t) for t in z["splits"]],
+                    meta,
+                )
+        except FileNotFoundError:
+            raise DatasetError(f"dataset {str(path)!r} does not exist") from None
+        except (OSError, KeyError, ValueError, zipfile.BadZipFile, json.JSONDecodeError) as exc:
+            raise DatasetError(f"{str(path)!r} is not a hwcli dataset (.npz from `hwcli convert`): {exc}") from None
+        if meta.get("format_version", 0) > FORMAT_VERSION:
+            raise DatasetError(
+                f"{str(path)!r} has dataset format {meta['format_version']}; this hwcli reads up to {FORMAT_VERSION}: upgrade hwcli"
+            )
+        if len(ds.starts) != len(ds.texts) + 1 or ds.starts[-1] != len(ds.offsets):
+            raise DatasetError(f"{str(path)!r} is inconsistent (index does not match the offsets)")
+        return ds

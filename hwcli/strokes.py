@@ -1,0 +1,256 @@
+"""Pure numpy stroke maths. No torch, no I/O.
+
+Conventions (STYLE.md §1):
+- *points*: float32 ``(N, 3)`` rows ``[x, y, eos]`` in absolute coordinates, ``eos = 1`` on the last
+  point of each pen-down stroke;
+- *offsets*: float32 ``(N, 3)`` rows ``[dx, dy, eos]``; ``offsets[0]`` holds ``(0, 0)`` and the
+  first point is the origin, so ``to_points(to_offsets(p))`` equals ``p - p[0]``.
+- y points **down** everywhere (as in the IAM-OnDB sensor and in SVG); the PDF renderer is the one
+  place that flips it.
+
+The preprocessing pipeline is a list of named steps (`PIPELINE`), each a pure function
+``points -> points`` with its parameters in `PreprocessOptions`.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+
+# ----------------------------------------------------------------------------- representation
+def points_from_strokes(strokes: Sequence[np.ndarray]) -> np.ndarray:
+    """List of pen-down strokes, each ``(n_i, 2)`` [x, y], -> points ``(N, 3)`` [x, y, eos]."""
+    parts = []
+    for s in strokes:
+        s = np.asarray(s, dtype=np.float32).reshape(-1, 2)
+        if len(s) == 0:
+            continue
+        eos = np.zeros((len(s), 1), np.float32)
+        eos[-1] = 1.0
+        parts.append(np.concatenate([s, eos], axis=1))
+    if not parts:
+        return np.zeros((0, 3), np.float32)
+    return np.concatenate(parts, axis=0)
+
+
+def split_strokes(points: np.ndarray) -> list[np.ndarray]:
+    """Points ``(N, 3)`` -> list of pen-down strokes ``(n_i, 2)`` (inverse of `points_from_strokes`)."""
+    if len(points) == 0:
+        return []
+    ends = np.flatnonzero(points[:, 2] > 0.5) + 1
+    if len(ends) == 0 or ends[-1] != len(points):
+        ends = np.append(ends, len(points))
+    starts = np.concatenate([[0], ends[:-1]])
+    return [points[a:b, :2] for a, b in zip(starts, ends) if b > a]
+
+
+def to_offsets(points: np.ndarray) -> np.ndarray:
+    """Absolute points ``(N, 3)`` -> offsets ``(N, 3)``; ``offsets[0, :2] = 0``."""
+    out = np.array(points, dtype=np.float32, copy=True)
+    if len(out):
+        out[1:, :2] = points[1:, :2] - points[:-1, :2]
+        out[0, :2] = 0.0
+    return out
+
+
+def to_points(offsets: np.ndarray, origin: tuple[float, float] = (0.0, 0.0)) -> np.ndarray:
+    """Offsets ``(N, 3)`` -> absolute points ``(N, 3)`` starting at `origin`."""
+    out = np.array(offsets, dtype=np.float32, copy=True)
+    if len(out):
+        out[:, :2] = np.cumsum(offsets[:, :2], axis=0, dtype=np.float64) + np.asarray(origin)
+    return out
+
+
+def bounds(points: np.ndarray) -> tuple[float, float, float, float]:
+    """(xmin, ymin, xmax, ymax) of absolute points; zeros for an empty array."""
+    if len(points) == 0:
+        return (0.0, 0.0, 0.0, 0.0)
+    lo = points[:, :2].min(axis=0)
+    hi = points[:, :2].max(axis=0)
+    return (float(lo[0]), float(lo[1]), float(hi[0]), float(hi[1]))
+
+
+# ----------------------------------------------------------------------------- preprocessing steps
+@dataclass(frozen=True)
+class PreprocessOptions:
+    spike_factor: float = 8.0  # a point this many median steps away from both neighbours, which are close together, is a spike
+    jump_factor: float = 25.0  # a pen-down step longer than this many median steps is a sensor jump: the stroke is split there
+    max_gap_factor: float = 60.0  # pen-up moves are clipped to this many median steps (keeps outliers out of the MDN)
+    straighten: bool = True  # rotate the line so its baseline is horizontal (whiteboard lines drift)
+    smooth: float = 0.25  # weight of each neighbour in a [w, 1-2w, w] filter inside strokes; 0 disables
+    downsample: int = 2  # keep every k-th point of each stroke (stroke ends always kept); 1 disables
+
+    def __post_init__(self) -> None:
+        if self.downsample < 1:
+            raise ValueError("downsample must be >= 1")
+        if not 0.0 <= self.smooth < 0.5:
+            raise ValueError("smooth must be in [0, 0.5)")
+        if self.spike_factor <= 1 or self.jump_factor <= 1 or self.max_gap_factor <= 1:
+            raise ValueError("spike/jump/gap factors must be > 1")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _median_step(points: np.ndarray) -> float:
+    """Median length of pen-down steps: the scale the glitch thresholds are relative to."""
+    if len(points) < 2:
+        return 1.0
+    d = np.linalg.norm(np.diff(points[:, :2], axis=0), axis=1)
+    pen_down = points[:-1, 2] < 0.5
+    d = d[pen_down & (d > 0)]
+    return float(np.median(d)) if len(d) else 1.0
+
+
+def remove_spikes(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Drop isolated inner points that jump far away and come straight back (sensor spikes).
+
+    A point ``p[i]`` inside a stroke is a spike when it is farther than ``spike_factor`` median
+    steps from both neighbours while the neighbours are within that distance of each other.
+    """
+    n = len(points)
+    if n < 3:
+        return points
+    m = _median_step(points) * opts.spike_factor
+    xy = points[:, :2]
+    prev_d = np.linalg.norm(xy[1:-1] - xy[:-2], axis=1)
+    next_d = np.linalg.norm(xy[1:-1] - xy[2:], axis=1)
+    skip_d = np.linalg.norm(xy[2:] - xy[:-2], axis=1)
+    inner = (points[:-2, 2] < 0.5) & (points[1:-1, 2] < 0.5)  # same stroke on both sides
+    spike = inner & (prev_d > m) & (next_d > m) & (skip_d < m)
+    keep = np.ones(n, bool)
+    keep[1:-1] = ~spike
+    return points[keep]
+
+
+def split_jumps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Split a stroke where the pen 'moves' impossibly far between two samples while down.
+
+    Such jumps are lost samples or sensor errors; drawing them would add a long straight line.
+    Single points left alone by a split are dropped.
+    """
+    if len(points) < 2:
+        return points
+    m = _median_step(points) * opts.jump_factor
+    out = points.copy()
+    d = np.linalg.norm(np.diff(out[:, :2], axis=0), axis=1)
+    jump = (d > m) & (out[:-1, 2] < 0.5)
+    out[:-1, 2] = np.where(jump, 1.0, out[:-1, 2])
+    return _drop_single_point_strokes_after_split(out, jump)
+
+
+def _drop_single_point_strokes_after_split(points: np.ndarray, split_at: np.ndarray) -> np.ndarray:
+    if not split_at.any():
+        return points
+    keep = np.ones(len(points), bool)
+    # a point that starts a stroke and also ends it (isolated by splits) is noise
+    starts = np.concatenate([[True], points[:-1, 2] > 0.5])
+    lone = starts & (points[:, 2] > 0.5)
+    touched = np.zeros(len(points), bool)
+    touched[:-1] |= split_at
+    touched[1:] |= split_at
+    keep &= ~(lone & touched)
+    return points[keep]
+
+
+def clip_gaps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Shorten pen-up moves longer than ``max_gap_factor`` median steps (keeping their direction)
+    by translating everything after them; a page-wide gap in one line is not handwriting."""
+    if len(points) < 2:
+        return points
+    m = _median_step(points) * opts.max_gap_factor
+    off = to_offsets(points)
+    d = np.linalg.norm(off[1:, :2], axis=1)
+    pen_up = points[:-1, 2] > 0.5
+    over = pen_up & (d > m)
+    if not over.any():
+        return points
+    scale = np.ones_like(d)
+    scale[over] = m / d[over]
+    off[1:, :2] *= scale[:, None]
+    return to_points(off, origin=(float(points[0, 0]), float(points[0, 1])))
+
+
+def straighten(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Rotate about the first point so that the least-squares line through all points is horizontal."""
+    if not opts.straighten or len(points) < 3:
+        return points
+    x = points[:, 0].astype(np.float64)
+    y = points[:, 1].astype(np.float64)
+    if np.ptp(x) <= 0:
+        return points
+    slope = np.polyfit(x, y, 1)[0]
+    angle = np.arctan(slope)
+    # lines are mostly wide: a fit steeper than 30 degrees is a bad fit, not a tilted line
+    if abs(angle) > np.pi / 6:
+        return points
+    c, s = np.cos(-angle), np.sin(-angle)
+    x0, y0 = x[0], y[0]
+    out = points.copy()
+    out[:, 0] = (c * (x - x0) - s * (y - y0) + x0).astype(np.float32)
+    out[:, 1] = (s * (x - x0) + c * (y - y0) + y0).astype(np.float32)
+    return out
+
+
+def smooth(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Light low-pass filter inside each stroke: ``p[i] <- w p[i-1] + (1-2w) p[i] + w p[i+1]``.
+    Stroke end points are kept, so strokes neither shrink nor join."""
+    w = opts.smooth
+    if w <= 0 or len(points) < 3:
+        return points
+    out = points.copy()
+    xy = points[:, :2]
+    inner = np.zeros(len(points), bool)
+    starts = np.concatenate([[True], points[:-1, 2] > 0.5])
+    inner[1:-1] = ~starts[1:-1] & (points[1:-1, 2] < 0.5)
+    idx = np.flatnonzero(inner)
+    out[idx, :2] = w * xy[idx - 1] + (1 - 2 * w) * xy[idx] + w * xy[idx + 1]
+    return out
+
+
+def downsample(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Keep every k-th point of each stroke plus the first and last, so every stroke keeps its ends."""
+    k = opts.downsample
+    if k <= 1 or len(points) == 0:
+        return points
+    starts = np.concatenate([[True], points[:-1, 2] > 0.5])
+    stroke_id = np.cumsum(starts) - 1
+    first = np.flatnonzero(starts)
+    pos = np.arange(len(points)) - first[stroke_id]
+    keep = (pos % k == 0) | (points[:, 2] > 0.5)
+    return points[keep]
+
+
+Step = Callable[[np.ndarray, PreprocessOptions], np.ndarray]
+
+#: The preprocessing pipeline, in order. Each step is pure: points -> points.
+PIPELINE: list[tuple[str, Step]] = [
+    ("remove_spikes", remove_spikes),
+    ("split_jumps", split_jumps),
+    ("clip_gaps", clip_gaps),
+    ("straighten", straighten),
+    ("smooth", smooth),
+    ("downsample", downsample),
+]
+
+
+def preprocess(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
+    """Run every step of `PIPELINE` on absolute points; returns cleaned absolute points."""
+    for _, step in PIPELINE:
+        points = step(points, opts)
+    return points
+
+
+# ----------------------------------------------------------------------------- statistics
+def offset_scale(offset_arrays: Sequence[np.ndarray]) -> float:
+    """One scalar (keeps the aspect ratio) that brings offsets to unit standard deviation:
+    the RMS of dx and dy over all rows except each line's first."""
+    sq, n = 0.0, 0
+    for o in offset_arrays:
+        if len(o) > 1:
+            v = o[1:, :2].astype(np.float64)
+            sq += float((v * v).sum())
+            n += v.size
+    return float(np.sqrt(sq / n)) if n else 1.0
