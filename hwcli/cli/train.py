@@ -1,0 +1,104 @@
+"""`hwcli train`: train a synthesis (or prediction) network and export a model bundle."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import err_console, handle_errors, parse_duration
+
+
+class Device(str, Enum):
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
+
+
+def train_cmd(
+    data: Annotated[Path, typer.Option("--data", help="IAM-OnDB directory/tarballs, InkML, or a converted .npz.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory: checkpoint, metrics.jsonl, previews, best.json/.safetensors.")] = Path("runs/hwcli"),
+    unconditional: Annotated[bool, typer.Option("--unconditional", help="Train the prediction network (section 4) instead of synthesis.")] = False,
+    hidden: Annotated[int, typer.Option(help="LSTM cells per layer.")] = 256,
+    layers: Annotated[int, typer.Option(help="Stacked LSTM layers.")] = 3,
+    window_k: Annotated[int, typer.Option("--window-k", help="Gaussians in the attention window.")] = 10,
+    mixtures: Annotated[int, typer.Option(help="Mixture components of the output.")] = 20,
+    batch_size: Annotated[int, typer.Option("--batch-size", help="Lines per step (per process).")] = 32,
+    lr: Annotated[float, typer.Option(help="Adam learning rate.")] = 1e-3,
+    lr_half_life: Annotated[float, typer.Option("--lr-half-life", help="Steps for the learning rate to halve.")] = 2500.0,
+    max_steps: Annotated[Optional[int], typer.Option("--max-steps", help="Stop after this many steps in total.")] = None,
+    epochs: Annotated[Optional[float], typer.Option(help="Stop after this many epochs.")] = None,
+    time_limit: Annotated[Optional[str], typer.Option("--time-limit", help="Stop after this long, e.g. 2h, 90m, 1h30m.")] = None,
+    val_every: Annotated[int, typer.Option("--val-every", help="Validate every N steps.")] = 250,
+    val_lines: Annotated[int, typer.Option("--val-lines", help="Validation lines used (0 = all of testset_v).")] = 512,
+    device: Annotated[Device, typer.Option(help="Where to train.")] = Device.auto,
+    threads: Annotated[int, typer.Option(help="CPU threads for torch (0 = default).")] = 0,
+    seed: Annotated[int, typer.Option(help="Random seed (initialisation and data order).")] = 0,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Train a network on IAM-OnDB and export the best checkpoint as a model bundle.
+
+    Example: hwcli train --data ../shared/iam-ondb --time-limit 2h --out runs/main
+    """
+    import os
+
+    from ..data.convert import detect_kind, load_dataset
+    from ..training import TrainOptions, train
+
+    opts = TrainOptions(
+        out=str(out), kind="prediction" if unconditional else "synthesis", hidden=hidden, layers=layers,
+        window_k=window_k, mixtures=mixtures, batch_size=batch_size, lr=lr, lr_half_life=lr_half_life,
+        max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
+        val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
+    )
+    detect_kind(data)  # fail fast with a clear message before anything else
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world > 1:
+        import torch
+        import torch.distributed as dist
+
+        if not dist.is_initialized():
+            dist.init_process_group("nccl" if torch.cuda.is_available() and device != Device.cpu else "gloo")
+    rank = int(os.environ.get("RANK", "0"))
+    show = not quiet and rank == 0
+    if show:
+        err_console.print(f"loading {data} ...")
+    ds = load_dataset(data)
+    if show:
+        err_console.print(f"{len(ds)} lines; training {opts.kind} network {layers} x {hidden} -> {out}")
+
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+    total = max_steps
+    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
+                  console=err_console, disable=not show, transient=False) as bar:
+        task = bar.add_task("train", total=total, info="")
+
+        def on_step(p: dict) -> None:
+            tot = p["max_steps"]
+            if tot is None and p["time_limit"]:
+                # a time-limited run: show progress in time, as steps
+                tot = int(p["step"] * p["time_limit"] / max(p["elapsed"], 1e-9))
+            bar.update(task, completed=p["step"], total=tot,
+                       info=f"loss {p['loss']:.3f}  {p['seq_per_s']:.1f} seq/s  lr {p['lr']:.1e}  epoch {p['epoch']}")
+
+        try:
+            res = train(ds, opts, resume=resume, progress=on_step, data_desc=str(data))
+        finally:
+            if world > 1:
+                import torch.distributed as dist
+
+                if dist.is_initialized():
+                    dist.destroy_process_group()
+    if show:
+        err_console.print(
+            f"stopped ({res.stopped_by}) at step {res.step}; best validation NLL "
+            f"{res.best_val_point:.4f} nats/point, {res.best_val_line:.1f} nats/line; bundle {res.bundle}"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(handle_errors(train_cmd))

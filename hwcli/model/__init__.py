@@ -1,0 +1,1 @@
+"""Graves (2013) networks, mixture density output, model bundles."""

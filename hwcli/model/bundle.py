@@ -1,0 +1,185 @@
+"""Model bundles: ``NAME.safetensors`` (tensors only, no pickle) + ``NAME.json`` (everything else).
+
+The JSON holds ``format_version``, ``config`` (every architecture field), ``alphabet``, ``stats``
+(normalisation), ``defaults`` (sampling), ``styles`` (priming strokes + text), ``provenance`` and the
+``sha256`` of the tensor file. `load_model` checks the hash and the version and rebuilds the network from
+``config``: hyperparameters and the alphabet live nowhere else.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save
+
+from ..alphabet import Alphabet
+from ..errors import ModelFileError, StyleNotFoundError
+from ..fileio import atomic_output
+from .network import NetworkConfig, build_network
+
+FORMAT_VERSION = 1
+DEFAULT_MODEL = "hwcli-synthesis"
+DEFAULT_UNCONDITIONAL = "hwcli-prediction"
+DEFAULT_SAMPLING = {"bias": 0.75, "max_steps_per_char": 40, "retries": 3, "check": True, "check_cer": 0.5}
+
+
+@dataclass
+class Style:
+    name: str  # short description ("neat upright print")
+    text: str  # what the priming strokes say
+    strokes: np.ndarray  # (N, 3) float32 normalised offsets [dx, dy, eos]
+    source: str = ""  # where it comes from (e.g. IAM-OnDB line id, writer)
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "text": self.text, "source": self.source,
+                "strokes": np.round(self.strokes.astype(np.float64), 4).tolist()}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "Style":
+        return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""))
+
+
+@dataclass
+class Bundle:
+    network: torch.nn.Module
+    config: NetworkConfig
+    alphabet: Alphabet
+    scale: float  # sensor units per normalised unit
+    defaults: dict = field(default_factory=lambda: dict(DEFAULT_SAMPLING))
+    styles: list[Style] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    meta: dict = field(default_factory=dict)  # anything else in the JSON (e.g. char_width)
+    path: str = ""
+
+    @property
+    def is_synthesis(self) -> bool:
+        return self.config.kind == "synthesis"
+
+    def style(self, key: int | str | None) -> Style | None:
+        """Style by index or name; None -> the default style (index 0), or None when there are none."""
+        if key is None:
+            return self.styles[0] if self.styles else None
+        if isinstance(key, str) and key.strip().lstrip("-").isdigit():
+            key = int(key)
+        if isinstance(key, int):
+            if 0 <= key < len(self.styles):
+                return self.styles[key]
+            hint = f"0..{len(self.styles) - 1}" if self.styles else "none: this model has no styles"
+            raise StyleNotFoundError(f"unknown style {key}: available styles are {hint} (see `hwcli styles`)")
+        for s in self.styles:
+            if s.name == key:
+                return s
+        raise StyleNotFoundError(f"unknown style {key!r} (see `hwcli styles`)")
+
+
+def _stem(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    return p.with_suffix("") if p.suffix in (".json", ".safetensors") else p
+
+
+def save_bundle(
+    path: str | os.PathLike,
+    network: torch.nn.Module,
+    config: NetworkConfig,
+    alphabet: Alphabet,
+    scale: float,
+    defaults: dict | None = None,
+    styles: list[Style] | None = None,
+    provenance: dict | None = None,
+    meta: dict | None = None,
+    half: bool = False,
+) -> Path:
+    """Write ``path.safetensors`` then ``path.json`` (each atomically); returns the stem."""
+    stem = _stem(path)
+    tensors = {k: (v.detach().to("cpu").contiguous().half() if half else v.detach().to("cpu").contiguous().float())
+               for k, v in network.state_dict().items()}
+    blob = save(tensors)
+    with atomic_output(stem.with_suffix(".safetensors")) as fh:
+        fh.write(blob)
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "config": config.to_dict(),
+        "alphabet": alphabet.chars,
+        "stats": {"scale": float(scale)},
+        "defaults": {**DEFAULT_SAMPLING, **(defaults or {})},
+        "styles": [s.to_json() for s in (styles or [])],
+        "provenance": provenance or {},
+        "tensors": {"file": stem.with_suffix(".safetensors").name, "sha256": hashlib.sha256(blob).hexdigest(),
+                    "dtype": "float16" if half else "float32"},
+        **(meta or {}),
+    }
+    with atomic_output(stem.with_suffix(".json")) as fh:
+        fh.write(json.dumps(doc, indent=1).encode())
+    return stem
+
+
+def bundled_model_path(name: str = DEFAULT_MODEL) -> Path:
+    """The model shipped with the package (wheel: hwcli/_models; source checkout: ../models)."""
+    try:
+        pkg = resources.files("hwcli") / "_models" / f"{name}.json"
+        if pkg.is_file():
+            return Path(str(pkg)).with_suffix("")
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return Path(__file__).resolve().parents[2] / "models" / name
+
+
+def read_bundle_json(path: str | os.PathLike) -> tuple[Path, dict]:
+    stem = _stem(path)
+    jpath = stem.with_suffix(".json")
+    if not jpath.is_file():
+        raise ModelFileError(f"model {str(jpath)!r} not found")
+    try:
+        doc = json.loads(jpath.read_text())
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"model {str(jpath)!r} is not a valid bundle JSON ({exc})") from None
+    if not isinstance(doc, dict) or "config" not in doc or "alphabet" not in doc:
+        raise ModelFileError(f"model {str(jpath)!r} is not a hwcli bundle (config/alphabet missing)")
+    ver = doc.get("format_version", 0)
+    if not isinstance(ver, int) or ver > FORMAT_VERSION:
+        raise ModelFileError(
+            f"model {str(jpath)!r} needs bundle format version {ver}; this hwcli reads up to {FORMAT_VERSION}: upgrade hwcli"
+        )
+    return stem, doc
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
+    """Load a bundle (default: the bundled synthesis model); verifies the tensor file's sha256."""
+    stem, doc = read_bundle_json(path if path is not None else bundled_model_path())
+    tinfo = doc.get("tensors", {})
+    tpath = stem.parent / tinfo.get("file", stem.with_suffix(".safetensors").name)
+    try:
+        blob = tpath.read_bytes()
+    except OSError:
+        raise ModelFileError(f"model weights {str(tpath)!r} not found") from None
+    if hashlib.sha256(blob).hexdigest() != tinfo.get("sha256"):
+        raise ModelFileError(f"model weights {str(tpath)!r} do not match the sha256 in {stem.name}.json (corrupt or modified file)")
+    try:
+        cfg = NetworkConfig.from_dict(doc["config"])
+        alphabet = Alphabet(doc["alphabet"])
+        from safetensors.torch import load as load_bytes
+
+        tensors = load_bytes(blob)
+        net = build_network(cfg)
+        net.load_state_dict({k: v.float() for k, v in tensors.items()})
+    except (ValueError, TypeError, KeyError, RuntimeError) as exc:
+        raise ModelFileError(f"model {str(stem)!r} cannot be rebuilt: {str(exc).splitlines()[0]}") from None
+    net.eval().to(device)
+    known = {"format_version", "config", "alphabet", "stats", "defaults", "styles", "provenance", "tensors"}
+    return Bundle(
+        network=net,
+        config=cfg,
+        alphabet=alphabet,
+        scale=float(doc.get("stats", {}).get("scale", 1.0)),
+        defaults={**DEFAULT_SAMPLING, **doc.get("defaults", {})},
+        styles=[Style.from_json(s) for s in doc.get("styles", [])],
+        provenance=doc.get("provenance", {}),
+        meta={k: v for k, v in doc.items() if k not in known},
+        path=str(stem),
+    )

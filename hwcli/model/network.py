@@ -1,0 +1,165 @@
+"""Graves (2013) handwriting networks.
+
+`SynthesisNetwork` (section 5, figure 12) and `PredictionNetwork` (section 4): stacked LSTM layers with skip
+connections from the input to every layer and from every layer to the output, a mixture density output
+(see `mdn.py`), and - for synthesis - a soft window over the one-hot characters of the text.
+
+Names follow the paper: ``x`` pen offsets (input), ``c`` the one-hot characters, ``h^n`` the hidden state of
+layer n, window parameters ``alpha, beta, kappa`` (eq. 46-51), window weights ``phi(t, u)`` (eq. 46), window
+vector ``w_t`` (eq. 47), output ``y_t`` (eq. 17) mapped to ``e, pi, mu, sigma, rho`` (eq. 18-22).
+
+Shapes: B batch, T time steps, U characters, C alphabet size (padding index 0 included), H hidden size,
+K window components, M mixture components.
+
+Deviation from the paper (for speed on a CPU, not for the maths): layer 1 and the window are stepped in a
+Python loop because ``w_t`` feeds back into layer 1 at t+1; layers 2..L do not feed back, so they run as a
+whole-sequence ``nn.LSTM`` (oneDNN) after the loop. The computed function is the same as Graves' network.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import Tensor, nn
+
+from .mdn import mdn_size
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    kind: str = "synthesis"  # "synthesis" (section 5) or "prediction" (section 4, no window)
+    hidden: int = 400  # LSTM cells per layer
+    layers: int = 3  # stacked LSTM layers
+    window_k: int = 10  # K, Gaussians of the attention window
+    mixtures: int = 20  # M, bivariate Gaussians of the output mixture
+    alphabet_size: int = 80  # C, one-hot classes including padding at index 0
+    kappa_scale: float = 0.04  # multiplies exp(kappa_hat) (deviation, see SynthesisNetwork.window)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("synthesis", "prediction"):
+            raise ValueError(f"unknown network kind {self.kind!r}")
+        if min(self.hidden, self.layers, self.window_k, self.mixtures, self.alphabet_size) < 1:
+            raise ValueError("network sizes must be positive")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "NetworkConfig":
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in known})
+
+
+def build_network(cfg: NetworkConfig) -> nn.Module:
+    return SynthesisNetwork(cfg) if cfg.kind == "synthesis" else PredictionNetwork(cfg)
+
+
+class _Stack(nn.Module):
+    """Layers 2..L as whole-sequence LSTMs, each fed the input, the window vector and the layer below."""
+
+    def __init__(self, skip_in: int, hidden: int, layers: int):
+        super().__init__()
+        self.upper = nn.ModuleList(nn.LSTM(skip_in + hidden, hidden, batch_first=True) for _ in range(layers - 1))
+
+    def forward(self, skip: Tensor, h1: Tensor, state: list | None) -> tuple[list[Tensor], list]:
+        hs, new_state = [h1], []
+        for i, lstm in enumerate(self.upper):
+            out, st = lstm(torch.cat([skip, hs[-1]], dim=-1), None if state is None else state[i])
+            hs.append(out)
+            new_state.append(st)
+        return hs, new_state
+
+
+class SynthesisNetwork(nn.Module):
+    """Graves section 5. ``forward(x, c, c_mask, state)`` -> (y, state, extras).
+
+    x: (B, T, 3) normalised offsets [dx, dy, eos]; c: (B, U) character indices (0 = padding);
+    c_mask: (B, U) float, 1 on real characters. y: (B, T, 1 + 6M) raw outputs for `mdn`.
+    """
+
+    def __init__(self, cfg: NetworkConfig):
+        super().__init__()
+        self.cfg = cfg
+        H, K, C = cfg.hidden, cfg.window_k, cfg.alphabet_size
+        # layer 1: gates = W_x x_t + W_w w_{t-1} + W_h h_{t-1} + b (eq. 52)
+        self.l1_x = nn.Linear(3, 4 * H)
+        self.l1_wh = nn.Linear(C + H, 4 * H, bias=False)
+        self.window = nn.Linear(H, 3 * K)  # eq. 48: (alpha_hat, beta_hat, kappa_hat) from h^1_t
+        self.stack = _Stack(3 + C, H, cfg.layers)
+        self.output = nn.Linear(H * cfg.layers, mdn_size(cfg.mixtures))  # eq. 17: all layers -> y_t
+        with torch.no_grad():
+            self.l1_x.bias[H : 2 * H].fill_(1.0)  # forget gate bias 1: remembers from the start
+            # start the window with wide, gently moving Gaussians so that attention can find the text
+            self.window.bias[K : 2 * K].fill_(-1.0)
+
+    def initial_state(self, batch: int, device=None) -> dict:
+        H, K, C = self.cfg.hidden, self.cfg.window_k, self.cfg.alphabet_size
+        z = lambda *s: torch.zeros(*s, device=device)  # noqa: E731
+        return {"h1": z(batch, H), "c1": z(batch, H), "kappa": z(batch, K), "w": z(batch, C), "upper": None}
+
+    def window_step(self, h1: Tensor, kappa: Tensor, onehot: Tensor, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """Eq. 46-51 for one step. h1 (B,H), kappa (B,K), onehot (B,U,C), u (U,) -> w (B,C), kappa, phi (B,U).
+
+        Deviation: kappa advances by ``kappa_scale * exp(kappa_hat)`` instead of ``exp(kappa_hat)``, which
+        starts the window at a plausible speed (about 1/25 character per point) instead of one character per
+        point; it is a reparameterisation, not a change of the function class.
+        """
+        K = self.cfg.window_k
+        p = self.window(h1)
+        alpha = torch.exp(p[:, :K])
+        beta = torch.exp(p[:, K : 2 * K])
+        kappa = kappa + self.cfg.kappa_scale * torch.exp(p[:, 2 * K :].clamp(max=4.0))
+        phi = (alpha.unsqueeze(2) * torch.exp(-beta.unsqueeze(2) * (kappa.unsqueeze(2) - u) ** 2)).sum(1)
+        w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)
+        return w, kappa, phi
+
+    def forward(self, x: Tensor, onehot: Tensor, state: dict | None = None, return_phi: bool = False):
+        """x (B,T,3); onehot (B,U,C) float one-hot characters (zero rows for padding)."""
+        B, T, _ = x.shape
+        U = onehot.shape[1]
+        st = state or self.initial_state(B, x.device)
+        h, c, kappa, w = st["h1"], st["c1"], st["kappa"], st["w"]
+        u = torch.arange(1, U + 1, dtype=x.dtype, device=x.device)  # Graves indexes characters from 1
+        gx = self.l1_x(x)  # (B,T,4H): the input's part of the gates, for all steps at once
+        Wt = self.l1_wh.weight.t()
+        hs, ws, phis = [], [], []
+        # unbind once: indexing gx[:, t] in the loop would make backward allocate a (B,T,4H) zero tensor per step
+        for gx_t in gx.unbind(1):
+            gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            w, kappa, phi = self.window_step(h, kappa, onehot, u)
+            hs.append(h)
+            ws.append(w)
+            if return_phi:
+                phis.append(phi)
+        h1 = torch.stack(hs, 1)
+        wseq = torch.stack(ws, 1)
+        layers, upper = self.stack(torch.cat([x, wseq], dim=-1), h1, st["upper"])
+        y = self.output(torch.cat(layers, dim=-1))
+        new_state = {"h1": h, "c1": c, "kappa": kappa, "w": w, "upper": upper}
+        extras = {"phi": torch.stack(phis, 1) if return_phi else None, "kappa": kappa}
+        return y, new_state, extras
+
+
+class PredictionNetwork(nn.Module):
+    """Graves section 4: the same stack without a window. ``forward(x, state)`` -> (y, state, extras)."""
+
+    def __init__(self, cfg: NetworkConfig):
+        super().__init__()
+        self.cfg = cfg
+        H = cfg.hidden
+        self.first = nn.LSTM(3, H, batch_first=True)
+        self.stack = _Stack(3, H, cfg.layers)
+        self.output = nn.Linear(H * cfg.layers, mdn_size(cfg.mixtures))
+
+    def initial_state(self, batch: int, device=None) -> dict:
+        return {"first": None, "upper": None}
+
+    def forward(self, x: Tensor, onehot: Tensor | None = None, state: dict | None = None, return_phi: bool = False):
+        st = state or self.initial_state(x.shape[0], x.device)
+        h1, first = self.first(x, st["first"])
+        layers, upper = self.stack(x, h1, st["upper"])
+        y = self.output(torch.cat(layers, dim=-1))
+        return y, {"first": first, "upper": upper}, {"phi": None, "kappa": None}

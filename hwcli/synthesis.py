@@ -1,0 +1,227 @@
+"""Lines of text -> stroke sequences with a trained bundle: batching, priming (styles), bias, stop rule, retries.
+
+All lines of a call are sampled together as one batch; each line stops on its own when the attention window
+has moved past its last character and the pen has lifted (so the last letter is finished), or at a cap of
+steps per character. Lines that fail the sanity checks (window never reached the end, ran to the cap,
+absurd extents, scribbles) are resampled with a new seed up to ``retries`` times; a line that still fails is
+returned with ``ok=False`` and its reason, never dropped.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .errors import OptionError
+from .model import mdn
+from .model.bundle import Bundle, Style
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class SamplingOptions:
+    bias: float | None = None  # Graves eq. 61-62; None = the bundle's default
+    style: int | str | None = None  # style index or name; None = the bundle's default style (0)
+    seed: int = 0  # same seed, bundle and options -> same strokes
+    max_steps_per_char: int | None = None  # cap on points per character (None = bundle default)
+    retries: int | None = None  # resamples of a failed line (None = bundle default)
+    check: bool | None = None  # read lines back with the recognizer and resample bad ones (None = bundle default)
+    batch_size: int = 32  # lines sampled together
+
+    def __post_init__(self) -> None:
+        if self.bias is not None and not (0.0 <= self.bias <= 10.0):
+            raise OptionError(f"bias must be between 0 and 10, got {self.bias}")
+        if self.max_steps_per_char is not None and self.max_steps_per_char < 5:
+            raise OptionError("max_steps_per_char must be at least 5")
+        if self.retries is not None and self.retries < 0:
+            raise OptionError("retries must be >= 0")
+        if self.batch_size < 1:
+            raise OptionError("batch_size must be >= 1")
+
+
+@dataclass
+class LineResult:
+    text: str
+    strokes: np.ndarray  # (N, 3) normalised offsets [dx, dy, eos]
+    ok: bool = True
+    reason: str = ""  # why the line failed its checks (when not ok)
+    attempts: int = 1
+    resampled: bool = False  # retried because of a failed check
+    info: dict = field(default_factory=dict)
+
+
+def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, U+extra, C) one-hot with zero rows as padding, and lengths (B,)."""
+    enc = [torch.from_numpy(bundle.alphabet.encode(t)) for t in texts]
+    lens = torch.tensor([len(e) for e in enc])
+    U = int(lens.max()) + extra
+    idx = torch.zeros(len(texts), U, dtype=torch.long)
+    for i, e in enumerate(enc):
+        idx[i, : len(e)] = e
+    oh = F.one_hot(idx, len(bundle.alphabet)).float()
+    oh[..., 0] = 0.0
+    return oh, lens
+
+
+@torch.no_grad()
+def sample_batch(
+    bundle: Bundle,
+    texts: Sequence[str],
+    bias: float,
+    generator: torch.Generator,
+    prime: Style | None = None,
+    max_steps_per_char: int = 40,
+    unconditional_steps: int = 0,
+) -> list[dict]:
+    """Sample one batch. Returns per line: strokes (N,3) numpy, reached_end, hit_cap, steps.
+
+    Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
+    Prediction network (unconditional): ``unconditional_steps`` points per line.
+    """
+    net = bundle.network
+    B = len(texts)
+    dev = next(net.parameters()).device
+    if bundle.is_synthesis:
+        prefix = (prime.text + " ") if prime is not None else ""
+        oh, lens = _onehot(bundle, [prefix + t for t in texts])
+        oh = oh.to(dev)
+        end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
+        cap = ((lens - len(prefix)).clamp(min=1) * max_steps_per_char + 20).to(dev)
+    else:
+        oh = None
+        cap = torch.full((B,), max(unconditional_steps, 1), device=dev)
+    state = None
+    x = torch.zeros(B, 1, 3, device=dev)
+    x[:, 0, 2] = 1.0  # start with the pen up
+    if prime is not None and bundle.is_synthesis and len(prime.strokes):
+        p = torch.from_numpy(prime.strokes).to(dev)
+        p = p.unsqueeze(0).expand(B, -1, -1).contiguous()
+        _, state, _ = net(torch.cat([x, p[:, :-1]], dim=1), oh, None)
+        x = p[:, -1:].clone()
+        x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
+    T_max = int(cap.max())
+    out = torch.zeros(B, T_max, 3, device=dev)
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    past_end = torch.zeros(B, dtype=torch.bool, device=dev)
+    steps = torch.zeros(B, dtype=torch.long, device=dev)
+    for t in range(T_max):
+        y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, bias, generator)
+        nxt[done] = 0.0
+        out[:, t] = nxt
+        steps += (~done).long()
+        if bundle.is_synthesis:
+            phi = extra["phi"][:, 0]  # (B, U+1)
+            u_best = phi.argmax(dim=1) + 1  # 1-based
+            # the window has moved past the last character when the component beyond it dominates
+            past_end |= u_best >= end + 1
+            pen_up = nxt[:, 2] > 0.5
+            done = done | (past_end & pen_up) | (steps >= cap)
+        else:
+            done = done | (steps >= cap)
+        if bool(done.all()):
+            break
+        x = nxt.unsqueeze(1)
+    res = []
+    for b in range(B):
+        n = int(steps[b])
+        s = out[b, :n].cpu().numpy().copy()
+        if n:
+            s[-1, 2] = 1.0  # the line ends with a lifted pen
+        res.append({"strokes": s, "reached_end": bool(past_end[b]) or not bundle.is_synthesis,
+                    "hit_cap": bool(steps[b] >= cap[b]) and bundle.is_synthesis, "steps": n})
+    return res
+
+
+def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool) -> str:
+    """'' when the line looks like handwriting, else the reason it failed (normalised units)."""
+    if not reached_end:
+        return "attention never reached the end of the text"
+    if hit_cap:
+        return "ran to the step cap"
+    if len(strokes) < 2:
+        return "no ink"
+    pts = np.cumsum(strokes[:, :2].astype(np.float64), axis=0)
+    h = np.percentile(pts[:, 1], 98) - np.percentile(pts[:, 1], 2)
+    w = pts[:, 0].max() - pts[:, 0].min()
+    n = max(len(text.strip()), 1)
+    # typical IAM line: ~12 points and ~2-3 normalised units of width per character, height ~15 units
+    if h > 60:
+        return "absurd height"
+    if w < 0.3 * n or w > 12.0 * n + 20:
+        return "absurd width"
+    step = np.linalg.norm(strokes[1:, :2], axis=1)
+    if (step > 30).any():
+        return "sudden jump"
+    # scribble: ink path far longer than the line is wide
+    ink = step[strokes[:-1, 2] < 0.5].sum()
+    if ink > 40.0 * max(w, 1.0) + 50:
+        return "scribble"
+    return ""
+
+
+def synthesize(
+    bundle: Bundle,
+    lines: Sequence[str],
+    opts: SamplingOptions = SamplingOptions(),
+    progress: Callable[[int, int], None] | None = None,
+    checker: Callable[[list[np.ndarray], list[str]], list[float]] | None = None,
+) -> list[LineResult]:
+    """Sample every line; see the module docstring. ``checker(strokes, texts) -> error rates`` (optional)
+    reads lines back (the recognizer) and lines above the bundle's threshold are resampled too."""
+    d = bundle.defaults
+    bias = float(d.get("bias", 0.75) if opts.bias is None else opts.bias)
+    cap = int(opts.max_steps_per_char or d.get("max_steps_per_char", 40))
+    retries = int(d.get("retries", 3) if opts.retries is None else opts.retries)
+    threshold = float(d.get("check_cer", 0.5))
+    prime = bundle.style(opts.style) if bundle.is_synthesis else None
+    results: list[LineResult | None] = [None] * len(lines)
+    todo = [i for i, t in enumerate(lines) if t.strip()]
+    for i, t in enumerate(lines):
+        if not t.strip():
+            results[i] = LineResult(t, np.zeros((0, 3), np.float32))
+    total = len(todo)
+    finished = 0
+    attempt = 0
+    while todo:
+        failed: list[int] = []
+        # sort by length so a batch's lines end at similar times
+        order = sorted(todo, key=lambda i: len(lines[i]))
+        for start in range(0, len(order), opts.batch_size):
+            chunk = order[start : start + opts.batch_size]
+            g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0]) % (2**63))
+            outs = sample_batch(bundle, [lines[i] for i in chunk], bias, g, prime, cap,
+                                unconditional_steps=cap * 10)
+            reasons = [check_line(o["strokes"], lines[i], o["reached_end"], o["hit_cap"]) if bundle.is_synthesis else ""
+                       for i, o in zip(chunk, outs)]
+            cers = [0.0] * len(chunk)
+            if checker is not None and bundle.is_synthesis:
+                cers = checker([o["strokes"] for o in outs], [lines[i] for i in chunk])
+                reasons = [r or (f"reads back wrong (CER {c:.2f})" if c > threshold else "") for r, c in zip(reasons, cers)]
+            for i, o, r, c in zip(chunk, outs, reasons, cers):
+                prev = results[i]
+                cand = LineResult(lines[i], o["strokes"], ok=not r, reason=r, attempts=attempt + 1,
+                                  resampled=attempt > 0, info={"cer": c, "steps": o["steps"]})
+                # keep the best attempt: a passing one, else the one that reads best
+                if prev is None or (not prev.ok and (cand.ok or c < prev.info.get("cer", 1e9))):
+                    if prev is not None:
+                        cand.attempts = attempt + 1
+                    results[i] = cand
+                else:
+                    prev.attempts = attempt + 1
+                if r and attempt < retries:
+                    failed.append(i)
+                else:
+                    finished += 1
+                    if progress:
+                        progress(finished, total)
+        todo = failed
+        attempt += 1
+        if todo:
+            log.info("resampling %d line(s), attempt %d", len(todo), attempt + 1)
+    return [r for r in results if r is not None]

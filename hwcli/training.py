@@ -1,0 +1,396 @@
+"""Training loop: length-bucketed batches, validation NLL, atomic checkpoints, exact resume, bundle export, DDP.
+
+Determinism: the data order of epoch ``e`` is a pure function of ``(seed, e)``, and the training step uses no
+randomness, so a run resumed from a checkpoint (model, optimizer, step, epoch, position) continues exactly where
+it stopped and ends with the same weights as an uninterrupted run (up to float reduction order).
+
+Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DistributedDataParallel (gloo on the CPU, nccl
+on GPUs); rank r takes batches r, r+W, r+2W, ... of each epoch and rank 0 validates, checkpoints and exports.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from .alphabet import DEFAULT_CHARS, Alphabet
+from .data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
+from .errors import DatasetError, ModelFileError, OptionError
+from .fileio import atomic_output
+from .model import mdn
+from .model.bundle import Style, save_bundle
+from .model.network import NetworkConfig, build_network
+
+log = logging.getLogger(__name__)
+CKPT_NAME = "checkpoint.pt"
+
+
+@dataclass(frozen=True)
+class TrainOptions:
+    out: str = "runs/hwcli"  # output directory: checkpoint, metrics.jsonl, previews, bundles
+    kind: str = "synthesis"  # "synthesis" or "prediction" (--unconditional)
+    hidden: int = 256  # LSTM cells per layer
+    layers: int = 3  # LSTM layers
+    window_k: int = 10  # attention window Gaussians
+    mixtures: int = 20  # output mixture components
+    batch_size: int = 32  # lines per step (per process under DDP)
+    lr: float = 1e-3  # Adam learning rate at the start
+    lr_half_life: float = 2500.0  # steps for the learning rate to halve (exponential decay)
+    lr_min: float = 5e-5  # floor of the decayed learning rate
+    warmup: int = 100  # linear warm-up steps
+    clip: float = 3.0  # global gradient-norm clip
+    max_steps: int | None = None  # stop after this many optimizer steps (total, across resumes)
+    epochs: float | None = None  # stop after this many epochs
+    time_limit: float | None = None  # seconds for this invocation
+    val_every: int = 250  # validate (and maybe export) every N steps
+    val_lines: int = 512  # validation lines used (0 = all of testset_v)
+    ckpt_minutes: float = 5.0  # checkpoint at least this often
+    max_len: int = 1200  # drop training lines longer than this many points (after downsampling)
+    seed: int = 0  # data order and initialisation
+    device: str = "auto"  # auto | cpu | cuda
+    threads: int = 0  # torch intra-op threads (0 = torch's default)
+    preview: bool = True  # write a preview SVG of sampled lines at each validation
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("synthesis", "prediction"):
+            raise OptionError(f"unknown model kind {self.kind!r}")
+        for name in ("hidden", "layers", "window_k", "mixtures", "batch_size", "val_every"):
+            if getattr(self, name) < 1:
+                raise OptionError(f"--{name.replace('_', '-')} must be a positive integer")
+        if not (self.lr > 0 and math.isfinite(self.lr)):
+            raise OptionError("--lr must be positive")
+        if self.max_steps is not None and self.max_steps < 1:
+            raise OptionError("--max-steps must be >= 1")
+        if self.epochs is not None and self.epochs <= 0:
+            raise OptionError("--epochs must be > 0")
+        if self.device not in ("auto", "cpu", "cuda"):
+            raise OptionError(f"unknown device {self.device!r}: use auto, cpu or cuda")
+        if self.device == "cuda" and not torch.cuda.is_available():
+            raise OptionError("--device cuda asked for, but no CUDA GPU is available")
+
+
+# ----------------------------------------------------------------------------- data
+class LineData:
+    """Normalised training tensors of one split set, built once (no work per step beyond slicing)."""
+
+    def __init__(self, ds: Dataset, idx: np.ndarray, alphabet: Alphabet, scale: float, max_len: int):
+        keep = [i for i in idx if 2 < ds.lengths[i] <= max_len and all(c in alphabet for c in ds.texts[i])]
+        self.skipped = len(idx) - len(keep)
+        self.seqs = [torch.from_numpy(ds.line(i) / np.array([scale, scale, 1.0], np.float32)) for i in keep]
+        for s in self.seqs:
+            s[0, 2] = 1.0  # every line starts with a lifted pen
+        self.texts = [ds.texts[i] for i in keep]
+        self.chars = [torch.from_numpy(alphabet.encode(t)) for t in self.texts]
+        self.lengths = np.array([len(s) for s in self.seqs])
+        self.n_chars = len(alphabet)
+
+    def __len__(self) -> int:
+        return len(self.seqs)
+
+    def batch(self, ids: list[int], device) -> tuple:
+        """x (B,T,3) inputs, target (B,T,3), mask (B,T), onehot (B,U,C) for lines `ids`."""
+        T = int(self.lengths[ids].max()) - 1
+        U = max(len(self.chars[i]) for i in ids)
+        B = len(ids)
+        seq = torch.zeros(B, T + 1, 3)
+        mask = torch.zeros(B, T)
+        cidx = torch.zeros(B, U, dtype=torch.long)
+        for j, i in enumerate(ids):
+            n = len(self.seqs[i])
+            seq[j, :n] = self.seqs[i]
+            mask[j, : n - 1] = 1.0
+            cidx[j, : len(self.chars[i])] = self.chars[i]
+        onehot = F.one_hot(cidx, self.n_chars).float()
+        onehot[..., 0] = 0.0
+        return (seq[:, :-1].to(device), seq[:, 1:].to(device), mask.to(device), onehot.to(device))
+
+    def epoch_batches(self, seed: int, epoch: int, batch_size: int) -> list[list[int]]:
+        """Batches of similar length (little padding) in a random order that depends only on (seed, epoch)."""
+        rng = np.random.default_rng([seed, epoch])
+        perm = rng.permutation(len(self))
+        pool = batch_size * 50
+        batches = []
+        for s in range(0, len(perm), pool):
+            chunk = perm[s : s + pool]
+            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            batches += [chunk[k : k + batch_size].tolist() for k in range(0, len(chunk), batch_size)]
+        order = rng.permutation(len(batches))
+        return [batches[k] for k in order if len(batches[k]) > 0]
+
+
+# ----------------------------------------------------------------------------- helpers
+def _lr_at(opts: TrainOptions, step: int) -> float:
+    warm = min(1.0, (step + 1) / max(opts.warmup, 1))
+    return max(opts.lr * warm * 0.5 ** (step / opts.lr_half_life), opts.lr_min if step >= opts.warmup else 0.0)
+
+
+def _device(opts: TrainOptions) -> torch.device:
+    if opts.device == "cuda" or (opts.device == "auto" and torch.cuda.is_available()):
+        return torch.device("cuda", int(os.environ.get("LOCAL_RANK", 0)))
+    return torch.device("cpu")
+
+
+def _dist_info() -> tuple[int, int]:
+    import torch.distributed as dist
+
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _save_atomic(obj, path: Path) -> None:
+    import io
+
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    with atomic_output(path) as fh:
+        fh.write(buf.getvalue())
+
+
+def load_checkpoint(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the same user error
+        raise ModelFileError(f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}); delete it or train without --resume") from None
+
+
+@torch.no_grad()
+def evaluate(net, data: LineData, ids: list[int], batch_size: int, mixtures: int, device) -> dict:
+    """Validation NLL in nats per line and per point."""
+    net.eval()
+    total, points = 0.0, 0.0
+    order = sorted(ids, key=lambda i: data.lengths[i])
+    for s in range(0, len(order), batch_size):
+        x, tgt, mask, oh = data.batch(order[s : s + batch_size], device)
+        y, _, _ = net(x, oh)
+        total += float(mdn.nll(y, tgt, mask, mixtures))
+        points += float(mask.sum())
+    net.train()
+    return {"val_nll_line": total / max(len(ids), 1), "val_nll_point": total / max(points, 1.0)}
+
+
+# ----------------------------------------------------------------------------- the loop
+@dataclass
+class TrainResult:
+    step: int
+    epoch: float
+    best_val_point: float | None
+    best_val_line: float | None
+    bundle: str | None
+    stopped_by: str
+    metrics: list = field(default_factory=list)
+
+
+def train(
+    ds: Dataset,
+    opts: TrainOptions,
+    resume: bool = False,
+    progress: Callable[[dict], None] | None = None,
+    data_desc: str = "",
+) -> TrainResult:
+    """Train (or resume) a network on `ds`; see the module docstring. `progress` gets a dict per step."""
+    rank, world = _dist_info()
+    if opts.threads:
+        torch.set_num_threads(opts.threads)
+    device = _device(opts)
+    out = Path(opts.out)
+    if rank == 0:
+        out.mkdir(parents=True, exist_ok=True)
+    ckpt_path = out / CKPT_NAME
+    alphabet = Alphabet(DEFAULT_CHARS)
+    scale = ds.scale
+    train_idx = ds.indices(TRAIN_SPLITS)
+    valid_idx = ds.indices([VALID_SPLIT])
+    if len(train_idx) == 0:
+        # a dataset without the IAM split (e.g. own InkML): hold out every 20th line for validation
+        all_idx = np.arange(len(ds))
+        valid_idx = all_idx[::20] if len(ds) >= 20 else all_idx[:1]
+        train_idx = np.setdiff1d(all_idx, valid_idx) if len(ds) >= 2 else all_idx
+    tdata = LineData(ds, train_idx, alphabet, scale, opts.max_len)
+    vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], alphabet, scale, opts.max_len)
+    if len(tdata) == 0:
+        raise DatasetError("no usable training lines (all too long or with unknown characters)")
+    val_ids = list(range(len(vdata)))
+    if opts.val_lines and len(val_ids) > opts.val_lines:
+        val_ids = np.random.default_rng(opts.seed).choice(len(vdata), opts.val_lines, replace=False).tolist()
+
+    cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
+                        mixtures=opts.mixtures, alphabet_size=len(alphabet))
+    state = None
+    if resume:
+        if not ckpt_path.is_file():
+            raise ModelFileError(f"nothing to resume: {str(ckpt_path)!r} does not exist")
+        state = load_checkpoint(ckpt_path)
+        cfg = NetworkConfig.from_dict(state["config"])
+    torch.manual_seed(opts.seed)
+    net = build_network(cfg).to(device)
+    optim = torch.optim.Adam(net.parameters(), lr=opts.lr)
+    step, epoch, pos, best, wall = 0, 0, 0, None, 0.0
+    metrics_hist: list = []
+    if state is not None:
+        net.load_state_dict(state["model"])
+        optim.load_state_dict(state["optimizer"])
+        step, epoch, pos = state["step"], state["epoch"], state["pos"]
+        best, wall = state.get("best"), state.get("wall", 0.0)
+        torch.set_rng_state(state["torch_rng"])
+    model = net
+    if world > 1:
+        from torch.nn.parallel import DistributedDataParallel as DDP
+
+        model = DDP(net, device_ids=[device.index] if device.type == "cuda" else None)
+
+    run_info = {"data": data_desc, "train_lines": len(tdata), "valid_lines": len(val_ids), "splits_train": list(TRAIN_SPLITS),
+                "split_valid": VALID_SPLIT, "options": asdict(opts), "world_size": world}
+    t0 = time.time()
+    last_ckpt = time.time()
+    steps_per_epoch = max(1, math.ceil(len(tdata.epoch_batches(opts.seed, 0, opts.batch_size)) / world))
+    max_steps = opts.max_steps
+    if opts.epochs is not None:
+        by_epochs = int(math.ceil(opts.epochs * steps_per_epoch))
+        max_steps = by_epochs if max_steps is None else min(max_steps, by_epochs)
+    stopped_by = "completed"
+    metrics_path = out / "metrics.jsonl"
+
+    def write_metrics(rec: dict) -> None:
+        if rank == 0:
+            with open(metrics_path, "a") as fh:
+                fh.write(json.dumps(rec) + "\n")
+
+    def checkpoint() -> None:
+        if rank == 0:
+            _save_atomic({"model": net.state_dict(), "optimizer": optim.state_dict(), "step": step, "epoch": epoch,
+                          "pos": pos, "best": best, "wall": wall + time.time() - t0, "config": cfg.to_dict(),
+                          "scale": scale, "alphabet": alphabet.chars, "torch_rng": torch.get_rng_state(),
+                          "options": asdict(opts), "data": data_desc}, ckpt_path)
+
+    def export(name: str, val: dict) -> str:
+        prov = {**run_info, "steps": step, "epochs": round(epoch + pos / max(steps_per_epoch * world, 1), 3),
+                "wall_time_s": round(wall + time.time() - t0, 1), "hardware": _hardware(device, world), **val}
+        stem = save_bundle(out / name, net, cfg, alphabet, scale, provenance=prov, meta={"char_width": _char_width(ds)})
+        return str(stem)
+
+    bundle_path = None
+    window_loss, window_pts, window_seqs, window_t = 0.0, 0.0, 0, time.time()
+    net.train()
+    while True:
+        batches = tdata.epoch_batches(opts.seed, epoch, opts.batch_size)
+        mine = batches[rank::world]
+        n_local = len(batches) // world  # every rank takes the same number of steps
+        while pos < n_local:
+            if max_steps is not None and step >= max_steps:
+                stopped_by = "max steps"
+                break
+            if opts.time_limit is not None and time.time() - t0 >= opts.time_limit:
+                stopped_by = "time limit"
+                break
+            ids = mine[pos]
+            x, tgt, mask, oh = tdata.batch(ids, device)
+            for g in optim.param_groups:
+                g["lr"] = _lr_at(opts, step)
+            y, _, _ = model(x, oh)
+            total = mdn.nll(y, tgt, mask, cfg.mixtures)
+            npts = mask.sum()
+            loss = total / npts
+            optim.zero_grad(set_to_none=True)
+            loss.backward()
+            gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), opts.clip)
+            if torch.isfinite(gnorm):
+                optim.step()
+            step += 1
+            pos += 1
+            window_loss += float(total.detach())
+            window_pts += float(npts)
+            window_seqs += len(ids) * world
+            if progress and rank == 0:
+                el = time.time() - window_t
+                progress({"step": step, "max_steps": max_steps, "epoch": epoch, "loss": float(loss.detach()),
+                          "seq_per_s": window_seqs / max(el, 1e-9), "lr": optim.param_groups[0]["lr"],
+                          "elapsed": time.time() - t0, "time_limit": opts.time_limit})
+            if step % opts.val_every == 0 or (max_steps is not None and step == max_steps):
+                rec = {"step": step, "epoch": round(epoch + pos / max(n_local, 1), 3), "train_nll_point": window_loss / max(window_pts, 1),
+                       "seq_per_s": window_seqs / max(time.time() - window_t, 1e-9), "lr": optim.param_groups[0]["lr"],
+                       "wall_s": round(wall + time.time() - t0, 1)}
+                window_loss, window_pts, window_seqs, window_t = 0.0, 0.0, 0, time.time()
+                if rank == 0:
+                    rec.update(evaluate(net, vdata, val_ids, opts.batch_size, cfg.mixtures, device))
+                    if best is None or rec["val_nll_point"] < best["val_nll_point"]:
+                        best = {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step")}
+                        bundle_path = export("best", best)
+                        rec["best"] = True
+                    if opts.preview:
+                        _preview(out / f"preview-{step:06d}.svg", net, cfg, alphabet, scale, vdata, device)
+                    write_metrics(rec)
+                    metrics_hist.append(rec)
+                    checkpoint()
+                    last_ckpt = time.time()
+                _barrier(world)
+            elif time.time() - last_ckpt > opts.ckpt_minutes * 60:
+                checkpoint()
+                last_ckpt = time.time()
+        else:
+            epoch += 1
+            pos = 0
+            continue
+        break
+    checkpoint()
+    if rank == 0 and (best is None or bundle_path is None):
+        rec = {"step": step, **evaluate(net, vdata, val_ids, opts.batch_size, cfg.mixtures, device)}
+        best = {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step")}
+        bundle_path = export("best", best)
+        write_metrics(rec)
+        metrics_hist.append(rec)
+    _barrier(world)
+    return TrainResult(step, epoch + pos / max(steps_per_epoch, 1), best and best["val_nll_point"], best and best["val_nll_line"],
+                       bundle_path, stopped_by, metrics_hist)
+
+
+def _barrier(world: int) -> None:
+    if world > 1:
+        import torch.distributed as dist
+
+        dist.barrier()
+
+
+def _hardware(device: torch.device, world: int) -> str:
+    if device.type == "cuda":
+        return f"{world} x {torch.cuda.get_device_name(device)}"
+    return f"{world} x CPU ({platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"
+
+
+def _char_width(ds: Dataset) -> float:
+    """Median advance per character in normalised units: the page layout's width estimate."""
+    w = []
+    for i in range(0, len(ds), max(1, len(ds) // 500)):
+        o = ds.line(i)
+        n = len(ds.texts[i])
+        if n >= 5:
+            w.append(float(np.ptp(np.cumsum(o[:, 0]))) / n)
+    return float(np.median(w) / ds.scale) if w else 2.5
+
+
+def _preview(path: Path, net, cfg, alphabet, scale, vdata: LineData, device) -> None:
+    """A few sampled validation texts, so a person can watch the model learn."""
+    try:
+        from .data.preview import write_preview_svg
+        from .model.bundle import Bundle
+        from .synthesis import sample_batch
+
+        b = Bundle(net, cfg, alphabet, scale)
+        texts = [vdata.texts[i] for i in range(min(3, len(vdata)))] if cfg.kind == "synthesis" else ["", "", ""]
+        g = torch.Generator().manual_seed(0)
+        outs = sample_batch(b, texts, 1.0, g, None, 30, unconditional_steps=300)
+        write_preview_svg(path, [o["strokes"] for o in outs], texts)
+    except Exception as exc:  # noqa: BLE001 - a preview must never stop training
+        log.warning("preview failed: %s", exc)
+    finally:
+        net.train()
