@@ -1,0 +1,200 @@
+"""Page placement: model offsets of one line -> absolute points on the page (mm), and Pages.
+
+This is the one place where strokes become absolute page coordinates (STYLE.md §1). Inputs are
+float32 ``(N, 3)`` offsets ``[dx, dy, eos]`` in model units (y down); outputs are float32 ``(N, 3)``
+points ``[x_mm, y_mm, eos]`` from the top-left page corner (y still down: only the PDF renderer
+flips it).
+
+Placement steps for one line (`place_line`):
+
+1. ``to_points``: offsets -> absolute points in model units;
+2. anchor: move the left-most ink to x = 0 and the estimated baseline to y = 0, scale to mm;
+3. natural variation (optional): size, slant (shear) and drift (rotation) about that anchor;
+4. fit: shrink uniformly if wider than the line's room, so ink never crosses the right margin;
+5. translate to (line.x, line.baseline_y).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Sequence
+
+import numpy as np
+
+from ..strokes import split_strokes, to_points
+from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
+
+#: Target robust body height (10th-90th percentile of y per line, median over lines) as a
+#: fraction of the line height. At 0.42 the x-height comes out near 0.28 line heights, so
+#: ascenders and descenders stay well clear of the neighbouring lines.
+BODY_FRACTION = 0.42
+
+# Natural variation, drawn uniformly in +-these ranges for each line.
+DRIFT_DEG = 0.6  # baseline rotation
+SLANT_DEG = 3.0  # extra shear
+SIZE_JITTER = 0.04  # relative size change
+BASELINE_JITTER = 0.03  # vertical shift, in line heights
+LEFT_JITTER = 0.08  # 0..this many line heights of extra left offset (a hand never starts on the exact margin)
+
+
+# ----------------------------------------------------------------------------- measuring strokes
+def estimate_baseline(points: np.ndarray) -> float:
+    """Baseline y of one line of absolute points ``(N, 3)`` (any units, y down).
+
+    The median of the local y-maxima inside strokes: most letter bottoms sit on the baseline,
+    and descenders (g, p, y) are too few to move a median, unlike the plain maximum.
+    Falls back to the 75th percentile of y when a line has fewer than 3 local maxima.
+    """
+    if len(points) == 0:
+        return 0.0
+    maxima = []
+    for s in split_strokes(points):
+        if len(s) < 3:
+            continue
+        y = s[:, 1]
+        peak = (y[1:-1] >= y[:-2]) & (y[1:-1] > y[2:])
+        maxima.append(y[1:-1][peak])
+    ys = np.concatenate(maxima) if maxima else np.zeros(0)
+    if len(ys) >= 3:
+        return float(np.median(ys))
+    return float(np.percentile(points[:, 1], 75))
+
+
+def body_height(points: np.ndarray) -> float:
+    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
+    if len(points) < 2:
+        return 0.0
+    lo, hi = np.percentile(points[:, 1], [10, 90])
+    return float(hi - lo)
+
+
+def estimate_scale(offsets_list: Sequence[np.ndarray], line_height_mm: float) -> float:
+    """One scale (mm per model unit) for a whole document, so the whole page looks like one hand.
+
+    The median robust body height over lines (lines with fewer than 8 points, e.g. "-", are
+    ignored when longer ones exist) is mapped to ``BODY_FRACTION * line_height_mm``.
+    Returns 1.0 when no line has any height.
+    """
+    heights = []
+    for off in offsets_list:
+        if len(off) >= 2:
+            heights.append((len(off), body_height(to_points(off))))
+    long_enough = [h for n, h in heights if n >= 8 and h > 0]
+    usable = long_enough or [h for _, h in heights if h > 0]
+    if not usable:
+        return 1.0
+    return BODY_FRACTION * float(line_height_mm) / float(np.median(usable))
+
+
+# ----------------------------------------------------------------------------- placing one line
+def line_rng(opts: PageOptions, line: LayoutLine) -> np.random.Generator:
+    """The generator `place_line` uses when given none: seeded by (seed, page, line), so a line's
+    variation does not depend on the order lines are placed in."""
+    return np.random.default_rng([opts.seed, line.page, line.index])
+
+
+def place_line(offsets: np.ndarray, line: LayoutLine, scale: float, opts: PageOptions,
+               rng: np.random.Generator | None = None) -> np.ndarray:
+    """Offsets ``(N, 3)`` in model units -> absolute points ``(N, 3)`` [x_mm, y_mm, eos] on the page.
+
+    The estimated baseline lands on ``line.baseline_y`` and the left-most ink on ``line.x``
+    (plus a small jitter when natural); `scale` is mm per model unit (see `estimate_scale`).
+    A line wider than ``line.max_width`` is shrunk uniformly to fit. With ``opts.natural`` the
+    size, slant and drift come from `rng` (default: `line_rng`), deterministic for a given rng.
+    """
+    offsets = np.asarray(offsets, dtype=np.float32).reshape(-1, 3)
+    if len(offsets) == 0:
+        return np.zeros((0, 3), np.float32)
+    pts = to_points(offsets)
+    xy = pts[:, :2].astype(np.float64)
+    # 2. anchor at (left-most ink, baseline), in mm
+    xy -= (xy[:, 0].min(), estimate_baseline(pts))
+    xy *= scale
+    dx = dy = 0.0
+    if opts.natural:
+        rng = rng if rng is not None else line_rng(opts, line)
+        size = 1.0 + rng.uniform(-SIZE_JITTER, SIZE_JITTER)
+        slant = math.radians(rng.uniform(-SLANT_DEG, SLANT_DEG))
+        drift = math.radians(rng.uniform(-DRIFT_DEG, DRIFT_DEG))
+        dy = rng.uniform(-BASELINE_JITTER, BASELINE_JITTER) * opts.line_height
+        dx = rng.uniform(0.0, LEFT_JITTER) * opts.line_height
+        dx = min(dx, 0.1 * line.max_width)
+        xy *= size
+        xy[:, 0] -= math.tan(slant) * xy[:, 1]  # y is down: ink above the baseline leans right for slant > 0
+        c, s = math.cos(drift), math.sin(drift)
+        xy = xy @ np.array([[c, s], [-s, c]])
+        xy[:, 0] -= xy[:, 0].min()  # shear/rotation moved the left edge; re-anchor it
+    # 4. fit: uniform shrink about the left end of the baseline keeps the baseline in place
+    room = max(line.max_width - dx, 1e-6)
+    width = float(xy[:, 0].max())
+    if width > room:
+        xy *= room / width * (1 - 1e-6)
+    xy += (line.x + dx, line.baseline_y + dy)
+    out = np.empty_like(pts)
+    out[:, :2] = xy
+    out[:, 2] = pts[:, 2]
+    return out
+
+
+# ----------------------------------------------------------------------------- pages
+@dataclass
+class Page:
+    """One page ready to render. Lengths in mm, y down from the top-left corner."""
+
+    number: int  # 0-based page number
+    width_mm: float
+    height_mm: float
+    lines: list[np.ndarray] = field(default_factory=list)  # per line: absolute points (N, 3) [x, y, eos]
+    rule_ys: list[float] = field(default_factory=list)  # y of each ruled line (mm); empty = plain paper
+    margin_x: float | None = None  # x of the ruled margin line (mm); None = none drawn
+
+    def strokes(self) -> Iterator[np.ndarray]:
+        """Every pen-down stroke on the page, each ``(n, 2)`` [x, y] mm (n = 1 is a dot)."""
+        for pts in self.lines:
+            yield from split_strokes(pts)
+
+
+def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions) -> Page:
+    """A Page from already placed lines; adds the ruling (every baseline + margin line) when ruled."""
+    w, h = opts.page_mm
+    page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines))
+    if opts.ruled:
+        page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
+        # the margin line sits a little left of the text, like on school paper
+        page.margin_x = opts.margin - min(3.0, opts.margin / 2)
+    return page
+
+
+def iter_pages(placed: Iterable[tuple[LayoutLine, np.ndarray]], scale: float, opts: PageOptions) -> Iterator[Page]:
+    """(LayoutLine, offsets) pairs in reading order -> Pages, one at a time (bounded memory).
+
+    Each line is placed with `place_line` using its own `line_rng`, so output is deterministic.
+    """
+    def lines_only() -> Iterator[LayoutLine]:
+        for line, off in placed:
+            pending.append(off)
+            yield line
+
+    pending: list[np.ndarray] = []
+    for number, lines in group_pages(lines_only()):
+        # groupby has read one line past this page; its offsets are the last pending entry
+        offs = pending[: len(lines)]
+        del pending[: len(lines)]
+        yield build_page(number, [place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], opts)
+
+
+# ----------------------------------------------------------------------------- curve geometry
+def curve_controls(stroke: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Catmull-Rom spline through a stroke ``(n, 2)`` as cubic Beziers.
+
+    Returns control points ``(c1, c2)``, each ``(n - 1, 2)``: segment i runs from stroke[i]
+    through c1[i], c2[i] to stroke[i + 1]. The end points are repeated so the curve starts and
+    ends on the stroke. Shared by the SVG, PDF and PNG renderers so all three draw the same curve.
+    """
+    p = np.asarray(stroke, dtype=np.float64)
+    if len(p) < 2:
+        return np.zeros((0, 2)), np.zeros((0, 2))
+    ext = np.concatenate([p[:1], p, p[-1:]])
+    c1 = p[:-1] + (ext[2:-1] - ext[:-3]) / 6.0
+    c2 = p[1:] - (ext[3:] - ext[1:-2]) / 6.0
+    return c1, c2
