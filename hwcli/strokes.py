@@ -94,11 +94,17 @@ class PreprocessOptions:
         return asdict(self)
 
 
+def _lengths(v: np.ndarray) -> np.ndarray:
+    """Row lengths of (n, 2) vectors; one ufunc, several times faster than np.linalg.norm(axis=1)
+    on the short arrays of a line (preprocessing runs these ~50k times for IAM-OnDB)."""
+    return np.hypot(v[:, 0], v[:, 1])
+
+
 def _median_step(points: np.ndarray) -> float:
     """Median length of pen-down steps: the scale the glitch thresholds are relative to."""
     if len(points) < 2:
         return 1.0
-    d = np.linalg.norm(np.diff(points[:, :2], axis=0), axis=1)
+    d = _lengths(np.diff(points[:, :2], axis=0))
     pen_down = points[:-1, 2] < 0.5
     d = d[pen_down & (d > 0)]
     return float(np.median(d)) if len(d) else 1.0
@@ -115,9 +121,9 @@ def remove_spikes(points: np.ndarray, opts: PreprocessOptions = PreprocessOption
         return points
     m = _median_step(points) * opts.spike_factor
     xy = points[:, :2]
-    prev_d = np.linalg.norm(xy[1:-1] - xy[:-2], axis=1)
-    next_d = np.linalg.norm(xy[1:-1] - xy[2:], axis=1)
-    skip_d = np.linalg.norm(xy[2:] - xy[:-2], axis=1)
+    prev_d = _lengths(xy[1:-1] - xy[:-2])
+    next_d = _lengths(xy[1:-1] - xy[2:])
+    skip_d = _lengths(xy[2:] - xy[:-2])
     inner = (points[:-2, 2] < 0.5) & (points[1:-1, 2] < 0.5)  # same stroke on both sides
     spike = inner & (prev_d > m) & (next_d > m) & (skip_d < m)
     keep = np.ones(n, bool)
@@ -135,7 +141,7 @@ def split_jumps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions(
         return points
     m = _median_step(points) * opts.jump_factor
     out = points.copy()
-    d = np.linalg.norm(np.diff(out[:, :2], axis=0), axis=1)
+    d = _lengths(np.diff(out[:, :2], axis=0))
     jump = (d > m) & (out[:-1, 2] < 0.5)
     out[:-1, 2] = np.where(jump, 1.0, out[:-1, 2])
     return _drop_single_point_strokes_after_split(out, jump)
@@ -162,7 +168,7 @@ def clip_gaps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions())
         return points
     m = _median_step(points) * opts.max_gap_factor
     off = to_offsets(points)
-    d = np.linalg.norm(off[1:, :2], axis=1)
+    d = _lengths(off[1:, :2])
     pen_up = points[:-1, 2] > 0.5
     over = pen_up & (d > m)
     if not over.any():
@@ -181,7 +187,8 @@ def straighten(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()
     y = points[:, 1].astype(np.float64)
     if np.ptp(x) <= 0:
         return points
-    slope = np.polyfit(x, y, 1)[0]
+    xm = x - x.mean()
+    slope = float(xm @ (y - y.mean())) / float(xm @ xm)  # least squares, as np.polyfit(x, y, 1) at a fifth of the cost
     angle = np.arctan(slope)
     # lines are mostly wide: a fit steeper than 30 degrees is a bad fit, not a tilted line
     if abs(angle) > np.pi / 6:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections
+import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -29,6 +30,17 @@ class ConvertReport:
     char_counts: collections.Counter = field(default_factory=collections.Counter)
     writers: int = 0
     splits: collections.Counter = field(default_factory=collections.Counter)
+    preprocessed: int = 0  # lines kept as they were because hwcli had already cleaned them
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset, source: str) -> "ConvertReport":
+        """The counts of a set converted earlier (an .npz being exported)."""
+        rep = cls(source, "npz", lines_read=len(ds), points_raw=len(ds.offsets), points=len(ds.offsets))
+        for t in ds.texts:
+            rep.char_counts.update(t)
+        rep.splits.update(s or "none" for s in ds.splits)
+        rep.writers = len({int(w) for w in ds.writer_ids if w >= 0})
+        return rep
 
     def to_dict(self) -> dict:
         return {
@@ -42,6 +54,7 @@ class ConvertReport:
             "char_counts": dict(sorted(self.char_counts.items())),
             "writers": self.writers,
             "splits": dict(self.splits),
+            "already_preprocessed": self.preprocessed,
         }
 
 
@@ -65,11 +78,11 @@ def detect_kind(path: str | os.PathLike) -> str:
     )
 
 
-def _clean(item: tuple[str, np.ndarray, dict]) -> tuple[str, np.ndarray | None, str]:
+def _clean(item: tuple[str, np.ndarray, dict | None]) -> tuple[str, np.ndarray | None, str]:
+    """Preprocess one line (``opts_d`` None: already cleaned by hwcli, only turned into offsets)."""
     line_id, points, opts_d = item
-    opts = PreprocessOptions(**opts_d)
     n0 = len(points)
-    pts = preprocess(points, opts)
+    pts = points if opts_d is None else preprocess(points, PreprocessOptions(**opts_d))
     if len(pts) < MIN_POINTS:
         return line_id, None, "too few points after cleaning"
     # the raw count travels in the first row's dx slot: offsets[0, :2] is always zero
@@ -96,7 +109,11 @@ def convert(
     progress: Progress | None = None,
     workers: int | None = None,
 ) -> tuple[Dataset, ConvertReport]:
-    """Read, clean and normalise a source into a Dataset. Lines that cannot be used are counted by reason."""
+    """Read, clean and normalise a source into a Dataset. Lines that cannot be used are counted by reason.
+
+    Lines that hwcli already cleaned (an InkML export of a converted set, `RawLine.preprocessed`) are kept
+    as they are and keep their recorded normalisation scale; `opts` applies to the other lines only.
+    """
     kind = detect_kind(path)
     if kind == "npz":
         raise DatasetError(f"{str(path)!r} is already a converted dataset")
@@ -124,6 +141,7 @@ def convert(
             off[0, 0] = 0.0
             kept.append(raw)
             offsets.append(off)
+            report.preprocessed += raw.preprocessed is not None
 
     pool = ProcessPoolExecutor(workers) if workers > 1 else None
     try:
@@ -135,14 +153,14 @@ def convert(
                     report.skipped[r.reason] += 1
                     continue
                 report.lines_read += 1
-                if "#" in r.text:
+                if kind == "iam-ondb" and "#" in r.text:
                     # IAM-OnDB marks a word the writer crossed out with '#': the ink has a scribble there
                     if strict:
                         raise DatasetError(f"{r.line_id}: transcription marks a crossed-out word (#)")
                     report.skipped["crossed-out word (#)"] += 1
                     continue
                 lines.append(r)
-            items = [(r.line_id, r.points, opts_d) for r in lines]
+            items = [(r.line_id, r.points, None if r.preprocessed is not None else opts_d) for r in lines]
             if pool is None:
                 handle(lines, [_clean(it) for it in items])
             else:
@@ -158,20 +176,34 @@ def convert(
 
     if not kept:
         raise DatasetError(f"no usable lines in {str(path)!r} ({dict(report.skipped) or 'nothing found'})")
-    train_off = [o for o, r in zip(offsets, kept) if r.split in TRAIN_SPLITS] or offsets
     for r, o in zip(kept, offsets):
         report.points += len(o)
         report.char_counts.update(r.text)
         report.splits[r.split or "none"] += 1
     report.writers = len({r.writer_id for r in kept if r.writer_id >= 0})
-    meta = {
-        "stats": {"scale": offset_scale(train_off), "scale_from": "train splits" if len(train_off) < len(offsets) or all(r.split in TRAIN_SPLITS for r in kept) else "all lines"},
-        "preprocessing": {"steps": [name for name, _ in PIPELINE], **opts_d},
-        "source": report.to_dict(),
-    }
+    meta = {**_stats_and_preprocessing(kept, offsets, opts_d), "source": report.to_dict()}
     ds = Dataset.from_lines(offsets, [r.text for r in kept], [r.line_id for r in kept],
                             [r.writer_id for r in kept], [r.split for r in kept], meta)
     return ds, report
+
+
+def _stats_and_preprocessing(kept: list[RawLine], offsets: list[np.ndarray], opts_d: dict) -> dict:
+    """The ``stats`` and ``preprocessing`` entries of the dataset's meta.
+
+    A set that hwcli had already cleaned keeps its own record, so re-importing an export gives back the
+    same normalisation scale (a recomputed one would differ when splits were dropped or edited)."""
+    records = {json.dumps(r.preprocessed, sort_keys=True) for r in kept if r.preprocessed is not None}
+    if len(records) == 1 and all(r.preprocessed is not None for r in kept):
+        rec = kept[0].preprocessed  # shape checked by the reader
+        return {"stats": dict(rec["stats"]), "preprocessing": dict(rec["preprocessing"])}
+    in_train = [o for o, r in zip(offsets, kept) if r.split in TRAIN_SPLITS]
+    preprocessing = {"steps": [name for name, _ in PIPELINE], **opts_d}
+    if records:
+        preprocessing["lines_already_preprocessed"] = sum(r.preprocessed is not None for r in kept)
+    return {
+        "stats": {"scale": offset_scale(in_train or offsets), "scale_from": "train splits" if in_train else "all lines"},
+        "preprocessing": preprocessing,
+    }
 
 
 def load_dataset(path: str | os.PathLike, progress: Progress | None = None) -> Dataset:

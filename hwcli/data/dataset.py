@@ -92,17 +92,21 @@ class Dataset:
     def save(self, path: str | os.PathLike) -> None:
         """Write atomically (a temporary file renamed over `path`)."""
         meta = dict(self.meta, format_version=FORMAT_VERSION)
-        with atomic_output(path) as fh:
-            np.savez_compressed(
-                fh,
-                offsets=self.offsets.astype(np.float32),
-                starts=self.starts.astype(np.int64),
-                texts=np.array(self.texts, dtype=np.str_),
-                line_ids=np.array(self.line_ids, dtype=np.str_),
-                splits=np.array(self.splits, dtype=np.str_),
-                writer_ids=self.writer_ids.astype(np.int32),
-                meta=np.array(json.dumps(meta, sort_keys=True)),
-            )
+        arrays = {
+            "offsets": self.offsets.astype(np.float32),
+            "starts": self.starts.astype(np.int64),
+            "texts": np.array(self.texts, dtype=np.str_),
+            "line_ids": np.array(self.line_ids, dtype=np.str_),
+            "splits": np.array(self.splits, dtype=np.str_),
+            "writer_ids": self.writer_ids.astype(np.int32),
+            "meta": np.array(json.dumps(meta, sort_keys=True)),
+        }
+        # what np.savez_compressed writes, at deflate level 1: float offsets barely compress better at the
+        # default level 6 (28 vs 29 MB for IAM-OnDB) but take 3.5x as long (6.4 vs 1.8 s)
+        with atomic_output(path) as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as zf:
+            for name, arr in arrays.items():
+                with zf.open(f"{name}.npy", "w", force_zip64=True) as member:
+                    np.lib.format.write_array(member, arr, allow_pickle=False)
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "Dataset":
