@@ -38,6 +38,10 @@ LEFT_JITTER = 0.08  # 0..this many line heights of extra left offset (a hand nev
 
 
 # ----------------------------------------------------------------------------- measuring strokes
+MAX_ABOVE = 2.5  # line heights of ink allowed above the baseline (tall capitals, ascenders)
+MAX_BELOW = 1.5  # line heights of ink allowed below it (descenders)
+
+
 def estimate_baseline(points: np.ndarray) -> float:
     """Baseline y of one line of absolute points ``(N, 3)`` (any units, y down).
 
@@ -129,7 +133,16 @@ def place_line(offsets: np.ndarray, line: LayoutLine, scale: float, opts: PageOp
     width = float(xy[:, 0].max())
     if width > room:
         xy *= room / width * (1 - 1e-6)
-    xy += (line.x + dx, line.baseline_y + dy)
+    # a runaway stroke must not leave the page or bury other lines: cap the ink above and below the baseline
+    base = line.baseline_y + dy
+    above = float(-xy[:, 1].min())
+    below = float(xy[:, 1].max())
+    max_above = max(min(MAX_ABOVE * opts.line_height, base), 1e-6)
+    max_below = max(min(MAX_BELOW * opts.line_height, opts.page_mm[1] - base), 1e-6)
+    shrink = min(1.0, max_above / above if above > 0 else 1.0, max_below / below if below > 0 else 1.0)
+    if shrink < 1.0:
+        xy *= shrink * (1 - 1e-6)
+    xy += (line.x + dx, base)
     out = np.empty_like(pts)
     out[:, :2] = xy
     out[:, 2] = pts[:, 2]

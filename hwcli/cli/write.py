@@ -1,0 +1,128 @@
+"""`hwcli write`: text to handwritten PDF / SVG / PNG pages."""
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import err_console, handle_errors
+
+
+class Format(str, Enum):
+    pdf = "pdf"
+    svg = "svg"
+    png = "png"
+
+
+class OnUnsupported(str, Enum):
+    error = "error"
+    skip = "skip"
+
+
+def write_cmd(
+    text: Annotated[Optional[str], typer.Argument(help="Text to write; '-' or nothing reads standard input.")] = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png); '-' writes to stdout.")] = "handwriting.pdf",
+    input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="Read the text from this file.")] = None,
+    format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: from the suffix; pdf for stdout).")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help="Handwriting style: index or name (see `hwcli styles`).")] = None,
+    bias: Annotated[Optional[float], typer.Option("--bias", "-b", help="Neatness: 0 = varied, 1-2 = tidy (default: the model's).")] = None,
+    width: Annotated[float, typer.Option("--width", "-w", help="Pen width in mm.")] = 0.5,
+    color: Annotated[str, typer.Option("--color", "-c", help="Ink colour: CSS name or #rrggbb.")] = "#1a237e",
+    page_size: Annotated[str, typer.Option("--page-size", help="A4, A5, Letter, Legal, or WxH in mm (e.g. 148x210).")] = "A4",
+    margin: Annotated[float, typer.Option("--margin", help="Page margin in mm.")] = 20.0,
+    line_height: Annotated[float, typer.Option("--line-height", help="Distance between lines in mm.")] = 10.0,
+    indent: Annotated[float, typer.Option("--indent", help="Paragraph indent in mm.")] = 8.0,
+    ruled: Annotated[bool, typer.Option("--ruled", help="Draw ruled paper.")] = False,
+    natural: Annotated[bool, typer.Option("--natural/--no-natural", help="Small per-line drift, slant and size variation.")] = True,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same handwriting.")] = 0,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model bundle (.json); default: the bundled model.")] = None,
+    unconditional: Annotated[bool, typer.Option("--unconditional", help="Free handwriting from the prediction network (ignores the text's letters).")] = False,
+    check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Read lines back and resample illegible ones (default: on when the recognizer is installed).")] = None,
+    on_unsupported: Annotated[OnUnsupported, typer.Option("--on-unsupported", help="What to do with characters the model cannot write.")] = OnUnsupported.error,
+    dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+) -> None:
+    """Write TEXT in handwriting.
+
+    Examples:
+      hwcli write "Dear John" -o letter.pdf
+      cat essay.txt | hwcli write --style 3 --bias 0.8 --width 1.2 -o essay.svg
+    """
+    from ..errors import OptionError
+    from ..page import PageOptions
+    from .inputs import read_text
+
+    page = PageOptions(page_size=page_size, margin=margin, line_height=line_height, indent=indent, width=width,
+                       color=color, ruled=ruled, natural=natural, seed=seed)
+    if not 10 <= dpi <= 600:
+        raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
+    body = read_text(text, input_file)
+
+    from ..document import format_for, write_document
+    from ..model.bundle import DEFAULT_UNCONDITIONAL, bundled_model_path, load_model
+    from ..synthesis import SamplingOptions
+
+    fmt = format_for(output, format.value if format else None)
+    if unconditional and model is None:
+        bundle = load_model(bundled_model_path(DEFAULT_UNCONDITIONAL))
+    else:
+        bundle = load_model(model)
+    if unconditional and bundle.is_synthesis:
+        raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
+    sampling = SamplingOptions(bias=bias, style=style, seed=seed)
+    checker = _checker(bundle, check) if bundle.is_synthesis else None
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn(),
+                  console=err_console, disable=quiet, transient=True) as bar:
+        task = None
+
+        def on_progress(done: int, total: int) -> None:
+            nonlocal task
+            if total <= 5:
+                return
+            if task is None:
+                task = bar.add_task("write", total=total)
+            bar.update(task, completed=done)
+
+        report = write_document(body, output, bundle, sampling, page, fmt=fmt, on_unsupported=on_unsupported.value,
+                                checker=checker, progress=on_progress, dpi=dpi)
+    for pg, ln, txt, reason in report.failed:
+        err_console.print(f"hwcli: warning: page {pg} line {ln} may be illegible ({reason}): {txt!r}", markup=False)
+    if not quiet:
+        dest = ", ".join(report.outputs) if report.outputs != ["-"] else "standard output"
+        extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
+        err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)
+
+
+def _checker(bundle, check: bool | None):
+    """The recognizer's checker when checking is on; None when off (or unavailable and not asked for)."""
+    want = bundle.defaults.get("check", True) if check is None else check
+    if not want:
+        return None
+    try:
+        from ..recognition import load_recognizer, make_checker
+
+        return make_checker(load_recognizer(), bundle)
+    except ImportError:
+        rec = None
+    except Exception as exc:  # noqa: BLE001
+        from ..errors import HwcliError
+
+        if check and isinstance(exc, HwcliError):
+            raise
+        if not isinstance(exc, HwcliError):
+            raise
+        rec = None
+    if check:
+        from ..errors import ModelFileError
+
+        raise ModelFileError("--check needs the recognizer model, which is not installed")
+    return rec
+
+
+def register(app: typer.Typer) -> None:
+    app.command("write")(handle_errors(write_cmd))

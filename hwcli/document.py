@@ -1,0 +1,186 @@
+"""Text -> handwritten document: layout -> synthesis (one batch per page) -> placement -> render.
+
+Pages are produced and written one after another, so memory stays bounded on long documents. Outputs go
+to temporary files that are renamed only when everything succeeded: a failure never leaves a partial file
+nor overwrites the user's file.
+"""
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
+
+import numpy as np
+
+from .errors import InputTextError, OptionError, OutputError
+from .fileio import check_writable
+from .model.bundle import Bundle, Style
+from .page import LayoutLine, PageOptions, estimate_scale, group_pages, iter_layout
+from .page.placement import Page, build_page, place_line
+from .strokes import to_points
+from .synthesis import LineResult, SamplingOptions, synthesize
+
+log = logging.getLogger(__name__)
+FORMATS = ("pdf", "svg", "png")
+MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
+
+
+@dataclass
+class WriteReport:
+    pages: int = 0
+    lines: int = 0
+    resampled: int = 0  # lines sampled again because a check failed
+    failed: list[tuple[int, int, str, str]] = field(default_factory=list)  # (page, line, text, reason), 1-based
+    outputs: list[str] = field(default_factory=list)
+
+
+def format_for(out: str, fmt: str | None) -> str:
+    """Output format from `fmt` or the suffix of `out` ('-' needs --format or defaults to pdf)."""
+    if fmt:
+        f = fmt.lower()
+    else:
+        suffix = Path(out).suffix.lower().lstrip(".") if out != "-" else "pdf"
+        f = suffix or "pdf"
+    if f not in FORMATS:
+        raise OptionError(f"unknown output format {f!r}: use one of {', '.join(FORMATS)} (by suffix or --format)")
+    return f
+
+
+def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:
+    """(mm per model unit, mm per character) for one hand at `line_height`."""
+    if style is not None and len(style.strokes) > 10:
+        scale = estimate_scale([style.strokes], line_height)
+        pts = to_points(style.strokes)
+        per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
+    else:
+        body = float(bundle.meta.get("body_height", 12.0))  # normalised units, 10-90th percentile height
+        scale = 0.42 * line_height / body
+        per_char = float(bundle.meta.get("char_width", 2.5))
+    return scale, max(per_char * scale, 0.3)
+
+
+def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, report: WriteReport,
+           checker, progress: Callable[[int, int], None] | None) -> Iterator[Page]:
+    style = bundle.style(sampling.style) if bundle.is_synthesis else None
+    scale, char_w = hand_metrics(bundle, style, page.line_height)
+    lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+    total = len(lines)
+    report.lines = total
+    done = 0
+    for number, group in group_pages(lines):
+        texts = [ln.text for ln in group]
+
+        def on_line(k: int, _n: int, base=done) -> None:
+            if progress:
+                progress(base + k, total)
+
+        opts = replace(sampling, seed=(sampling.seed * 100_003 + number) % (2**31))
+        results: list[LineResult] = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
+        done += len(group)
+        placed = []
+        for ln, res in zip(group, results):
+            report.resampled += int(res.resampled)
+            if not res.ok:
+                report.failed.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
+            placed.append(place_line(res.strokes, ln, scale, page))
+        report.pages += 1
+        yield build_page(number, placed, page)
+
+
+def count_pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions) -> int:
+    style = bundle.style(sampling.style) if bundle.is_synthesis else None
+    _, char_w = hand_metrics(bundle, style, page.line_height)
+    last = None
+    for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):
+        pass
+    return 0 if last is None else last.page + 1
+
+
+def write_document(
+    text: str,
+    out: str | os.PathLike,
+    bundle: Bundle,
+    sampling: SamplingOptions = SamplingOptions(),
+    page: PageOptions = PageOptions(),
+    fmt: str | None = None,
+    on_unsupported: str = "error",
+    checker=None,
+    progress: Callable[[int, int], None] | None = None,
+    dpi: float = 150,
+    stdout: BinaryIO | None = None,
+) -> WriteReport:
+    """Write `text` in handwriting to `out` ('-' = `stdout`). Validates everything before sampling."""
+    out = str(out)
+    f = format_for(out, fmt)
+    if on_unsupported not in ("error", "skip"):
+        raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
+    if bundle.is_synthesis:
+        text = bundle.alphabet.prepare(text, on_unsupported)
+        bundle.style(sampling.style)  # unknown style -> StyleNotFoundError now, not after sampling
+    if not text.strip():
+        raise InputTextError("no text to write (the input is empty or only whitespace)")
+    n_pages = count_pages(text, bundle, sampling, page)
+    report = WriteReport()
+    if f == "pdf":
+        targets = [Path(out)]
+    else:
+        from .page.svg import svg_page_paths
+
+        targets = svg_page_paths(out, n_pages)  # same numbering rule for PNG pages
+        if f == "png":
+            targets = [t.with_suffix(".png") if str(t) != "-" else t for t in targets]
+    for t in targets:
+        if str(t) != "-":
+            check_writable(t)
+    pages = _pages(text, bundle, sampling, page, report, checker, progress)
+    tmpdir = Path(tempfile.mkdtemp(prefix="hwcli-"))
+    try:
+        tmp_files = [tmpdir / f"page-{i}" for i in range(len(targets))]
+        if f == "pdf":
+            from .page.pdf import render_pdf
+
+            with open(tmp_files[0], "wb") as fh:
+                render_pdf(pages, fh, page, title=_title(text))
+        else:
+            from .page.png import render_png
+            from .page.svg import render_svg
+
+            for i, pg in enumerate(pages):
+                with open(tmp_files[i], "wb") as fh:
+                    if f == "svg":
+                        render_svg(pg, fh, page)
+                    else:
+                        render_png(pg, fh, page, dpi=dpi)
+        # every page rendered: now publish
+        for tmp, target in zip(tmp_files, targets):
+            if str(target) == "-":
+                dst = stdout if stdout is not None else sys.stdout.buffer
+                with open(tmp, "rb") as fh:
+                    shutil.copyfileobj(fh, dst)
+                dst.flush()
+                report.outputs.append("-")
+            else:
+                _publish(tmp, target)
+                report.outputs.append(str(target))
+    finally:
+        shutil.rmtree(tmpdir, ignore_errors=True)
+    return report
+
+
+def _publish(tmp: Path, target: Path) -> None:
+    """Move a finished file into place atomically (copy to a temp beside the target, then rename)."""
+    from .fileio import atomic_output
+
+    with atomic_output(target) as fh, open(tmp, "rb") as src:
+        shutil.copyfileobj(src, fh)
+
+
+def _title(text: str) -> str:
+    first = text.strip().splitlines()[0] if text.strip() else ""
+    return (first[:60] + "...") if len(first) > 60 else first or "hwcli"

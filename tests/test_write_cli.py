@@ -1,0 +1,191 @@
+"""`hwcli write` as a user runs it: files opened with a user's tools, stdin/stdout, every bad input."""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+import torch
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from hwcli.cli.app import app
+from tiny_bundle import make_bundle
+
+FAST = {"max_steps_per_char": 5, "retries": 0, "check": False}
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    torch.set_num_threads(1)
+    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults=FAST)) + ".json"
+
+
+def write(model, *args, input=None):
+    return runner.invoke(app, ["write", "--model", model, "--quiet", *args], input=input)
+
+
+def one_line_error(res) -> str:
+    assert res.exit_code != 0
+    assert "Traceback" not in res.output
+    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("hwcli: error:"), res.stderr
+    return lines[0]
+
+
+def pdf_paths(reader: PdfReader) -> str:
+    return "".join(p.get_contents().get_data().decode("latin-1") for p in reader.pages)
+
+
+def test_text_to_pdf_has_vector_curves(model, tmp_path):
+    out = tmp_path / "letter.pdf"
+    res = write(model, "Dear John, see you soon.", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    reader = PdfReader(str(out))
+    assert len(reader.pages) == 1
+    ops = pdf_paths(reader)
+    assert " c\n" in ops or " c " in ops  # cubic curves, not an image
+    assert res.stdout == ""
+
+
+def test_stdin_to_svg_on_stdout(model):
+    res = write(model, "-o", "-", "--format", "svg", input="hello from a pipe\n")
+    assert res.exit_code == 0, res.stderr
+    root = ET.fromstring(res.stdout)
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    paths = root.findall(".//s:path", ns)
+    assert paths and root.get("width") == "210mm"
+
+
+def test_input_file_long_text_makes_several_pdf_pages(model, tmp_path):
+    src = tmp_path / "essay.txt"
+    src.write_text("\n\n".join("word " * 40 for _ in range(12)))
+    out = tmp_path / "essay.pdf"
+    res = write(model, "--input", str(src), "-o", str(out), "--line-height", "30")
+    assert res.exit_code == 0, res.output
+    assert len(PdfReader(str(out)).pages) > 1
+
+
+def test_several_svg_pages_are_numbered_and_inside_the_page(model, tmp_path):
+    out = tmp_path / "notes.svg"
+    res = write(model, "alpha beta gamma " * 30, "-o", str(out), "--line-height", "40")
+    assert res.exit_code == 0, res.output
+    files = sorted(tmp_path.glob("notes-*.svg"))
+    assert len(files) >= 2 and not out.exists()
+    for f in files:
+        root = ET.parse(f).getroot()
+        for p in root.iter("{http://www.w3.org/2000/svg}path"):
+            nums = [float(v) for v in re.findall(r"[-+]?(?:\d+\.?\d*|\.\d+)", p.get("d"))]
+            xs, ys = nums[0::2], nums[1::2]
+            assert min(xs) >= 0 and max(xs) <= 210 and min(ys) >= 0 and max(ys) <= 297
+
+
+def test_png_output(model, tmp_path):
+    out = tmp_path / "x.png"
+    res = write(model, "png please", "-o", str(out), "--dpi", "50")
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_same_seed_same_file(model, tmp_path):
+    a, b = tmp_path / "a.pdf", tmp_path / "b.pdf"
+    assert write(model, "same seed", "-o", str(a), "--seed", "5").exit_code == 0
+    assert write(model, "same seed", "-o", str(b), "--seed", "5").exit_code == 0
+    assert a.read_bytes() == b.read_bytes()
+
+
+def test_typographic_characters_are_mapped(model, tmp_path):
+    res = write(model, "“Café” – naïve…", "-o", str(tmp_path / "t.pdf"))
+    assert res.exit_code == 0, res.output
+
+
+def test_unsupported_characters_listed_at_once_or_skipped(model, tmp_path):
+    out = tmp_path / "u.pdf"
+    msg = one_line_error(write(model, "snow ☃\nheart ♥", "-o", str(out)))
+    assert "1:6" in msg and "2:7" in msg
+    assert not out.exists()
+    assert write(model, "snow ☃", "-o", str(out), "--on-unsupported", "skip").exit_code == 0
+
+
+def test_long_word_is_split_not_lost(model, tmp_path):
+    res = write(model, "x" * 2000, "-o", str(tmp_path / "w.pdf"), "--line-height", "40")
+    assert res.exit_code == 0, res.output
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--width", "-1"], "width"),
+        (["--page-size", "B7"], "page"),
+        (["--style", "9"], "style"),
+        (["--bias", "-3"], "bias"),
+        (["--color", "notacolour"], "colo"),
+        (["--margin", "200"], "margin"),
+    ],
+)
+def test_nonsense_options(model, tmp_path, args, needle):
+    out = tmp_path / "o.pdf"
+    msg = one_line_error(write(model, "text", "-o", str(out), *args))
+    assert needle in msg.lower()
+    assert not out.exists()
+
+
+def test_unknown_format_and_enum_values(model, tmp_path):
+    assert write(model, "t", "-o", str(tmp_path / "o.docx")).exit_code != 0
+    res = write(model, "t", "-o", str(tmp_path / "o.pdf"), "--on-unsupported", "maybe")
+    assert res.exit_code == 2
+
+
+def test_empty_and_binary_input(model, tmp_path):
+    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input=""))
+    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input="   \n\n "))
+    blob = tmp_path / "blob.bin"
+    blob.write_bytes(bytes(range(256)) * 20)
+    msg = one_line_error(write(model, "--input", str(blob), "-o", str(tmp_path / "e.pdf")))
+    assert "binary" in msg or "UTF-8" in msg
+    one_line_error(write(model, "--input", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "e.pdf")))
+
+
+def test_unwritable_output_and_users_file_kept(model, tmp_path):
+    one_line_error(write(model, "hi", "-o", str(tmp_path / "no" / "such" / "dir.pdf")))
+    one_line_error(write(model, "hi", "-o", str(tmp_path)))
+    mine = tmp_path / "mine.pdf"
+    mine.write_bytes(b"precious")
+    one_line_error(write(model, "bad ☃", "-o", str(mine)))
+    assert mine.read_bytes() == b"precious"
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mine.pdf")]
+
+
+def test_corrupt_or_missing_model(model, tmp_path):
+    stem = Path(model).with_suffix("")
+    (tmp_path / "copy").mkdir()
+    bad = tmp_path / "copy" / stem.name
+    shutil.copy(stem.with_suffix(".json"), bad.with_suffix(".json"))
+    data = bytearray(stem.with_suffix(".safetensors").read_bytes())
+    data[-5] ^= 0xFF
+    bad.with_suffix(".safetensors").write_bytes(bytes(data))
+    msg = one_line_error(write(str(bad) + ".json", "hi", "-o", str(tmp_path / "o.pdf")))
+    assert "sha256" in msg
+    one_line_error(write(str(tmp_path / "nope.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+    (tmp_path / "garbage.json").write_text("{not json")
+    one_line_error(write(str(tmp_path / "garbage.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+
+
+def test_installed_entry_point(model, tmp_path):
+    exe = Path(sys.executable).with_name("hwcli")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "hwcli"]
+    out = tmp_path / "sub.pdf"
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    proc = subprocess.run(cmd + ["write", "--model", model, "-o", str(out), "-"], input=b"from a subprocess",
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr.decode()
+    assert len(PdfReader(str(out)).pages) == 1
+    proc = subprocess.run(cmd + ["write", "--model", model, "-o", str(out), "--width", "0"], input=b"x",
+                          capture_output=True, env=env, timeout=120)
+    assert proc.returncode != 0 and b"Traceback" not in proc.stderr
