@@ -59,9 +59,9 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
         pts = to_points(style.strokes)
         per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
     else:
-        body = float(bundle.meta.get("body_height", 12.0))  # normalised units, 10-90th percentile height
+        body = float(bundle.meta.get("body_height", 3.5))  # normalised units, 10-90th percentile height
         scale = 0.42 * line_height / body
-        per_char = float(bundle.meta.get("char_width", 2.5))
+        per_char = float(bundle.meta.get("char_width", 3.2))
     return scale, max(per_char * scale, 0.3)
 
 

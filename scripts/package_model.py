@@ -1,0 +1,53 @@
+"""Turn a training run's best bundle into the shipped model: add styles, sampling defaults and provenance.
+
+    python scripts/package_model.py --recipe models/recipe.json --run runs/main --data ../shared/iam-ondb
+
+The recipe (models/recipe.json) records the exact training command, and the priming lines (IAM-OnDB line
+ids from testset_v writers, with a name each) that become the styles, in order (style 0 is the default).
+The bundle is written to models/<name>.json + .safetensors.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--recipe", default="models/recipe.json")
+    ap.add_argument("--run", required=True, help="training output directory (holds best.json)")
+    ap.add_argument("--data", required=True, help="IAM-OnDB copy or converted .npz (for the priming lines)")
+    ap.add_argument("--out", default="models")
+    ap.add_argument("--half", action="store_true", help="store float16 tensors")
+    args = ap.parse_args()
+
+    from hwcli.data.convert import load_dataset
+    from hwcli.model.bundle import Style, load_model, save_bundle
+
+    recipe = json.loads(Path(args.recipe).read_text())
+    src = load_model(Path(args.run) / "best.json")
+    ds = load_dataset(args.data)
+    by_id = {lid: i for i, lid in enumerate(ds.line_ids)}
+    styles = []
+    for spec in recipe.get("styles", []):
+        i = by_id[spec["line_id"]]
+        off = ds.line(i) / np.array([ds.scale, ds.scale, 1.0], np.float32)
+        off = off.astype(np.float32)
+        off[0] = (0.0, 0.0, 1.0)
+        styles.append(Style(spec["name"], ds.texts[i], off,
+                            source=f"IAM-OnDB {spec['line_id']} (writer {int(ds.writer_ids[i])}, {ds.splits[i]})"))
+    prov = dict(src.provenance)
+    prov["command"] = recipe.get("command", "")
+    prov["note"] = recipe.get("note", "")
+    stem = save_bundle(Path(args.out) / recipe["name"], src.network, src.config, src.alphabet, src.scale,
+                       defaults=recipe.get("defaults", {}), styles=styles, provenance=prov,
+                       meta={k: v for k, v in src.meta.items()}, half=args.half)
+    size = sum(p.stat().st_size for p in stem.parent.glob(stem.name + ".*"))
+    print(f"wrote {stem}.json/.safetensors ({size / 1e6:.1f} MB, {len(styles)} styles)")
+
+
+if __name__ == "__main__":
+    main()
