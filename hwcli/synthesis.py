@@ -68,7 +68,7 @@ def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch
     return oh, lens
 
 
-@torch.no_grad()
+@torch.inference_mode()
 def sample_batch(
     bundle: Bundle,
     texts: Sequence[str],
@@ -126,7 +126,7 @@ def sample_batch(
             done = done | (past_end & pen_up) | (steps >= cap)
         else:
             done = done | (steps >= cap)
-        if bool(done.all()):
+        if t % 8 == 7 and bool(done.all()):  # a host sync every step costs more than a few extra steps
             break
         x = nxt.unsqueeze(1)
     res = []
