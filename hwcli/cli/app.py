@@ -32,7 +32,7 @@ def _root(
 def _register() -> None:
     import importlib
 
-    for mod in ("convert", "train", "write", "styles", "eval"):
+    for mod in ("convert", "train", "train_recognizer", "write", "styles", "eval"):
         try:
             m = importlib.import_module(f"{__package__}.{mod}")
         except ModuleNotFoundError as exc:  # a command still being built

@@ -1,0 +1,149 @@
+"""`hwcli eval`: how legible is the model? Sample lines, read them back with the recognizer, score them."""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .common import err_console, handle_errors
+
+COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line")
+
+
+def _read_input(path: Path) -> list[str]:
+    from ..errors import InputTextError
+
+    try:
+        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+    except OSError as exc:
+        raise InputTextError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputTextError(f"{str(path)!r} is not UTF-8 text") from None
+    lines = [" ".join(ln.split()) for ln in text.splitlines()]
+    lines = [ln for ln in lines if ln]
+    if not lines:
+        raise InputTextError(f"{str(path)!r} has no text lines")
+    return lines
+
+
+@handle_errors
+def eval_cmd(
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle (NAME.json); default: the bundled model.", show_default=False)] = None,
+    recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle; default: the bundled hwcli-recognizer.", show_default=False)] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Text lines to sample, one per line ('-' = stdin); default: the built-in sentences.", show_default=False)] = None,
+    lines: Annotated[Optional[int], typer.Option("--lines", "-n", min=1, help="Use the first N lines. [default: all]", show_default=False)] = None,
+    style: Annotated[Optional[list[str]], typer.Option("--style", "-s", help="Style index or name; repeat for several, or 'all'. [default: the model's default]", show_default=False)] = None,
+    bias: Annotated[Optional[list[float]], typer.Option("--bias", "-b", help="Sampling bias; repeat for several. [default: the model's default]", show_default=False)] = None,
+    check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Self-checking while sampling (read back, resample bad lines). [default: the model's default]", show_default=False)] = None,
+    compare_check: Annotated[bool, typer.Option("--compare-check", help="Run every style x bias both with and without self-checking.")] = False,
+    fail_cer: Annotated[Optional[float], typer.Option("--fail-cer", min=0.0, help="A line reading back with a CER above this counts as failed. [default: the model's check threshold]", show_default=False)] = None,
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="Dataset (.npz or IAM-OnDB) whose testset_v lines the recognizer reads as the human reference.", show_default=False)] = None,
+    reference_lines: Annotated[int, typer.Option("--reference-lines", min=0, help="Validation lines for --reference (a fixed subset; 0 = all).")] = 300,
+    seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    threads: Annotated[int, typer.Option(min=0, help="CPU threads for sampling (0 = torch's default; 1 is often faster on a busy CPU).")] = 0,
+    json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
+) -> None:
+    """Measure legibility: sample lines for each style x bias, read them back, print CER, WER, failed lines.
+
+    Example:
+
+        hwcli eval --style all --bias 0.5 --bias 1.0 --compare-check --reference iam.npz
+    """
+    from ..errors import OptionError, StyleNotFoundError
+    from ..evalset import eval_lines
+    from ..model.bundle import load_model
+    from ..model.recognizer import load_recognizer
+    from ..synthesis import SamplingOptions
+
+    if reference is not None:
+        from ..data.convert import detect_kind
+
+        detect_kind(reference)
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
+    rec = load_recognizer(recognizer)
+    bundle = load_model(model)
+    if not bundle.is_synthesis:
+        raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: eval needs a synthesis model")
+
+    texts = _read_input(input) if input is not None else eval_lines()
+    if lines is not None:
+        texts = texts[:lines]
+    # every unsupported character at once, before any sampling
+    texts = bundle.alphabet.prepare("\n".join(texts)).split("\n")
+
+    keys = style or [None]
+    if any(k == "all" for k in keys):
+        keys = list(range(len(bundle.styles))) or [None]
+    bad = []
+    for k in keys:
+        try:
+            bundle.style(k)
+        except StyleNotFoundError:
+            bad.append(str(k))
+    if bad:
+        names = ", ".join(f"{i}: {s.name}" for i, s in enumerate(bundle.styles)) or "none"
+        raise StyleNotFoundError(f"unknown style(s) {', '.join(bad)}; this model has: {names}")
+    biases = bias or [float(bundle.defaults.get("bias", 0.75))]
+    for b in biases:
+        SamplingOptions(bias=b)  # validates the range before sampling
+    first = bool(bundle.defaults.get("check", True)) if check is None else check
+    checks = [first, not first] if compare_check else [first]
+
+    from ..evalset import evaluate, evaluate_reference
+
+    runs = [(k, b, c) for k in keys for b in biases for c in checks]
+    rows = []
+    for n, (k, b, c) in enumerate(runs, start=1):
+        if not quiet:
+            err_console.print(f"[{n}/{len(runs)}] style {k if k is not None else 'default'}, bias {b}, "
+                              f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
+        rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer).to_dict())
+    ref = None
+    if reference is not None:
+        from ..data.convert import load_dataset
+
+        if not quiet:
+            err_console.print(f"reading real validation lines of {reference} ...")
+        ref = evaluate_reference(load_dataset(reference), rec, reference_lines)
+
+    if json_out:
+        doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
+               "columns": list(COLUMNS), "rows": rows, "reference": ref}
+        typer.echo(json.dumps(doc, indent=1))
+    else:
+        _print_table(rows, ref, bundle.path, rec.path)
+
+
+def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title=f"legibility of {Path(model).name}, read by {Path(rec).name}")
+    for name, just in (("style", "left"), ("bias", "right"), ("check", "center"), ("lines", "right"),
+                       ("CER", "right"), ("WER", "right"), ("failed", "right"), ("resampled", "right"),
+                       ("s/line", "right")):
+        t.add_column(name, justify=just)
+    for r in rows:
+        t.add_row(r["style"], f"{r['bias']:g}", "on" if r["check"] else "off", str(r["lines"]), f"{r['cer']:.1%}",
+                  f"{r['wer']:.1%}", f"{r['failed']:.1%}", f"{r['resampled']:.1%}", f"{r['sample_s_per_line']:.2f}")
+    if ref is not None:
+        t.add_section()
+        t.add_row("real testset_v lines", "", "", str(ref["lines"]), f"{ref['cer']:.1%}", f"{ref['wer']:.1%}",
+                  "", "", "")
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped: no terminal width to fit, keep every column readable
+        console = Console(highlight=False, width=140)
+    console.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_cmd)

@@ -1,0 +1,198 @@
+"""Legibility evaluation (the library half of `hwcli eval`) and its built-in lines.
+
+`evaluate` samples lines with a synthesis bundle for one style x bias x self-checking setting, reads them back
+with the recognizer and returns CER, WER, the share of failed lines and timings. `evaluate_reference` reads
+real validation lines with the same recognizer: the human reference.
+
+`SENTENCES`: 100 ordinary English sentences of 30-60 characters, written for hwcli, not taken from any corpus, and checked against every IAM-OnDB transcription: no sentence
+occurs in IAM-OnDB's texts, no IAM line of 25+ characters occurs in a sentence, and no six consecutive words
+are shared, so a model trained on IAM-OnDB has never been taught to write them.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+SENTENCES: tuple[str, ...] = (
+    'The kettle clicked off just as the doorbell rang.',
+    'Please water the ferns on the windowsill twice a week.',
+    'Our train left the station eleven minutes late.',
+    'She folded the map and tucked it into her coat pocket.',
+    'The bakery on the corner sells rye bread on Fridays.',
+    'He forgot his umbrella at the dentist again.',
+    'A small brown dog waited patiently by the gate.',
+    'We painted the garden fence a pale shade of green.',
+    'The library closes early on public holidays.',
+    'Remember to buy eggs, flour and a jar of honey.',
+    'My neighbour plays the cello every Sunday morning.',
+    'The river was higher than usual after the storm.',
+    'Could you send me the minutes of the last meeting?',
+    'They planted three apple trees behind the barn.',
+    'The soup needs a pinch of salt and some pepper.',
+    'I left the keys under the blue flower pot.',
+    'The museum has a new exhibit about old clocks.',
+    'Two swans glided slowly across the quiet lake.',
+    'Her grandmother knitted a scarf for every cousin.',
+    'The printer on the second floor is out of paper.',
+    'We will meet outside the cinema at half past seven.',
+    'The old bridge was closed for repairs all summer.',
+    'He wrote a long letter to his brother in Canada.',
+    'Fresh snow covered the hills by early morning.',
+    'The children built a castle out of cardboard boxes.',
+    'Thank you for the lovely flowers and the kind card.',
+    'The cat sleeps on the warm radiator all afternoon.',
+    'Our football team won the match by a single goal.',
+    'The recipe calls for two cups of chopped carrots.',
+    'Please return the ladder to the shed when finished.',
+    'The lighthouse beam swept across the dark water.',
+    'I think the bus stop has moved to the next street.',
+    'She practised the piano for an hour before dinner.',
+    'A gentle breeze carried the smell of cut grass.',
+    'The meeting has been moved to Thursday afternoon.',
+    'He fixed the squeaky hinge with a drop of oil.',
+    'We counted forty geese flying south over the farm.',
+    'The shop assistant wrapped the vase in tissue paper.',
+    "Don't forget to switch off the lights upstairs.",
+    'The hikers reached the summit just before noon.',
+    'My sister collects postcards from seaside towns.',
+    'The tomatoes in the greenhouse are finally ripe.',
+    'An owl hooted somewhere in the woods last night.',
+    'The new teacher asked us to write a short poem.',
+    'Our flat is on the top floor, next to the lift.',
+    'The wind blew the washing off the line twice today.',
+    'I would like a pot of tea and a slice of lemon cake.',
+    'The postman whistled as he walked up the path.',
+    'We spent the weekend sorting boxes in the attic.',
+    'The clock in the hall is always five minutes fast.',
+    'He carried the heavy suitcase up three flights.',
+    'The village fair raised money for the new roof.',
+    'Her bicycle has a basket and a bright red bell.',
+    'The lecture on volcanoes was surprisingly funny.',
+    'Please leave your muddy boots by the back door.',
+    'The orchestra tuned their instruments in silence.',
+    'A row of pine trees shelters the cottage garden.',
+    'I lost my glove somewhere between here and town.',
+    'The farmer mended the wall with stones from the field.',
+    'Breakfast is served from seven until half past nine.',
+    'The baby giggled every time the puppy sneezed.',
+    'We drove along the coast road with the windows down.',
+    'His uncle runs a small hardware shop near the port.',
+    'The soup kitchen needs volunteers on Wednesdays.',
+    'There were puddles everywhere after the heavy rain.',
+    'She signed the form and handed it back to the clerk.',
+    'The moon looked enormous as it rose over the roofs.',
+    'They argued cheerfully about the rules of the game.',
+    'My alarm clock did not ring this morning.',
+    'The gardener raked the leaves into a tidy heap.',
+    'A parcel arrived for you while you were out.',
+    'The trail follows the stream up to the waterfall.',
+    'He always reads the newspaper from back to front.',
+    'The candle flickered and then went out completely.',
+    'Our class visited a farm to see the young lambs.',
+    'Please check the tyres before the long journey.',
+    'The cafe by the harbour makes excellent pancakes.',
+    'She found an old photograph tucked inside the book.',
+    'Thirty people came to the concert in the church hall.',
+    'The wooden floor creaked under his careful steps.',
+    'I need to renew my passport before the spring.',
+    'The pears were too hard, so we made a crumble.',
+    'Mist hung over the valley until the sun came out.',
+    'The plumber promised to come back on Monday.',
+    'We sat on the porch and watched the fireflies.',
+    'The spare blankets are in the cupboard upstairs.',
+    'He whistled a tune he had heard on the radio.',
+    'The ferry to the island leaves every two hours.',
+    'Her handwriting was neat, small and very even.',
+    'The kitchen smelled of cinnamon and baked apples.',
+    'A tall stack of books leaned against the wall.',
+    'The referee blew his whistle and the crowd cheered.',
+    'We forgot to close the gate and the goats escaped.',
+    'The lamp on my desk needs a brighter bulb.',
+    'They celebrated the anniversary with a picnic.',
+    'The frost made delicate patterns on the glass.',
+    'My brother is learning to bake sourdough bread.',
+    'The hotel room had a view of the distant mountains.',
+    'Every morning she jogs twice around the park.',
+    'The notebook was full of sketches of birds and boats.',
+)
+
+
+def eval_lines(n: int | None = None) -> list[str]:
+    """The first `n` built-in sentences (all when None); more than 100 repeats the set."""
+    if n is None:
+        return list(SENTENCES)
+    return [SENTENCES[i % len(SENTENCES)] for i in range(n)]
+
+
+@dataclass
+class EvalRow:
+    style: str  # style index and name, "default" when the model has no styles
+    bias: float
+    check: bool  # self-checking (read back and resample) while sampling
+    lines: int
+    cer: float  # corpus character error rate of the final lines
+    wer: float  # corpus word error rate
+    failed: float  # share of lines that failed sampling checks or read back above `fail_cer`
+    resampled: float  # share of lines sampled more than once
+    sample_s_per_line: float  # wall time of `synthesize` (checking and resampling included) per line
+    read_ms_per_line: float  # wall time of the final reading per line
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def style_label(bundle, key) -> str:
+    st = bundle.style(key)
+    if st is None:
+        return "default"
+    return f"{bundle.styles.index(st)}: {st.name}" if st.name else str(bundle.styles.index(st))
+
+
+def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check: bool, seed: int = 0,
+             fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None) -> EvalRow:
+    """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`)."""
+    from .recognition import cer, corpus_error_rates, make_checker, read_strokes
+    from .synthesis import SamplingOptions, synthesize
+
+    threshold = float(bundle.defaults.get("check_cer", 0.5) if fail_cer is None else fail_cer)
+    opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check)
+    t0 = time.perf_counter()
+    res = synthesize(bundle, list(lines), opts, progress=progress,
+                     checker=make_checker(recognizer, bundle.scale) if check else None)
+    t1 = time.perf_counter()
+    hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
+    t2 = time.perf_counter()
+    refs = [" ".join(r.text.split()) for r in res]
+    hyps = [" ".join(h.split()) for h in hyps]
+    rates = corpus_error_rates(refs, hyps)
+    failed = sum(1 for r, ref, h in zip(res, refs, hyps) if not r.ok or cer(ref, h) > threshold)
+    n = max(len(res), 1)
+    return EvalRow(style_label(bundle, style), float(bias), bool(check), len(res), rates["cer"], rates["wer"],
+                   failed / n, sum(r.attempts > 1 for r in res) / n, (t1 - t0) / n, 1000 * (t2 - t1) / n)
+
+
+def reference_lines(ds, alphabet, n: int = 300, seed: int = 0) -> list[int]:
+    """A fixed subset of `n` validation lines (testset_v) that `alphabet` can spell (all of them when n is 0)."""
+    from .data.dataset import VALID_SPLIT
+
+    idx = [int(i) for i in ds.indices([VALID_SPLIT]) if ds.texts[i].strip() and all(c in alphabet for c in ds.texts[i])]
+    if n and len(idx) > n:
+        idx = sorted(np.random.default_rng(seed).choice(idx, n, replace=False).tolist())
+    return idx
+
+
+def evaluate_reference(ds, recognizer, n: int = 300, seed: int = 0) -> dict:
+    """CER/WER of the recognizer on real validation lines (the human reference); keys as `corpus_error_rates`."""
+    from .recognition import corpus_error_rates, read_strokes
+
+    idx = reference_lines(ds, recognizer.alphabet, n, seed)
+    unit = np.array([ds.scale, ds.scale, 1.0], np.float32)  # sensor units -> the dataset's normalised units
+    t0 = time.perf_counter()
+    hyps = read_strokes(recognizer, [ds.line(i) / unit for i in idx], ds.scale)
+    dt = time.perf_counter() - t0
+    out = corpus_error_rates([ds.texts[i] for i in idx], hyps)
+    out["read_ms_per_line"] = 1000 * dt / max(len(idx), 1)
+    return out

@@ -1,0 +1,108 @@
+"""`hwcli eval` through CliRunner with a tiny random synthesis bundle and a tiny random recognizer."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli.alphabet import Alphabet
+from hwcli.cli.eval import COLUMNS
+from hwcli.evalset import SENTENCES, eval_lines
+from hwcli.model.recognizer import Recognizer, RecognizerConfig, save_recognizer
+from tiny_bundle import make_bundle, make_npz
+
+torch.set_num_threads(1)
+FAST = {"retries": 0, "max_steps_per_char": 5, "bias": 1.0}
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    d = tmp_path_factory.mktemp("eval")
+    synth = make_bundle(d / "synth", defaults=FAST)
+    torch.manual_seed(0)
+    rec = save_recognizer(d / "rec", Recognizer(RecognizerConfig(conv_channels=8, hidden=8, layers=1,
+                                                                 alphabet_size=len(Alphabet()))), Alphabet(), 20.0)
+    lines = d / "lines.txt"
+    lines.write_text("ab\n\ncd e\n")
+    return {"dir": d, "synth": str(synth), "rec": str(rec), "lines": str(lines)}
+
+
+def run(models, *args, input=None):
+    base = ["eval", "--model", models["synth"], "--recognizer", models["rec"], "-q"]
+    return CliRunner().invoke(app_(), [*base, *map(str, args)], input=input)
+
+
+def app_():
+    from hwcli.cli.app import app
+
+    return app
+
+
+def assert_one_line_error(r, *fragments, code=1):
+    assert r.exit_code == code, r.output
+    assert r.stdout == ""
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("hwcli: error: "), r.stderr
+    for f in fragments:
+        assert f in lines[0]
+
+
+def test_json_has_the_columns(models):
+    r = run(models, "--input", models["lines"], "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["lines"] == 2 and doc["reference"] is None and doc["columns"] == list(COLUMNS)
+    (row,) = doc["rows"]
+    assert set(COLUMNS) <= set(row)
+    assert row["style"].startswith("0") and row["bias"] == 1.0 and row["check"] is True and row["lines"] == 2
+    for k in ("cer", "wer", "failed", "resampled"):
+        assert 0.0 <= row[k] <= 10.0
+    assert row["sample_s_per_line"] > 0
+
+
+def test_every_style_bias_and_check_setting(models, tmp_path):
+    npz = make_npz(tmp_path, n_lines=4)
+    r = run(models, "--input", "-", "--style", "all", "--bias", "0.5", "--bias", "2", "--compare-check",
+            "--reference", npz, "--reference-lines", "0", "--json", input="hi\n")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    combos = {(row["style"].split(":")[0], row["bias"], row["check"]) for row in doc["rows"]}
+    assert combos == {(s, b, c) for s in "012" for b in (0.5, 2.0) for c in (True, False)}
+    assert doc["reference"]["lines"] == 2 and 0.0 <= doc["reference"]["cer"]
+
+
+def test_table_on_stdout(models):
+    r = run(models, "--input", models["lines"], "--style", "loose", "--no-check", "--threads", "1")
+    assert r.exit_code == 0, r.output
+    assert "CER" in r.stdout and "WER" in r.stdout and "1: loose" in r.stdout and "off" in r.stdout
+
+
+def test_missing_recognizer(models, tmp_path):
+    r = CliRunner().invoke(app_(), ["eval", "--model", models["synth"], "--recognizer", str(tmp_path / "none"),
+                                    "--input", models["lines"]])
+    assert_one_line_error(r, "not found")
+
+
+def test_unknown_styles_are_reported_together(models):
+    r = run(models, "--input", models["lines"], "--style", "7", "--style", "fancy", "--style", "neat")
+    assert_one_line_error(r, "7", "fancy", "0: neat")
+
+
+def test_bad_inputs(models, tmp_path):
+    bad = tmp_path / "bad.txt"
+    bad.write_text("ok\nno \u4e2d here \u263a\n")
+    assert_one_line_error(run(models, "--input", bad), "2 unsupported")
+    empty = tmp_path / "empty.txt"
+    empty.write_text("\n \n")
+    assert_one_line_error(run(models, "--input", empty), "no text lines")
+    assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "cannot read")
+    assert_one_line_error(run(models, "--input", models["lines"], "--bias", "-1"), "bias", code=2)
+    assert_one_line_error(run(models, "--input", models["lines"], "--reference", tmp_path / "x.npz"), "does not exist")
+
+
+def test_builtin_sentences():
+    assert len(SENTENCES) == 100 == len(set(SENTENCES))
+    assert all(30 <= len(s) <= 60 and not Alphabet().unsupported(s) for s in SENTENCES)
+    assert eval_lines(3) == list(SENTENCES[:3]) and len(eval_lines(120)) == 120

@@ -1,0 +1,225 @@
+"""The recognizer: network, CTC training, greedy decoding, error rates, bundle save/load, trainer and its CLI."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli.alphabet import Alphabet
+from hwcli.cli.app import app
+from hwcli.errors import ModelFileError
+from hwcli.model.recognizer import Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
+from hwcli.recognition import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
+                               recognize, wer)
+from hwcli.recognizer_training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
+                                       train_recognizer)
+from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz
+
+torch.set_num_threads(1)
+TINY = RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+
+
+def tiny_recognizer(seed: int = 0, cfg: RecognizerConfig = TINY) -> Recognizer:
+    torch.manual_seed(seed)
+    return Recognizer(cfg).eval()
+
+
+def save_tiny(path, seed: int = 0, scale: float = 20.0):
+    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})
+
+
+# ----------------------------------------------------------------------------- error rates
+def test_edit_distance_and_rates():
+    assert edit_distance("kitten", "sitting") == 3
+    assert edit_distance("", "abc") == 3 and edit_distance("abc", "") == 3 and edit_distance("same", "same") == 0
+    assert edit_distance(["a", "b"], ["a", "c", "b"]) == 1
+    assert cer("abcd", "abxd") == pytest.approx(0.25)
+    assert cer("", "") == 0.0 and cer("", "x") == 1.0
+    assert wer("the cat sat", "the bat sat") == pytest.approx(1 / 3)
+    assert wer("a b", "a  b ") == 0.0  # whitespace runs do not count
+    r = corpus_error_rates(["ab", "cdef"], ["ab", "cxef"])
+    assert r["cer"] == pytest.approx(1 / 6) and r["wer"] == pytest.approx(0.5) and r["lines"] == 2
+
+
+# ----------------------------------------------------------------------------- decoding
+def test_greedy_decode_collapses_repeats_and_drops_blanks():
+    path = [0, 3, 3, 0, 3, 5, 5, 5, 0, 0, 7, 9]
+    lp = torch.full((1, len(path), 10), -10.0)
+    lp[0, torch.arange(len(path)), torch.tensor(path)] = 0.0
+    assert greedy_decode(lp, torch.tensor([len(path)])) == [[3, 3, 5, 7, 9]]
+    # frames past a line's length are ignored
+    assert greedy_decode(lp, torch.tensor([4])) == [[3]]
+
+
+def test_features_mark_moves_in_the_air():
+    off = np.array([[0, 0, 0], [1, 0, 0], [1, 1, 1], [5, 0, 0], [1, 0, 1]], np.float32)
+    f = features(off)
+    assert f.shape == (5, 4) and f.dtype == np.float32
+    assert f[:, 2].tolist() == [0, 0, 1, 0, 1]
+    assert f[:, 3].tolist() == [1, 0, 0, 1, 0]
+    assert features(np.array([[100.0, -100.0, 0.0]]))[0, :2].tolist() == [20.0, -20.0]  # clipped
+
+
+def test_a_line_reads_the_same_alone_and_in_a_padded_batch():
+    net = tiny_recognizer()
+    lines = [glyph_offsets("hello there"), glyph_offsets("ok"), glyph_offsets("a longer line of ink")]
+    together = recognize(net, Alphabet(), lines, batch_size=8)
+    alone = [recognize(net, Alphabet(), [ln])[0] for ln in lines]
+    assert together == alone
+    x, lengths, _, _ = make_batch(lines, [torch.tensor([1])] * 3)
+    lp, flen = net(x, lengths)
+    for i, ln in enumerate(lines):
+        lp1, f1 = net(torch.from_numpy(features(ln))[None], torch.tensor([len(ln)]))
+        assert int(flen[i]) == int(f1[0])
+        assert torch.allclose(lp[i, : flen[i]], lp1[0], atol=1e-5)
+
+
+def test_reading_leaves_the_thread_setting_alone():
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        recognize(tiny_recognizer(), Alphabet(), [glyph_offsets("ab")])
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_ctc_training_step_reduces_loss():
+    net = tiny_recognizer()
+    net.train()
+    a = Alphabet()
+    texts = ["ab ba", "cab"]
+    x, lengths, tg, tl = make_batch([glyph_offsets(t) for t in texts], [torch.from_numpy(a.encode(t)) for t in texts])
+    opt = torch.optim.Adam(net.parameters(), lr=0.03)
+    first = ctc_loss(net, x, lengths, tg, tl).item()
+    for _ in range(30):
+        loss = ctc_loss(net, x, lengths, tg, tl)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    assert torch.isfinite(loss)
+    assert ctc_loss(net, x, lengths, tg, tl).item() < 0.7 * first
+
+
+def test_augmentation_changes_moves_not_pen_states():
+    off = glyph_offsets("augment me")
+    out = augment_offsets(off, np.random.default_rng(1))
+    assert out.shape == off.shape and out.dtype == np.float32
+    assert (out[:, 2] == off[:, 2]).all() and not np.allclose(out[:, :2], off[:, :2])
+    assert np.allclose(augment_offsets(off, np.random.default_rng(1)), out)
+
+
+# ----------------------------------------------------------------------------- bundle
+def test_save_load_round_trip(tmp_path):
+    stem = save_tiny(tmp_path / "rec", scale=12.5)
+    doc = json.loads((tmp_path / "rec.json").read_text())
+    assert doc["config"]["kind"] == "recognizer" and doc["alphabet"] == Alphabet().chars
+    assert doc["stats"]["scale"] == 12.5 and len(doc["tensors"]["sha256"]) == 64 and doc["format_version"] == 1
+    rec = load_recognizer(stem)
+    assert rec.config == TINY and rec.scale == 12.5 and not rec.network.training
+    assert rec.provenance["data"].startswith("random")
+    for k, v in tiny_recognizer().state_dict().items():
+        assert torch.equal(rec.network.state_dict()[k], v)
+    assert load_recognizer(tmp_path / "rec.json").path == str(stem)  # the .json path works too
+
+
+def test_load_refuses_modified_missing_and_wrong_files(tmp_path):
+    stem = save_tiny(tmp_path / "rec")
+    with pytest.raises(ModelFileError, match="not found"):
+        load_recognizer(tmp_path / "nope")
+    blob = bytearray((tmp_path / "rec.safetensors").read_bytes())
+    blob[-1] ^= 1
+    (tmp_path / "rec.safetensors").write_bytes(bytes(blob))
+    with pytest.raises(ModelFileError, match="sha256"):
+        load_recognizer(stem)
+    (tmp_path / "rec.safetensors").unlink()
+    with pytest.raises(ModelFileError, match="weights .* not found"):
+        load_recognizer(stem)
+    synth = make_bundle(tmp_path / "synth")
+    with pytest.raises(ModelFileError, match="not a recognizer"):
+        load_recognizer(synth)
+    save_tiny(tmp_path / "new")
+    doc = json.loads((tmp_path / "new.json").read_text())
+    (tmp_path / "new.json").write_text(json.dumps({**doc, "format_version": 99}))
+    with pytest.raises(ModelFileError, match="version 99"):
+        load_recognizer(tmp_path / "new")
+
+
+def test_checker_converts_units(tmp_path):
+    rec = load_recognizer(save_tiny(tmp_path / "rec", scale=20.0))
+    lines = [glyph_offsets("one line"), glyph_offsets("two")]
+    base = read_strokes(rec, lines)
+    # the same ink in units twice as large (a synthesis bundle with half the scale) reads the same
+    halved = [ln * np.array([2, 2, 1], np.float32) for ln in lines]
+    assert read_strokes(rec, halved, scale=10.0) == base
+    chk = make_checker(rec, 20.0)
+    cers = chk(lines, ["one line", "two"])
+    assert len(cers) == 2 and all(isinstance(c, float) and c >= 0 for c in cers)
+    # a synthesis bundle can be passed for the units (its scale is used), as `hwcli write` does
+    from types import SimpleNamespace
+
+    assert make_checker(rec, SimpleNamespace(scale=10.0))(halved, ["one line", "two"]) == cers
+    assert read_strokes(rec, [np.zeros((0, 3), np.float32)]) == [""]
+
+
+# ----------------------------------------------------------------------------- trainer
+def test_train_resume_and_export(tmp_path):
+    ds = make_dataset(n_lines=6, n_valid=2)
+    opts = dict(out=str(tmp_path / "run"), hidden=8, layers=1, conv_channels=8, batch_size=2, val_every=2,
+                threads=1, device="cpu")
+    res = train_recognizer(ds, RecognizerTrainOptions(max_steps=3, **opts))
+    assert res.step == 3 and res.stopped_by == "max steps" and res.best_val_cer is not None
+    rec = load_recognizer(res.bundle)
+    assert rec.scale == ds.scale and rec.config.hidden == 8
+    assert rec.provenance["split_valid"] == "testset_v" and rec.provenance["train_lines"] == 4
+    steps = [json.loads(ln)["step"] for ln in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert steps == [2, 3]
+    res2 = train_recognizer(ds, RecognizerTrainOptions(max_steps=5, **opts), resume=True)
+    assert res2.step == 5
+
+
+def test_train_recognizer_cli(tmp_path):
+    npz = make_npz(tmp_path, n_lines=4)
+    out = tmp_path / "run"
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(out), "--hidden", "8",
+                                 "--layers", "1", "--conv-channels", "8", "--batch-size", "2", "--max-steps", "2",
+                                 "--val-every", "1", "--threads", "1", "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    assert load_recognizer(out / "best").config.hidden == 8
+    bad = CliRunner().invoke(app, ["train-recognizer", "--data", str(tmp_path / "missing.npz"), "--out", str(out)])
+    assert bad.exit_code == 1 and bad.stdout == ""
+    assert bad.stderr.strip().startswith("hwcli: error: ") and len(bad.stderr.strip().splitlines()) == 1
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "fresh"), "--resume", "-q"])
+    assert r.exit_code == 1 and "nothing to resume" in r.stderr
+
+
+def test_train_recognizer_options_are_validated():
+    from hwcli.errors import OptionError
+
+    with pytest.raises(OptionError, match="--hidden"):
+        RecognizerTrainOptions(hidden=0)
+    with pytest.raises(OptionError, match="--lr"):
+        RecognizerTrainOptions(lr=-1)
+
+
+def test_missing_bundled_recognizer_is_a_clear_error(monkeypatch, tmp_path):
+    import hwcli.model.recognizer as mod
+
+    monkeypatch.setattr(mod, "bundled_recognizer_path", lambda: tmp_path / "hwcli-recognizer")
+    with pytest.raises(ModelFileError, match="not installed .*train-recognizer"):
+        load_recognizer()
+
+
+@pytest.mark.slow
+def test_bundled_recognizer():
+    from hwcli.model.recognizer import bundled_recognizer_path
+
+    if not bundled_recognizer_path().with_suffix(".json").is_file():
+        pytest.skip("no bundled recognizer")
+    rec = load_recognizer()
+    assert bundled_recognizer_path().with_suffix(".safetensors").stat().st_size < 5_000_000
+    assert rec.provenance["split_valid"] == "testset_v" and rec.provenance["val_cer"] < 0.3
+    assert isinstance(read_strokes(rec, [glyph_offsets("hello")])[0], str)
