@@ -1,8 +1,8 @@
 """Turn a training run's best bundle into the shipped model: add styles, sampling defaults and provenance.
 
-    python scripts/package_model.py --recipe models/recipe.json --run runs/main --data ../shared/iam-ondb
+    python scripts/package_model.py --recipe scripts/model_recipe.json --run runs/main --data ../shared/iam-ondb
 
-The recipe (models/recipe.json) records the exact training command, and the priming lines (IAM-OnDB line
+The recipe (scripts/model_recipe.json) records the exact training command, and the priming lines (IAM-OnDB line
 ids from testset_v writers, with a name each) that become the styles, in order (style 0 is the default).
 The bundle is written to models/<name>.json + .safetensors.
 """
@@ -17,7 +17,7 @@ import numpy as np
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--recipe", default="models/recipe.json")
+    ap.add_argument("--recipe", default="scripts/model_recipe.json")
     ap.add_argument("--run", required=True, help="training output directory (holds best.json)")
     ap.add_argument("--data", required=True, help="IAM-OnDB copy or converted .npz (for the priming lines)")
     ap.add_argument("--out", default="models")
