@@ -6,9 +6,12 @@ it stopped and ends with the same weights as an uninterrupted run (up to float r
 
 Under ``torchrun`` (``WORLD_SIZE > 1``) the model is wrapped in DistributedDataParallel (gloo on the CPU, nccl
 on GPUs); rank r takes batches r, r+W, r+2W, ... of each epoch and rank 0 validates, checkpoints and exports.
+Every decision that ends the loop is the same on all ranks (rank 0's clock decides a time limit), and at the end
+the ranks compare a digest of their weights (`param_digest`): replicas that differ are a bug and raise.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import math
@@ -189,6 +192,7 @@ class TrainResult:
     bundle: str | None
     stopped_by: str
     metrics: list = field(default_factory=list)
+    replica_digest: str | None = None  # under DDP: `param_digest` of the weights, the same on every rank
 
 
 def train(
@@ -203,6 +207,8 @@ def train(
     if opts.threads:
         torch.set_num_threads(opts.threads)
     device = _device(opts)
+    if device.type == "cuda":
+        torch.cuda.set_device(device)  # NCCL collectives without a tensor (barrier) use the current device
     out = Path(opts.out)
     if rank == 0:
         out.mkdir(parents=True, exist_ok=True)
@@ -253,7 +259,12 @@ def train(
                 "split_valid": VALID_SPLIT, "options": asdict(opts), "world_size": world}
     t0 = time.time()
     last_ckpt = time.time()
-    steps_per_epoch = max(1, math.ceil(len(tdata.epoch_batches(opts.seed, 0, opts.batch_size)) / world))
+    n_batches = len(tdata.epoch_batches(opts.seed, 0, opts.batch_size))
+    if n_batches < world:
+        # every rank takes len(batches) // world steps per epoch: zero would loop over epochs forever
+        raise DatasetError(f"{n_batches} training batch(es) of {opts.batch_size} lines cannot be shared by {world} "
+                           "processes: use a smaller --batch-size, more data or fewer processes")
+    steps_per_epoch = max(1, math.ceil(n_batches / world))
     max_steps = opts.max_steps
     if opts.epochs is not None:
         by_epochs = int(math.ceil(opts.epochs * steps_per_epoch))
@@ -290,7 +301,7 @@ def train(
             if max_steps is not None and step >= max_steps:
                 stopped_by = "max steps"
                 break
-            if opts.time_limit is not None and time.time() - t0 >= opts.time_limit:
+            if opts.time_limit is not None and _all_stop(time.time() - t0 >= opts.time_limit, world, device):
                 stopped_by = "time limit"
                 break
             ids = mine[pos]
@@ -343,6 +354,7 @@ def train(
             continue
         break
     checkpoint()
+    digest = _check_replicas(net, world, device) if world > 1 else None
     if rank == 0 and (best is None or bundle_path is None):
         rec = {"step": step, **evaluate(net, vdata, val_ids, opts.batch_size, cfg.mixtures, device)}
         best = {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step")}
@@ -351,7 +363,42 @@ def train(
         metrics_hist.append(rec)
     _barrier(world)
     return TrainResult(step, epoch + pos / max(steps_per_epoch, 1), best and best["val_nll_point"], best and best["val_nll_line"],
-                       bundle_path, stopped_by, metrics_hist)
+                       bundle_path, stopped_by, metrics_hist, digest)
+
+
+def param_digest(state_dict: dict) -> str:
+    """sha256 of the tensors' names and bytes in name order: equal digests <=> bit-identical weights."""
+    h = hashlib.sha256()
+    for name in sorted(state_dict):
+        h.update(name.encode())
+        h.update(state_dict[name].detach().to("cpu").contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _all_stop(flag: bool, world: int, device: torch.device) -> bool:
+    """Rank 0's decision for every rank: a rank that stops alone would leave the others waiting in DDP's all-reduce."""
+    if world == 1:
+        return flag
+    import torch.distributed as dist
+
+    t = torch.tensor([1.0 if flag else 0.0], device=device)
+    dist.broadcast(t, src=0)
+    return bool(t.item() > 0)
+
+
+def _check_replicas(net: torch.nn.Module, world: int, device: torch.device) -> str:
+    """Gather every rank's `param_digest`; raise when they differ (DDP keeps replicas identical, so it is a bug)."""
+    import torch.distributed as dist
+
+    digest = param_digest(net.state_dict())
+    mine = torch.tensor(list(bytes.fromhex(digest)), dtype=torch.uint8, device=device)
+    every = [torch.empty_like(mine) for _ in range(world)]
+    dist.all_gather(every, mine)
+    digests = [bytes(t.cpu().tolist()).hex() for t in every]
+    if len(set(digests)) != 1:
+        raise RuntimeError(f"DDP replicas ended with different weights: sha256 per rank {digests}")
+    log.info("%d DDP replicas ended with identical weights (sha256 %s)", world, digest)
+    return digest
 
 
 def _barrier(world: int) -> None:
@@ -381,7 +428,7 @@ def _char_width(ds: Dataset) -> float:
 def _preview(path: Path, net, cfg, alphabet, scale, vdata: LineData, device) -> None:
     """A few sampled validation texts, so a person can watch the model learn."""
     try:
-        from .data.preview import write_preview_svg
+        from .data.preview import write_preview
         from .model.bundle import Bundle
         from .synthesis import sample_batch
 
@@ -389,7 +436,9 @@ def _preview(path: Path, net, cfg, alphabet, scale, vdata: LineData, device) -> 
         texts = [vdata.texts[i] for i in range(min(3, len(vdata)))] if cfg.kind == "synthesis" else ["", "", ""]
         g = torch.Generator().manual_seed(0)
         outs = sample_batch(b, texts, 1.0, g, None, 30, unconditional_steps=300)
-        write_preview_svg(path, [o["strokes"] for o in outs], texts)
+        n = len(outs)
+        samples = Dataset.from_lines([o["strokes"] for o in outs], texts, [f"step {path.stem[8:]}"] * n, [-1] * n, [""] * n)
+        write_preview(samples, path, n=n)
     except Exception as exc:  # noqa: BLE001 - a preview must never stop training
         log.warning("preview failed: %s", exc)
     finally:

@@ -98,6 +98,8 @@ def train_cmd(
             f"stopped ({res.stopped_by}) at step {res.step}; best validation NLL "
             f"{res.best_val_point:.4f} nats/point, {res.best_val_line:.1f} nats/line; bundle {res.bundle}"
         )
+        if res.replica_digest:
+            err_console.print(f"{world} processes ended with identical weights (sha256 {res.replica_digest})")
 
 
 def register(app: typer.Typer) -> None:

@@ -1,0 +1,112 @@
+"""hwcli.model.network: shapes, state carried across calls, the attention window's kappa, config round trip."""
+from __future__ import annotations
+
+import pytest
+import torch
+import torch.nn.functional as F
+
+from hwcli.model.mdn import mdn_size
+from hwcli.model.network import NetworkConfig, PredictionNetwork, SynthesisNetwork, build_network
+from tiny_bundle import tiny_config
+
+torch.set_num_threads(1)
+B, T, U = 2, 12, 5
+
+
+def _inputs(cfg: NetworkConfig, seed: int = 0):
+    g = torch.Generator().manual_seed(seed)
+    x = torch.cat([torch.randn(B, T, 2, generator=g), (torch.rand(B, T, 1, generator=g) < 0.2).float()], -1)
+    idx = torch.randint(1, cfg.alphabet_size, (B, U), generator=g)
+    idx[1, 3:] = 0  # the second text is shorter: padding
+    onehot = F.one_hot(idx, cfg.alphabet_size).float()
+    onehot[..., 0] = 0.0
+    return x, onehot
+
+
+def _net(kind: str, **kw) -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_network(tiny_config(kind, **kw)).eval()
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_synthesis_shapes(layers):
+    net = _net("synthesis", layers=layers)
+    assert isinstance(net, SynthesisNetwork)
+    x, oh = _inputs(net.cfg)
+    y, state, extras = net(x, oh, return_phi=True)
+    assert y.shape == (B, T, mdn_size(net.cfg.mixtures))
+    assert extras["phi"].shape == (B, T, U)
+    assert extras["kappa"].shape == (B, net.cfg.window_k)
+    assert state["w"].shape == (B, net.cfg.alphabet_size) and state["h1"].shape == (B, net.cfg.hidden)
+    assert len(state["upper"]) == layers - 1
+    assert net(x, oh)[2]["phi"] is None  # phi only when asked for
+
+
+def test_prediction_shapes():
+    net = _net("prediction")
+    assert isinstance(net, PredictionNetwork)
+    x, _ = _inputs(net.cfg)
+    y, state, extras = net(x)
+    assert y.shape == (B, T, mdn_size(net.cfg.mixtures))
+    assert extras["phi"] is None
+
+
+@pytest.mark.parametrize("kind", ["synthesis", "prediction"])
+@pytest.mark.parametrize("cut", [1, 5])
+def test_state_carries_across_calls(kind, cut):
+    """Running a sequence in one call equals running it in two pieces with the state passed on."""
+    net = _net(kind, layers=3)
+    x, oh = _inputs(net.cfg)
+    with torch.no_grad():
+        y_full, st_full, _ = net(x, oh)
+        y1, st, _ = net(x[:, :cut], oh)
+        y2, st2, _ = net(x[:, cut:], oh, st)
+    assert torch.allclose(torch.cat([y1, y2], 1), y_full, atol=1e-5)
+    if kind == "synthesis":
+        assert torch.allclose(st2["kappa"], st_full["kappa"], atol=1e-5)
+        assert torch.allclose(st2["w"], st_full["w"], atol=1e-5)
+
+
+def test_window_kappa_never_moves_backwards():
+    net = _net("synthesis")
+    with torch.no_grad():  # large random window weights: kappa must still only move forwards (eq. 51)
+        net.window.weight.mul_(20.0)
+    x, oh = _inputs(net.cfg)
+    kappas, state = [], None
+    with torch.no_grad():
+        for t in range(T):
+            _, state, extras = net(x[:, t : t + 1], oh, state)
+            kappas.append(extras["kappa"])
+    k = torch.stack(kappas, 1)  # (B, T, K)
+    assert (k[:, 0] > 0).all()
+    assert (k[:, 1:] - k[:, :-1] >= 0).all()
+
+
+def test_window_vector_is_phi_times_the_characters():
+    """Eq. 47: w_t = sum_u phi(t, u) c_u; phi >= 0, and padding rows (zero one-hots) add nothing."""
+    net = _net("synthesis")
+    x, oh = _inputs(net.cfg)
+    with torch.no_grad():
+        _, state, extras = net(x, oh, return_phi=True)
+    phi = extras["phi"]
+    assert (phi >= 0).all()
+    assert torch.allclose(state["w"], torch.einsum("bu,buc->bc", phi[:, -1], oh), atol=1e-6)
+    assert (state["w"][:, 0] == 0).all()
+
+
+def test_gradients_reach_every_parameter():
+    net = _net("synthesis").train()
+    x, oh = _inputs(net.cfg)
+    y, _, _ = net(x, oh)
+    y.pow(2).mean().backward()
+    missing = [n for n, p in net.named_parameters() if p.grad is None or not torch.isfinite(p.grad).all()]
+    assert missing == []
+
+
+def test_config_round_trip_and_validation():
+    cfg = tiny_config("prediction", hidden=8)
+    assert NetworkConfig.from_dict({**cfg.to_dict(), "unknown_future_field": 1}) == cfg
+    with pytest.raises(ValueError):
+        NetworkConfig(kind="transformer")
+    with pytest.raises(ValueError):
+        NetworkConfig(hidden=0)

@@ -1,0 +1,185 @@
+"""hwcli.training: batches, schedule; a tiny model learns (the loss falls, high-bias samples follow their text);
+a run killed with SIGKILL resumes to the weights of an uninterrupted run; metrics.jsonl and the exported bundle."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli.alphabet import Alphabet
+from hwcli.cli.app import app
+from hwcli.data.dataset import Dataset
+from hwcli.errors import DatasetError
+from hwcli.model.bundle import load_model
+from hwcli.synthesis import sample_batch
+from hwcli.training import CKPT_NAME, LineData, TrainOptions, _lr_at, train
+from tiny_bundle import SCALE, make_dataset, make_npz
+
+torch.set_num_threads(1)
+
+
+def _opts(out: Path, **kw) -> TrainOptions:
+    base = dict(out=str(out), hidden=8, layers=1, window_k=2, mixtures=2, batch_size=2, val_lines=0,
+                preview=False, device="cpu", threads=1)
+    return TrainOptions(**{**base, **kw})
+
+
+def _weights(run: Path) -> dict:
+    return torch.load(run / CKPT_NAME, map_location="cpu", weights_only=False)["model"]
+
+
+# ----------------------------------------------------------------------------- batches
+def test_batches_pad_mask_and_encode_the_text():
+    ds = make_dataset(None, n_lines=4, n_valid=0, texts=["ab", "hello"])
+    data = LineData(ds, np.arange(4), Alphabet(), SCALE, max_len=1000)
+    x, tgt, mask, oh = data.batch([0, 1], "cpu")
+    n0, n1 = data.lengths[0], data.lengths[1]
+    assert x.shape == tgt.shape == (2, max(n0, n1) - 1, 3)
+    assert mask.sum(1).tolist() == [n0 - 1, n1 - 1]  # every real prediction, no padding
+    assert torch.equal(x[:, 1:], tgt[:, :-1])  # the input at t+1 is the target at t
+    assert (x[:, 0, 2] == 1).all()  # every line starts with a lifted pen
+    assert torch.allclose(tgt[0, : n0 - 1, :2] * SCALE, torch.from_numpy(ds.line(0)[1:, :2]), atol=1e-4)
+    assert oh.shape == (2, 5, len(Alphabet())) and oh[0, 2:].sum() == 0  # "ab" padded to 5 characters
+    assert Alphabet().decode(oh[1].argmax(-1).tolist()) == "hello"
+
+
+def test_epoch_order_depends_only_on_seed_and_epoch():
+    ds = make_dataset(None, n_lines=30, n_valid=0)
+    data = LineData(ds, np.arange(30), Alphabet(), SCALE, max_len=1000)
+    a = data.epoch_batches(0, 3, 4)
+    assert a == data.epoch_batches(0, 3, 4) and a != data.epoch_batches(0, 4, 4)
+    assert sorted(i for b in a for i in b) == list(range(30))
+
+
+def test_learning_rate_warms_up_then_decays():
+    o = TrainOptions(lr=1e-3, warmup=10, lr_half_life=100, lr_min=1e-5)
+    assert _lr_at(o, 0) == pytest.approx(1e-4)
+    assert _lr_at(o, 9) == pytest.approx(1e-3 * 0.5 ** (9 / 100))
+    assert _lr_at(o, 109) == pytest.approx(1e-3 * 0.5 ** (109 / 100))
+    assert _lr_at(o, 10**6) == pytest.approx(1e-5)
+
+
+# ----------------------------------------------------------------------------- learning
+def test_tiny_model_overfits_and_follows_the_text(tmp_path):
+    """Two texts, a few jittered copies of each: the loss falls far, and high-bias samples reach the end of
+    their text, stop by themselves and look like their own training line more than like the other one."""
+    texts = ["cat", "dog"]
+    ds = make_dataset(None, n_lines=10, n_valid=2, texts=texts, points_per_char=8)  # 4 + 4 training lines
+    losses: list[float] = []
+    res = train(ds, _opts(tmp_path / "run", hidden=32, layers=2, window_k=1, mixtures=3, batch_size=8, lr=1e-2,
+                          warmup=1, lr_half_life=1e9, max_steps=200, val_every=100, seed=0),
+                progress=lambda p: losses.append(p["loss"]))
+    assert res.step == 200 and res.stopped_by == "max steps"
+
+    # the loss: from ~2.8 nats per point (a broad guess) to far below zero (a sharp fit)
+    assert losses[0] > 2.0
+    assert res.best_val_point < losses[0] - 3.0, (losses[0], res.best_val_point)
+
+    # metrics.jsonl: a record with the validation NLL per line and per point at every validation
+    recs = [json.loads(line) for line in (tmp_path / "run" / "metrics.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in recs] == [100, 200]
+    for r in recs:
+        assert {"val_nll_line", "val_nll_point", "train_nll_point", "lr", "seq_per_s", "wall_s"} <= r.keys()
+        # per line = per point x points per line (both validation lines have 23 predicted points)
+        assert r["val_nll_line"] == pytest.approx(r["val_nll_point"] * 23, rel=1e-4)
+
+    # best.json: the best validation's weights, loadable, with its provenance
+    b = load_model(tmp_path / "run" / "best")
+    assert b.provenance["val_nll_point"] == pytest.approx(min(r["val_nll_point"] for r in recs))
+    assert b.provenance["steps"] in (100, 200) and b.scale == SCALE
+
+    # four high-bias samples of each text, in one batch
+    outs = sample_batch(b, texts * 4, 3.0, torch.Generator().manual_seed(0), None, 40)
+    ref = [ds.line(j)[1:] / np.array([SCALE, SCALE, 1.0]) for j in range(2)]  # lines 0, 1: "cat", "dog"
+    own, other, widths = [], [], []
+    for k, o in enumerate(outs):
+        i = k % 2
+        assert o["reached_end"] and not o["hit_cap"], (texts[i], o["steps"])
+        s = o["strokes"]
+        err = [float(np.abs(s[: len(r), :2] - r[: len(s), :2]).mean()) for r in ref]
+        own.append(err[i])
+        other.append(err[1 - i])
+        widths.append(np.ptp(np.cumsum(s[:, 0])) / np.ptp(np.cumsum(ref[i][:, 0])))
+    # the text steers the ink: on average a sample is nearer its own line than the other text's line
+    assert np.mean(own) < np.mean(other), (own, other)
+    # and the ink ends about where the line does (loose: with 200 steps, some seeds align the window later
+    # and run on for a few letters; an untrained network runs on to the step cap, 6x the line)
+    assert 0.5 < np.median(widths) < 6.0, widths
+
+
+# ----------------------------------------------------------------------------- checkpoint and resume
+def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_run(tmp_path):
+    npz = make_npz(tmp_path, n_lines=8, n_valid=2)  # 6 training lines: 3 batches per epoch
+    args = ["--hidden", "8", "--layers", "2", "--window-k", "2", "--mixtures", "2", "--batch-size", "2",
+            "--lr", "0.01", "--lr-half-life", "20", "--val-every", "2", "--val-lines", "0", "--seed", "3",
+            "--device", "cpu", "--threads", "1", "-q"]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    base = [sys.executable, "-m", "hwcli", "train", "--data", str(npz), "--out", str(tmp_path / "killed")]
+    ckpt = tmp_path / "killed" / CKPT_NAME
+
+    # a run with no end in sight, killed without warning once it has checkpointed (validations checkpoint)
+    proc = subprocess.Popen([*base, "--max-steps", "100000", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.time() + 90
+        while not ckpt.is_file():
+            assert proc.poll() is None, proc.stderr.read().decode()
+            assert time.time() < deadline, "no checkpoint within 90 s"
+            time.sleep(0.05)
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stderr.close()
+    at_kill = torch.load(ckpt, map_location="cpu", weights_only=False)
+    killed_at = at_kill["step"]
+    assert killed_at >= 2 and killed_at % 2 == 0
+    total = killed_at + 5  # the resumed run crosses an epoch boundary (3 steps per epoch)
+
+    # resumed through the same command, in this process (saves a second interpreter start)
+    r = CliRunner().invoke(app, [*base[3:], "--resume", "--max-steps", str(total), *args])
+    assert r.exit_code == 0, r.output
+    state = torch.load(ckpt, map_location="cpu", weights_only=False)
+    assert state["step"] == total
+
+    # the same options, uninterrupted (in this process)
+    train(Dataset.load(npz), _opts(tmp_path / "straight", layers=2, lr=0.01, lr_half_life=20, val_every=2,
+                                   seed=3, max_steps=total))
+    straight = _weights(tmp_path / "straight")
+    assert straight.keys() == state["model"].keys()
+    for k, v in straight.items():
+        assert torch.allclose(v, state["model"][k], atol=1e-5), k
+    assert not torch.equal(at_kill["model"]["output.weight"], state["model"]["output.weight"])  # it did train on
+
+
+def test_resume_past_max_steps_changes_nothing(tmp_path):
+    ds = make_dataset(None, n_lines=6)
+    train(ds, _opts(tmp_path / "r", max_steps=3, val_every=10))
+    before = _weights(tmp_path / "r")
+    res = train(ds, _opts(tmp_path / "r", max_steps=3, val_every=10), resume=True)
+    assert res.step == 3 and res.stopped_by == "max steps"
+    after = _weights(tmp_path / "r")
+    assert all(torch.equal(before[k], after[k]) for k in before)
+
+
+def test_resume_keeps_the_checkpoint_architecture(tmp_path):
+    ds = make_dataset(None, n_lines=6)
+    train(ds, _opts(tmp_path / "r", hidden=8, max_steps=2, val_every=10))
+    res = train(ds, _opts(tmp_path / "r", hidden=16, max_steps=3, val_every=10), resume=True)
+    assert res.step == 3
+    assert load_model(tmp_path / "r" / "best").config.hidden == 8
+
+
+def test_unusable_data_is_a_dataset_error(tmp_path):
+    ds = make_dataset(None, n_lines=4, texts=["caf\u00e9"])  # no line can be encoded with the alphabet
+    with pytest.raises(DatasetError, match="no usable training lines"):
+        train(ds, _opts(tmp_path / "r", max_steps=1))
