@@ -10,6 +10,16 @@ from typing import BinaryIO, Iterator
 from .errors import OutputError
 
 
+def _parent_checked(path: Path) -> Path:
+    """The directory `path` will be written in; OutputError when `path` is a directory or it has none."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        raise OutputError(f"output path {str(path)!r} is a directory")
+    if not parent.is_dir():
+        raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
+    return parent
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     """Yield a binary file object; on success it replaces `path`, on any exception it is removed.
@@ -17,11 +27,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     The user's existing file at `path` is untouched unless the whole write succeeds.
     """
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"output path {str(path)!r} is a directory")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
+    parent = _parent_checked(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
     except OSError as exc:
@@ -41,11 +47,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
 def check_writable(path: str | os.PathLike) -> None:
     """Fail early (before expensive work) when `path` clearly cannot be written."""
     path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    if path.is_dir():
-        raise OutputError(f"output path {str(path)!r} is a directory")
-    if not parent.is_dir():
-        raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} does not exist")
+    parent = _parent_checked(path)
     if not os.access(parent, os.W_OK):
         raise OutputError(f"cannot write {str(path)!r}: directory {str(parent)!r} is not writable")
     if path.exists() and not os.access(path, os.W_OK):
