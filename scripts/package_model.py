@@ -19,7 +19,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recipe", default="scripts/model_recipe.json")
     ap.add_argument("--run", required=True, help="training output directory (holds best.json)")
-    ap.add_argument("--data", required=True, help="IAM-OnDB copy or converted .npz (for the priming lines)")
+    ap.add_argument("--data", default=None, help="IAM-OnDB copy or converted .npz (for the priming lines)")
     ap.add_argument("--out", default="models")
     ap.add_argument("--half", action="store_true", help="store float16 tensors")
     args = ap.parse_args()
@@ -29,9 +29,11 @@ def main() -> None:
 
     recipe = json.loads(Path(args.recipe).read_text())
     src = load_model(Path(args.run) / "best.json")
-    ds = load_dataset(args.data)
-    by_id = {lid: i for i, lid in enumerate(ds.line_ids)}
     styles = []
+    if recipe.get("styles") and not args.data:
+        ap.error("the recipe has styles: --data is needed to read their priming lines")
+    ds = load_dataset(args.data) if recipe.get("styles") else None
+    by_id = {lid: i for i, lid in enumerate(ds.line_ids)} if ds is not None else {}
     for spec in recipe.get("styles", []):
         i = by_id[spec["line_id"]]
         off = ds.line(i) / np.array([ds.scale, ds.scale, 1.0], np.float32)
