@@ -56,8 +56,11 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
     """(mm per model unit, mm per character) for one hand at `line_height`."""
     if style is not None and len(style.strokes) > 10:
         scale = estimate_scale([style.strokes], line_height)
-        pts = to_points(style.strokes)
-        per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
+        if style.char_width > 0:
+            per_char = style.char_width  # measured on lines sampled in this style when the bundle was made
+        else:
+            pts = to_points(style.strokes)
+            per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
     else:
         body = float(bundle.meta.get("body_height", 3.5))  # normalised units, 10-90th percentile height
         scale = 0.42 * line_height / body

@@ -15,6 +15,28 @@ from pathlib import Path
 import numpy as np
 
 
+CALIBRATION = [
+    "It was a bright cold morning in the town",
+    "She wrote a long letter to her brother",
+    "The garden was full of apples and bees",
+    "We will meet again at the station at noon",
+]
+
+
+def measure_char_widths(bundle, styles, bias) -> None:
+    """Set each style's char_width from lines the model samples in it, so that page layout wraps lines to
+    the width they will really have."""
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    for s in styles:
+        bundle.styles = [s]
+        res = synthesize(bundle, CALIBRATION, SamplingOptions(style=0, bias=bias, seed=0, retries=1))
+        widths = [float(np.ptp(np.cumsum(r.strokes[:, 0]))) / len(r.text) for r in res if r.ok and len(r.strokes)]
+        s.char_width = float(np.median(widths)) if widths else 0.0
+        print(f"style {s.name!r}: {s.char_width:.2f} units per character ({len(widths)} of {len(res)} lines ok)")
+    bundle.styles = []
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--recipe", default="scripts/model_recipe.json")
@@ -41,6 +63,8 @@ def main() -> None:
         off[0] = (0.0, 0.0, 1.0)
         styles.append(Style(spec["name"], ds.texts[i], off,
                             source=f"IAM-OnDB {spec['line_id']} (writer {int(ds.writer_ids[i])}, {ds.splits[i]})"))
+    if styles:
+        measure_char_widths(src, styles, recipe.get("defaults", {}).get("bias"))
     prov = dict(src.provenance)
     prov["command"] = recipe.get("command", "")
     prov["note"] = recipe.get("note", "")

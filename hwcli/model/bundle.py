@@ -35,14 +35,19 @@ class Style:
     text: str  # what the priming strokes say
     strokes: np.ndarray  # (N, 3) float32 normalised offsets [dx, dy, eos]
     source: str = ""  # where it comes from (e.g. IAM-OnDB line id, writer)
+    char_width: float = 0.0  # measured advance per character of lines sampled in this style (normalised units; 0 = unknown)
 
     def to_json(self) -> dict:
-        return {"name": self.name, "text": self.text, "source": self.source,
-                "strokes": np.round(self.strokes.astype(np.float64), 4).tolist()}
+        d = {"name": self.name, "text": self.text, "source": self.source,
+             "strokes": np.round(self.strokes.astype(np.float64), 4).tolist()}
+        if self.char_width > 0:
+            d["char_width"] = round(float(self.char_width), 4)
+        return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Style":
-        return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""))
+        return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""),
+                   float(d.get("char_width", 0.0)))
 
 
 @dataclass
