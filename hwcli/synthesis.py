@@ -111,6 +111,11 @@ def sample_batch(
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     past_end = torch.zeros(B, dtype=torch.bool, device=dev)
     steps = torch.zeros(B, dtype=torch.long, device=dev)
+    # After priming, the window may still rest on the prime's last letters, and the model then finishes them
+    # (a stray 't' crossbar at the start of every line). Strokes that end before the window reaches the
+    # line's first character are dropped: `first` is the step where the window gets there.
+    n_prefix = len(prefix) if bundle.is_synthesis else 0
+    first = torch.full((B,), -1, dtype=torch.long, device=dev)
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
         nxt = mdn.sample(y[:, 0], bundle.config.mixtures, bias, generator)
@@ -122,6 +127,7 @@ def sample_batch(
             u_best = phi.argmax(dim=1) + 1  # 1-based
             # the window has moved past the last character when the component beyond it dominates
             past_end |= u_best >= end + 1
+            first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
             pen_up = nxt[:, 2] > 0.5
             done = done | (past_end & pen_up) | (steps >= cap)
         else:
@@ -132,7 +138,14 @@ def sample_batch(
     res = []
     for b in range(B):
         n = int(steps[b])
-        s = out[b, :n].cpu().numpy().copy()
+        s = out[b, :n].cpu().numpy()
+        f = int(first[b]) if n_prefix and 0 <= int(first[b]) < n else 0
+        if f:
+            # start with the stroke during which the window reached the line: the first letter's first
+            # stroke often begins while the window is still on the space
+            ups = np.flatnonzero(s[:f, 2] > 0.5)
+            f = int(ups[-1]) + 1 if len(ups) else 0
+        s = s[f:].copy()
         if n:
             s[-1, 2] = 1.0  # the line ends with a lifted pen
         res.append({"strokes": s, "reached_end": bool(past_end[b]) or not bundle.is_synthesis,

@@ -1,0 +1,41 @@
+"""The models shipped in models/: they load (hash checked) and write a page, as a fresh install would."""
+from __future__ import annotations
+
+import pytest
+import torch
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from hwcli.cli.app import app
+from hwcli.model.bundle import DEFAULT_MODEL, DEFAULT_UNCONDITIONAL, bundled_model_path, load_model
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def test_bundled_synthesis_model_has_styles_and_provenance():
+    b = load_model()
+    assert b.is_synthesis and len(b.styles) >= 8
+    assert b.provenance.get("val_nll_point") is not None and b.provenance.get("steps", 0) > 0
+    assert all(s.text and len(s.strokes) > 50 for s in b.styles)
+    size = sum(p.stat().st_size for p in bundled_model_path(DEFAULT_MODEL).parent.glob(DEFAULT_MODEL + ".*"))
+    assert size < 20e6
+
+
+def test_write_with_the_bundled_model(tmp_path):
+    torch.set_num_threads(1)
+    out = tmp_path / "letter.pdf"
+    res = runner.invoke(app, ["write", "Dear John, thank you.", "-o", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    reader = PdfReader(str(out))
+    assert len(reader.pages) == 1
+    assert b" c" in reader.pages[0].get_contents().get_data()
+
+
+def test_unconditional_with_the_bundled_prediction_model(tmp_path):
+    b = load_model(bundled_model_path(DEFAULT_UNCONDITIONAL))
+    assert not b.is_synthesis
+    out = tmp_path / "free.svg"
+    res = runner.invoke(app, ["write", "--unconditional", "two short lines", "-o", str(out), "--quiet"])
+    assert res.exit_code == 0, res.output
+    assert out.read_text().count("<path") >= 1
