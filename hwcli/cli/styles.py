@@ -25,11 +25,8 @@ def styles_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    import torch
-
     from ..model.bundle import load_model
 
-    torch.set_num_threads(1)  # the sampling loop is many small steps: one thread is the fastest
     bundle = load_model(model)
     table = Table(title=f"styles of {Path(bundle.path).name}")
     table.add_column("style", justify="right")

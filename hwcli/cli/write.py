@@ -42,7 +42,7 @@ def write_cmd(
     check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Read lines back and resample illegible ones (default: on when the recognizer is installed).")] = None,
     on_unsupported: Annotated[OnUnsupported, typer.Option("--on-unsupported", help="What to do with characters the model cannot write.")] = OnUnsupported.error,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
-    threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = one: the sampling loop is many small steps, and more threads mostly wait on each other).")] = 0,
+    threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = torch's default, fastest on an idle machine; 1 is faster when other programs keep the CPU busy).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
 ) -> None:
     """Write TEXT in handwriting.
@@ -68,7 +68,8 @@ def write_cmd(
     fmt = format_for(output, format.value if format else None)
     import torch
 
-    torch.set_num_threads(threads or 1)
+    if threads:
+        torch.set_num_threads(threads)
     if unconditional and model is None:
         bundle = load_model(bundled_model_path(DEFAULT_UNCONDITIONAL))
     else:
