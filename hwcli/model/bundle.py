@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load_file, save
+from safetensors.torch import save
 
 from ..alphabet import Alphabet
 from ..errors import ModelFileError, StyleNotFoundError
@@ -154,17 +154,23 @@ def read_bundle_json(path: str | os.PathLike) -> tuple[Path, dict]:
     return stem, doc
 
 
-def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
-    """Load a bundle (default: the bundled synthesis model); verifies the tensor file's sha256."""
-    stem, doc = read_bundle_json(path if path is not None else bundled_model_path())
+def read_verified_tensors(stem: Path, doc: dict, what: str = "model") -> bytes:
+    """The bytes of the bundle's tensor file, after checking them against the sha256 in its JSON."""
     tinfo = doc.get("tensors", {})
     tpath = stem.parent / tinfo.get("file", stem.with_suffix(".safetensors").name)
     try:
         blob = tpath.read_bytes()
     except OSError:
-        raise ModelFileError(f"model weights {str(tpath)!r} not found") from None
+        raise ModelFileError(f"{what} weights {str(tpath)!r} not found") from None
     if hashlib.sha256(blob).hexdigest() != tinfo.get("sha256"):
-        raise ModelFileError(f"model weights {str(tpath)!r} do not match the sha256 in {stem.name}.json (corrupt or modified file)")
+        raise ModelFileError(f"{what} weights {str(tpath)!r} do not match the sha256 in {stem.name}.json (corrupt or modified file)")
+    return blob
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
+    """Load a bundle (default: the bundled synthesis model); verifies the tensor file's sha256."""
+    stem, doc = read_bundle_json(path if path is not None else bundled_model_path())
+    blob = read_verified_tensors(stem, doc)
     try:
         cfg = NetworkConfig.from_dict(doc["config"])
         alphabet = Alphabet(doc["alphabet"])

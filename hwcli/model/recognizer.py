@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from ..alphabet import Alphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
-from .bundle import FORMAT_VERSION, _stem, bundled_model_path, read_bundle_json
+from .bundle import FORMAT_VERSION, _stem, bundled_model_path, read_bundle_json, read_verified_tensors
 
 DEFAULT_RECOGNIZER = "hwcli-recognizer"
 N_FEATURES = 4
@@ -180,15 +180,7 @@ def load_recognizer(path: str | os.PathLike | None = None, device: str = "cpu") 
     kind = doc["config"].get("kind") if isinstance(doc["config"], dict) else None
     if kind != "recognizer":
         raise ModelFileError(f"model {str(stem)!r} is a {kind or 'unknown'} model, not a recognizer")
-    tinfo = doc.get("tensors", {})
-    tpath = stem.parent / tinfo.get("file", stem.with_suffix(".safetensors").name)
-    try:
-        blob = tpath.read_bytes()
-    except OSError:
-        raise ModelFileError(f"recognizer weights {str(tpath)!r} not found") from None
-    if hashlib.sha256(blob).hexdigest() != tinfo.get("sha256"):
-        raise ModelFileError(f"recognizer weights {str(tpath)!r} do not match the sha256 in {stem.name}.json "
-                             "(corrupt or modified file)")
+    blob = read_verified_tensors(stem, doc, "recognizer")
     try:
         cfg = RecognizerConfig.from_dict(doc["config"])
         alphabet = Alphabet(doc["alphabet"])
