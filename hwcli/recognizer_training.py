@@ -24,10 +24,10 @@ import torch.nn.functional as F
 
 from .alphabet import DEFAULT_CHARS, Alphabet
 from .data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
-from .errors import DatasetError, ModelFileError, OptionError
+from .errors import DatasetError, OptionError
 from .model.recognizer import N_FEATURES, Recognizer, RecognizerConfig, features, save_recognizer
 from .recognition import corpus_error_rates, recognize
-from .training import CKPT_NAME, LineData, _lr_at, _save_atomic, load_checkpoint
+from .training import CKPT_NAME, LineData, _lr_at, _save_atomic, resume_checkpoint, split_indices, validation_subset
 
 log = logging.getLogger(__name__)
 
@@ -128,16 +128,6 @@ def validate(net: Recognizer, alphabet: Alphabet, data: LineData, ids: list[int]
     return corpus_error_rates([data.texts[i] for i in ids], hyps)
 
 
-def _split(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
-    train_idx, valid_idx = ds.indices(TRAIN_SPLITS), ds.indices([VALID_SPLIT])
-    if len(train_idx) == 0:
-        # a dataset without the IAM split (e.g. own InkML): hold out every 20th line, as `train` does
-        all_idx = np.arange(len(ds))
-        valid_idx = all_idx[::20] if len(ds) >= 20 else all_idx[:1]
-        train_idx = np.setdiff1d(all_idx, valid_idx) if len(ds) >= 2 else all_idx
-    return train_idx, valid_idx
-
-
 def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = False,
                      progress: Callable[[dict], None] | None = None, data_desc: str = "") -> RecognizerTrainResult:
     """Train (or resume) a recognizer on `ds`; see the module docstring. `progress` gets a dict per step."""
@@ -148,24 +138,20 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / CKPT_NAME
     alphabet = Alphabet(DEFAULT_CHARS)
-    train_idx, valid_idx = _split(ds)
+    train_idx, valid_idx = split_indices(ds)
     tdata = LineData(ds, train_idx, alphabet, ds.scale, opts.max_len)
     vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], alphabet, ds.scale, 10**9)
     if len(tdata) == 0:
         raise DatasetError("no usable training lines (all too long or with unknown characters)")
     for s in tdata.seqs + vdata.seqs:
         s[0, 2] = 0.0  # LineData lifts the pen at the first point (a synthesis convention); keep the data's own
-    val_ids = list(range(len(vdata)))
-    if opts.val_lines and len(val_ids) > opts.val_lines:
-        val_ids = sorted(np.random.default_rng(opts.seed).choice(len(vdata), opts.val_lines, replace=False).tolist())
+    val_ids = validation_subset(len(vdata), opts.val_lines, opts.seed)
 
     cfg = RecognizerConfig(conv_channels=opts.conv_channels, hidden=opts.hidden, layers=opts.layers,
                            dropout=opts.dropout, alphabet_size=len(alphabet))
     state = None
     if resume:
-        if not ckpt_path.is_file():
-            raise ModelFileError(f"nothing to resume: {str(ckpt_path)!r} does not exist")
-        state = load_checkpoint(ckpt_path)
+        state = resume_checkpoint(ckpt_path)
         cfg = RecognizerConfig.from_dict(state["config"])
     torch.manual_seed(opts.seed)
     net = Recognizer(cfg).to(device)

@@ -167,6 +167,31 @@ def load_checkpoint(path: Path) -> dict:
         raise ModelFileError(f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}); delete it or train without --resume") from None
 
 
+def resume_checkpoint(path: Path) -> dict:
+    """The checkpoint `--resume` continues from; a clear error when there is none."""
+    if not path.is_file():
+        raise ModelFileError(f"nothing to resume: {str(path)!r} does not exist")
+    return load_checkpoint(path)
+
+
+def split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
+    """(train, validation) line indices: the IAM-OnDB task split, or, for a dataset without it (e.g. own
+    InkML), every 20th line held out for validation."""
+    train_idx, valid_idx = ds.indices(TRAIN_SPLITS), ds.indices([VALID_SPLIT])
+    if len(train_idx) == 0:
+        all_idx = np.arange(len(ds))
+        valid_idx = all_idx[::20] if len(ds) >= 20 else all_idx[:1]
+        train_idx = np.setdiff1d(all_idx, valid_idx) if len(ds) >= 2 else all_idx
+    return train_idx, valid_idx
+
+
+def validation_subset(n: int, k: int, seed: int) -> list[int]:
+    """A fixed random subset of k of n validation lines (all when k is 0 or >= n), sorted."""
+    if not k or n <= k:
+        return list(range(n))
+    return sorted(np.random.default_rng(seed).choice(n, k, replace=False).tolist())
+
+
 @torch.no_grad()
 def evaluate(net, data: LineData, ids: list[int], batch_size: int, mixtures: int, device) -> dict:
     """Validation NLL in nats per line and per point."""
@@ -215,28 +240,18 @@ def train(
     ckpt_path = out / CKPT_NAME
     alphabet = Alphabet(DEFAULT_CHARS)
     scale = ds.scale
-    train_idx = ds.indices(TRAIN_SPLITS)
-    valid_idx = ds.indices([VALID_SPLIT])
-    if len(train_idx) == 0:
-        # a dataset without the IAM split (e.g. own InkML): hold out every 20th line for validation
-        all_idx = np.arange(len(ds))
-        valid_idx = all_idx[::20] if len(ds) >= 20 else all_idx[:1]
-        train_idx = np.setdiff1d(all_idx, valid_idx) if len(ds) >= 2 else all_idx
+    train_idx, valid_idx = split_indices(ds)
     tdata = LineData(ds, train_idx, alphabet, scale, opts.max_len)
     vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], alphabet, scale, opts.max_len)
     if len(tdata) == 0:
         raise DatasetError("no usable training lines (all too long or with unknown characters)")
-    val_ids = list(range(len(vdata)))
-    if opts.val_lines and len(val_ids) > opts.val_lines:
-        val_ids = np.random.default_rng(opts.seed).choice(len(vdata), opts.val_lines, replace=False).tolist()
+    val_ids = validation_subset(len(vdata), opts.val_lines, opts.seed)
 
     cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
                         mixtures=opts.mixtures, alphabet_size=len(alphabet))
     state = None
     if resume:
-        if not ckpt_path.is_file():
-            raise ModelFileError(f"nothing to resume: {str(ckpt_path)!r} does not exist")
-        state = load_checkpoint(ckpt_path)
+        state = resume_checkpoint(ckpt_path)
         cfg = NetworkConfig.from_dict(state["config"])
     torch.manual_seed(opts.seed)
     net = build_network(cfg).to(device)
