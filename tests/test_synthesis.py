@@ -98,3 +98,74 @@ def test_check_line_catches_absurd_lines():
     jump = good.copy()
     jump[5, 1] = 500.0
     assert check_line(jump, "hello world", True, False) != ""
+
+
+# ----------------------------------------------------------------------------- long lines in segments
+from hwcli.synthesis import join_segments, split_segments  # noqa: E402
+from hwcli.page.placement import estimate_baseline  # noqa: E402
+from hwcli.strokes import to_points  # noqa: E402
+
+
+def test_split_segments_balanced_at_spaces():
+    line = "The morning was quiet and the streets were still wet from"
+    segs = split_segments(line, 36)
+    assert segs == ["The morning was quiet and the", "streets were still wet from"]
+    assert " ".join(segs) == line
+    # the fewest segments, and the longest as short as possible (greedy would give 35 + 21)
+    words = "aaaa " * 11
+    segs = split_segments(words.strip(), 36)
+    assert len(segs) == 2 and max(map(len, segs)) <= 29
+    assert split_segments("short line", 36) == ["short line"]
+    assert split_segments("x" * 50, 36) == ["x" * 50]  # no space: whole
+    assert split_segments(line, 0) == [line]  # 0 = never split
+    long_word = "y" * 40
+    assert split_segments(f"{long_word} b c", 36) == [long_word, "b c"]
+    for n in (8, 12, 20, 36):
+        segs = split_segments(line, n)
+        assert " ".join(segs) == line and all(len(s) <= n for s in segs)
+
+
+def _word(x0: float, width: float, base: float) -> np.ndarray:
+    """Absolute points of a zig-zag 'word' sitting on `base` (y down), as offsets."""
+    xs = np.linspace(x0, x0 + width, 21)
+    ys = base - 4.0 * (np.arange(21) % 2)  # bottoms on the baseline, tops 4 above
+    pts = np.stack([xs, ys, np.zeros(21)], axis=1).astype(np.float32)
+    pts[-1, 2] = 1.0
+    off = pts.copy()
+    off[1:, :2] = pts[1:, :2] - pts[:-1, :2]
+    return off
+
+
+def test_join_segments_shares_a_baseline_and_spaces_words():
+    a, b = _word(0, 30, 0.0), _word(50, 20, 9.0)  # b sits 9 units lower and far away
+    joined = join_segments([a, b], ["abcdefghij", "klmnopq"])
+    assert joined.shape == (42, 3) and joined[20, 2] == 1.0 and joined[-1, 2] == 1.0
+    pts = to_points(joined)
+    first, second = pts[:21], pts[21:]
+    assert estimate_baseline(second) == pytest.approx(estimate_baseline(first), abs=1e-4)
+    adv = (30 + 20) / 17  # ink width per character over both segments
+    assert second[:, 0].min() - first[:, 0].max() == pytest.approx(adv, rel=1e-4)
+    # one segment (or empty ones) comes back unchanged
+    np.testing.assert_array_equal(join_segments([a, np.zeros((0, 3), np.float32)], ["ab", "cd"]), a)
+    assert join_segments([], []).shape == (0, 3)
+
+
+def test_long_lines_are_sampled_in_segments_and_joined(bundle):
+    line = "the quick brown fox jumps over the lazy dog again and again"
+    seen = []
+
+    def checker(strokes, texts):
+        seen.extend(texts)
+        return [0.0] * len(texts)
+
+    progress = []
+    res = synthesize(bundle, [line, "", "short"], SamplingOptions(segment_chars=24, retries=0), checker=checker,
+                     progress=lambda d, t: progress.append((d, t)))
+    assert sorted(seen) == sorted(split_segments(line, 24) + ["short"])
+    assert [r.text for r in res] == [line, "", "short"]
+    assert res[0].info["segments"] == 3 and progress[-1] == (2, 2)
+    assert res[0].strokes[-1, 2] == 1.0
+    whole = synthesize(bundle, [line], SamplingOptions(segment_chars=0, retries=0), checker=checker)[0]
+    assert "segments" not in whole.info
+    with pytest.raises(OptionError):
+        SamplingOptions(segment_chars=3)
