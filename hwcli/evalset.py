@@ -152,13 +152,14 @@ def style_label(bundle, key) -> str:
 
 
 def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check: bool, seed: int = 0,
-             fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None) -> EvalRow:
+             fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None,
+             segment_chars: int | None = None) -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`)."""
     from .recognition import cer, corpus_error_rates, make_checker, read_strokes
     from .synthesis import SamplingOptions, synthesize
 
     threshold = float(bundle.defaults.get("check_cer", 0.5) if fail_cer is None else fail_cer)
-    opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check)
+    opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,
                      checker=make_checker(recognizer, bundle.scale) if check else None)

@@ -100,6 +100,16 @@ def test_bad_inputs(models, tmp_path):
     assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "cannot read")
     assert_one_line_error(run(models, "--input", models["lines"], "--bias", "-1"), "bias", code=2)
     assert_one_line_error(run(models, "--input", models["lines"], "--reference", tmp_path / "x.npz"), "does not exist")
+    assert_one_line_error(run(models, "--input", models["lines"], "--segment-chars", "3"), "segment_chars", code=2)
+
+
+def test_segment_chars_reaches_the_sampler(models, tmp_path):
+    long = tmp_path / "long.txt"
+    long.write_text("the quick brown fox jumps over the lazy dog and runs far away\n")
+    for n in (0, 12):
+        r = run(models, "--input", long, "--segment-chars", n, "--json")
+        assert r.exit_code == 0, r.output
+        assert json.loads(r.stdout)["segment_chars"] == n
 
 
 def test_builtin_sentences():

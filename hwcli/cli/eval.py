@@ -44,6 +44,7 @@ def eval_cmd(
     fail_cer: Annotated[Optional[float], typer.Option("--fail-cer", min=0.0, help="A line reading back with a CER above this counts as failed. [default: the model's check threshold]", show_default=False)] = None,
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Dataset (.npz or IAM-OnDB) whose testset_v lines the recognizer reads as the human reference.", show_default=False)] = None,
     reference_lines: Annotated[int, typer.Option("--reference-lines", min=0, help="Validation lines for --reference (a fixed subset; 0 = all).")] = 300,
+    segment_chars: Annotated[Optional[int], typer.Option("--segment-chars", min=0, help="Write longer lines in segments of at most this many characters (0 = never split). [default: the model's default]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads for sampling (0 = torch's default; 1 is often faster on a busy CPU).")] = 0,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -94,7 +95,7 @@ def eval_cmd(
         raise StyleNotFoundError(f"unknown style(s) {', '.join(bad)}; this model has: {names}")
     biases = bias or [float(bundle.defaults.get("bias", 0.75))]
     for b in biases:
-        SamplingOptions(bias=b)  # validates the range before sampling
+        SamplingOptions(bias=b, segment_chars=segment_chars)  # validates the options before sampling
     first = bool(bundle.defaults.get("check", True)) if check is None else check
     checks = [first, not first] if compare_check else [first]
 
@@ -106,7 +107,8 @@ def eval_cmd(
         if not quiet:
             err_console.print(f"[{n}/{len(runs)}] style {k if k is not None else 'default'}, bias {b}, "
                               f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
-        rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer).to_dict())
+        rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
+                             segment_chars=segment_chars).to_dict())
     ref = None
     if reference is not None:
         from ..data.convert import load_dataset
@@ -117,6 +119,7 @@ def eval_cmd(
 
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
+               "segment_chars": int(bundle.defaults.get("segment_chars", 0) if segment_chars is None else segment_chars),
                "columns": list(COLUMNS), "rows": rows, "reference": ref}
         typer.echo(json.dumps(doc, indent=1))
     else:
