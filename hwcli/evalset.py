@@ -158,7 +158,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     from .recognition import cer, corpus_error_rates, make_checker, read_strokes
     from .synthesis import SamplingOptions, synthesize
 
-    threshold = float(bundle.defaults.get("check_cer", 0.5) if fail_cer is None else fail_cer)
+    d = bundle.defaults
+    threshold = float(max(d.get("fail_cer", 0.5), d.get("check_cer", 0.5)) if fail_cer is None else fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,

@@ -169,3 +169,28 @@ def test_long_lines_are_sampled_in_segments_and_joined(bundle):
     assert "segments" not in whole.info
     with pytest.raises(OptionError):
         SamplingOptions(segment_chars=3)
+
+
+def test_slightly_bad_readings_are_resampled_but_only_bad_ones_reported(tmp_path, monkeypatch):
+    from hwcli.model.bundle import load_model as load
+
+    b = load(make_bundle(tmp_path / "t", defaults={**FAST, "check_cer": 0.2, "fail_cer": 0.5, "retries": 2}))
+    b.network.eval()
+    calls = []
+
+    def reads(cer):
+        def checker(strokes, texts):
+            calls.append(len(texts))
+            return [cer] * len(texts)
+        return checker
+
+    # heuristics would fail a random model: look at the read-back rule alone
+    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")
+    r = synthesize(b, ["abc"], SamplingOptions(), checker=reads(0.3))[0]
+    assert len(calls) == 3 and r.attempts == 3  # resampled above check_cer ...
+    assert r.ok and r.reason == ""  # ... but 0.3 <= fail_cer: accepted, not reported
+    r = synthesize(b, ["abc"], SamplingOptions(), checker=reads(0.6))[0]
+    assert not r.ok and r.reason.startswith("reads back wrong")
+    calls.clear()
+    r = synthesize(b, ["abc"], SamplingOptions(), checker=reads(0.1))[0]
+    assert calls == [1] and r.ok and r.attempts == 1

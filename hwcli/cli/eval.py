@@ -41,7 +41,7 @@ def eval_cmd(
     bias: Annotated[Optional[list[float]], typer.Option("--bias", "-b", help="Sampling bias; repeat for several. [default: the model's default]", show_default=False)] = None,
     check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Self-checking while sampling (read back, resample bad lines). [default: the model's default]", show_default=False)] = None,
     compare_check: Annotated[bool, typer.Option("--compare-check", help="Run every style x bias both with and without self-checking.")] = False,
-    fail_cer: Annotated[Optional[float], typer.Option("--fail-cer", min=0.0, help="A line reading back with a CER above this counts as failed. [default: the model's check threshold]", show_default=False)] = None,
+    fail_cer: Annotated[Optional[float], typer.Option("--fail-cer", min=0.0, help="A line reading back with a CER above this counts as failed. [default: the model's report threshold, fail_cer]", show_default=False)] = None,
     reference: Annotated[Optional[Path], typer.Option("--reference", help="Dataset (.npz or IAM-OnDB) whose testset_v lines the recognizer reads as the human reference.", show_default=False)] = None,
     reference_lines: Annotated[int, typer.Option("--reference-lines", min=0, help="Validation lines for --reference (a fixed subset; 0 = all).")] = 300,
     segment_chars: Annotated[Optional[int], typer.Option("--segment-chars", min=0, help="Write longer lines in segments of at most this many characters (0 = never split). [default: the model's default]", show_default=False)] = None,
