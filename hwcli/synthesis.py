@@ -79,6 +79,19 @@ def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch
     return oh, lens
 
 
+def _expand_state(state, B: int):
+    """A network state of batch 1 -> the same state repeated B times (batch is dim 0, or dim 1 for nn.LSTM's)."""
+    if isinstance(state, torch.Tensor):
+        return state.expand(B, *state.shape[1:]).contiguous()
+    if isinstance(state, dict):
+        return {k: _expand_state(v, B) for k, v in state.items()}
+    if isinstance(state, (list, tuple)):
+        if state and all(isinstance(t, torch.Tensor) and t.dim() == 3 for t in state):  # (h, c) of nn.LSTM
+            return type(state)(t.expand(t.shape[0], B, t.shape[2]).contiguous() for t in state)
+        return type(state)(_expand_state(v, B) for v in state)
+    return state
+
+
 @torch.inference_mode()
 def sample_batch(
     bundle: Bundle,
@@ -110,12 +123,17 @@ def sample_batch(
     x = torch.zeros(B, 1, 3, device=dev)
     x[:, 0, 2] = 1.0  # start with the pen up
     if prime is not None and bundle.is_synthesis and len(prime.strokes):
-        p = torch.from_numpy(prime.strokes).to(dev)
-        p = p.unsqueeze(0).expand(B, -1, -1).contiguous()
+        # Teacher-force the prime once, over the prime's own text, and give every line a copy of the state:
+        # priming B identical rows step by step cost as much as sampling the lines themselves. The window
+        # sits on the prime's text all along, so the lines' characters beyond it barely matter there, and
+        # from the first sampled step on each line's window sees its own text.
+        p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
         inp = p[:, :-1].clone()
-        inp[:, 0] = x[:, 0]  # as in training, the first input is a zero move with the pen up
-        _, state, _ = net(inp, oh, None)
-        x = p[:, -1:].clone()
+        inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
+        oh_prime, _ = _onehot(bundle, [prefix])
+        _, state, _ = net(inp, oh_prime.to(dev), None)
+        state = _expand_state(state, B)
+        x = p[:, -1:].expand(B, -1, -1).clone()
         x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
     T_max = int(cap.max())
     out = torch.zeros(B, T_max, 3, device=dev)
