@@ -2,8 +2,9 @@
 
     python benchmarks/write_speed.py [--model PATH] [--threads N] [--no-serial]
 
-Prints the seconds for the page sampled as one batch, the same page sampled line by line (in the same run,
-same model and seed), their ratio, the seconds per line, and the peak resident memory of the process.
+Prints the seconds for the page sampled as one batch (long lines in segments, the model's default), the same
+page with every line sampled whole (segments off), the same page sampled line by line (all in the same run,
+same model and seed), the ratio, the seconds per line, and the peak resident memory of the process.
 Targets on a 2-core CPU: page < 3 s batched, batching >= 5x faster than line by line, peak RSS < 600 MB.
 """
 from __future__ import annotations
@@ -66,11 +67,16 @@ def main() -> None:
           f"{sum(map(len, lines)) / len(lines):.0f} chars/line, torch threads {torch.get_num_threads()}")
     synthesize(bundle, ["warm up"], SamplingOptions(retries=0))
     t = time.perf_counter()
-    res = synthesize(bundle, lines, SamplingOptions(seed=1, retries=0, batch_size=32))
+    res = synthesize(bundle, lines, SamplingOptions(seed=1, retries=0))
     batched = time.perf_counter() - t
     pts = sum(len(r.strokes) for r in res)
     print(f"batched:      {batched:7.2f} s  ({batched / len(lines):.3f} s/line, {pts} points, "
-          f"{sum(not r.ok for r in res)} lines failing checks)")
+          f"{sum(not r.ok for r in res)} lines failing checks, segments of "
+          f"{bundle.defaults.get('segment_chars', 0) or 'no'} characters)")
+    t = time.perf_counter()
+    synthesize(bundle, lines, SamplingOptions(seed=1, retries=0, segment_chars=0))
+    whole = time.perf_counter() - t
+    print(f"whole lines:  {whole:7.2f} s  ({whole / len(lines):.3f} s/line)")
     if not args.no_serial:
         t = time.perf_counter()
         synthesize(bundle, lines, SamplingOptions(seed=1, retries=0, batch_size=1))

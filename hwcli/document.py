@@ -22,7 +22,7 @@ from .errors import InputTextError, OptionError, OutputError
 from .fileio import check_writable
 from .model.bundle import Bundle, Style
 from .page import LayoutLine, PageOptions, estimate_scale, group_pages, iter_layout
-from .page.placement import Page, build_page, place_line
+from .page.placement import BODY_FRACTION, Page, build_page, place_line
 from .strokes import to_points
 from .synthesis import LineResult, SamplingOptions, synthesize
 
@@ -55,7 +55,11 @@ def format_for(out: str, fmt: str | None) -> str:
 def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:
     """(mm per model unit, mm per character) for one hand at `line_height`."""
     if style is not None and len(style.strokes) > 10:
-        scale = estimate_scale([style.strokes], line_height)
+        if style.body_height > 0:
+            # measured on lines sampled in this style: the prime's own height depends on its letters
+            scale = BODY_FRACTION * line_height / style.body_height
+        else:
+            scale = estimate_scale([style.strokes], line_height)
         if style.char_width > 0:
             per_char = style.char_width  # measured on lines sampled in this style when the bundle was made
         else:
@@ -63,7 +67,7 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
             per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
     else:
         body = float(bundle.meta.get("body_height", 3.5))  # normalised units, 10-90th percentile height
-        scale = 0.42 * line_height / body
+        scale = BODY_FRACTION * line_height / body
         per_char = float(bundle.meta.get("char_width", 3.2))
     return scale, max(per_char * scale, 0.3)
 

@@ -20,20 +20,38 @@ CALIBRATION = [
     "She wrote a long letter to her brother",
     "The garden was full of apples and bees",
     "We will meet again at the station at noon",
+    "The children ran down to the river after school",
+    "A cup of tea and a quiet evening by the fire",
+    "He found the key under the mat by the door",
+    "Most of the shops close early on a Sunday",
 ]
 
 
+def style_from_line(ds, i: int, name: str):
+    """A style priming with dataset line `i`: its offsets in the model's normalised units, and its text."""
+    from hwcli.model.bundle import Style
+
+    off = (ds.line(i) / np.array([ds.scale, ds.scale, 1.0], np.float32)).astype(np.float32)
+    off[0] = (0.0, 0.0, 1.0)
+    return Style(name, ds.texts[i], off, source=f"IAM-OnDB {ds.line_ids[i]} (writer {int(ds.writer_ids[i])}, {ds.splits[i]})")
+
+
 def measure_char_widths(bundle, styles, bias) -> None:
-    """Set each style's char_width from lines the model samples in it, so that page layout wraps lines to
-    the width they will really have."""
+    """Set each style's char_width and body_height from lines the model samples in it, so that page layout
+    wraps lines to the width they will really have and sizes the hand by what it writes, not by its prime."""
+    from hwcli.page.placement import body_height
+    from hwcli.strokes import to_points
     from hwcli.synthesis import SamplingOptions, synthesize
 
     for s in styles:
         bundle.styles = [s]
         res = synthesize(bundle, CALIBRATION, SamplingOptions(style=0, bias=bias, seed=0, retries=1))
-        widths = [float(np.ptp(np.cumsum(r.strokes[:, 0]))) / len(r.text) for r in res if r.ok and len(r.strokes)]
+        good = [r for r in res if r.ok and len(r.strokes) > 8]
+        widths = [float(np.ptp(np.cumsum(r.strokes[:, 0]))) / len(r.text) for r in good]
         s.char_width = float(np.median(widths)) if widths else 0.0
-        print(f"style {s.name!r}: {s.char_width:.2f} units per character ({len(widths)} of {len(res)} lines ok)")
+        s.body_height = float(np.median([body_height(to_points(r.strokes)) for r in good])) if good else 0.0
+        print(f"style {s.name!r}: {s.char_width:.2f} units per character, body height {s.body_height:.2f} "
+              f"({len(good)} of {len(res)} lines ok)")
     bundle.styles = []
 
 
@@ -47,7 +65,7 @@ def main() -> None:
     args = ap.parse_args()
 
     from hwcli.data.convert import load_dataset
-    from hwcli.model.bundle import Style, load_model, save_bundle
+    from hwcli.model.bundle import load_model, save_bundle
 
     recipe = json.loads(Path(args.recipe).read_text())
     src = load_model(Path(args.run) / "best.json")
@@ -57,13 +75,9 @@ def main() -> None:
     ds = load_dataset(args.data) if recipe.get("styles") else None
     by_id = {lid: i for i, lid in enumerate(ds.line_ids)} if ds is not None else {}
     for spec in recipe.get("styles", []):
-        i = by_id[spec["line_id"]]
-        off = ds.line(i) / np.array([ds.scale, ds.scale, 1.0], np.float32)
-        off = off.astype(np.float32)
-        off[0] = (0.0, 0.0, 1.0)
-        styles.append(Style(spec["name"], ds.texts[i], off,
-                            source=f"IAM-OnDB {spec['line_id']} (writer {int(ds.writer_ids[i])}, {ds.splits[i]})"))
+        styles.append(style_from_line(ds, by_id[spec["line_id"]], spec["name"]))
     if styles:
+        src.defaults.update(recipe.get("defaults", {}))  # measure as the bundle will sample
         measure_char_widths(src, styles, recipe.get("defaults", {}).get("bias"))
     prov = dict(src.provenance)
     prov["command"] = recipe.get("command", "")

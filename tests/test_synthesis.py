@@ -194,3 +194,18 @@ def test_slightly_bad_readings_are_resampled_but_only_bad_ones_reported(tmp_path
     calls.clear()
     r = synthesize(b, ["abc"], SamplingOptions(), checker=reads(0.1))[0]
     assert calls == [1] and r.ok and r.attempts == 1
+
+
+def test_join_segments_evens_out_segment_sizes():
+    from hwcli.synthesis import SIZE_CLAMP, _robust_size
+
+    small, big = _word(0, 30, 0.0), _word(0, 30, 0.0)
+    big[:, :2] *= 1.2  # the same word 1.2x bigger
+    pts = to_points(join_segments([small, big], ["abcdef", "abcdef"]))
+    a, b = _robust_size(pts[:21]), _robust_size(pts[21:])
+    assert a == pytest.approx(b, rel=1e-3)  # both scaled to their mean size
+    assert a == pytest.approx(4.0 * 1.2 ** 0.5, rel=1e-3)
+    huge = _word(0, 30, 0.0)
+    huge[:, :2] *= 3.0  # beyond the clamp: only partly corrected
+    pts = to_points(join_segments([small, huge], ["abcdef", "abcdef"]))
+    assert _robust_size(pts[21:]) / _robust_size(pts[:21]) == pytest.approx(3.0 / SIZE_CLAMP ** 2, rel=1e-3)

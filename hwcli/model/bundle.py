@@ -37,18 +37,21 @@ class Style:
     strokes: np.ndarray  # (N, 3) float32 normalised offsets [dx, dy, eos]
     source: str = ""  # where it comes from (e.g. IAM-OnDB line id, writer)
     char_width: float = 0.0  # measured advance per character of lines sampled in this style (normalised units; 0 = unknown)
+    body_height: float = 0.0  # measured body height (10th-90th percentile of y) of lines sampled in this style (0 = unknown)
 
     def to_json(self) -> dict:
         d = {"name": self.name, "text": self.text, "source": self.source,
              "strokes": np.round(self.strokes.astype(np.float64), 4).tolist()}
         if self.char_width > 0:
             d["char_width"] = round(float(self.char_width), 4)
+        if self.body_height > 0:
+            d["body_height"] = round(float(self.body_height), 4)
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Style":
         return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""),
-                   float(d.get("char_width", 0.0)))
+                   float(d.get("char_width", 0.0)), float(d.get("body_height", 0.0)))
 
 
 @dataclass
