@@ -29,6 +29,8 @@ from .model.bundle import Bundle, Style
 
 log = logging.getLogger(__name__)
 
+END_GRACE = 2  # steps: see the stray-stroke rule at the end of `sample_batch`
+
 
 @dataclass(frozen=True)
 class SamplingOptions:
@@ -145,6 +147,7 @@ def sample_batch(
     # line's first character are dropped: `first` is the step where the window gets there.
     n_prefix = len(prefix) if bundle.is_synthesis else 0
     first = torch.full((B,), -1, dtype=torch.long, device=dev)
+    end_step = torch.full((B,), -1, dtype=torch.long, device=dev)
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
         nxt = mdn.sample(y[:, 0], bundle.config.mixtures, bias, generator)
@@ -156,6 +159,7 @@ def sample_batch(
             u_best = phi.argmax(dim=1) + 1  # 1-based
             # the window has moved past the last character when the component beyond it dominates
             past_end |= u_best >= end + 1
+            end_step = torch.where((end_step < 0) & past_end, torch.full_like(end_step, t), end_step)
             first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
             pen_up = nxt[:, 2] > 0.5
             done = done | (past_end & pen_up) | (steps >= cap)
@@ -175,11 +179,27 @@ def sample_batch(
             ups = np.flatnonzero(s[:f, 2] > 0.5)
             f = int(ups[-1]) + 1 if len(ups) else 0
         s = s[f:].copy()
-        if n:
+        if bundle.is_synthesis:
+            s = trim_stray_tail(s, int(end_step[b]) - f)
+        if len(s):
             s[-1, 2] = 1.0  # the line ends with a lifted pen
         res.append({"strokes": s, "reached_end": bool(past_end[b]) or not bundle.is_synthesis,
                     "hit_cap": bool(steps[b] >= cap[b]) and bundle.is_synthesis, "steps": n})
     return res
+
+
+def trim_stray_tail(strokes: np.ndarray, end_step: int) -> np.ndarray:
+    """Drop a stray last stroke: one that began at most END_GRACE steps before the window passed the end.
+
+    The window usually leaves the text as the pen lands for a new stroke after the last letter (a '|' after
+    a full stop); the last letter's own strokes begin well before that step. `end_step` indexes `strokes`.
+    """
+    if end_step <= 0 or len(strokes) < 2:
+        return strokes
+    starts = np.flatnonzero(strokes[:-1, 2] > 0.5) + 1
+    if len(starts) and starts[-1] >= end_step - END_GRACE:
+        return strokes[: starts[-1]]
+    return strokes
 
 
 def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool) -> str:

@@ -209,3 +209,17 @@ def test_join_segments_evens_out_segment_sizes():
     huge[:, :2] *= 3.0  # beyond the clamp: only partly corrected
     pts = to_points(join_segments([small, huge], ["abcdef", "abcdef"]))
     assert _robust_size(pts[21:]) / _robust_size(pts[:21]) == pytest.approx(3.0 / SIZE_CLAMP ** 2, rel=1e-3)
+
+
+def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
+    from hwcli.synthesis import END_GRACE, trim_stray_tail
+
+    s = np.zeros((30, 3), np.float32)
+    s[[9, 19, 22, 29], 2] = 1.0  # strokes 0-9, 10-19, 20-22 (the full stop), 23-29
+    np.testing.assert_array_equal(trim_stray_tail(s, 23), s[:23])  # began as the window passed: dropped
+    np.testing.assert_array_equal(trim_stray_tail(s, 23 + END_GRACE), s[:23])
+    np.testing.assert_array_equal(trim_stray_tail(s, 24 + END_GRACE), s)  # begun well before: the last letter
+    np.testing.assert_array_equal(trim_stray_tail(s, -1), s)  # the window never left: nothing to judge
+    one = np.zeros((5, 3), np.float32)
+    one[-1, 2] = 1.0
+    np.testing.assert_array_equal(trim_stray_tail(one, 1), one)  # a single stroke is never dropped
