@@ -223,3 +223,19 @@ def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
     one = np.zeros((5, 3), np.float32)
     one[-1, 2] = 1.0
     np.testing.assert_array_equal(trim_stray_tail(one, 1), one)  # a single stroke is never dropped
+
+
+def test_even_out_size_grows_the_end_and_keeps_proportions():
+    from hwcli.synthesis import _robust_size, even_out_size
+
+    pts = to_points(_word(0, 60, 0.0))
+    out = even_out_size(pts, 0.2)
+    np.testing.assert_array_equal(even_out_size(pts, 0.0), pts)
+    first, last = out[:9], out[-9:]
+    assert _robust_size(last) / _robust_size(first) > 1.1  # the end is bigger than the start now
+    assert out[:, 0].min() == pytest.approx(0.0, abs=1e-5)  # the left end stays put
+    assert estimate_baseline(out) == pytest.approx(estimate_baseline(pts), abs=1e-4)  # so does the baseline
+    # locally, x and y are scaled by the same factor (derivative of the x map = the y factor)
+    dx = np.diff(out[:, 0]) / np.diff(pts[:, 0])
+    dy = np.abs(out[1:, 1] - out[:-1, 1]) / np.abs(pts[1:, 1] - pts[:-1, 1])
+    np.testing.assert_allclose(dx, dy, rtol=0.05)

@@ -27,7 +27,7 @@ FORMAT_VERSION = 1
 DEFAULT_MODEL = "hwcli-synthesis"
 DEFAULT_UNCONDITIONAL = "hwcli-prediction"
 DEFAULT_SAMPLING = {"bias": 0.75, "max_steps_per_char": 25, "retries": 3, "check": True, "check_cer": 0.5,
-                    "fail_cer": 0.5}
+                    "fail_cer": 0.5, "segment_chars": 0, "size_ramp": 0.0}
 
 
 @dataclass
