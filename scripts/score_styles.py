@@ -29,6 +29,7 @@ def main() -> None:
     ap.add_argument("--data", required=True, help="IAM-OnDB copy or converted .npz")
     ap.add_argument("--recipe", default="scripts/model_recipe.json", help="its sampling defaults are used")
     ap.add_argument("--per-writer", type=int, default=2)
+    ap.add_argument("--candidates", default=None, help="comma-separated line ids to score instead")
     ap.add_argument("--lines", type=int, default=12, help="built-in sentences written per candidate")
     ap.add_argument("--bias", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
@@ -59,6 +60,12 @@ def main() -> None:
         if 25 <= len(t) <= 45 and all(c in bundle.alphabet for c in t):
             by_writer[int(ds.writer_ids[i])].append(int(i))
     cands = [i for w in sorted(by_writer) for i in by_writer[w][: args.per_writer]]
+    if args.candidates:
+        by_id = {lid: k for k, lid in enumerate(ds.line_ids)}
+        missing = [c for c in args.candidates.split(",") if c not in by_id]
+        if missing:
+            ap.error(f"unknown line id(s): {', '.join(missing)}")
+        cands = [by_id[c] for c in args.candidates.split(",")]
     texts = eval_lines(args.lines)
     print(f"{len(cands)} candidates from {len(by_writer)} writers, {len(texts)} lines each", file=sys.stderr)
     rows = []
