@@ -29,7 +29,7 @@ from .model.bundle import Bundle, Style
 
 log = logging.getLogger(__name__)
 
-END_GRACE = 2  # steps: see the stray-stroke rule at the end of `sample_batch`
+END_GRACE = 1  # steps: see the stray-stroke rule at the end of `sample_batch`
 
 
 @dataclass(frozen=True)

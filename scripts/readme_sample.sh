@@ -3,4 +3,4 @@
 set -e
 cd "$(dirname "$0")/.."
 hwcli write "Dear John, thank you for the lovely evening. The garden looked wonderful and the dinner was \
-delicious. I hope we can meet again next week." --page-size 240x74 --margin 10 --dpi 110 --seed 1 -o docs/sample.png
+delicious. I hope we can meet again next week." --page-size 240x52 --margin 10 --dpi 110 --seed 1 -o docs/sample.png

@@ -145,7 +145,7 @@ def test_make_bundle_is_seeded(tmp_path):
 def test_style_measurements_round_trip_and_size_the_hand(tmp_path):
     from hwcli.document import hand_metrics
     from hwcli.model.bundle import Style
-    from hwcli.page.placement import BODY_FRACTION
+    from hwcli.document import SAMPLED_BODY_FRACTION
     from tiny_bundle import glyph_offsets
 
     cfg = tiny_config("synthesis", hidden=8, layers=1)
@@ -158,6 +158,6 @@ def test_style_measurements_round_trip_and_size_the_hand(tmp_path):
     assert (measured.char_width, measured.body_height) == (2.5, 4.0)
     assert (unmeasured.char_width, unmeasured.body_height) == (0.0, 0.0)
     scale, per_char = hand_metrics(b, measured, 10.0)
-    assert scale == pytest.approx(BODY_FRACTION * 10.0 / 4.0) and per_char == pytest.approx(2.5 * scale)
+    assert scale == pytest.approx(SAMPLED_BODY_FRACTION * 10.0 / 4.0) and per_char == pytest.approx(2.5 * scale)
     scale2, _ = hand_metrics(b, unmeasured, 10.0)  # falls back to the prime's own height
     assert scale2 > 0 and scale2 != pytest.approx(scale)
