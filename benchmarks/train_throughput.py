@@ -30,7 +30,7 @@ from hwcli.data.convert import load_dataset
 from hwcli.data.dataset import TRAIN_SPLITS
 from hwcli.model import mdn
 from hwcli.model.network import NetworkConfig, build_network
-from hwcli.training import LineData, TrainOptions, _lr_at
+from hwcli.training import LineData, TrainOptions, train_step
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -74,17 +74,7 @@ def full_step(cfg: NetworkConfig, data: LineData, batch: int, seed: int = 0):
     def step() -> float:
         ids = next(batches)
         x, tgt, mask, oh = data.batch(ids, "cpu")
-        for g in optim.param_groups:
-            g["lr"] = _lr_at(opts, counter["step"])
-        y, _, _ = net(x, oh)
-        total = mdn.nll(y, tgt, mask, cfg.mixtures)
-        npts = mask.sum()
-        loss = total / npts
-        optim.zero_grad(set_to_none=True)
-        loss.backward()
-        gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), opts.clip)
-        if torch.isfinite(gnorm):
-            optim.step()
+        total, npts, _ = train_step(net, net, optim, opts, cfg.mixtures, counter["step"], x, tgt, mask, oh)
         counter["step"] += 1
         float(total.detach())  # train() reads the loss every step
         step.padding[0] += float(npts)

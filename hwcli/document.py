@@ -6,7 +6,6 @@ nor overwrites the user's file.
 """
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import shutil
@@ -18,10 +17,10 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from .errors import InputTextError, OptionError, OutputError
+from .errors import InputTextError, OptionError
 from .fileio import check_writable
 from .model.bundle import Bundle, Style
-from .page import LayoutLine, PageOptions, estimate_scale, group_pages, iter_layout
+from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page.placement import BODY_FRACTION, Page, build_page, place_line
 from .strokes import to_points
 from .synthesis import LineResult, SamplingOptions, synthesize

@@ -11,8 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import os
-import platform
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,7 +25,8 @@ from .data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from .errors import DatasetError, OptionError
 from .model.recognizer import N_FEATURES, Recognizer, RecognizerConfig, features, save_recognizer
 from .recognition import corpus_error_rates, recognize
-from .training import CKPT_NAME, LineData, _lr_at, _save_atomic, resume_checkpoint, split_indices, validation_subset
+from .training import (CKPT_NAME, LineData, _device, _hardware, _lr_at, _save_atomic, restore_checkpoint,
+                       resume_checkpoint, split_indices, step_limit, validation_subset)
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +132,7 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
     """Train (or resume) a recognizer on `ds`; see the module docstring. `progress` gets a dict per step."""
     if opts.threads:
         torch.set_num_threads(opts.threads)
-    device = torch.device("cuda" if opts.device == "cuda" or (opts.device == "auto" and torch.cuda.is_available()) else "cpu")
+    device = _device(opts)
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     ckpt_path = out / CKPT_NAME
@@ -158,17 +157,10 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
     optim = torch.optim.Adam(net.parameters(), lr=opts.lr)
     step, epoch, pos, best, wall = 0, 0, 0, None, 0.0
     if state is not None:
-        net.load_state_dict(state["model"])
-        optim.load_state_dict(state["optimizer"])
-        step, epoch, pos = state["step"], state["epoch"], state["pos"]
-        best, wall = state.get("best"), state.get("wall", 0.0)
-        torch.set_rng_state(state["torch_rng"])
+        step, epoch, pos, best, wall = restore_checkpoint(state, net, optim)
 
     n_batches = len(tdata.epoch_batches(opts.seed, 0, opts.batch_size))
-    max_steps = opts.max_steps
-    if opts.epochs is not None:
-        by_epochs = int(math.ceil(opts.epochs * n_batches))
-        max_steps = by_epochs if max_steps is None else min(max_steps, by_epochs)
+    max_steps = step_limit(opts.max_steps, opts.epochs, n_batches)
     run_info = {"data": data_desc, "train_lines": len(tdata), "valid_lines": len(val_ids), "splits_train": list(TRAIN_SPLITS),
                 "split_valid": VALID_SPLIT, "options": asdict(opts)}
     t0 = last_ckpt = time.time()
@@ -192,7 +184,7 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
         if best is None or v["cer"] < best["val_cer"]:
             best = {"val_cer": v["cer"], "val_wer": v["wer"], "step": step, "val_lines": len(val_ids)}
             prov = {**run_info, "steps": step, "epochs": round(epoch + pos / max(n_batches, 1), 3),
-                    "wall_time_s": round(elapsed(), 1), "hardware": _hardware(device), **best}
+                    "wall_time_s": round(elapsed(), 1), "hardware": _hardware(device, 1), **best}
             bundle_path = str(save_recognizer(out / "best", net, alphabet, ds.scale, prov))
             rec["best"] = True
         net.train()
@@ -255,9 +247,3 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
     checkpoint()
     return RecognizerTrainResult(step, epoch + pos / max(n_batches, 1), best and best["val_cer"], bundle_path,
                                  stopped_by, metrics)
-
-
-def _hardware(device: torch.device) -> str:
-    if device.type == "cuda":
-        return f"1 x {torch.cuda.get_device_name(device)}"
-    return f"CPU ({platform.machine()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads)"

@@ -31,7 +31,7 @@ from .data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from .errors import DatasetError, ModelFileError, OptionError
 from .fileio import atomic_output
 from .model import mdn
-from .model.bundle import Style, save_bundle
+from .model.bundle import save_bundle
 from .model.network import NetworkConfig, build_network
 
 log = logging.getLogger(__name__)
@@ -185,6 +185,41 @@ def split_indices(ds: Dataset) -> tuple[np.ndarray, np.ndarray]:
     return train_idx, valid_idx
 
 
+def train_step(model, net: torch.nn.Module, optim: torch.optim.Optimizer, opts: TrainOptions, mixtures: int,
+               step: int, x, tgt, mask, oh) -> tuple:
+    """One optimizer step on a batch: the learning rate for `step`, the NLL per point, a gradient clipped by
+    global norm (a non-finite one is skipped). `model` is `net` or its DDP wrapper.
+    Returns (summed NLL, real points, loss) as tensors."""
+    for g in optim.param_groups:
+        g["lr"] = _lr_at(opts, step)
+    y, _, _ = model(x, oh)
+    total = mdn.nll(y, tgt, mask, mixtures)
+    npts = mask.sum()
+    loss = total / npts
+    optim.zero_grad(set_to_none=True)
+    loss.backward()
+    gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), opts.clip)
+    if torch.isfinite(gnorm):
+        optim.step()
+    return total, npts, loss
+
+
+def restore_checkpoint(state: dict, net: torch.nn.Module, optim: torch.optim.Optimizer) -> tuple:
+    """Load a checkpoint's model, optimizer and torch RNG; returns (step, epoch, pos, best, wall)."""
+    net.load_state_dict(state["model"])
+    optim.load_state_dict(state["optimizer"])
+    torch.set_rng_state(state["torch_rng"])
+    return state["step"], state["epoch"], state["pos"], state.get("best"), state.get("wall", 0.0)
+
+
+def step_limit(max_steps: int | None, epochs: float | None, steps_per_epoch: int) -> int | None:
+    """The step to stop at: `max_steps`, or `epochs` worth of steps if that comes first (None = no limit)."""
+    if epochs is None:
+        return max_steps
+    by_epochs = int(math.ceil(epochs * steps_per_epoch))
+    return by_epochs if max_steps is None else min(max_steps, by_epochs)
+
+
 def validation_subset(n: int, k: int, seed: int) -> list[int]:
     """A fixed random subset of k of n validation lines (all when k is 0 or >= n), sorted."""
     if not k or n <= k:
@@ -259,11 +294,7 @@ def train(
     step, epoch, pos, best, wall = 0, 0, 0, None, 0.0
     metrics_hist: list = []
     if state is not None:
-        net.load_state_dict(state["model"])
-        optim.load_state_dict(state["optimizer"])
-        step, epoch, pos = state["step"], state["epoch"], state["pos"]
-        best, wall = state.get("best"), state.get("wall", 0.0)
-        torch.set_rng_state(state["torch_rng"])
+        step, epoch, pos, best, wall = restore_checkpoint(state, net, optim)
     model = net
     if world > 1:
         from torch.nn.parallel import DistributedDataParallel as DDP
@@ -280,10 +311,7 @@ def train(
         raise DatasetError(f"{n_batches} training batch(es) of {opts.batch_size} lines cannot be shared by {world} "
                            "processes: use a smaller --batch-size, more data or fewer processes")
     steps_per_epoch = max(1, math.ceil(n_batches / world))
-    max_steps = opts.max_steps
-    if opts.epochs is not None:
-        by_epochs = int(math.ceil(opts.epochs * steps_per_epoch))
-        max_steps = by_epochs if max_steps is None else min(max_steps, by_epochs)
+    max_steps = step_limit(opts.max_steps, opts.epochs, steps_per_epoch)
     stopped_by = "completed"
     metrics_path = out / "metrics.jsonl"
 
@@ -321,17 +349,7 @@ def train(
                 break
             ids = mine[pos]
             x, tgt, mask, oh = tdata.batch(ids, device)
-            for g in optim.param_groups:
-                g["lr"] = _lr_at(opts, step)
-            y, _, _ = model(x, oh)
-            total = mdn.nll(y, tgt, mask, cfg.mixtures)
-            npts = mask.sum()
-            loss = total / npts
-            optim.zero_grad(set_to_none=True)
-            loss.backward()
-            gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), opts.clip)
-            if torch.isfinite(gnorm):
-                optim.step()
+            total, npts, loss = train_step(model, net, optim, opts, cfg.mixtures, step, x, tgt, mask, oh)
             step += 1
             pos += 1
             window_loss += float(total.detach())
