@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from hwcli.cli.app import app
 from hwcli.data.dataset import Dataset
+from cli_checks import assert_one_line_error
 
 SVG = "{http://www.w3.org/2000/svg}"
 
@@ -20,15 +21,6 @@ SVG = "{http://www.w3.org/2000/svg}"
 def run(*args: str):
     return CliRunner().invoke(app, ["convert", *map(str, args)])
 
-
-def assert_one_line_error(result, *fragments: str, code: int = 1):
-    assert result.exit_code == code, result.output
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hwcli: error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0]
 
 
 def files_in(d: Path) -> list[str]:

@@ -12,6 +12,7 @@ from hwcli.cli.eval import COLUMNS
 from hwcli.evalset import SENTENCES, eval_lines
 from hwcli.model.recognizer import Recognizer, RecognizerConfig, save_recognizer
 from tiny_bundle import make_bundle, make_npz
+from cli_checks import assert_one_line_error
 
 torch.set_num_threads(1)
 FAST = {"retries": 0, "max_steps_per_char": 5, "bias": 1.0}
@@ -39,14 +40,6 @@ def app_():
 
     return app
 
-
-def assert_one_line_error(r, *fragments, code=1):
-    assert r.exit_code == code, r.output
-    assert r.stdout == ""
-    lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hwcli: error: "), r.stderr
-    for f in fragments:
-        assert f in lines[0]
 
 
 def test_json_has_the_columns(models):

@@ -12,6 +12,7 @@ from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
 from hwcli.model.bundle import load_model
 from tiny_bundle import make_npz
+from cli_checks import assert_one_line_error
 
 torch.set_num_threads(1)
 TINY = ["--hidden", "8", "--layers", "1", "--window-k", "2", "--mixtures", "2", "--batch-size", "2",
@@ -21,15 +22,6 @@ TINY = ["--hidden", "8", "--layers", "1", "--window-k", "2", "--mixtures", "2", 
 def run(*args) -> object:
     return CliRunner().invoke(app, ["train", *map(str, args)])
 
-
-def assert_one_line_error(result, *fragments: str, code: int = 1) -> None:
-    assert result.exit_code == code, result.output
-    assert result.stdout == ""
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("hwcli: error: "), result.stderr
-    assert "Traceback" not in result.output
-    for f in fragments:
-        assert f in lines[0], lines[0]
 
 
 @pytest.fixture
