@@ -81,19 +81,6 @@ def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch
     return oh, lens
 
 
-def _expand_state(state, B: int):
-    """A network state of batch 1 -> the same state repeated B times (batch is dim 0, or dim 1 for nn.LSTM's)."""
-    if isinstance(state, torch.Tensor):
-        return state.expand(B, *state.shape[1:]).contiguous()
-    if isinstance(state, dict):
-        return {k: _expand_state(v, B) for k, v in state.items()}
-    if isinstance(state, (list, tuple)):
-        if state and all(isinstance(t, torch.Tensor) and t.dim() == 3 for t in state):  # (h, c) of nn.LSTM
-            return type(state)(t.expand(t.shape[0], B, t.shape[2]).contiguous() for t in state)
-        return type(state)(_expand_state(v, B) for v in state)
-    return state
-
-
 @torch.inference_mode()
 def sample_batch(
     bundle: Bundle,
@@ -134,7 +121,7 @@ def sample_batch(
         inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
         oh_prime, _ = _onehot(bundle, [prefix])
         _, state, _ = net(inp, oh_prime.to(dev), None)
-        state = _expand_state(state, B)
+        state = net.repeat_state(state, B)
         x = p[:, -1:].expand(B, -1, -1).clone()
         x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
     T_max = int(cap.max())

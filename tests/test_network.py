@@ -110,3 +110,21 @@ def test_config_round_trip_and_validation():
         NetworkConfig(kind="transformer")
     with pytest.raises(ValueError):
         NetworkConfig(hidden=0)
+
+
+def test_repeat_state_equals_a_batch_of_identical_rows():
+    net = build_network(tiny_config("synthesis", hidden=12, layers=3)).eval()
+    g = torch.Generator().manual_seed(1)
+    x = torch.randn(1, 9, 3, generator=g)
+    oh = F.one_hot(torch.randint(1, net.cfg.alphabet_size, (1, 5), generator=g), net.cfg.alphabet_size).float()
+    with torch.no_grad():
+        _, one, _ = net(x, oh)
+        _, three, _ = net(x.expand(3, -1, -1), oh.expand(3, -1, -1))
+        rep = net.repeat_state(one, 3)
+        for k in ("h1", "c1", "kappa", "w"):
+            torch.testing.assert_close(rep[k], three[k])
+        for (h, c), (h3, c3) in zip(rep["upper"], three["upper"]):
+            torch.testing.assert_close(h, h3)
+            torch.testing.assert_close(c, c3)
+        step = torch.randn(3, 1, 3, generator=g)
+        torch.testing.assert_close(net(step, oh.expand(3, -1, -1), rep)[0], net(step, oh.expand(3, -1, -1), three)[0])

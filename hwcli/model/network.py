@@ -125,6 +125,16 @@ class SynthesisNetwork(nn.Module):
         z = lambda *s: torch.zeros(*s, device=device)  # noqa: E731
         return {"h1": z(batch, H), "c1": z(batch, H), "kappa": z(batch, K), "w": z(batch, C), "upper": None}
 
+    @staticmethod
+    def repeat_state(state: dict, batch: int) -> dict:
+        """A state of batch 1 repeated `batch` times (e.g. one teacher-forced prime for every line)."""
+        def rep(t: Tensor, dim: int) -> Tensor:
+            return t.repeat_interleave(batch, dim=dim)
+
+        upper = state["upper"]
+        return {**{k: rep(state[k], 0) for k in ("h1", "c1", "kappa", "w")},
+                "upper": None if upper is None else [(rep(h, 1), rep(c, 1)) for h, c in upper]}  # nn.LSTM: (1, B, H)
+
     def window_step(self, h1: Tensor, kappa: Tensor, onehot: Tensor, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Eq. 46-51 for one step. h1 (B,H), kappa (B,K), onehot (B,U,C), u (U,) -> w (B,C), kappa, phi (B,U).
 
