@@ -156,10 +156,9 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
              segment_chars: int | None = None) -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`)."""
     from .recognition import cer, corpus_error_rates, make_checker, read_strokes
-    from .synthesis import SamplingOptions, synthesize
+    from .synthesis import SamplingOptions, report_threshold, synthesize
 
-    d = bundle.defaults
-    threshold = float(max(d.get("fail_cer", 0.5), d.get("check_cer", 0.5)) if fail_cer is None else fail_cer)
+    threshold = report_threshold(bundle.defaults) if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,

@@ -233,6 +233,11 @@ def _robust_size(points: np.ndarray) -> float:
     return float(q3 - q1)
 
 
+def report_threshold(defaults: dict) -> float:
+    """Read-back CER above which a line is reported as failed (never below the resampling threshold)."""
+    return max(float(defaults.get("fail_cer", 0.5)), float(defaults.get("check_cer", 0.5)))
+
+
 def split_segments(text: str, max_chars: int) -> list[str]:
     """Cut `text` at spaces into the fewest segments of at most `max_chars` characters, as even in length as
     possible (the longest segment is as short as it can be). A line that fits, ``max_chars <= 0``, or a line
@@ -262,14 +267,14 @@ def split_segments(text: str, max_chars: int) -> list[str]:
     return pack(max_chars)
 
 
-def even_out_size(points: np.ndarray, ramp: float) -> np.ndarray:
+def even_out_size(points: np.ndarray, ramp: float, baseline: float | None = None) -> np.ndarray:
     """Counter the network's shrinking along a line or segment: absolute points ``(N, 3)`` scaled about the
     baseline by ``exp(ramp * (t - 0.5))``, t = 0 at the left-most ink and 1 at the right-most.
 
     x is remapped by the integral of the same factor, so letters keep their proportions: the line starts a
     little smaller and ends a little bigger. Written lines shrink (the first 40% of a segment has ~1.26x the
     body height of its last 40%, real IAM-OnDB lines ~1.09x); the bundle's ``size_ramp`` default (0.2 for
-    the bundled model) brings that to ~1.1.
+    the bundled model) brings that to ~1.1. The baseline (estimated when not given) stays where it is.
     """
     from .page.placement import estimate_baseline
 
@@ -281,7 +286,7 @@ def even_out_size(points: np.ndarray, ramp: float) -> np.ndarray:
     out = points.astype(np.float64, copy=True)
     t = (out[:, 0] - x0) / width
     f = np.exp(ramp * (t - 0.5))
-    b = estimate_baseline(points)
+    b = estimate_baseline(points) if baseline is None else baseline
     out[:, 0] = x0 + width * (f - math.exp(-ramp / 2)) / ramp
     out[:, 1] = b + (out[:, 1] - b) * f
     return out.astype(points.dtype)
@@ -298,36 +303,30 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     from .page.placement import estimate_baseline
     from .strokes import to_offsets, to_points
 
-    pts = [even_out_size(to_points(np.asarray(p, np.float32)), ramp) for p in parts if len(p)]
+    pts = [to_points(np.asarray(p, np.float32)) for p in parts if len(p)]
     if not pts:
         return np.zeros((0, 3), np.float32)
-    # The network starts each segment bigger than it ends it (first 40% of a segment ~1.26x the last 40% in
-    # body height, against ~1.09x in real lines), so a segment that follows a long one looks too big:
-    # scale each segment about its left end and baseline towards the line's mean size (within 0.8-1.25x).
+    bases = [estimate_baseline(p) for p in pts]  # every step below keeps each segment's baseline in place
+    pts = [even_out_size(p, ramp, b) for p, b in zip(pts, bases)]
+    # Segments still differ in size (each starts at the prime's size): scale each about its left end and
+    # baseline towards the line's mean size, by at most SIZE_CLAMP either way.
     sizes = np.array([_robust_size(p) for p in pts])
     weights = np.array([len(p) for p in pts], np.float64)
+    factors = np.ones(len(pts))
     if np.all(sizes > 0):
         target = float(np.exp(np.sum(weights * np.log(sizes)) / weights.sum()))
         factors = np.clip(target / sizes, 1 / SIZE_CLAMP, SIZE_CLAMP)
-    else:
-        factors = np.ones(len(pts))
-    for k, f in enumerate(factors):
-        p = pts[k].copy()
-        b = estimate_baseline(p)
+    for p, b, f in zip(pts, bases, factors):
         p[:, 0] = (p[:, 0] - p[:, 0].min()) * f
         p[:, 1] = b + (p[:, 1] - b) * f
-        pts[k] = p
     n_chars = sum(len(t) for t, p in zip(texts, parts) if len(p))
     adv = sum(float(np.ptp(p[:, 0])) for p in pts) / max(n_chars, 1)
     out = []
-    right = base = 0.0
-    for k, p in enumerate(pts):
-        b = estimate_baseline(p)
-        if k == 0:
-            base = b
-        else:
+    right = 0.0
+    for k, (p, b) in enumerate(zip(pts, bases)):
+        if k:
             p[:, 0] += right + space * adv - p[:, 0].min()
-            p[:, 1] += base - b
+            p[:, 1] += bases[0] - b
         p[-1, 2] = 1.0  # the pen lifts between segments
         right = float(p[:, 0].max())
         out.append(p)
@@ -352,16 +351,10 @@ def synthesize(
     ramp = float(d.get("size_ramp", 0.0))
     if not bundle.is_synthesis:
         seg_chars, ramp = 0, 0.0
-    units: list[str] = []
-    owner: list[int] = []
-    for i, t in enumerate(lines):
-        for seg in (split_segments(t, seg_chars) if t.strip() else [t]):
-            units.append(seg)
-            owner.append(i)
-    left = [0] * len(lines)
-    for i in owner:
-        left[i] += 1
-    left_total = list(left)
+    segs = [split_segments(t, seg_chars) if t.strip() else [t] for t in lines]
+    units = [u for ss in segs for u in ss]
+    owner = [i for i, ss in enumerate(segs) for _ in ss]
+    left = [len(ss) for ss in segs]  # units of each line not final yet
     total = sum(1 for t in lines if t.strip())
     finished = 0
 
@@ -376,9 +369,9 @@ def synthesize(
     res = _synthesize_units(bundle, units, opts, unit_done, checker)
     out: list[LineResult] = []
     pos = 0
-    for i, t in enumerate(lines):
-        mine = res[pos : pos + left_total[i]]  # units are in line order
-        pos += left_total[i]
+    for t, ss in zip(lines, segs):
+        mine = res[pos : pos + len(ss)]  # units are in line order
+        pos += len(ss)
         if len(mine) == 1:
             mine[0].text = t
             if ramp and len(mine[0].strokes):
@@ -408,7 +401,7 @@ def _synthesize_units(
     cap = int(opts.max_steps_per_char or d.get("max_steps_per_char", 40))
     retries = int(d.get("retries", 3) if opts.retries is None else opts.retries)
     threshold = float(d.get("check_cer", 0.5))  # resample a unit that reads back worse than this
-    report_above = max(float(d.get("fail_cer", 0.5)), threshold)  # ...and report it only above this
+    report_above = report_threshold(d)  # ...and report it only above this
     prime = bundle.style(opts.style) if bundle.is_synthesis else None
     results: list[LineResult | None] = [None] * len(lines)
     todo = [i for i, t in enumerate(lines) if t.strip()]

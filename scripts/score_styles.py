@@ -44,11 +44,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from hwcli.data.convert import load_dataset
     from hwcli.data.dataset import VALID_SPLIT
-    from hwcli.evalset import eval_lines
+    from hwcli.evalset import eval_lines, evaluate
     from hwcli.model.bundle import load_model
     from hwcli.model.recognizer import load_recognizer
-    from hwcli.recognition import corpus_error_rates, read_strokes
-    from hwcli.synthesis import SamplingOptions, synthesize
 
     bundle = load_model(args.model)
     bundle.defaults.update(json.loads(Path(args.recipe).read_text()).get("defaults", {}))
@@ -67,18 +65,16 @@ def main() -> None:
             ap.error(f"unknown line id(s): {', '.join(missing)}")
         cands = [by_id[c] for c in args.candidates.split(",")]
     texts = eval_lines(args.lines)
+    bias = float(bundle.defaults.get("bias", 1.0) if args.bias is None else args.bias)
     print(f"{len(cands)} candidates from {len(by_writer)} writers, {len(texts)} lines each", file=sys.stderr)
     rows = []
     t0 = time.time()
     for n, i in enumerate(cands, 1):
         bundle.styles = [style_from_line(ds, i, ds.line_ids[i])]
-        res = synthesize(bundle, texts, SamplingOptions(style=0, bias=args.bias, seed=args.seed, check=False))
-        hyps = read_strokes(rec, [r.strokes for r in res], bundle.scale)
-        rates = corpus_error_rates(texts, [" ".join(h.split()) for h in hyps])
-        rows.append({"line_id": ds.line_ids[i], "writer": int(ds.writer_ids[i]), "cer": rates["cer"],
-                     "wer": rates["wer"], "failed": sum(not r.ok for r in res), "prime_points": len(ds.line(i)),
-                     "text": ds.texts[i]})
-        print(f"[{n}/{len(cands)}] {ds.line_ids[i]} CER {rates['cer']:.3f} ({time.time() - t0:.0f} s)", file=sys.stderr)
+        row = evaluate(bundle, rec, texts, 0, bias, check=False, seed=args.seed)
+        rows.append({"line_id": ds.line_ids[i], "writer": int(ds.writer_ids[i]), "cer": row.cer, "wer": row.wer,
+                     "failed": round(row.failed * row.lines), "prime_points": len(ds.line(i)), "text": ds.texts[i]})
+        print(f"[{n}/{len(cands)}] {ds.line_ids[i]} CER {row.cer:.3f} ({time.time() - t0:.0f} s)", file=sys.stderr)
     rows.sort(key=lambda r: (r["cer"], r["wer"]))
     for r in rows:
         print(f"{r['cer']:6.1%} {r['wer']:6.1%} {r['failed']:2d} {r['prime_points']:4d} w{r['writer']:<6d} "
