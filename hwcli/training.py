@@ -31,7 +31,7 @@ from .data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from .errors import DatasetError, ModelFileError, OptionError
 from .fileio import atomic_output
 from .model import mdn
-from .model.bundle import save_bundle
+from .model.bundle import Style, save_bundle
 from .model.network import NetworkConfig, build_network
 
 log = logging.getLogger(__name__)
@@ -63,6 +63,9 @@ class TrainOptions:
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads (0 = torch's default)
     preview: bool = True  # write a preview SVG of sampled lines at each validation
+    init: str | None = None  # start from this bundle's weights (name or path); its architecture, alphabet and scale win
+    rare_weight: float = 1.0  # lines holding a rare character are sampled this many times as often per epoch
+    rare_jitter: float = 0.06  # each extra copy of a rare line is distorted by up to this much (scale, shear)
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -78,6 +81,12 @@ class TrainOptions:
             raise OptionError("--epochs must be > 0")
         if self.device not in ("auto", "cpu", "cuda"):
             raise OptionError(f"unknown device {self.device!r}: use auto, cpu or cuda")
+        if not (math.isfinite(self.lr_half_life) and self.lr_half_life > 0):
+            raise OptionError("--lr-half-life must be a positive number of steps")
+        if not (math.isfinite(self.rare_weight) and 1.0 <= self.rare_weight <= 20.0):
+            raise OptionError("--rare-weight must be between 1 and 20")
+        if not (math.isfinite(self.rare_jitter) and 0.0 <= self.rare_jitter <= 0.3):
+            raise OptionError("--rare-jitter must be between 0 and 0.3")
         if self.device == "cuda" and not torch.cuda.is_available():
             raise OptionError("--device cuda asked for, but no CUDA GPU is available")
 
@@ -96,36 +105,61 @@ class LineData:
         self.chars = [torch.from_numpy(alphabet.encode(t)) for t in self.texts]
         self.lengths = np.array([len(s) for s in self.seqs])
         self.n_chars = len(alphabet)
+        self.rare = np.zeros(len(self.seqs), bool)  # set by `mark_rare`
+
+    def mark_rare(self, rare_chars: set[str]) -> None:
+        """Flag the lines that hold at least one of `rare_chars`."""
+        self.rare = np.array([any(c in rare_chars for c in t) for t in self.texts], bool)
 
     def __len__(self) -> int:
         return len(self.seqs)
 
-    def batch(self, ids: list[int], device) -> tuple:
-        """x (B,T,3) inputs, target (B,T,3), mask (B,T), onehot (B,U,C) for lines `ids`."""
-        T = int(self.lengths[ids].max()) - 1
-        U = max(len(self.chars[i]) for i in ids)
+    def batch(self, ids: list[int], device, jitter: float = 0.0, rng: np.random.Generator | None = None) -> tuple:
+        """x (B,T,3) inputs, target (B,T,3), mask (B,T), onehot (B,U,C) for lines `ids`.
+
+        An id ``i + len(self)`` (an extra copy of a rare line, see `epoch_batches`) is line ``i`` drawn through a
+        random affine distortion of up to `jitter` (x and y scale, shear), so repeats are never identical ink."""
+        n_lines = len(self)
+        ids = list(ids)
+        lines = [i % n_lines for i in ids]
+        T = int(self.lengths[lines].max()) - 1
+        U = max(len(self.chars[i]) for i in lines)
         B = len(ids)
         seq = torch.zeros(B, T + 1, 3)
         mask = torch.zeros(B, T)
         cidx = torch.zeros(B, U, dtype=torch.long)
-        for j, i in enumerate(ids):
+        for j, (i, raw) in enumerate(zip(lines, ids)):
             n = len(self.seqs[i])
             seq[j, :n] = self.seqs[i]
+            if raw >= n_lines and jitter > 0 and rng is not None:
+                sx, sy = 1.0 + rng.uniform(-jitter, jitter, 2)
+                sh = rng.uniform(-jitter, jitter)
+                dx, dy = seq[j, :n, 0].clone(), seq[j, :n, 1].clone()
+                seq[j, :n, 0] = float(sx) * dx + float(sh) * dy
+                seq[j, :n, 1] = float(sy) * dy
             mask[j, : n - 1] = 1.0
             cidx[j, : len(self.chars[i])] = self.chars[i]
         onehot = F.one_hot(cidx, self.n_chars).float()
         onehot[..., 0] = 0.0
         return (seq[:, :-1].to(device), seq[:, 1:].to(device), mask.to(device), onehot.to(device))
 
-    def epoch_batches(self, seed: int, epoch: int, batch_size: int) -> list[list[int]]:
-        """Batches of similar length (little padding) in a random order that depends only on (seed, epoch)."""
+    def epoch_batches(self, seed: int, epoch: int, batch_size: int, rare_weight: float = 1.0) -> list[list[int]]:
+        """Batches of similar length (little padding) in a random order that depends only on (seed, epoch).
+
+        With `rare_weight` w > 1 each rare line (`mark_rare`) appears w times an epoch on average: floor(w - 1)
+        extra copies plus one more with probability frac(w - 1). A copy has the id ``line + len(self)``."""
         rng = np.random.default_rng([seed, epoch])
-        perm = rng.permutation(len(self))
+        pool_ids = np.arange(len(self))
+        if rare_weight > 1.0 and self.rare.any():
+            rare_ids = np.flatnonzero(self.rare)
+            extra = np.floor(rare_weight - 1.0).astype(int) + (rng.random(len(rare_ids)) < (rare_weight - 1.0) % 1.0)
+            pool_ids = np.concatenate([pool_ids, np.repeat(rare_ids, extra) + len(self)])
+        perm = pool_ids[rng.permutation(len(pool_ids))]
         pool = batch_size * 50
         batches = []
         for s in range(0, len(perm), pool):
             chunk = perm[s : s + pool]
-            chunk = chunk[np.argsort(self.lengths[chunk], kind="stable")]
+            chunk = chunk[np.argsort(self.lengths[chunk % len(self)], kind="stable")]
             batches += [chunk[k : k + batch_size].tolist() for k in range(0, len(chunk), batch_size)]
         order = rng.permutation(len(batches))
         return [batches[k] for k in order if len(batches[k]) > 0]
@@ -229,17 +263,48 @@ def validation_subset(n: int, k: int, seed: int) -> list[int]:
 
 @torch.no_grad()
 def evaluate(net, data: LineData, ids: list[int], batch_size: int, mixtures: int, device) -> dict:
-    """Validation NLL in nats per line and per point."""
+    """Validation NLL in nats per line and per point; when some lines are marked rare (`LineData.mark_rare`),
+    also per point on the rare lines (``val_nll_point_rare``) and on the others (``val_nll_point_plain``)."""
     net.eval()
-    total, points = 0.0, 0.0
+    sums = {True: [0.0, 0.0], False: [0.0, 0.0]}  # rare? -> [nats, points]
     order = sorted(ids, key=lambda i: data.lengths[i])
     for s in range(0, len(order), batch_size):
-        x, tgt, mask, oh = data.batch(order[s : s + batch_size], device)
+        chunk = order[s : s + batch_size]
+        x, tgt, mask, oh = data.batch(chunk, device)
         y, _, _ = net(x, oh)
-        total += float(mdn.nll(y, tgt, mask, mixtures))
-        points += float(mask.sum())
+        per_line = mdn.nll_per_line(y, tgt, mask, mixtures)
+        pts = mask.sum(1)
+        for j, i in enumerate(chunk):
+            acc = sums[bool(data.rare[i])]
+            acc[0] += float(per_line[j])
+            acc[1] += float(pts[j])
     net.train()
-    return {"val_nll_line": total / max(len(ids), 1), "val_nll_point": total / max(points, 1.0)}
+    total, points = sums[True][0] + sums[False][0], sums[True][1] + sums[False][1]
+    rec = {"val_nll_line": total / max(len(ids), 1), "val_nll_point": total / max(points, 1.0)}
+    if sums[True][1] > 0 and sums[False][1] > 0:
+        rec["val_nll_point_rare"] = sums[True][0] / sums[True][1]
+        rec["val_nll_point_plain"] = sums[False][0] / sums[False][1]
+    return rec
+
+
+def rare_characters(texts: list[str], alphabet: Alphabet, share: float = 0.001) -> set[str]:
+    """The alphabet's characters (space aside) that make up less than `share` of the characters of `texts`:
+    on IAM-OnDB (share 0.001) every digit, a third of the capitals, j q z and the rarer punctuation: 20% of the lines."""
+    counts = {c: 0 for c in alphabet.chars if c != " "}
+    n = 0
+    for t in texts:
+        for c in t:
+            if c in counts:
+                counts[c] += 1
+                n += 1
+    return {c for c, k in counts.items() if k < share * max(n, 1)}
+
+
+def init_from_bundle(spec: str):
+    """The bundle `--init` names (a bundled model's name or a path): its network, config, alphabet and scale."""
+    from .model.bundle import load_model
+
+    return load_model(spec)
 
 
 # ----------------------------------------------------------------------------- the loop
@@ -275,21 +340,36 @@ def train(
     ckpt_path = out / CKPT_NAME
     alphabet = Alphabet(DEFAULT_CHARS)
     scale = ds.scale
+    cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
+                        mixtures=opts.mixtures, alphabet_size=len(alphabet))
+    state, init = None, None
+    if resume:
+        state = resume_checkpoint(ckpt_path)
+        cfg = NetworkConfig.from_dict(state["config"])
+        # the checkpoint's normalisation and alphabet, so a run started with --init keeps the bundle's
+        scale = float(state.get("scale", scale))
+        alphabet = Alphabet(state.get("alphabet", alphabet.chars))
+    elif opts.init:
+        init = init_from_bundle(opts.init)
+        if init.config.kind != opts.kind:
+            raise OptionError(f"--init {opts.init}: a {init.config.kind} model cannot start a {opts.kind} run"
+                              + (" (add --unconditional)" if init.config.kind == "prediction" else ""))
+        # the bundle's architecture, alphabet and normalisation: its weights mean nothing with others
+        cfg, alphabet, scale = init.config, init.alphabet, init.scale
     train_idx, valid_idx = split_indices(ds)
     tdata = LineData(ds, train_idx, alphabet, scale, opts.max_len)
     vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], alphabet, scale, opts.max_len)
     if len(tdata) == 0:
         raise DatasetError("no usable training lines (all too long or with unknown characters)")
+    rare = rare_characters(tdata.texts, alphabet)
+    tdata.mark_rare(rare)
+    vdata.mark_rare(rare)
     val_ids = validation_subset(len(vdata), opts.val_lines, opts.seed)
 
-    cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
-                        mixtures=opts.mixtures, alphabet_size=len(alphabet))
-    state = None
-    if resume:
-        state = resume_checkpoint(ckpt_path)
-        cfg = NetworkConfig.from_dict(state["config"])
     torch.manual_seed(opts.seed)
     net = build_network(cfg).to(device)
+    if init is not None:
+        net.load_state_dict(init.network.state_dict())
     optim = torch.optim.Adam(net.parameters(), lr=opts.lr)
     step, epoch, pos, best, wall = 0, 0, 0, None, 0.0
     metrics_hist: list = []
@@ -302,10 +382,17 @@ def train(
         model = DDP(net, device_ids=[device.index] if device.type == "cuda" else None)
 
     run_info = {"data": data_desc, "train_lines": len(tdata), "valid_lines": len(val_ids), "splits_train": list(TRAIN_SPLITS),
-                "split_valid": VALID_SPLIT, "options": asdict(opts), "world_size": world}
+                "split_valid": VALID_SPLIT, "options": asdict(opts), "world_size": world,
+                "rare_chars": "".join(sorted(rare)), "rare_train_lines": int(tdata.rare.sum())}
+    if state is not None and state.get("init"):
+        run_info["init"] = state["init"]
+    elif init is not None:
+        run_info["init"] = {"model": opts.init, "steps": init.provenance.get("steps"),
+                            "wall_time_s": init.provenance.get("wall_time_s"),
+                            "val_nll_point": init.provenance.get("val_nll_point")}
     t0 = time.time()
     last_ckpt = time.time()
-    n_batches = len(tdata.epoch_batches(opts.seed, 0, opts.batch_size))
+    n_batches = len(tdata.epoch_batches(opts.seed, 0, opts.batch_size, opts.rare_weight))
     if n_batches < world:
         # every rank takes len(batches) // world steps per epoch: zero would loop over epochs forever
         raise DatasetError(f"{n_batches} training batch(es) of {opts.batch_size} lines cannot be shared by {world} "
@@ -325,19 +412,33 @@ def train(
             _save_atomic({"model": net.state_dict(), "optimizer": optim.state_dict(), "step": step, "epoch": epoch,
                           "pos": pos, "best": best, "wall": wall + time.time() - t0, "config": cfg.to_dict(),
                           "scale": scale, "alphabet": alphabet.chars, "torch_rng": torch.get_rng_state(),
-                          "options": asdict(opts), "data": data_desc}, ckpt_path)
+                          "options": asdict(opts), "data": data_desc, "init": run_info.get("init"),
+                          "carry": carry}, ckpt_path)
 
     def export(name: str, val: dict) -> str:
         prov = {**run_info, "steps": step, "epochs": round(epoch + pos / max(steps_per_epoch * world, 1), 3),
                 "wall_time_s": round(wall + time.time() - t0, 1), "hardware": _hardware(device, world), **val}
-        stem = save_bundle(out / name, net, cfg, alphabet, scale, provenance=prov, meta={"char_width": _char_width(ds)})
+        stem = save_bundle(out / name, net, cfg, alphabet, scale, provenance=prov, defaults=carry.get("defaults"),
+                           styles=[Style.from_json(d) for d in carry.get("styles", [])],
+                           meta={"char_width": carry.get("char_width") or _char_width(ds)})
         return str(stem)
 
+    # what a run started with --init keeps of its bundle: sampling defaults, styles and letter width
+    carry: dict = dict(state.get("carry") or {}) if state is not None else {}
+    if init is not None:
+        carry = {"defaults": dict(init.defaults), "styles": [st.to_json() for st in init.styles],
+                 "char_width": init.meta.get("char_width")}
     bundle_path = None
+    if init is not None and rank == 0:
+        # the starting point's validation NLL: a run from a bundle exports only what beats it
+        rec = {"step": 0, "init": opts.init, **evaluate(net, vdata, val_ids, opts.batch_size, cfg.mixtures, device)}
+        best = {k: rec[k] for k in ("val_nll_line", "val_nll_point")} | {"step": 0}
+        write_metrics(rec)
+        metrics_hist.append(rec)
     window_loss, window_pts, window_seqs, window_t = 0.0, 0.0, 0, time.time()
     net.train()
     while True:
-        batches = tdata.epoch_batches(opts.seed, epoch, opts.batch_size)
+        batches = tdata.epoch_batches(opts.seed, epoch, opts.batch_size, opts.rare_weight)
         mine = batches[rank::world]
         n_local = len(batches) // world  # every rank takes the same number of steps
         while pos < n_local:
@@ -348,7 +449,7 @@ def train(
                 stopped_by = "time limit"
                 break
             ids = mine[pos]
-            x, tgt, mask, oh = tdata.batch(ids, device)
+            x, tgt, mask, oh = tdata.batch(ids, device, opts.rare_jitter, np.random.default_rng([opts.seed, epoch, pos, rank]))
             total, npts, loss = train_step(model, net, optim, opts, cfg.mixtures, step, x, tgt, mask, oh)
             step += 1
             pos += 1

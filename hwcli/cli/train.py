@@ -36,6 +36,9 @@ def train_cmd(
     threads: Annotated[int, typer.Option(help="CPU threads for torch (0 = default).")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed (initialisation and data order).")] = 0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
+    init: Annotated[Optional[str], typer.Option("--init", help="Start from this bundle's weights (a bundled model's name, e.g. hwcli-synthesis, or a path); its architecture, alphabet, scale, styles and defaults are kept.")] = None,
+    rare_weight: Annotated[float, typer.Option("--rare-weight", help="Sample lines holding a rare character (digits, most capitals, rare punctuation) this many times as often.")] = 1.0,
+    rare_jitter: Annotated[float, typer.Option("--rare-jitter", help="Distort each extra copy of a rare line by up to this much (scale and shear).")] = 0.06,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a network on IAM-OnDB and export the best checkpoint as a model bundle.
@@ -52,6 +55,7 @@ def train_cmd(
         window_k=window_k, mixtures=mixtures, batch_size=batch_size, lr=lr, lr_half_life=lr_half_life,
         max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
         val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
+        init=init, rare_weight=rare_weight, rare_jitter=rare_jitter,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
     world = int(os.environ.get("WORLD_SIZE", "1"))

@@ -171,9 +171,22 @@ def read_verified_tensors(stem: Path, doc: dict, what: str = "model") -> bytes:
     return blob
 
 
+def model_path(spec: str | os.PathLike | None) -> Path:
+    """Where the bundle `spec` lives: None -> the bundled synthesis model; a bundled model's name (e.g.
+    ``hwcli-prediction``) -> that bundle, unless a file of that name exists here; otherwise a path."""
+    if spec is None:
+        return bundled_model_path()
+    p = Path(spec)
+    if isinstance(spec, str) and p.name == spec and not _stem(p).with_suffix(".json").exists():
+        shipped = bundled_model_path(_stem(p).name)
+        if shipped.with_suffix(".json").is_file():
+            return shipped
+    return p
+
+
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
-    """Load a bundle (default: the bundled synthesis model); verifies the tensor file's sha256."""
-    stem, doc = read_bundle_json(path if path is not None else bundled_model_path())
+    """Load a bundle by name or path (default: the bundled synthesis model); verifies the tensor file's sha256."""
+    stem, doc = read_bundle_json(model_path(path))
     blob = read_verified_tensors(stem, doc)
     try:
         cfg = NetworkConfig.from_dict(doc["config"])

@@ -45,6 +45,11 @@ def split(y: Tensor, m: int, bias: float | Tensor = 0.0):
 
 def nll(y: Tensor, target: Tensor, mask: Tensor, m: int) -> Tensor:
     """Sum over valid steps of -log Pr(x_{t+1} | y_t) (eq. 26). y (B,T,1+6M), target (B,T,3), mask (B,T)."""
+    return nll_per_line(y, target, mask, m).sum()
+
+
+def nll_per_line(y: Tensor, target: Tensor, mask: Tensor, m: int) -> Tensor:
+    """(B,) sum over each line's valid steps of -log Pr(x_{t+1} | y_t); see `nll`."""
     e_logit, log_pi, mu_x, mu_y, log_sx, log_sy, rho = split(y, m)
     dx = target[..., 0:1]
     dy = target[..., 1:2]
@@ -56,7 +61,7 @@ def nll(y: Tensor, target: Tensor, mask: Tensor, m: int) -> Tensor:
     log_mix = torch.logsumexp(log_pi + log_n, dim=-1)
     # eq. 26: Bernoulli end-of-stroke; e = sigmoid(-e_hat) in the paper (eq. 18), we use sigmoid(e_hat)
     log_e = -F.binary_cross_entropy_with_logits(e_logit, target[..., 2], reduction="none")
-    return -((log_mix + log_e) * mask).sum()
+    return -((log_mix + log_e) * mask).sum(dim=1)
 
 
 def sample(y: Tensor, m: int, bias: float | Tensor, generator: torch.Generator | None) -> Tensor:
