@@ -261,3 +261,24 @@ def offset_scale(offset_arrays: Sequence[np.ndarray]) -> float:
             sq += float((v * v).sum())
             n += v.size
     return float(np.sqrt(sq / n)) if n else 1.0
+
+
+def slant(points: np.ndarray) -> float:
+    """Slant of absolute points ``(N, 3)`` (y down) as a shear: horizontal movement per unit of upward
+    movement along the near-vertical pen-down moves (0 upright, > 0 leaning right). 0 with too little ink."""
+    if len(points) < 3:
+        return 0.0
+    d = np.diff(points[:, :2].astype(np.float64), axis=0)
+    down = points[:-1, 2] < 0.5  # the pen stays down from point i to i + 1
+    steep = down & (np.abs(d[:, 1]) > np.abs(d[:, 0]))
+    dy = np.abs(d[steep, 1]).sum()
+    if dy <= 0:
+        return 0.0
+    return float((d[steep, 0] * -np.sign(d[steep, 1])).sum() / dy)
+
+
+def shear(points: np.ndarray, amount: float, baseline: float) -> np.ndarray:
+    """Absolute points ``(N, 3)`` with `amount` added to their slant (see `slant`) about `baseline`."""
+    out = points.copy()
+    out[:, 0] = points[:, 0] + amount * (baseline - points[:, 1])
+    return out

@@ -10,7 +10,10 @@ Long lines are written in segments. IAM-OnDB lines are short (median 29 characte
 network asked for a 50-character page line is outside what it learnt: the attention drifts and the end of the
 line turns to scribble. A line longer than ``segment_chars`` is therefore cut at spaces into the fewest balanced
 segments, each segment is sampled (checked and resampled) as a line of its own in the same style, and the
-segments are joined on a common baseline with a word space between them (`join_segments`).
+segments are joined on a common baseline with a word space between them (`join_segments`), evened to the line's
+x-height (measured on the small letters, found through the attention window, so it does not depend on which
+letters a segment holds) and to its mean slant, so the line reads as one hand. Priming each segment with the one
+before it (`SamplingOptions.chain_segments`) was measured and is off: the network shrinks as it continues.
 """
 from __future__ import annotations
 
@@ -43,6 +46,10 @@ class SamplingOptions:
     batch_size: int = 64  # lines (or segments of long lines) sampled together
     segment_chars: int | None = None  # write longer lines in segments of at most this many characters
     # (None = bundle default; 0 = never split)
+    # prime each segment with the ink of the one before it instead of the style's prime. Off by default: the
+    # network then writes each segment smaller than the one before (x-height 0.81x, 0.66x in the slanted
+    # style) and reads worse (CER 3.2% -> 4.0%, 7.3% -> 10.5%); see benchmarks/segment_continuity.py --chain
+    chain_segments: bool = False
 
     def __post_init__(self) -> None:
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
@@ -87,31 +94,38 @@ def sample_batch(
     texts: Sequence[str],
     bias: float,
     generator: torch.Generator,
-    prime: Style | None = None,
+    prime: Style | Sequence[Style | None] | None = None,
     max_steps_per_char: int = 40,
     unconditional_steps: int = 0,
 ) -> list[dict]:
     """Sample one batch. Returns per line: strokes (N,3) numpy, reached_end, hit_cap, steps.
 
     Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
+    `prime` is one style for every line, or one per line (e.g. the segment before, see `synthesize`).
     Prediction network (unconditional): ``unconditional_steps`` points per line.
     """
     net = bundle.network
     B = len(texts)
     dev = next(net.parameters()).device
+    shared = prime is None or isinstance(prime, Style)
+    primes = [prime] * B if shared else list(prime)
+    if len(primes) != B:
+        raise ValueError(f"{len(primes)} primes for {B} lines")
+    prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
     if bundle.is_synthesis:
-        prefix = (prime.text + " ") if prime is not None else ""
-        oh, lens = _onehot(bundle, [prefix + t for t in texts])
+        oh, lens = _onehot(bundle, [pre + t for pre, t in zip(prefixes, texts)])
         oh = oh.to(dev)
         end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
-        cap = ((lens - len(prefix)).clamp(min=1) * max_steps_per_char + 20).to(dev)
+        n_pre = torch.tensor([len(pre) for pre in prefixes])
+        cap = ((lens - n_pre).clamp(min=1) * max_steps_per_char + 20).to(dev)
     else:
         oh = None
+        n_pre = torch.zeros(B, dtype=torch.long)
         cap = torch.full((B,), max(unconditional_steps, 1), device=dev)
     state = None
     x = torch.zeros(B, 1, 3, device=dev)
     x[:, 0, 2] = 1.0  # start with the pen up
-    if prime is not None and bundle.is_synthesis and len(prime.strokes):
+    if bundle.is_synthesis and shared and prime is not None and len(prime.strokes):
         # Teacher-force the prime once, over the prime's own text, and give every line a copy of the state:
         # priming B identical rows step by step cost as much as sampling the lines themselves. The window
         # sits on the prime's text all along, so the lines' characters beyond it barely matter there, and
@@ -119,20 +133,34 @@ def sample_batch(
         p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
         inp = p[:, :-1].clone()
         inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
-        oh_prime, _ = _onehot(bundle, [prefix])
+        oh_prime, _ = _onehot(bundle, [prefixes[0]])
         _, state, _ = net(inp, oh_prime.to(dev), None)
         state = net.repeat_state(state, B)
         x = p[:, -1:].expand(B, -1, -1).clone()
         x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
+    elif bundle.is_synthesis and not shared:
+        # a prime per line, teacher-forced together: rows of different lengths, each state taken at its end
+        strokes = [p.strokes if p is not None and len(p.strokes) >= 2 else np.zeros((2, 3), np.float32) for p in primes]
+        L = max(len(s) for s in strokes) - 1
+        inp = torch.zeros(B, L, 3, device=dev)
+        for b, s in enumerate(strokes):
+            inp[b, : len(s) - 1] = torch.from_numpy(s[:-1])
+            inp[b, 0] = 0.0
+            inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
+            x[b, 0] = torch.from_numpy(s[-1])
+        x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
+        oh_prime, _ = _onehot(bundle, prefixes)
+        state = net.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
     T_max = int(cap.max())
     out = torch.zeros(B, T_max, 3, device=dev)
+    at = torch.zeros(B, T_max, dtype=torch.long, device=dev)  # the character the window is on at each step
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     past_end = torch.zeros(B, dtype=torch.bool, device=dev)
     steps = torch.zeros(B, dtype=torch.long, device=dev)
     # After priming, the window may still rest on the prime's last letters, and the model then finishes them
     # (a stray 't' crossbar at the start of every line). Strokes that end before the window reaches the
     # line's first character are dropped: `first` is the step where the window gets there.
-    n_prefix = len(prefix) if bundle.is_synthesis else 0
+    n_prefix = n_pre.to(dev)
     first = torch.full((B,), -1, dtype=torch.long, device=dev)
     end_step = torch.full((B,), -1, dtype=torch.long, device=dev)
     for t in range(T_max):
@@ -144,7 +172,7 @@ def sample_batch(
         if bundle.is_synthesis:
             phi = extra["phi"][:, 0]  # (B, U+1)
             u_best = phi.argmax(dim=1) + 1  # 1-based
-            # the window has moved past the last character when the component beyond it dominates
+            at[:, t] = u_best            # the window has moved past the last character when the component beyond it dominates
             past_end |= u_best >= end + 1
             end_step = torch.where((end_step < 0) & past_end, torch.full_like(end_step, t), end_step)
             first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
@@ -159,18 +187,20 @@ def sample_batch(
     for b in range(B):
         n = int(steps[b])
         s = out[b, :n].cpu().numpy()
-        f = int(first[b]) if n_prefix and 0 <= int(first[b]) < n else 0
+        f = int(first[b]) if int(n_prefix[b]) and 0 <= int(first[b]) < n else 0
         if f:
             # start with the stroke during which the window reached the line: the first letter's first
             # stroke often begins while the window is still on the space
             ups = np.flatnonzero(s[:f, 2] > 0.5)
             f = int(ups[-1]) + 1 if len(ups) else 0
         s = s[f:].copy()
+        chars = (at[b, f:n] - 1 - n_prefix[b]).cpu().numpy()  # 0-based index into the line's own text
         if bundle.is_synthesis:
             s = trim_stray_tail(s, int(end_step[b]) - f)
+            chars = chars[: len(s)]
         if len(s):
             s[-1, 2] = 1.0  # the line ends with a lifted pen
-        res.append({"strokes": s, "reached_end": bool(past_end[b]) or not bundle.is_synthesis,
+        res.append({"strokes": s, "chars": chars if bundle.is_synthesis else None, "reached_end": bool(past_end[b]) or not bundle.is_synthesis,
                     "hit_cap": bool(steps[b] >= cap[b]) and bundle.is_synthesis, "steps": n})
     return res
 
@@ -222,7 +252,8 @@ def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool)
 
 READ_BACK = "reads back wrong"
 WORD_SPACE = 1.0  # gap between joined segments, in average character advances of the line
-SIZE_CLAMP = 1.25  # joined segments are scaled towards the line's mean size by at most this factor either way
+SIZE_CLAMP = 1.4  # joined segments are scaled towards the line's mean size by at most this factor either way
+SLANT_CLAMP = 0.2  # ...and sheared towards its mean slant by at most this much (about 11 degrees)
 
 
 def _robust_size(points: np.ndarray) -> float:
@@ -231,6 +262,33 @@ def _robust_size(points: np.ndarray) -> float:
         return 0.0
     q1, q3 = np.percentile(points[:, 1], [25, 75])
     return float(q3 - q1)
+
+
+def body_height(points: np.ndarray) -> float:
+    """10th-90th percentile of y of absolute points: the body of the writing (as styles measure it)."""
+    if len(points) < 8:
+        return 0.0
+    q1, q9 = np.percentile(points[:, 1], [10, 90])
+    return float(q9 - q1)
+
+
+SMALL_LETTERS = frozenset("acemnorsuvwxz")  # no ascender, no descender: their height is the x-height
+
+
+def x_height(points: np.ndarray, chars: np.ndarray | None, text: str) -> float:
+    """Median height of the small letters (a c e m n o ...) of a line or segment: a size that does not
+    depend on which letters it holds, unlike any percentile band of y. `chars[i]` is the character the
+    attention window was on when point i was written (0-based into `text`). 0 when there are fewer than
+    two such letters with enough ink."""
+    if chars is None or len(chars) != len(points):
+        return 0.0
+    hs = []
+    for j, ch in enumerate(text):
+        if ch in SMALL_LETTERS:
+            sel = points[chars == j, 1]
+            if len(sel) >= 4:
+                hs.append(float(np.ptp(sel)))
+    return float(np.median(hs)) if len(hs) >= 2 else 0.0
 
 
 def report_threshold(defaults: dict) -> float:
@@ -293,7 +351,8 @@ def even_out_size(points: np.ndarray, ramp: float, baseline: float | None = None
 
 
 def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: float = WORD_SPACE,
-                  ramp: float = 0.0) -> np.ndarray:
+                  ramp: float = 0.0, heights: list | None = None,
+                  chars: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
     """Offsets of consecutive segments of one line -> offsets of the whole line (model units, y down).
 
     Each segment is evened out in size (`even_out_size` with `ramp`), scaled towards the line's mean size,
@@ -301,16 +360,28 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     width per character over the segments) right of the previous segment's right-most ink.
     """
     from .page.placement import estimate_baseline
-    from .strokes import to_offsets, to_points
+    from .strokes import shear, slant, to_offsets, to_points
 
-    pts = [to_points(np.asarray(p, np.float32)) for p in parts if len(p)]
+    keep = [k for k, p in enumerate(parts) if len(p)]
+    pts = [to_points(np.asarray(parts[k], np.float32)) for k in keep]
     if not pts:
         return np.zeros((0, 3), np.float32)
+    seg_chars = [chars[k] if chars is not None else None for k in keep]
+    seg_texts = [texts[k] for k in keep]
+
+    def xh(ps: list[np.ndarray]) -> list[float]:
+        return [x_height(p, c, t) for p, c, t in zip(ps, seg_chars, seg_texts)]
+
     bases = [estimate_baseline(p) for p in pts]  # every step below keeps each segment's baseline in place
+    if heights is not None:
+        heights.append(xh(pts))  # as sampled
     pts = [even_out_size(p, ramp, b) for p, b in zip(pts, bases)]
-    # Segments still differ in size (each starts at the prime's size): scale each about its left end and
-    # baseline towards the line's mean size, by at most SIZE_CLAMP either way.
-    sizes = np.array([_robust_size(p) for p in pts])
+    # Segments may still differ in size: scale each about its left end and baseline towards the line's mean
+    # size, by at most SIZE_CLAMP either way. Size is the x-height of the small letters where the attention
+    # alignment gives it (it does not depend on which letters a segment holds), else the IQR of y.
+    sizes = np.array(xh(pts))
+    if not np.all(sizes > 0):
+        sizes = np.array([_robust_size(p) for p in pts])
     weights = np.array([len(p) for p in pts], np.float64)
     factors = np.ones(len(pts))
     if np.all(sizes > 0):
@@ -319,6 +390,13 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     for p, b, f in zip(pts, bases, factors):
         p[:, 0] = (p[:, 0] - p[:, 0].min()) * f
         p[:, 1] = b + (p[:, 1] - b) * f
+    # ...and sheared towards the line's mean slant, by at most SLANT_CLAMP either way
+    slants = np.array([slant(p) for p in pts])
+    target_slant = float(np.sum(weights * slants) / weights.sum())
+    pts = [shear(p, float(np.clip(target_slant - sl, -SLANT_CLAMP, SLANT_CLAMP)), b)
+           for p, sl, b in zip(pts, slants, bases)]
+    if heights is not None:
+        heights.append(xh(pts))  # as drawn
     n_chars = sum(len(t) for t, p in zip(texts, parts) if len(p))
     adv = sum(float(np.ptp(p[:, 0])) for p in pts) / max(n_chars, 1)
     out = []
@@ -352,8 +430,8 @@ def synthesize(
     if not bundle.is_synthesis:
         seg_chars, ramp = 0, 0.0
     segs = [split_segments(t, seg_chars) if t.strip() else [t] for t in lines]
-    units = [u for ss in segs for u in ss]
     owner = [i for i, ss in enumerate(segs) for _ in ss]
+    first_unit = np.concatenate([[0], np.cumsum([len(ss) for ss in segs])]).astype(int)  # unit number of (line, 0)
     left = [len(ss) for ss in segs]  # units of each line not final yet
     total = sum(1 for t in lines if t.strip())
     finished = 0
@@ -366,7 +444,26 @@ def synthesize(
             if progress:
                 progress(finished, total)
 
-    res = _synthesize_units(bundle, units, opts, unit_done, checker)
+    # Segments are sampled in rounds: round k writes the k-th segment of every line that has one. With
+    # `chain_segments`, a segment is primed with the ink and text of the segment before it instead of the
+    # style's prime, so it continues that hand (size, slant, spacing) rather than starting afresh.
+    n_rounds = max((len(ss) for ss in segs), default=0)
+    by_line: list[list[LineResult | None]] = [[None] * len(ss) for ss in segs]
+    style = bundle.style(opts.style) if bundle.is_synthesis else None
+    for k in range(n_rounds):
+        rows = [i for i, ss in enumerate(segs) if len(ss) > k]
+        primes = None
+        if k and opts.chain_segments and bundle.is_synthesis:
+            primes = []
+            for i in rows:
+                prev = by_line[i][k - 1]
+                ok = prev is not None and len(prev.strokes) >= 2
+                primes.append(Style("previous segment", prev.text, prev.strokes) if ok else style)
+        res_k = _synthesize_units(bundle, [segs[i][k] for i in rows], opts, lambda j: unit_done(int(first_unit[rows[j]]) + k),
+                                  checker, primes=primes, round_=k)
+        for i, r in zip(rows, res_k):
+            by_line[i][k] = r
+    res = [r for rs in by_line for r in rs]
     out: list[LineResult] = []
     pos = 0
     for t, ss in zip(lines, segs):
@@ -380,11 +477,15 @@ def synthesize(
             continue
         bad = [r.reason for r in mine if not r.ok]
         n = max(sum(len(r.text) for r in mine), 1)
-        out.append(LineResult(t, join_segments([r.strokes for r in mine], [r.text for r in mine], ramp=ramp), ok=not bad,
+        heights: list = []
+        joined = join_segments([r.strokes for r in mine], [r.text for r in mine], ramp=ramp, heights=heights,
+                               chars=[r.info.get("chars") for r in mine])
+        out.append(LineResult(t, joined, ok=not bad,
                               reason="; ".join(dict.fromkeys(bad)), attempts=max(r.attempts for r in mine),
                               resampled=any(r.resampled for r in mine),
                               info={"cer": sum(r.info.get("cer", 0.0) * len(r.text) for r in mine) / n,
-                                    "steps": sum(r.info.get("steps", 0) for r in mine), "segments": len(mine)}))
+                                    "steps": sum(r.info.get("steps", 0) for r in mine), "segments": len(mine),
+                                    "segment_heights": heights}))
     return out
 
 
@@ -394,8 +495,11 @@ def _synthesize_units(
     opts: SamplingOptions,
     done: Callable[[int], None],
     checker: Callable[[list[np.ndarray], list[str]], list[float]] | None,
+    primes: Sequence[Style | None] | None = None,
+    round_: int = 0,
 ) -> list[LineResult]:
-    """Sample, check and resample every unit (a line or a segment of one); `done(i)` when unit i is final."""
+    """Sample, check and resample every unit (a line or a segment of one); `done(i)` when unit i is final.
+    `primes`: one prime per unit (default: the style's, shared); `round_` varies the seeds between rounds."""
     d = bundle.defaults
     bias = float(d.get("bias", 0.75) if opts.bias is None else opts.bias)
     cap = int(opts.max_steps_per_char or d.get("max_steps_per_char", 40))
@@ -415,8 +519,9 @@ def _synthesize_units(
         order = sorted(todo, key=lambda i: len(lines[i]))
         for start in range(0, len(order), opts.batch_size):
             chunk = order[start : start + opts.batch_size]
-            g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0]) % (2**63))
-            outs = sample_batch(bundle, [lines[i] for i in chunk], bias, g, prime, cap,
+            g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
+            outs = sample_batch(bundle, [lines[i] for i in chunk], bias, g,
+                                prime if primes is None else [primes[i] for i in chunk], cap,
                                 unconditional_steps=cap * 10)
             reasons = [check_line(o["strokes"], lines[i], o["reached_end"], o["hit_cap"]) if bundle.is_synthesis else ""
                        for i, o in zip(chunk, outs)]
@@ -427,7 +532,7 @@ def _synthesize_units(
             for i, o, r, c in zip(chunk, outs, reasons, cers):
                 prev = results[i]
                 cand = LineResult(lines[i], o["strokes"], ok=not r, reason=r, attempts=attempt + 1,
-                                  resampled=attempt > 0, info={"cer": c, "steps": o["steps"]})
+                                  resampled=attempt > 0, info={"cer": c, "steps": o["steps"], "chars": o.get("chars")})
                 # keep the best attempt: a passing one, else the one that reads best
                 if prev is None or (not prev.ok and (cand.ok or c < prev.info.get("cer", 1e9))):
                     if prev is not None:

@@ -128,3 +128,20 @@ def test_repeat_state_equals_a_batch_of_identical_rows():
             torch.testing.assert_close(c, c3)
         step = torch.randn(3, 1, 3, generator=g)
         torch.testing.assert_close(net(step, oh.expand(3, -1, -1), rep)[0], net(step, oh.expand(3, -1, -1), three)[0])
+
+
+def test_prime_of_rows_of_different_lengths_equals_each_row_alone():
+    net = build_network(tiny_config("synthesis", hidden=12, layers=3)).eval()
+    g = torch.Generator().manual_seed(2)
+    lens = [9, 4, 6]
+    x = torch.randn(3, 9, 3, generator=g)
+    oh = F.one_hot(torch.randint(1, net.cfg.alphabet_size, (3, 5), generator=g), net.cfg.alphabet_size).float()
+    st = net.prime(x, oh, torch.tensor(lens))
+    with torch.no_grad():
+        for b, n in enumerate(lens):
+            _, one, _ = net(x[b : b + 1, :n], oh[b : b + 1])
+            for k in ("h1", "c1", "kappa", "w"):
+                torch.testing.assert_close(st[k][b : b + 1], one[k])
+            for (h, c), (h1, c1) in zip(st["upper"], one["upper"]):
+                torch.testing.assert_close(h[:, b : b + 1], h1)
+                torch.testing.assert_close(c[:, b : b + 1], c1)

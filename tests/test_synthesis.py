@@ -211,6 +211,70 @@ def test_join_segments_evens_out_segment_sizes():
     assert _robust_size(pts[21:]) / _robust_size(pts[:21]) == pytest.approx(3.0 / SIZE_CLAMP ** 2, rel=1e-3)
 
 
+def _letters(text: str, heights: dict, default: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+    """Offsets of one vertical zig-zag per character (height from `heights`, else `default`) and the window
+    alignment (the character index of every point)."""
+    pts, chars, x = [], [], 0.0
+    for j, ch in enumerate(text):
+        h = heights.get(ch, default)
+        for k in range(6):
+            pts.append([x + 0.2 * k, -h * (k % 2), 1.0 if k == 5 else 0.0])
+            chars.append(j)
+        x += 2.0
+    pts = np.array(pts, np.float32)
+    off = pts.copy()
+    off[1:, :2] = np.diff(pts[:, :2], axis=0)
+    return off, np.array(chars)
+
+
+def test_x_height_ignores_tall_letters_and_needs_the_alignment():
+    from hwcli.synthesis import x_height
+
+    off, chars = _letters("Thin same", {"T": 3.0, "h": 3.0, "i": 2.0})
+    pts = to_points(off)
+    assert x_height(pts, chars, "Thin same") == pytest.approx(1.0)
+    assert x_height(pts, None, "Thin same") == 0.0  # no alignment: unknown
+
+
+def test_join_segments_evens_x_height_whatever_the_letters():
+    """A segment full of tall letters is not shrunk: sizes are compared on the small letters only."""
+    from hwcli.synthesis import x_height
+
+    a, ca = _letters("Tall ladders", {c: 3.0 for c in "Tlldd"})
+    b, cb = _letters("some verses", {})
+    b[:, :2] *= 1.3  # the second segment's small letters are 1.3x bigger
+    heights: list = []
+    pts = to_points(join_segments([a, b], ["Tall ladders", "some verses"], heights=heights, chars=[ca, cb]))
+    xa = x_height(pts[: len(a)], ca, "Tall ladders")
+    xb = x_height(pts[len(a) :], cb, "some verses")
+    assert heights[0] == [pytest.approx(1.0), pytest.approx(1.3)]  # as sampled
+    assert xa == pytest.approx(xb, rel=1e-3)  # as drawn
+
+
+def test_join_segments_evens_slant():
+    from hwcli.strokes import shear, slant
+
+    a, ca = _letters("mnmnmn", {})
+    b, cb = _letters("mnmnmn", {})
+    pa = to_points(a)
+    lean = shear(pa, 0.3, 0.0)  # the same letters leaning right
+    b = lean.copy()
+    b[1:, :2] = np.diff(lean[:, :2], axis=0)
+    assert slant(lean) - slant(pa) == pytest.approx(0.3, abs=1e-6)
+    pts = to_points(join_segments([a, b], ["mnmnmn", "mnmnmn"], chars=[ca, cb]))
+    assert abs(slant(pts[: len(a)]) - slant(pts[len(a) :])) < 1e-6
+
+
+def test_chained_segments_are_primed_by_the_one_before(bundle):
+    line = "first part of a line then the second part of it"
+    opts = dict(seed=2, segment_chars=24)
+    a = synthesize(bundle, [line], SamplingOptions(chain_segments=True, **opts))[0]
+    b = synthesize(bundle, [line], SamplingOptions(chain_segments=False, **opts))[0]
+    assert a.info["segments"] == b.info["segments"] >= 2
+    assert a.text == b.text == line and len(a.strokes) and len(b.strokes)
+    assert not np.array_equal(a.strokes, b.strokes)  # later segments saw a different prime
+
+
 def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
     from hwcli.synthesis import END_GRACE, trim_stray_tail
 

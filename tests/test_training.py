@@ -183,3 +183,59 @@ def test_unusable_data_is_a_dataset_error(tmp_path):
     ds = make_dataset(None, n_lines=4, texts=["caf\u00e9"])  # no line can be encoded with the alphabet
     with pytest.raises(DatasetError, match="no usable training lines"):
         train(ds, _opts(tmp_path / "r", max_steps=1))
+
+
+# ----------------------------------------------------------------------------- rare lines, --init
+def test_rare_lines_come_more_often_and_their_copies_are_distorted():
+    from hwcli.training import rare_characters
+
+    texts = ["plain words here", "more plain words", "call 0161 at 9", "plain again now"]
+    ds = make_dataset(None, n_lines=40, n_valid=0, texts=texts)
+    data = LineData(ds, np.arange(40), Alphabet(), SCALE, max_len=1000)
+    rare = rare_characters(data.texts, Alphabet(), share=0.02)
+    assert set("069") <= rare and not ({"p", "l", "a", " "} & rare)
+    data.mark_rare(set("0169"))
+    assert data.rare.sum() == 10
+    plain = sorted(i for b in data.epoch_batches(0, 0, 4) for i in b)
+    assert plain == list(range(40))
+    for w, extra in ((3.0, 20), (2.5, None)):
+        ids = [i for b in data.epoch_batches(0, 0, 4, w) for i in b]
+        assert ids == [i for b in data.epoch_batches(0, 0, 4, w) for i in b]  # deterministic
+        copies = [i - 40 for i in ids if i >= 40]
+        assert all(data.rare[c] for c in copies)
+        if extra is not None:
+            assert len(copies) == extra  # two extra copies of each of the 10 rare lines
+        else:
+            assert 10 <= len(copies) <= 20
+    rare_id = int(np.flatnonzero(data.rare)[0])
+    x0, *_ = data.batch([rare_id], "cpu", 0.1, np.random.default_rng(0))
+    x1, *_ = data.batch([rare_id + 40], "cpu", 0.1, np.random.default_rng(0))
+    assert x0.shape == x1.shape and not torch.equal(x0, x1)  # a copy is distorted
+    torch.testing.assert_close(x1[..., 2], x0[..., 2])  # ...but keeps its pen lifts
+
+
+def test_init_starts_from_a_bundle_and_keeps_its_styles(tmp_path):
+    from tiny_bundle import make_bundle
+
+    stem = make_bundle(tmp_path / "base", hidden=8, layers=1, mixtures=2)
+    base = load_model(stem)
+    npz = make_npz(tmp_path, n_lines=8)
+    out = tmp_path / "run"
+    res = train(Dataset.load(npz), _opts(out, init=str(stem), max_steps=2, val_every=1, rare_weight=2.0))
+    hist = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert hist[0]["step"] == 0 and hist[0]["init"] == str(stem)  # the starting point's own validation
+    got = load_model(out / "best") if (out / "best.json").exists() else None
+    assert res.step == 2 and got is not None
+    assert got.config == base.config and got.scale == base.scale
+    assert [s.name for s in got.styles] == [s.name for s in base.styles]
+    assert got.provenance["init"]["model"] == str(stem)
+    with pytest.raises(Exception, match="prediction|synthesis"):
+        train(Dataset.load(npz), _opts(tmp_path / "run2", init=str(stem), kind="prediction", max_steps=1))
+
+
+def test_rare_options_validated():
+    from hwcli.errors import OptionError
+
+    for kw in ({"rare_weight": 0.5}, {"rare_weight": float("nan")}, {"rare_jitter": -0.1}, {"lr_half_life": 0}):
+        with pytest.raises(OptionError):
+            TrainOptions(**kw)

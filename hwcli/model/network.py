@@ -151,6 +151,45 @@ class SynthesisNetwork(nn.Module):
         w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)
         return w, kappa, phi
 
+    @torch.no_grad()
+    def prime(self, x: Tensor, onehot: Tensor, lengths: Tensor) -> dict:
+        """Teacher-force rows of different lengths at once; the state after each row's own last input.
+
+        x (B,T,3) padded inputs, onehot (B,U,C) each row's priming text, lengths (B,) valid steps per row
+        (>= 1). Layer 1 and the window stop updating a row past its length; the upper layers run packed, so
+        their final states are taken at each row's own end.
+        """
+        B, T, _ = x.shape
+        U = onehot.shape[1]
+        st = self.initial_state(B, x.device)
+        h, c, kappa, w = st["h1"], st["c1"], st["kappa"], st["w"]
+        u = torch.arange(1, U + 1, dtype=x.dtype, device=x.device)
+        gx = self.l1_x(x)
+        Wt = self.l1_wh.weight.t()
+        hs, ws = [], []
+        for t, gx_t in enumerate(gx.unbind(1)):
+            gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt)
+            i, f, g, o = gates.chunk(4, dim=1)
+            c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h_new = torch.sigmoid(o) * torch.tanh(c_new)
+            w_new, kappa_new, _ = self.window_step(h_new, kappa, onehot, u)
+            live = (lengths > t).unsqueeze(1)
+            h, c = torch.where(live, h_new, h), torch.where(live, c_new, c)
+            w, kappa = torch.where(live, w_new, w), torch.where(live, kappa_new, kappa)
+            hs.append(h_new)
+            ws.append(w_new)
+        below = torch.stack(hs, 1)
+        skip = torch.cat([x, torch.stack(ws, 1)], dim=-1)
+        upper = []
+        lens = lengths.to("cpu")
+        for lstm in self.stack.upper:
+            packed = nn.utils.rnn.pack_padded_sequence(torch.cat([skip, below], dim=-1), lens, batch_first=True,
+                                                       enforce_sorted=False)
+            out, st_i = lstm(packed)
+            below, _ = nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=T)
+            upper.append(st_i)
+        return {"h1": h, "c1": c, "kappa": kappa, "w": w, "upper": upper}
+
     def forward(self, x: Tensor, onehot: Tensor, state: dict | None = None, return_phi: bool = False):
         """x (B,T,3); onehot (B,U,C) float one-hot characters (zero rows for padding)."""
         B, T, _ = x.shape

@@ -1,0 +1,132 @@
+"""Do the segments of a long line look like one hand? Size and slant of neighbouring segments.
+
+Samples page-length lines (built-in unseen sentences longer than one segment, round-robin over the bundle's
+styles) with the bundled model and compares neighbouring segments of each line, as sampled (before the join)
+and as drawn on the page:
+
+- x-height ratio (max/min): median height of the small letters (a c e m n o r s u v w x z), the size measure
+  the join itself evens out;
+- letter-normalised size ratio: every letter's height divided by the median height of the same letter over
+  the whole run, medianed per segment; it uses all letters (capitals, ascenders, descenders) and is not the
+  measure the join corrects, so it is an independent check;
+- slant difference (absolute, as a shear; 0.1 is about 6 degrees).
+
+    python benchmarks/segment_continuity.py --lines 200 --threads 1
+    python benchmarks/segment_continuity.py --lines 200 --chain    # also the chained variant
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+
+import numpy as np
+import torch
+
+import hwcli.synthesis as synthesis
+from hwcli.evalset import SENTENCES
+from hwcli.model.bundle import load_model
+from hwcli.strokes import slant, to_points
+from hwcli.synthesis import SamplingOptions, synthesize, x_height
+
+
+def _letter_heights(points, chars, text) -> dict:
+    out = {}
+    for j, ch in enumerate(text):
+        if ch.isalnum():
+            sel = points[chars == j, 1]
+            if len(sel) >= 4:
+                out[j] = (ch, float(np.ptp(sel)))
+    return out
+
+
+def run(bundle, lines_by_style, chain: bool, seed: int, bias):
+    """Per line: a list of segments, each {text, chars, sampled points, drawn points}."""
+    recorded = []
+    original = synthesis.join_segments
+
+    def spy(parts, texts, *a, **kw):
+        out = original(parts, texts, *a, **kw)
+        chars = kw.get("chars") or [None] * len(parts)
+        drawn = to_points(out)
+        segs, pos = [], 0
+        for p, t, c in zip(parts, texts, chars):
+            if len(p):
+                segs.append({"text": t, "chars": c, "sampled": to_points(np.asarray(p, np.float32)),
+                             "drawn": drawn[pos : pos + len(p)]})
+                pos += len(p)
+        if len(segs) > 1:
+            recorded.append(segs)
+        return out
+
+    synthesis.join_segments = spy
+    try:
+        for st, lines in lines_by_style.items():
+            synthesize(bundle, lines, SamplingOptions(style=st, bias=bias, seed=seed, chain_segments=chain))
+    finally:
+        synthesis.join_segments = original
+    return recorded
+
+
+def report(name: str, recorded) -> None:
+    typical = defaultdict(list)
+    for segs in recorded:
+        for s in segs:
+            if s["chars"] is not None:
+                for ch, h in _letter_heights(s["drawn"], s["chars"], s["text"]).values():
+                    typical[ch].append(h)
+    typical = {ch: float(np.median(v)) for ch, v in typical.items()}
+
+    def norm_size(s, key):
+        if s["chars"] is None:
+            return 0.0
+        hs = [h / typical[ch] for ch, h in _letter_heights(s[key], s["chars"], s["text"]).values() if typical.get(ch)]
+        return float(np.median(hs)) if len(hs) >= 3 else 0.0
+
+    rows = {}
+    for key in ("sampled", "drawn"):
+        xr, nr, sd = [], [], []
+        for segs in recorded:
+            xs = [x_height(s[key], s["chars"], s["text"]) for s in segs]
+            ns = [norm_size(s, key) for s in segs]
+            sl = [slant(s[key]) for s in segs]
+            for k in range(len(segs) - 1):
+                if min(xs[k], xs[k + 1]) > 0:
+                    xr.append(max(xs[k], xs[k + 1]) / min(xs[k], xs[k + 1]))
+                if min(ns[k], ns[k + 1]) > 0:
+                    nr.append(max(ns[k], ns[k + 1]) / min(ns[k], ns[k + 1]))
+                sd.append(abs(sl[k] - sl[k + 1]))
+        rows[key] = (xr, nr, sd)
+    for key, (xr, nr, sd) in rows.items():
+        print(f"  {name:9s} {key:7s}  pairs {len(xr):3d}  x-height ratio median {np.median(xr):.3f} p90 "
+              f"{np.percentile(xr, 90):.3f} | letter-normalised ratio median {np.median(nr):.3f} p90 "
+              f"{np.percentile(nr, 90):.3f} | slant difference median {np.median(sd):.3f} p90 {np.percentile(sd, 90):.3f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--model", default=None)
+    ap.add_argument("--lines", type=int, default=200)
+    ap.add_argument("--threads", type=int, default=0)
+    ap.add_argument("--bias", type=float, default=None)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--chain", action="store_true", help="also sample with each segment primed by the one before")
+    args = ap.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    bundle = load_model(args.model)
+    seg = int(bundle.defaults.get("segment_chars", 36))
+    long_lines = [s for s in SENTENCES if len(s) > seg]
+    n_styles = max(len(bundle.styles), 1)
+    by_style = {st: [long_lines[i % len(long_lines)] for i in range(st, args.lines, n_styles)] for st in range(n_styles)}
+    print(f"{args.lines} lines of {seg + 1}-{max(map(len, long_lines))} characters, {n_styles} styles round-robin, "
+          f"segments of <= {seg} characters, seed {args.seed}")
+    for chain in ((False, True) if args.chain else (False,)):
+        t0 = time.perf_counter()
+        rec = run(bundle, by_style, chain, args.seed, args.bias)
+        report("chained" if chain else "separate", rec)
+        print(f"  ({time.perf_counter() - t0:.1f} s)")
+
+
+if __name__ == "__main__":
+    main()
