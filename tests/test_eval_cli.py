@@ -109,3 +109,80 @@ def test_builtin_sentences():
     assert len(SENTENCES) == 100 == len(set(SENTENCES))
     assert all(30 <= len(s) <= 60 and not Alphabet().unsupported(s) for s in SENTENCES)
     assert eval_lines(3) == list(SENTENCES[:3]) and len(eval_lines(120)) == 120
+
+
+# ----------------------------------------------------------------------------- hard set, classes, tesseract
+def test_class_accuracy_counts_aligned_characters():
+    from hwcli.evalset import class_accuracy
+
+    acc = class_accuracy(["Call 0161 at 9:30.", "QUICK fox"], ["Cali 0l61 at 9:3o", "QUICK fix"])
+    assert acc["digits"] == {"right": 5, "total": 7, "accuracy": 5 / 7}  # '1' read 'l', '0' read 'o'
+    assert acc["capitals"]["right"] == acc["capitals"]["total"] == 6
+    assert acc["punctuation"] == {"right": 1, "total": 2, "accuracy": 0.5}  # the final '.' is missing
+    assert acc["lower"]["total"] == 8 and acc["lower"]["right"] == 6  # 'l' -> 'i', 'o' -> 'i'
+    assert class_accuracy([], [])["digits"]["accuracy"] is None
+
+
+def test_hard_set_is_writable_and_full_of_what_is_hard():
+    from hwcli.evalset import HARD_SENTENCES, SENTENCES, char_class
+
+    alphabet = Alphabet()
+    assert len(HARD_SENTENCES) >= 40 and not set(HARD_SENTENCES) & set(SENTENCES)
+    for s in HARD_SENTENCES:
+        assert all(c in alphabet for c in s), s
+        assert len(s) <= 60
+    classes = [char_class(c) for s in HARD_SENTENCES for c in s]
+    assert classes.count("digits") > 200 and classes.count("capitals") > 150
+    assert sum(s.isupper() for s in HARD_SENTENCES) >= 6  # all-caps lines
+
+
+def test_hard_set_and_classes_through_the_cli(models):
+    r = run(models, "--set", "hard", "--lines", "2", "--json")
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    assert doc["set"] == "hard" and doc["lines"] == 2
+    assert doc["rows"][0]["classes"]["digits"]["total"] > 0 and doc["rows"][0]["ocr_cer"] is None
+
+
+def test_tesseract_missing_is_one_line_before_sampling(models, monkeypatch):
+    import shutil
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "tesseract" else real(name, *a, **k))
+    r = run(models, "--reader", "tesseract", "--lines", "1")
+    assert_one_line_error(r, "tesseract")
+
+
+@pytest.mark.skipif(__import__("shutil").which("tesseract") is None, reason="tesseract is not installed")
+def test_tesseract_reads_a_rendered_line():
+    """The OCR path end to end on clean synthetic ink: printed-like block letters 'IL IL' must read back."""
+    import numpy as np
+
+    from hwcli.ocr import line_image, read_lines
+
+    def letters() -> np.ndarray:
+        pts = []
+        x = 0.0
+        for ch in "IL IL":
+            if ch == "I":
+                pts += [[x, -10, 0], [x, 0, 1]]
+            elif ch == "L":
+                pts += [[x, -10, 0], [x, 0, 0], [x + 5, 0, 1]]
+            x += 9.0
+        pts = np.array(pts, np.float32)
+        off = pts.copy()
+        off[1:, :2] = np.diff(pts[:, :2], axis=0)
+        return off
+
+    img = line_image(letters(), 0.6)
+    assert img.shape[2] == 3 and img.min() < 128 and (img[0] == 255).all()  # ink inside a white border
+    (text,) = read_lines([letters()], 0.6)
+    assert text.replace(" ", "").upper().count("L") >= 1 and len(text) >= 3, text
+
+
+def test_tesseract_eval_row(models):
+    pytest.importorskip("shutil").which("tesseract") or pytest.skip("tesseract is not installed")
+    r = run(models, "--input", models["lines"], "--reader", "tesseract", "--json")
+    assert r.exit_code == 0, r.output
+    row = json.loads(r.stdout)["rows"][0]
+    assert row["ocr_cer"] is not None and row["ocr_cer"] >= 0 and "digits" in row["ocr_classes"]

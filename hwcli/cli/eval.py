@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -10,7 +11,18 @@ import typer
 
 from .common import err_console, handle_errors
 
-COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line")
+COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
+           "classes", "ocr_cer", "ocr_wer", "ocr_classes")
+
+
+class LineSet(str, Enum):
+    ordinary = "ordinary"
+    hard = "hard"
+
+
+class Reader(str, Enum):
+    recognizer = "recognizer"
+    tesseract = "tesseract"
 
 
 def _read_input(path: Path) -> list[str]:
@@ -35,7 +47,9 @@ def _read_input(path: Path) -> list[str]:
 def eval_cmd(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle (NAME.json); default: the bundled model.", show_default=False)] = None,
     recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle; default: the bundled hwcli-recognizer.", show_default=False)] = None,
-    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Text lines to sample, one per line ('-' = stdin); default: the built-in sentences.", show_default=False)] = None,
+    input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Text lines to sample, one per line ('-' = stdin); default: a built-in set (--set).", show_default=False)] = None,
+    line_set: Annotated[LineSet, typer.Option("--set", help="Built-in lines: 'ordinary' (100 unseen sentences) or 'hard' (dates, times, phone numbers, prices, addresses, all-caps).")] = LineSet.ordinary,
+    reader: Annotated[Optional[list[Reader]], typer.Option("--reader", help="Who reads the lines: the bundled recognizer (always), and 'tesseract' for an independent OCR of each line rendered as on the page (needs the tesseract program).", show_default=False)] = None,
     lines: Annotated[Optional[int], typer.Option("--lines", "-n", min=1, help="Use the first N lines. [default: all]", show_default=False)] = None,
     style: Annotated[Optional[list[str]], typer.Option("--style", "-s", help="Style index or name; repeat for several, or 'all'. [default: the model's default]", show_default=False)] = None,
     bias: Annotated[Optional[list[float]], typer.Option("--bias", "-b", help="Sampling bias; repeat for several. [default: the model's default]", show_default=False)] = None,
@@ -66,6 +80,11 @@ def eval_cmd(
         from ..data.convert import detect_kind
 
         detect_kind(reference)
+    use_ocr = Reader.tesseract in (reader or [])
+    if use_ocr:
+        from ..ocr import tesseract_path
+
+        tesseract_path()  # a clear error now, not after sampling
     if threads:
         import torch
 
@@ -75,7 +94,7 @@ def eval_cmd(
     if not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: eval needs a synthesis model")
 
-    texts = _read_input(input) if input is not None else eval_lines()
+    texts = _read_input(input) if input is not None else eval_lines(line_set=line_set.value)
     if lines is not None:
         texts = texts[:lines]
     # every unsupported character at once, before any sampling
@@ -108,7 +127,7 @@ def eval_cmd(
             err_console.print(f"[{n}/{len(runs)}] style {k if k is not None else 'default'}, bias {b}, "
                               f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
         rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
-                             segment_chars=segment_chars).to_dict())
+                             segment_chars=segment_chars, tesseract=use_ocr).to_dict())
     ref = None
     if reference is not None:
         from ..data.convert import load_dataset
@@ -119,6 +138,7 @@ def eval_cmd(
 
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
+               "set": "input" if input is not None else line_set.value,
                "segment_chars": int(bundle.defaults.get("segment_chars", 0) if segment_chars is None else segment_chars),
                "columns": list(COLUMNS), "rows": rows, "reference": ref}
         typer.echo(json.dumps(doc, indent=1))
@@ -126,25 +146,46 @@ def eval_cmd(
         _print_table(rows, ref, bundle.path, rec.path)
 
 
+def _pct(v) -> str:
+    return "" if v is None else f"{v:.1%}"
+
+
+def _acc(classes: dict | None, name: str) -> str:
+    if not classes or not classes[name]["total"]:
+        return ""
+    return f"{classes[name]['accuracy']:.0%}"
+
+
 def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    t = Table(title=f"legibility of {Path(model).name}, read by {Path(rec).name}")
-    for name, just in (("style", "left"), ("bias", "right"), ("check", "center"), ("lines", "right"),
-                       ("CER", "right"), ("WER", "right"), ("failed", "right"), ("resampled", "right"),
-                       ("s/line", "right")):
+    ocr = any(r.get("ocr_cer") is not None for r in rows)
+    t = Table(title=f"legibility of {Path(model).name}, read by {Path(rec).name}" + (" and tesseract" if ocr else ""),
+              caption="lower/caps/digits/punct: share of those characters the recognizer read right"
+              + ("; OCR: tesseract, each line rendered as on the page" if ocr else ""))
+    cols = [("style", "left"), ("bias", "right"), ("check", "center"), ("lines", "right"), ("CER", "right"),
+            ("WER", "right"), ("lower", "right"), ("caps", "right"), ("digits", "right"), ("punct", "right")]
+    if ocr:
+        cols += [("OCR CER", "right"), ("OCR WER", "right"), ("OCR digits", "right")]
+    cols += [("failed", "right"), ("resampled", "right"), ("s/line", "right")]
+    for name, just in cols:
         t.add_column(name, justify=just)
     for r in rows:
-        t.add_row(r["style"], f"{r['bias']:g}", "on" if r["check"] else "off", str(r["lines"]), f"{r['cer']:.1%}",
-                  f"{r['wer']:.1%}", f"{r['failed']:.1%}", f"{r['resampled']:.1%}", f"{r['sample_s_per_line']:.2f}")
+        c = r.get("classes")
+        cells = [r["style"], f"{r['bias']:g}", "on" if r["check"] else "off", str(r["lines"]), _pct(r["cer"]),
+                 _pct(r["wer"]), _acc(c, "lower"), _acc(c, "capitals"), _acc(c, "digits"), _acc(c, "punctuation")]
+        if ocr:
+            cells += [_pct(r.get("ocr_cer")), _pct(r.get("ocr_wer")), _acc(r.get("ocr_classes"), "digits")]
+        cells += [_pct(r["failed"]), _pct(r["resampled"]), f"{r['sample_s_per_line']:.2f}"]
+        t.add_row(*cells)
     if ref is not None:
         t.add_section()
-        t.add_row("real testset_v lines", "", "", str(ref["lines"]), f"{ref['cer']:.1%}", f"{ref['wer']:.1%}",
-                  "", "", "")
+        t.add_row("real testset_v lines", "", "", str(ref["lines"]), _pct(ref["cer"]), _pct(ref["wer"]),
+                  *[""] * (len(cols) - 6))
     console = Console(highlight=False)
     if not console.is_terminal:  # piped: no terminal width to fit, keep every column readable
-        console = Console(highlight=False, width=140)
+        console = Console(highlight=False, width=180)
     console.print(t)
 
 
