@@ -480,12 +480,16 @@ def synthesize(
         heights: list = []
         joined = join_segments([r.strokes for r in mine], [r.text for r in mine], ramp=ramp, heights=heights,
                                chars=[r.info.get("chars") for r in mine])
+        starts = np.cumsum([0] + [len(r.text) + 1 for r in mine[:-1]])  # each segment's place in the line
+        aligned = [r.info.get("chars") for r in mine]
+        chars = (np.concatenate([c + s0 for c, s0, r in zip(aligned, starts, mine) if len(r.strokes)])
+                 if all(c is not None for c in aligned) and any(len(r.strokes) for r in mine) else None)
         out.append(LineResult(t, joined, ok=not bad,
                               reason="; ".join(dict.fromkeys(bad)), attempts=max(r.attempts for r in mine),
                               resampled=any(r.resampled for r in mine),
                               info={"cer": sum(r.info.get("cer", 0.0) * len(r.text) for r in mine) / n,
                                     "steps": sum(r.info.get("steps", 0) for r in mine), "segments": len(mine),
-                                    "segment_heights": heights}))
+                                    "segment_heights": heights, "chars": chars}))
     return out
 
 
