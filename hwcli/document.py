@@ -56,8 +56,8 @@ def format_for(out: str, fmt: str | None) -> str:
     return f
 
 
-def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions,
-                  preview: str | None = None) -> tuple[str, Machine | None]:
+def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,
+                  out: str | None = None) -> tuple[str, Machine | None]:
     """(format, machine) for output format `f` with the user's plotter options; every bad combination
     is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
     plot = plotter or PlotterOptions()
@@ -73,6 +73,8 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions,
             raise OptionError(f"{names} only apply to plotter output (.gcode, .nc, .hpgl, .plt, or --format "
                               f"plotter-svg), not {f}")
         return f, None
+    if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
+        raise OptionError("--preview needs a file name of its own")
     if page.pen != "uniform":
         raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
                           "its own pen: leave --pen out for plotter output")
@@ -166,7 +168,7 @@ def write_document(
     """
     out = str(out)
     preview = str(preview) if preview is not None else None
-    f, machine = plotter_setup(format_for(out, fmt), plotter, page, preview)
+    f, machine = plotter_setup(format_for(out, fmt), plotter, page, preview, out)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if bundle.is_synthesis:

@@ -27,14 +27,6 @@ class Pen(str, Enum):  # hwcli.page.layout.PENS (kept here so `hwcli --help` nee
     marker = "marker"
 
 
-class Plotter(str, Enum):  # hwcli.page.machines.PROFILES
-    grbl_servo = "grbl-servo"
-    grbl_z = "grbl-z"
-    hpgl = "hpgl"
-    axidraw = "axidraw"
-    axidraw_a3 = "axidraw-a3"
-
-
 class Origin(str, Enum):
     bottom_left = "bottom-left"
     top_left = "top-left"
@@ -75,7 +67,7 @@ def write_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed.", rich_help_panel="Ink")] = Pen.uniform,
     plotter_svg: Annotated[bool, typer.Option("--plotter-svg", help="SVG for a pen plotter: every page a layer, one open path per stroke.", rich_help_panel="Plotters")] = False,
-    plotter: Annotated[Optional[Plotter], typer.Option("--plotter", help="Machine profile (default: grbl-servo for G-code, hpgl for HP-GL).", rich_help_panel="Plotters")] = None,
+    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG). Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
     bed: Annotated[Optional[str], typer.Option("--bed", help="Plotter's drawable area WxH in mm (default: the profile's).", rich_help_panel="Plotters")] = None,
     feed: Annotated[Optional[float], typer.Option("--feed", help="Drawing speed, mm/min.", rich_help_panel="Plotters")] = None,
     travel_feed: Annotated[Optional[float], typer.Option("--travel-feed", help="Pen-up speed, mm/min (default: rapid G0 moves).", rich_help_panel="Plotters")] = None,
@@ -105,7 +97,7 @@ def write_cmd(
 
     page = PageOptions(page_size=page_size, margin=margin, line_height=line_height, indent=indent, width=width,
                        color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value)
-    plot = PlotterOptions(plotter=plotter.value if plotter else None, bed=bed, feed=feed, travel_feed=travel_feed,
+    plot = PlotterOptions(plotter=plotter, bed=bed, feed=feed, travel_feed=travel_feed,
                           pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
                           gcode_start=gcode_start, gcode_end=gcode_end, simplify=simplify, keep_order=keep_order)
@@ -117,10 +109,13 @@ def write_cmd(
     from ..model.bundle import DEFAULT_UNCONDITIONAL, bundled_model_path, load_model
     from ..synthesis import SamplingOptions
 
-    if plotter_svg and format not in (None, Format.svg, Format.plotter_svg):
-        raise OptionError(f"--plotter-svg writes SVG, not {format.value}")
-    fmt = "plotter-svg" if plotter_svg else format_for(output, format.value if format else None)
-    fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None)  # every plotter error, before sampling
+    fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None))
+    if plotter_svg:
+        if fmt not in ("svg", "plotter-svg"):
+            raise OptionError(f"--plotter-svg writes SVG: use -o FILE.svg, not {fmt}")
+        fmt = "plotter-svg"
+    # every plotter problem is reported here, before the model is loaded or anything sampled
+    fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None, output)
     import torch
 
     if threads:
