@@ -78,7 +78,7 @@ def write_cmd(
     y_axis: Annotated[Optional[YAxis], typer.Option("--y-axis", help="Direction of the machine's +y.", rich_help_panel="Plotters")] = None,
     gcode_start: Annotated[Optional[str], typer.Option("--gcode-start", help="Extra G-code lines after G21/G90 ('\\n' between lines).", rich_help_panel="Plotters")] = None,
     gcode_end: Annotated[Optional[str], typer.Option("--gcode-end", help="Extra G-code lines at the end.", rich_help_panel="Plotters")] = None,
-    simplify: Annotated[float, typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off).", rich_help_panel="Plotters")] = 0.02,
+    simplify: Annotated[Optional[float], typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off; default 0.05).", rich_help_panel="Plotters")] = None,
     keep_order: Annotated[bool, typer.Option("--keep-order", help="Draw strokes in writing order (no pen-up travel optimisation).", rich_help_panel="Plotters")] = False,
     preview: Annotated[Optional[Path], typer.Option("--preview", help="Also write an SVG of the toolpath (pen-up moves in light red).", rich_help_panel="Plotters")] = None,
 ) -> None:
@@ -100,7 +100,8 @@ def write_cmd(
     plot = PlotterOptions(plotter=plotter, bed=bed, feed=feed, travel_feed=travel_feed,
                           pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
-                          gcode_start=gcode_start, gcode_end=gcode_end, simplify=simplify, keep_order=keep_order)
+                          gcode_start=gcode_start, gcode_end=gcode_end, keep_order=keep_order,
+                          **({} if simplify is None else {"simplify": simplify}))
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     body = read_text(text, input_file)
