@@ -10,7 +10,7 @@ import pytest
 from pypdf import PdfReader
 
 from hwcli.errors import OptionError
-from hwcli.page.ink import PEN_MODELS, flatten, line_outlines, outline, stroke_widths
+from hwcli.page.ink import PEN_MODELS, STEP, flatten, line_outlines, outline, stroke_widths
 from hwcli.page.layout import PENS, PageOptions
 from hwcli.page.pdf import render_pdf
 from hwcli.page.placement import build_page
@@ -40,7 +40,7 @@ def test_outline_is_a_closed_ring_half_a_width_from_the_centre_line():
     s = slow_then_fast()
     w = stroke_widths(s, 0.6, PEN_MODELS["marker"], ref_speed=0.4)
     pts, wd = flatten(s, w)
-    assert np.linalg.norm(np.diff(pts, axis=0), axis=1).max() <= 0.25 + 1e-9
+    assert np.linalg.norm(np.diff(pts, axis=0), axis=1).max() <= STEP + 1e-9
     poly = outline(pts, wd)
     # every outline vertex lies on the circle of its nearest centre point
     d = np.linalg.norm(poly[:, None] - pts[None], axis=2)

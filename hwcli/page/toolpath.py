@@ -27,7 +27,7 @@ from .placement import Page
 
 DEFAULT_TOLERANCE = 0.05  # mm: a tenth of the default 0.5 mm pen; saves ~18% of the points of sampled handwriting
 MAX_TOLERANCE = 1.0  # mm: beyond this simplification visibly changes letters
-TWO_OPT_PASSES = 6  # improvement passes at most; later ones rarely gain much
+TWO_OPT_PASSES = 4  # improvement passes at most: on an A4 page passes 5-6 gain under 2% more, for 25% more time
 TWO_OPT_WINDOW = 100_000  # longest run of strokes a 2-opt move reverses (a page has ~1000 strokes: no limit)
 
 
