@@ -183,7 +183,8 @@ def write_document(
     else:
         from .page.svg import svg_page_paths
 
-        targets = svg_page_paths(out, n_pages, kind=f.upper())  # same numbering rule for every one-page format
+        kind = {"gcode": "G-code", "hpgl": "HP-GL"}.get(f, f.upper())
+        targets = svg_page_paths(out, n_pages, kind=kind)  # same numbering rule for every one-page-per-file format
         if f == "png":
             targets = [t.with_suffix(".png") if str(t) != "-" else t for t in targets]
     if preview == "-" or (preview is not None and Path(preview) in targets):
