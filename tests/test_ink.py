@@ -13,7 +13,7 @@ from hwcli.errors import OptionError
 from hwcli.page.ink import PEN_MODELS, STEP, flatten, line_outlines, outline, stroke_widths
 from hwcli.page.layout import PENS, PageOptions
 from hwcli.page.pdf import render_pdf
-from hwcli.page.placement import build_page
+from hwcli.page.placement import build_page, curve_controls
 from hwcli.page.png import rasterize_page
 from hwcli.page.svg import render_svg
 from hwcli.strokes import points_from_strokes
@@ -40,12 +40,17 @@ def test_outline_is_a_closed_ring_half_a_width_from_the_centre_line():
     s = slow_then_fast()
     w = stroke_widths(s, 0.6, PEN_MODELS["marker"], ref_speed=0.4)
     pts, wd = flatten(s, w)
-    assert np.linalg.norm(np.diff(pts, axis=0), axis=1).max() <= STEP + 1e-9
+    assert np.linalg.norm(np.diff(pts, axis=0), axis=1).max() <= 1.25 * STEP  # equal steps of t, nearly equal in mm
     poly = outline(pts, wd)
     # every outline vertex lies on the circle of its nearest centre point
     d = np.linalg.norm(poly[:, None] - pts[None], axis=2)
     k = d.argmin(1)
     assert np.allclose(d[np.arange(len(poly)), k], wd[k] / 2, atol=0.03)
+    # the flattened curve passes through the stroke's points and follows the renderers' Catmull-Rom curve
+    c1, c2 = curve_controls(s)
+    mid = (s[25] + 3 * c1[25] + 3 * c2[25] + s[26]) / 8  # a 0.8 mm piece (cut in two) at t = 1/2
+    assert np.linalg.norm(pts - mid, axis=1).min() < 1e-9
+    assert all(np.linalg.norm(pts - q, axis=1).min() < 1e-9 for q in s)
     dot = outline(np.array([[5.0, 5.0]]), np.array([0.4]))
     assert np.allclose(np.linalg.norm(dot - (5, 5), axis=1), 0.2)
 
