@@ -136,3 +136,14 @@ def test_bad_plotter_input_is_one_line_before_loading_the_model(tmp_path, monkey
     line = assert_one_line_error(res, fragment, code=res.exit_code)
     assert res.exit_code != 0 and line
     assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_choices_match_the_library():
+    """The CLI spells out pens and profiles (so `hwcli --help` needs no numpy); they must not drift."""
+    from hwcli.cli.write import Pen
+    from hwcli.page.layout import PENS
+
+    assert [p.value for p in Pen] == list(PENS)
+    res = runner.invoke(app, ["write", "--help"], env={"COLUMNS": "200"})
+    help_text = " ".join(res.stdout.split())
+    assert all(name in help_text for name in PROFILES)
