@@ -21,12 +21,15 @@ from .errors import InputTextError, OptionError
 from .fileio import check_writable
 from .model.bundle import Bundle, Style
 from .page import PageOptions, estimate_scale, group_pages, iter_layout
+from .page.machines import PROFILES, Machine, PlotterOptions, resolve
 from .page.placement import BODY_FRACTION, Page, build_page, place_line
 from .strokes import to_points
 from .synthesis import LineResult, SamplingOptions, synthesize
 
 log = logging.getLogger(__name__)
-FORMATS = ("pdf", "svg", "png")
+FORMATS = ("pdf", "svg", "png", "gcode", "hpgl", "plotter-svg")
+PLOTTER_FORMATS = ("gcode", "hpgl", "plotter-svg")
+SUFFIXES = {"nc": "gcode", "plt": "hpgl"}  # other suffixes name their format
 MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
 
 
@@ -37,6 +40,7 @@ class WriteReport:
     resampled: int = 0  # lines sampled again because a check failed
     failed: list[tuple[int, int, str, str]] = field(default_factory=list)  # (page, line, text, reason), 1-based
     outputs: list[str] = field(default_factory=list)
+    plans: list = field(default_factory=list)  # plotter output: one toolpath.PagePlan per page (travel, points)
 
 
 def format_for(out: str, fmt: str | None) -> str:
@@ -45,10 +49,36 @@ def format_for(out: str, fmt: str | None) -> str:
         f = fmt.lower()
     else:
         suffix = Path(out).suffix.lower().lstrip(".") if out != "-" else "pdf"
-        f = suffix or "pdf"
+        f = SUFFIXES.get(suffix, suffix) or "pdf"
     if f not in FORMATS:
-        raise OptionError(f"unknown output format {f!r}: use one of {', '.join(FORMATS)} (by suffix or --format)")
+        raise OptionError(f"unknown output format {f!r}: use one of {', '.join(FORMATS)} (by suffix: .pdf .svg "
+                          f".png .gcode .nc .hpgl .plt, or --format)")
     return f
+
+
+def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,
+                  out: str | None = None) -> tuple[str, Machine | None]:
+    """(format, machine) for output format `f` with the user's plotter options; every bad combination
+    is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
+    plot = plotter or PlotterOptions()
+    if f == "svg" and plot.plotter and PROFILES[plot.plotter].format == "plotter-svg":
+        f = "plotter-svg"
+    if f not in PLOTTER_FORMATS:
+        if plot.plotter:
+            prof = PROFILES[plot.plotter]
+            suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
+            raise OptionError(f"plotter profile {plot.plotter!r} writes {prof.format}: use -o FILE{suffix}")
+        if plot.changed() or preview:
+            names = ", ".join("--" + n.replace("_", "-") for n in plot.changed() + (["preview"] if preview else []))
+            raise OptionError(f"{names} only apply to plotter output (.gcode, .nc, .hpgl, .plt, or --format "
+                              f"plotter-svg), not {f}")
+        return f, None
+    if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
+        raise OptionError("--preview needs a file name of its own")
+    if page.pen != "uniform":
+        raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
+                          "its own pen: leave --pen out for plotter output")
+    return f, resolve(f, plot, page.page_mm)
 
 
 #: Body height (10th-90th percentile of y) of a style's sampled lines, as a fraction of the line height.
@@ -128,10 +158,17 @@ def write_document(
     progress: Callable[[int, int], None] | None = None,
     dpi: float = 150,
     stdout: BinaryIO | None = None,
+    plotter: PlotterOptions | None = None,
+    preview: str | os.PathLike | None = None,
 ) -> WriteReport:
-    """Write `text` in handwriting to `out` ('-' = `stdout`). Validates everything before sampling."""
+    """Write `text` in handwriting to `out` ('-' = `stdout`). Validates everything before sampling.
+
+    Plotter formats (gcode, hpgl, plotter-svg) take `plotter` (profile, bed, feeds, pen commands,
+    simplification, stroke order); `preview` is then an SVG file showing the toolpath.
+    """
     out = str(out)
-    f = format_for(out, fmt)
+    preview = str(preview) if preview is not None else None
+    f, machine = plotter_setup(format_for(out, fmt), plotter, page, preview, out)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if bundle.is_synthesis:
@@ -141,15 +178,18 @@ def write_document(
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     n_pages = count_pages(text, bundle, sampling, page)
     report = WriteReport()
-    if f == "pdf":
-        targets = [Path(out)]
+    if f in ("pdf", "plotter-svg"):
+        targets = [Path(out)]  # every page in one file
     else:
         from .page.svg import svg_page_paths
 
-        targets = svg_page_paths(out, n_pages)  # same numbering rule for PNG pages
+        kind = {"gcode": "G-code", "hpgl": "HP-GL"}.get(f, f.upper())
+        targets = svg_page_paths(out, n_pages, kind=kind)  # same numbering rule for every one-page-per-file format
         if f == "png":
             targets = [t.with_suffix(".png") if str(t) != "-" else t for t in targets]
-    for t in targets:
+    if preview == "-" or (preview is not None and Path(preview) in targets):
+        raise OptionError("--preview needs a file name of its own")
+    for t in targets + ([Path(preview)] if preview else []):
         if str(t) != "-":
             check_writable(t)
     pages = _pages(text, bundle, sampling, page, report, checker, progress)
@@ -161,6 +201,15 @@ def write_document(
 
             with open(tmp_files[0], "wb") as fh:
                 render_pdf(pages, fh, page, title=_title(text))
+        elif machine is not None:
+            report.plans = _render_plotter(f, pages, tmp_files, machine, page)
+            if preview:
+                from .page.plotter_svg import render_preview
+
+                tmp_files.append(tmpdir / "preview")
+                targets = targets + [Path(preview)]
+                with open(tmp_files[-1], "wb") as fh:
+                    render_preview(report.plans, fh, page)
         else:
             from .page.png import render_png
             from .page.svg import render_svg
@@ -185,6 +234,25 @@ def write_document(
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     return report
+
+
+def _render_plotter(f: str, pages: Iterator[Page], tmp_files: list[Path], machine: Machine,
+                    page: PageOptions) -> list:
+    """Plan and write plotter output: one file per page (G-code, HPGL) or one for all (plotter SVG)."""
+    if f == "plotter-svg":
+        from .page.plotter_svg import render_plotter_svg
+
+        with open(tmp_files[0], "wb") as fh:
+            return render_plotter_svg(pages, fh, machine, page)
+    from .page.gcode import render_gcode
+    from .page.hpgl import render_hpgl
+
+    render = render_gcode if f == "gcode" else render_hpgl
+    plans = []
+    for i, pg in enumerate(pages):
+        with open(tmp_files[i], "wb") as fh:
+            plans += render([pg], fh, machine)
+    return plans
 
 
 def _publish(tmp: Path, target: Path) -> None:

@@ -1,4 +1,4 @@
-"""`hwcli write`: text to handwritten PDF / SVG / PNG pages."""
+"""`hwcli write`: text to handwritten PDF / SVG / PNG pages, or to pen-plotter files (G-code, HP-GL, plotter SVG)."""
 from __future__ import annotations
 
 from enum import Enum
@@ -14,6 +14,27 @@ class Format(str, Enum):
     pdf = "pdf"
     svg = "svg"
     png = "png"
+    gcode = "gcode"
+    hpgl = "hpgl"
+    plotter_svg = "plotter-svg"
+
+
+class Pen(str, Enum):  # hwcli.page.layout.PENS (kept here so `hwcli --help` needs no numpy)
+    uniform = "uniform"
+    ballpoint = "ballpoint"
+    fineliner = "fineliner"
+    fountain = "fountain"
+    marker = "marker"
+
+
+class Origin(str, Enum):
+    bottom_left = "bottom-left"
+    top_left = "top-left"
+
+
+class YAxis(str, Enum):
+    up = "up"
+    down = "down"
 
 
 class OnUnsupported(str, Enum):
@@ -23,7 +44,7 @@ class OnUnsupported(str, Enum):
 
 def write_cmd(
     text: Annotated[Optional[str], typer.Argument(help="Text to write; '-' or nothing reads standard input.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png); '-' writes to stdout.")] = "handwriting.pdf",
+    output: Annotated[str, typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png, .gcode/.nc, .hpgl/.plt); '-' writes to stdout.")] = "handwriting.pdf",
     input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="Read the text from this file.")] = None,
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: from the suffix; pdf for stdout).")] = None,
     style: Annotated[Optional[str], typer.Option("--style", "-s", help="Handwriting style: index or name (see `hwcli styles`).")] = None,
@@ -44,28 +65,58 @@ def write_cmd(
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
     threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = torch's default, fastest on an idle machine; 1 is faster when other programs keep the CPU busy).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
+    pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed.", rich_help_panel="Ink")] = Pen.uniform,
+    plotter_svg: Annotated[bool, typer.Option("--plotter-svg", help="SVG for a pen plotter: every page a layer, one open path per stroke.", rich_help_panel="Plotters")] = False,
+    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG). Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
+    bed: Annotated[Optional[str], typer.Option("--bed", help="Plotter's drawable area WxH in mm (default: the profile's).", rich_help_panel="Plotters")] = None,
+    feed: Annotated[Optional[float], typer.Option("--feed", help="Drawing speed, mm/min.", rich_help_panel="Plotters")] = None,
+    travel_feed: Annotated[Optional[float], typer.Option("--travel-feed", help="Pen-up speed, mm/min (default: rapid G0 moves).", rich_help_panel="Plotters")] = None,
+    pen_up: Annotated[Optional[str], typer.Option("--pen-up", help="G-code that lifts the pen (e.g. 'M5').", rich_help_panel="Plotters")] = None,
+    pen_down: Annotated[Optional[str], typer.Option("--pen-down", help="G-code that lowers the pen (e.g. 'M3 S90').", rich_help_panel="Plotters")] = None,
+    pen_dwell: Annotated[Optional[float], typer.Option("--pen-dwell", help="Seconds to wait after each pen move.", rich_help_panel="Plotters")] = None,
+    origin: Annotated[Optional[Origin], typer.Option("--origin", help="Corner of the machine's (0, 0).", rich_help_panel="Plotters")] = None,
+    y_axis: Annotated[Optional[YAxis], typer.Option("--y-axis", help="Direction of the machine's +y.", rich_help_panel="Plotters")] = None,
+    gcode_start: Annotated[Optional[str], typer.Option("--gcode-start", help="Extra G-code lines after G21/G90 ('\\n' between lines).", rich_help_panel="Plotters")] = None,
+    gcode_end: Annotated[Optional[str], typer.Option("--gcode-end", help="Extra G-code lines at the end.", rich_help_panel="Plotters")] = None,
+    simplify: Annotated[Optional[float], typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off; default 0.05).", rich_help_panel="Plotters")] = None,
+    keep_order: Annotated[bool, typer.Option("--keep-order", help="Draw strokes in writing order (no pen-up travel optimisation).", rich_help_panel="Plotters")] = False,
+    preview: Annotated[Optional[Path], typer.Option("--preview", help="Also write an SVG of the toolpath (pen-up moves in light red).", rich_help_panel="Plotters")] = None,
 ) -> None:
     """Write TEXT in handwriting.
 
     Examples:
       hwcli write "Dear John" -o letter.pdf
       cat essay.txt | hwcli write --style 3 --bias 0.8 --width 1.2 -o essay.svg
+      hwcli write "Dear John" -o card.gcode --plotter grbl-z --page-size A5 --preview toolpath.svg
+      hwcli write "Dear John" -o letter.pdf --pen fountain
     """
     from ..errors import OptionError
     from ..page import PageOptions
+    from ..page.machines import PlotterOptions
     from .inputs import read_text
 
     page = PageOptions(page_size=page_size, margin=margin, line_height=line_height, indent=indent, width=width,
-                       color=color, ruled=ruled, natural=natural, seed=seed)
+                       color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value)
+    plot = PlotterOptions(plotter=plotter, bed=bed, feed=feed, travel_feed=travel_feed,
+                          pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
+                          origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
+                          gcode_start=gcode_start, gcode_end=gcode_end, keep_order=keep_order,
+                          **({} if simplify is None else {"simplify": simplify}))
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     body = read_text(text, input_file)
 
-    from ..document import format_for, write_document
+    from ..document import format_for, plotter_setup, write_document
     from ..model.bundle import DEFAULT_UNCONDITIONAL, bundled_model_path, load_model
     from ..synthesis import SamplingOptions
 
-    fmt = format_for(output, format.value if format else None)
+    fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None))
+    if plotter_svg:
+        if fmt not in ("svg", "plotter-svg"):
+            raise OptionError(f"--plotter-svg writes SVG: use -o FILE.svg, not {fmt}")
+        fmt = "plotter-svg"
+    # every plotter problem is reported here, before the model is loaded or anything sampled
+    fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None, output)
     import torch
 
     if threads:
@@ -94,10 +145,15 @@ def write_cmd(
             bar.update(task, completed=done)
 
         report = write_document(body, output, bundle, sampling, page, fmt=fmt, on_unsupported=on_unsupported.value,
-                                checker=checker, progress=on_progress, dpi=dpi)
+                                checker=checker, progress=on_progress, dpi=dpi, plotter=plot, preview=preview)
     for pg, ln, txt, reason in report.failed:
         err_console.print(f"hwcli: warning: page {pg} line {ln} may be illegible ({reason}): {txt!r}", markup=False)
     if not quiet:
+        for plan in report.plans:
+            cut = 100 * (1 - plan.travel_after / plan.travel_before) if plan.travel_before > 0 else 0.0
+            err_console.print(f"page {plan.number + 1}: pen-up travel {plan.travel_after:.0f} mm (writing order "
+                              f"{plan.travel_before:.0f} mm, {cut:.0f}% less); {plan.points_after} points "
+                              f"(simplified from {plan.points_before})", markup=False)
         dest = ", ".join(report.outputs) if report.outputs != ["-"] else "standard output"
         extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)

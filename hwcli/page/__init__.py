@@ -1,4 +1,5 @@
-"""Pages: text layout, placement of stroke lines on pages, and the SVG / PDF / PNG renderers.
+"""Pages: text layout, placement of stroke lines on pages, the SVG / PDF / PNG renderers, and plotter
+output (toolpath planning, G-code, HP-GL, plotter SVG and the toolpath preview).
 
 Everything here is in millimetres with y down from the top-left page corner (the PDF renderer
 flips y). Pure numpy + svgwrite + reportlab + stdlib: no torch, typer or rich.
@@ -28,6 +29,11 @@ _RENDERERS = {
     "svg_page_paths": "svg",
     "render_pdf": "pdf",
     "render_png": "png",
+    "render_gcode": "gcode",
+    "render_hpgl": "hpgl",
+    "render_plotter_svg": "plotter_svg",
+    "render_preview": "plotter_svg",
+    "plan_page": "toolpath",
 }
 
 

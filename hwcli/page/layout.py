@@ -36,6 +36,10 @@ PAGE_SIZES: dict[str, tuple[float, float]] = {
 _CUSTOM_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(?:mm)?\s*$", re.IGNORECASE)
 _HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
+#: Pens: "uniform" is a plain line of constant width (stroked paths); the others are pressure-like ink,
+#: filled outlines whose width follows the pen's speed and tapers at stroke ends (see ink.py).
+PENS = ("uniform", "ballpoint", "fineliner", "fountain", "marker")
+
 # Smallest writable width we accept: narrower than this no word of handwriting fits.
 MIN_TEXT_WIDTH_MM = 20.0
 
@@ -105,6 +109,7 @@ class PageOptions:
     ruled: bool = False  # draw faint ruled lines at every baseline and a red margin line
     natural: bool = True  # per-line random baseline drift, slant and size jitter, so lines do not look stamped
     seed: int = 0  # seed of the natural variation (same seed, same page)
+    pen: str = "uniform"  # one of PENS: a uniform line, or pressure-like ink drawn as filled outlines
 
     def __post_init__(self) -> None:
         w, h = page_dimensions(self.page_size)
@@ -132,6 +137,8 @@ class PageOptions:
         color_rgb(self.color)
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise OptionError(f"seed must be an integer, got {self.seed!r}")
+        if self.pen not in PENS:
+            raise OptionError(f"unknown pen {self.pen!r}: use one of {', '.join(PENS)}")
         for flag in ("ruled", "natural"):
             if not isinstance(getattr(self, flag), bool):
                 raise OptionError(f"{flag} must be true or false, got {getattr(self, flag)!r}")

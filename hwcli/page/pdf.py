@@ -67,6 +67,12 @@ def stroke_ops(stroke: np.ndarray) -> str:
     return ("%.2f %.2f m\n" % (x0, y0)) + ("%.1f %.1f %.1f %.1f %.2f %.2f c\n" * (len(seg) // 6)) % tuple(seg)
 
 
+def outline_ops(poly: np.ndarray) -> str:
+    """PDF path operators for one closed outline polygon ``(k, 2)`` mm: 'x y m', 'x y l' ..., 'h'."""
+    flat = np.asarray(poly, np.float64).ravel().tolist()
+    return ("%.2f %.2f m\n" % (flat[0], flat[1])) + ("%.2f %.2f l\n" * (len(flat) // 2 - 1)) % tuple(flat[2:]) + "h"
+
+
 def _compress_finished_page(c: rl_canvas.Canvas) -> None:
     """Replace the page just finished by showPage with a ready-made FlateDecode stream.
 
@@ -94,6 +100,19 @@ def draw_page(c: rl_canvas.Canvas, page: Page, opts: PageOptions) -> None:
     _flip_to_page_mm(c, page.height_mm)
     _draw_ruling(c, page)
     r, g, b = opts.rgb
+    if opts.pen != "uniform":
+        from .ink import line_outlines
+
+        c.setFillColorRGB(r / 255, g / 255, b / 255)
+        for pts in page.lines:
+            polys = line_outlines(pts, opts.width, opts.pen)
+            if polys:
+                # one filled path per written line; nonzero winding, so overlapping strokes stay solid
+                c.addLiteral("\n".join(outline_ops(p) for p in polys) + "\nf")
+        c.restoreState()
+        c.showPage()
+        _compress_finished_page(c)
+        return
     c.setStrokeColorRGB(r / 255, g / 255, b / 255)
     c.setLineWidth(opts.width)
     c.setLineCap(1)  # round

@@ -75,34 +75,51 @@ def _thin(a: np.ndarray, b: np.ndarray, spacing: float) -> tuple[np.ndarray, np.
     return pts[:-1], pts[1:]
 
 
-def _split_long(a: np.ndarray, b: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Cut segments longer than `step` px into equal pieces no longer than `step`."""
+def _split_long(a: np.ndarray, b: np.ndarray, step: float, ra: np.ndarray | None = None,
+                rb: np.ndarray | None = None):
+    """Cut segments longer than `step` px into equal pieces no longer than `step` (radii `ra`->`rb`
+    interpolated along when given). Returns (a, b) or (a, b, ra, rb)."""
     n = np.maximum(1, np.ceil(np.linalg.norm(b - a, axis=1) / step)).astype(np.int64)
     if (n == 1).all():
-        return a, b
+        return (a, b) if ra is None else (a, b, ra, rb)
     idx = np.repeat(np.arange(len(a)), n)
     first = np.repeat(np.cumsum(n) - n, n)
     j = (np.arange(len(idx)) - first)[:, None]
     d = (b - a)[idx] / n[idx, None]
-    return a[idx] + d * j, a[idx] + d * (j + 1)
+    if ra is None:
+        return a[idx] + d * j, a[idx] + d * (j + 1)
+    dr = (rb - ra)[idx] / n[idx]
+    return a[idx] + d * j, a[idx] + d * (j + 1), ra[idx] + dr * j[:, 0], ra[idx] + dr * (j[:, 0] + 1)
 
 
-def rasterize_segments(a: np.ndarray, b: np.ndarray, radius: float, shape: tuple[int, int]) -> np.ndarray:
-    """Coverage ``(H, W)`` float32 in [0, 1] of round-capped thick segments a->b (``(S, 2)`` px, x right, y down)."""
+def rasterize_segments(a: np.ndarray, b: np.ndarray, radius, shape: tuple[int, int],
+                       radius_b: np.ndarray | None = None) -> np.ndarray:
+    """Coverage ``(H, W)`` float32 in [0, 1] of round-capped thick segments a->b (``(S, 2)`` px, x right, y down).
+
+    `radius` is one pen radius (px), or with `radius_b` per-segment radii ``(S,)`` at a and at b: the
+    radius then varies linearly along each segment (pressure-like ink).
+    """
     h, w = shape
     cov = np.zeros(h * w, np.float32)
     if len(a) == 0:
         return cov.reshape(h, w)
-    step = max(MIN_STEP_PX, radius)
-    a, b = _split_long(a.astype(np.float64), b.astype(np.float64), step)
-    box = int(math.ceil(step + 2 * radius + 3))
+    varying = radius_b is not None
+    rmax = float(np.max(radius)) if varying else float(radius)
+    step = max(MIN_STEP_PX, rmax)
+    if varying:
+        a, b, ra_all, rb_all = _split_long(a.astype(np.float64), b.astype(np.float64), step,
+                                           np.asarray(radius, np.float64), np.asarray(radius_b, np.float64))
+        rmax = max(rmax, float(np.max(radius_b)))
+    else:
+        a, b = _split_long(a.astype(np.float64), b.astype(np.float64), step)
+    box = int(math.ceil(step + 2 * rmax + 3))
     gy, gx = np.mgrid[0:box, 0:box]
     gx, gy = gx.ravel(), gy.ravel()
     batch = max(16, BATCH_PIXELS // (box * box))
     for s in range(0, len(a), batch):
         sa, sb = a[s:s + batch], b[s:s + batch]
-        x0 = np.floor(np.minimum(sa[:, 0], sb[:, 0]) - radius - 1).astype(np.int64)
-        y0 = np.floor(np.minimum(sa[:, 1], sb[:, 1]) - radius - 1).astype(np.int64)
+        x0 = np.floor(np.minimum(sa[:, 0], sb[:, 0]) - rmax - 1).astype(np.int64)
+        y0 = np.floor(np.minimum(sa[:, 1], sb[:, 1]) - rmax - 1).astype(np.int64)
         px = x0[:, None] + gx[None, :]  # (B, box*box) pixel columns
         py = y0[:, None] + gy[None, :]
         # distance from each pixel centre to its segment
@@ -112,7 +129,8 @@ def rasterize_segments(a: np.ndarray, b: np.ndarray, radius: float, shape: tuple
         ry = py + 0.5 - sa[:, 1:]
         t = np.clip((rx * d[:, :1] + ry * d[:, 1:]) / dd, 0.0, 1.0)
         dist = np.hypot(rx - t * d[:, :1], ry - t * d[:, 1:])
-        c = np.clip(radius - dist + 0.5, 0.0, 1.0)
+        r = (ra_all[s:s + batch, None] + t * (rb_all - ra_all)[s:s + batch, None]) if varying else radius
+        c = np.clip(r - dist + 0.5, 0.0, 1.0)
         keep = (c > 0) & (px >= 0) & (px < w) & (py >= 0) & (py < h)
         np.maximum.at(cov, (py[keep] * w + px[keep]), c[keep].astype(np.float32))
     return cov.reshape(h, w)
@@ -191,6 +209,9 @@ def rasterize_page(page: Page, opts: PageOptions, dpi: float = 150, transparent:
         _paint(flat, idx, np.tile(cols[cidx], h), MARGIN_RGB)
     seg_a, seg_b = [], []
     radius = opts.width * s / 2
+    if opts.pen != "uniform":
+        _draw_pressure_ink(flat, page, opts, s, (h, w))
+        return img
     for stroke in page.strokes():
         a, b = _flatten(np.asarray(stroke, np.float64) * s)
         if radius > 6:
@@ -202,6 +223,30 @@ def rasterize_page(page: Page, opts: PageOptions, dpi: float = 150, transparent:
         idx = np.flatnonzero(ink)
         _paint(flat, idx, ink[idx], opts.rgb)
     return img
+
+
+def _draw_pressure_ink(flat: np.ndarray, page: Page, opts: PageOptions, px_per_mm: float,
+                       shape: tuple[int, int]) -> None:
+    """Pressure-like ink: the flattened centre line of every stroke with its varying radius (see ink.py)."""
+    from .ink import line_centres
+
+    a, b, ra, rb = [], [], [], []
+    for pts in page.lines:
+        for q, wd in line_centres(pts, opts.width, opts.pen):
+            q = q * px_per_mm
+            r = wd * px_per_mm / 2
+            if len(q) == 1:
+                q, r = np.vstack([q, q]), np.concatenate([r, r])
+            a.append(q[:-1])
+            b.append(q[1:])
+            ra.append(r[:-1])
+            rb.append(r[1:])
+    if not a:
+        return
+    ink = rasterize_segments(np.concatenate(a), np.concatenate(b), np.concatenate(ra), shape,
+                             radius_b=np.concatenate(rb)).ravel()
+    idx = np.flatnonzero(ink)
+    _paint(flat, idx, ink[idx], opts.rgb)
 
 
 def render_png(page: Page, fh: BinaryIO, opts: PageOptions, dpi: float = 150, transparent: bool = False) -> None:

@@ -59,6 +59,14 @@ def line_path_data(points: np.ndarray) -> str:
     return " ".join(stroke_path_data(s) for s in split_strokes(points))
 
 
+def outline_path_data(points: np.ndarray, opts: PageOptions) -> str:
+    """Path data for one placed line in pressure-like ink: one closed polygon per stroke (filled, nonzero)."""
+    from .ink import line_outlines
+
+    return " ".join("M" + " L".join(f"{_fmt(x)},{_fmt(y)}" for x, y in poly) + " Z"
+                    for poly in line_outlines(points, opts.width, opts.pen))
+
+
 def build_drawing(page: Page, opts: PageOptions) -> svgwrite.Drawing:
     """The svgwrite Drawing of one page (not yet serialised)."""
     w, h = page.width_mm, page.height_mm
@@ -73,10 +81,17 @@ def build_drawing(page: Page, opts: PageOptions) -> svgwrite.Drawing:
         if page.margin_x is not None:
             rules.add(dwg.line((_fmt(page.margin_x), 0), (_fmt(page.margin_x), _fmt(h)), stroke=MARGIN_COLOR))
         dwg.add(rules)
-    ink = dwg.g(id="ink", fill="none", stroke=_hex(opts.color), stroke_width=_fmt(opts.width),
-                stroke_linecap="round", stroke_linejoin="round")
+    if opts.pen == "uniform":
+        ink = dwg.g(id="ink", fill="none", stroke=_hex(opts.color), stroke_width=_fmt(opts.width),
+                    stroke_linecap="round", stroke_linejoin="round")
+        path_data = line_path_data
+    else:  # pressure-like ink: filled outlines
+        ink = dwg.g(id="ink", fill=_hex(opts.color), stroke="none", fill_rule="nonzero")
+
+        def path_data(pts: np.ndarray) -> str:
+            return outline_path_data(pts, opts)
     for pts in page.lines:
-        d = line_path_data(pts)
+        d = path_data(pts)
         if d:
             ink.add(dwg.path(d=d))
     dwg.add(ink)
@@ -91,17 +106,19 @@ def render_svg(page: Page, fh: BinaryIO, opts: PageOptions) -> None:
     fh.write(b"\n")
 
 
-def svg_page_paths(base_path: str | os.PathLike, n_pages: int) -> list[Path]:
+def svg_page_paths(base_path: str | os.PathLike, n_pages: int, kind: str = "SVG") -> list[Path]:
     """Output file names for a document of `n_pages` SVG pages (SVG holds one page per file).
 
     One page: ``[out.svg]`` (the path as given). Several: ``out-1.svg, out-2.svg, ...`` beside it,
-    numbered from 1. '-' (stdout) can only take a single page: OptionError otherwise.
+    numbered from 1 (the rule of every one-page-per-file format: SVG, PNG, G-code, HP-GL). '-' (stdout)
+    can only take a single page: OptionError otherwise, naming `kind`.
     """
     if n_pages < 1:
         raise OptionError(f"a document has at least one page, got {n_pages}")
     if str(base_path) == "-":
         if n_pages > 1:
-            raise OptionError(f"SVG output to stdout holds one page but the text needs {n_pages}: use -o FILE.svg or PDF")
+            raise OptionError(f"{kind} output to stdout holds one page but the text needs {n_pages}: "
+                              f"use -o FILE (one file per page) or PDF")
         return [Path("-")]
     base = Path(base_path)
     if n_pages == 1:

@@ -1,0 +1,149 @@
+"""`hwcli write` to pen plotters and with pressure-like ink, as a user runs it (tiny random-weights model)."""
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import torch
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from cli_checks import assert_one_line_error
+from hwcli.cli.app import app
+from hwcli.page.machines import PROFILES
+from plot_parsers import match_strokes, parse_gcode, parse_hpgl, pdf_strokes
+from tiny_bundle import make_bundle
+
+FAST = {"max_steps_per_char": 5, "retries": 0, "check": False}
+TEXT = "alpha beta gamma delta " * 6
+PAGE = ["--page-size", "A5", "--line-height", "40", "--margin", "15", "--seed", "4"]
+INK = "{http://www.inkscape.org/namespaces/inkscape}"
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    torch.set_num_threads(1)
+    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults=FAST)) + ".json"
+
+
+def write(model, *args, input=None):
+    return runner.invoke(app, ["write", "--model", model, *args], input=input)
+
+
+def dots_as_points(strokes):
+    """The PDF draws a dot as a 0.01 mm segment; plotters as a single point."""
+    return [s[:1] if len(s) == 2 and np.linalg.norm(s[1] - s[0]) < 0.02 else s for s in strokes]
+
+
+@pytest.fixture(scope="module")
+def pdf_pages(model, tmp_path_factory):
+    out = tmp_path_factory.mktemp("pdf") / "same.pdf"
+    res = write(model, TEXT, "-o", str(out), "-q", *PAGE)
+    assert res.exit_code == 0, res.output
+    reader = PdfReader(str(out))
+    return [dots_as_points(pdf_strokes(p.get_contents().get_data().decode("latin-1"))) for p in reader.pages]
+
+
+def test_gcode_one_file_per_page_with_the_pdf_strokes(model, tmp_path, pdf_pages):
+    out = tmp_path / "card.gcode"
+    res = write(model, TEXT, "-o", str(out), "--simplify", "0.05", "--preview", str(tmp_path / "tp.svg"), *PAGE)
+    assert res.exit_code == 0, res.output
+    files = sorted(tmp_path.glob("card-*.gcode"))
+    assert len(files) == len(pdf_pages) >= 2 and not out.exists()
+    assert len(re.findall(r"page \d: pen-up travel \d+ mm", res.stderr)) == len(files)
+    prof = PROFILES["grbl-servo"]
+    h = 210.0
+    for f, want in zip(files, pdf_pages):
+        g = parse_gcode(f.read_text(), prof.pen_up, prof.pen_down)
+        assert g["units"] and g["absolute"] and g["end_up"] and g["pauses"] == 0
+        back = [np.column_stack([s[:, 0], h - s[:, 1]]) for s in g["strokes"]]
+        for s in back:  # inside the page, and across inside the margins
+            assert (s >= 0).all() and (s[:, 0] <= 148).all() and (s[:, 1] <= 210).all()
+            assert (s[:, 0] >= 15 - 0.02).all() and (s[:, 0] <= 148 - 15 + 0.02).all()
+        match_strokes(back, want, 0.05 + 0.011)
+    svg = ET.parse(tmp_path / "tp.svg").getroot()
+    assert "pen-up travel" in "".join(svg.itertext())
+
+
+def test_hpgl_by_suffix_and_plotter_svg_layers(model, tmp_path, pdf_pages):
+    res = write(model, TEXT, "-o", str(tmp_path / "p.plt"), "-q", "--simplify", "0", *PAGE)
+    assert res.exit_code == 0, res.output
+    files = sorted(tmp_path.glob("p-*.plt"))
+    assert len(files) == len(pdf_pages)
+    for f, want in zip(files, pdf_pages):
+        hp = parse_hpgl(f.read_text())
+        assert hp["ops"][:2] == ["IN", "SP"] and hp["end_up"]
+        match_strokes([np.column_stack([s[:, 0] / 40, 210 - s[:, 1] / 40]) for s in hp["strokes"]], want, 0.0125 + 0.011)
+    res = write(model, TEXT, "-o", str(tmp_path / "doc.svg"), "--plotter-svg", "-q", *PAGE)
+    assert res.exit_code == 0, res.output
+    root = ET.parse(tmp_path / "doc.svg").getroot()
+    layers = root.findall("{http://www.w3.org/2000/svg}g")
+    assert [g.get(f"{INK}label") for g in layers] == [str(k + 1) for k in range(len(pdf_pages))]
+    assert all(len(g) > 0 for g in layers) and root.get("width") == "148mm"
+    res = write(model, "hi", "-o", str(tmp_path / "axi.svg"), "--plotter", "axidraw", "--page-size", "A5", "-q")
+    assert res.exit_code == 0, res.output
+    assert ET.parse(tmp_path / "axi.svg").getroot().find("{http://www.w3.org/2000/svg}g").get(f"{INK}groupmode") == "layer"
+
+
+def test_keep_order_keeps_the_writing_order_travel(model, tmp_path):
+    res = write(model, "hello world", "-o", str(tmp_path / "k.nc"), "--keep-order", "--plotter", "grbl-z")
+    assert res.exit_code == 0, res.output
+    m = re.search(r"pen-up travel (\d+) mm \(writing order (\d+) mm, 0% less\)", res.stderr)
+    assert m and m.group(1) == m.group(2)
+    assert "G0 Z5" in (tmp_path / "k.nc").read_text()
+
+
+def test_gcode_to_stdout(model):
+    res = write(model, "hi", "-o", "-", "--format", "gcode", "-q")
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.startswith("; hwcli") and "G21" in res.stdout and res.stdout.rstrip().endswith("M2 ; end of program")
+
+
+@pytest.mark.parametrize("pen", ["fountain", "ballpoint"])
+def test_pen_draws_filled_outlines(model, tmp_path, pen):
+    out = tmp_path / "p.pdf"
+    res = write(model, "hello", "-o", str(out), "--pen", pen, "-q")
+    assert res.exit_code == 0, res.output
+    ops = PdfReader(str(out)).pages[0].get_contents().get_data().decode("latin-1")
+    assert "\nf" in ops and "\nS" not in ops
+
+
+@pytest.mark.parametrize("args,fragment", [
+    (["-o", "x.gcode", "--plotter", "laser"], "unknown plotter profile 'laser'"),
+    (["-o", "x.gcode", "--bed", "100x150"], "larger than the plotter's bed"),
+    (["-o", "x.svg", "--plotter", "axidraw"], "larger than the plotter's bed"),
+    (["-o", "x.gcode", "--feed", "0"], "feed must be a speed"),
+    (["-o", "x.gcode", "--feed", "-300"], "feed must be a speed"),
+    (["-o", "x.gcode", "--travel-feed", "1e9"], "travel-feed must be a speed"),
+    (["-o", "x.gcode", "--pen-dwell", "-1"], "pen-dwell"),
+    (["-o", "x.gcode", "--bed", "big"], "bed must be"),
+    (["-o", "x.gcode", "--simplify", "5"], "simplify tolerance"),
+    (["-o", "x.gcode", "--pen", "fountain"], "--pen fountain"),
+    (["-o", "x.hpgl", "--pen-up", "M5"], "only apply to G-code"),
+    (["-o", "x.pdf", "--feed", "2000"], "only apply to plotter output"),
+    (["-o", "x.pdf", "--preview", "p.svg"], "--preview only apply to plotter output"),
+    (["-o", "x.pdf", "--plotter", "grbl-z"], "writes gcode: use -o FILE.gcode"),
+    (["-o", "x.gcode", "--preview", "x.gcode"], "--preview needs a file name"),
+    (["-o", "x.png", "--plotter-svg"], "--plotter-svg"),
+])
+def test_bad_plotter_input_is_one_line_before_loading_the_model(tmp_path, monkeypatch, args, fragment):
+    monkeypatch.chdir(tmp_path)
+    # a model that does not exist: the plotter error must come first, before any model is loaded or sampled
+    res = runner.invoke(app, ["write", "hello", "--model", str(tmp_path / "missing.json"), *args])
+    line = assert_one_line_error(res, fragment, code=res.exit_code)
+    assert res.exit_code != 0 and line
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_cli_choices_match_the_library():
+    """The CLI spells out pens and profiles (so `hwcli --help` needs no numpy); they must not drift."""
+    from hwcli.cli.write import Pen
+    from hwcli.page.layout import PENS
+
+    assert [p.value for p in Pen] == list(PENS)
+    res = runner.invoke(app, ["write", "--help"], env={"COLUMNS": "200"})
+    help_text = " ".join(res.stdout.split())
+    assert all(name in help_text for name in PROFILES)
