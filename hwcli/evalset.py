@@ -265,9 +265,9 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.ocr`)."""
     from .recognition import cer, corpus_error_rates, make_checker, read_strokes
-    from .synthesis import SamplingOptions, report_threshold, synthesize
+    from .synthesis import SamplingOptions, synthesize
 
-    threshold = report_threshold(bundle.defaults) if fail_cer is None else float(fail_cer)
+    threshold = bundle.sampling.report_cer if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,

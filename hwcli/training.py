@@ -564,14 +564,14 @@ def _preview(path: Path, net, cfg, alphabet, scale, vdata: LineData, device) -> 
     try:
         from .data.preview import write_preview
         from .model.bundle import Bundle
-        from .synthesis import sample_batch
+        from .model.sampling import sample_batch
 
         b = Bundle(net, cfg, alphabet, scale)
         texts = [vdata.texts[i] for i in range(min(3, len(vdata)))] if cfg.kind == "synthesis" else ["", "", ""]
         g = torch.Generator().manual_seed(0)
         outs = sample_batch(b, texts, 1.0, g, None, 30, unconditional_steps=300)
         n = len(outs)
-        samples = Dataset.from_lines([o["strokes"] for o in outs], texts, [f"step {path.stem[8:]}"] * n, [-1] * n, [""] * n)
+        samples = Dataset.from_lines([o.strokes for o in outs], texts, [f"step {path.stem[8:]}"] * n, [-1] * n, [""] * n)
         write_preview(samples, path, n=n)
     except Exception as exc:  # noqa: BLE001 - a preview must never stop training
         log.warning("preview failed: %s", exc)

@@ -65,7 +65,7 @@ def main() -> None:
             ap.error(f"unknown line id(s): {', '.join(missing)}")
         cands = [by_id[c] for c in args.candidates.split(",")]
     texts = eval_lines(args.lines)
-    bias = float(bundle.defaults.get("bias", 1.0) if args.bias is None else args.bias)
+    bias = bundle.sampling.bias if args.bias is None else args.bias
     print(f"{len(cands)} candidates from {len(by_writer)} writers, {len(texts)} lines each", file=sys.stderr)
     rows = []
     t0 = time.time()

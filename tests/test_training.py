@@ -20,7 +20,7 @@ from hwcli.cli.app import app
 from hwcli.data.dataset import Dataset
 from hwcli.errors import DatasetError
 from hwcli.model.bundle import load_model
-from hwcli.synthesis import sample_batch
+from hwcli.model.sampling import sample_batch
 from hwcli.training import CKPT_NAME, LineData, TrainOptions, _lr_at, train
 from tiny_bundle import SCALE, make_dataset, make_npz
 
@@ -103,8 +103,8 @@ def test_tiny_model_overfits_and_follows_the_text(tmp_path):
     own, other, widths = [], [], []
     for k, o in enumerate(outs):
         i = k % 2
-        assert o["reached_end"] and not o["hit_cap"], (texts[i], o["steps"])
-        s = o["strokes"]
+        assert o.reached_end and not o.hit_cap, (texts[i], o.steps)
+        s = o.strokes
         err = [float(np.abs(s[: len(r), :2] - r[: len(s), :2]).mean()) for r in ref]
         own.append(err[i])
         other.append(err[1 - i])

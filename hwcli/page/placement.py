@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..strokes import split_strokes, to_points
+from ..strokes import estimate_baseline, split_strokes, to_points
 from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
@@ -40,28 +40,6 @@ LEFT_JITTER = 0.08  # 0..this many line heights of extra left offset (a hand nev
 # ----------------------------------------------------------------------------- measuring strokes
 MAX_ABOVE = 2.5  # line heights of ink allowed above the baseline (tall capitals, ascenders)
 MAX_BELOW = 1.5  # line heights of ink allowed below it (descenders)
-
-
-def estimate_baseline(points: np.ndarray) -> float:
-    """Baseline y of one line of absolute points ``(N, 3)`` (any units, y down).
-
-    The median of the local y-maxima inside strokes: most letter bottoms sit on the baseline,
-    and descenders (g, p, y) are too few to move a median, unlike the plain maximum.
-    Falls back to the 75th percentile of y when a line has fewer than 3 local maxima.
-    """
-    if len(points) == 0:
-        return 0.0
-    maxima = []
-    for s in split_strokes(points):
-        if len(s) < 3:
-            continue
-        y = s[:, 1]
-        peak = (y[1:-1] >= y[:-2]) & (y[1:-1] > y[2:])
-        maxima.append(y[1:-1][peak])
-    ys = np.concatenate(maxima) if maxima else np.zeros(0)
-    if len(ys) >= 3:
-        return float(np.median(ys))
-    return float(np.percentile(points[:, 1], 75))
 
 
 def body_height(points: np.ndarray) -> float:
