@@ -90,7 +90,10 @@ def test_bad_inputs(models, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n \n")
     assert_one_line_error(run(models, "--input", empty), "no text lines")
-    assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "cannot read")
+    assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "does not exist")
+    binary = tmp_path / "lines.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)  # the same input checks as `hwcli write`
+    assert_one_line_error(run(models, "--input", binary), "binary")
     assert_one_line_error(run(models, "--input", models["lines"], "--bias", "-1"), "bias", code=2)
     assert_one_line_error(run(models, "--input", models["lines"], "--reference", tmp_path / "x.npz"), "does not exist")
     assert_one_line_error(run(models, "--input", models["lines"], "--segment-chars", "3"), "segment_chars", code=2)

@@ -112,9 +112,7 @@ def test_placed_pages(tiny):
 
 
 def _placed_pages(bundle, text):
-    from hwcli.document import WriteReport, _pages
-    from hwcli.page import PageOptions
-    from hwcli.synthesis import SamplingOptions
+    import hwcli
 
-    page = PageOptions(page_size="90x50", margin=8.0, line_height=9.0, seed=4, ruled=True)
-    return list(_pages(text, bundle, SamplingOptions(style=1, seed=2), page, WriteReport(), None, None))
+    page = hwcli.PageOptions(page_size="90x50", margin=8.0, line_height=9.0, seed=4, ruled=True)
+    return list(hwcli.write(text, model=bundle, style=1, seed=2, page=page).pages)

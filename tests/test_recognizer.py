@@ -11,15 +11,15 @@ from typer.testing import CliRunner
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
-from hwcli.model.recognizer import Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
+from hwcli.model.recognizer import Recognizer, RecognizerConfig, features, load_recognizer
 from hwcli.recognition import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
                                recognize, wer)
 from hwcli.recognizer_training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
-from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz
+from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz, make_recognizer, tiny_recognizer_config
 
 torch.set_num_threads(1)
-TINY = RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+TINY = tiny_recognizer_config()
 
 
 def tiny_recognizer(seed: int = 0, cfg: RecognizerConfig = TINY) -> Recognizer:
@@ -27,8 +27,7 @@ def tiny_recognizer(seed: int = 0, cfg: RecognizerConfig = TINY) -> Recognizer:
     return Recognizer(cfg).eval()
 
 
-def save_tiny(path, seed: int = 0, scale: float = 20.0):
-    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})
+save_tiny = make_recognizer
 
 
 # ----------------------------------------------------------------------------- error rates

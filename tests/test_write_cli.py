@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from hwcli.cli.app import app
+from cli_checks import assert_one_line_error
 from tiny_bundle import make_bundle
 
 FAST = {"max_steps_per_char": 5, "retries": 0, "check": False}
@@ -29,14 +30,6 @@ def model(tmp_path_factory) -> str:
 
 def write(model, *args, input=None):
     return runner.invoke(app, ["write", "--model", model, "--quiet", *args], input=input)
-
-
-def one_line_error(res) -> str:
-    assert res.exit_code != 0
-    assert "Traceback" not in res.output
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("hwcli: error:"), res.stderr
-    return lines[0]
 
 
 def pdf_paths(reader: PdfReader) -> str:
@@ -107,31 +100,41 @@ def test_typographic_characters_are_mapped(model, tmp_path):
 
 def test_unsupported_characters_listed_at_once_or_skipped(model, tmp_path):
     out = tmp_path / "u.pdf"
-    msg = one_line_error(write(model, "snow ☃\nheart ♥", "-o", str(out)))
+    msg = assert_one_line_error(write(model, "snow ☃\nheart ♥", "-o", str(out)))
     assert "1:6" in msg and "2:7" in msg
     assert not out.exists()
     assert write(model, "snow ☃", "-o", str(out), "--on-unsupported", "skip").exit_code == 0
 
 
 def test_long_word_is_split_not_lost(model, tmp_path):
-    res = write(model, "x" * 2000, "-o", str(tmp_path / "w.pdf"), "--line-height", "40")
+    import hwcli
+
+    word = "".join("abcdefghij"[i % 10] for i in range(2000))
+    out = tmp_path / "w.pdf"
+    res = write(model, word, "-o", str(out), "--line-height", "40")
     assert res.exit_code == 0, res.output
+    doc = hwcli.write(word, model=model, page=hwcli.PageOptions(line_height=40))
+    pages = list(doc.pages)
+    written = [t for pg in pages for t in pg.texts]
+    assert "".join(written) == word  # every character, in order, none twice
+    assert len(written) > 10 and all(len(ln) for pg in pages for ln in pg.lines)  # each piece has ink
+    assert len(PdfReader(str(out)).pages) == len(pages)
 
 
 @pytest.mark.parametrize(
-    "args, needle",
+    "args, needle, code",
     [
-        (["--width", "-1"], "width"),
-        (["--page-size", "B7"], "page"),
-        (["--style", "9"], "style"),
-        (["--bias", "-3"], "bias"),
-        (["--color", "notacolour"], "colo"),
-        (["--margin", "200"], "margin"),
+        (["--width", "-1"], "width", 2),
+        (["--page-size", "B7"], "page", 2),
+        (["--style", "9"], "style", 1),
+        (["--bias", "-3"], "bias", 2),
+        (["--color", "notacolour"], "colo", 2),
+        (["--margin", "200"], "margin", 2),
     ],
 )
-def test_nonsense_options(model, tmp_path, args, needle):
+def test_nonsense_options(model, tmp_path, args, needle, code):
     out = tmp_path / "o.pdf"
-    msg = one_line_error(write(model, "text", "-o", str(out), *args))
+    msg = assert_one_line_error(write(model, "text", "-o", str(out), *args), code=code)
     assert needle in msg.lower()
     assert not out.exists()
 
@@ -143,21 +146,21 @@ def test_unknown_format_and_enum_values(model, tmp_path):
 
 
 def test_empty_and_binary_input(model, tmp_path):
-    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input=""))
-    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input="   \n\n "))
+    assert_one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input=""))
+    assert_one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input="   \n\n "))
     blob = tmp_path / "blob.bin"
     blob.write_bytes(bytes(range(256)) * 20)
-    msg = one_line_error(write(model, "--input", str(blob), "-o", str(tmp_path / "e.pdf")))
+    msg = assert_one_line_error(write(model, "--input", str(blob), "-o", str(tmp_path / "e.pdf")))
     assert "binary" in msg or "UTF-8" in msg
-    one_line_error(write(model, "--input", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "e.pdf")))
+    assert_one_line_error(write(model, "--input", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "e.pdf")))
 
 
 def test_unwritable_output_and_users_file_kept(model, tmp_path):
-    one_line_error(write(model, "hi", "-o", str(tmp_path / "no" / "such" / "dir.pdf")))
-    one_line_error(write(model, "hi", "-o", str(tmp_path)))
+    assert_one_line_error(write(model, "hi", "-o", str(tmp_path / "no" / "such" / "dir.pdf")))
+    assert_one_line_error(write(model, "hi", "-o", str(tmp_path)))
     mine = tmp_path / "mine.pdf"
     mine.write_bytes(b"precious")
-    one_line_error(write(model, "bad ☃", "-o", str(mine)))
+    assert_one_line_error(write(model, "bad ☃", "-o", str(mine)))
     assert mine.read_bytes() == b"precious"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mine.pdf")]
 
@@ -170,11 +173,11 @@ def test_corrupt_or_missing_model(model, tmp_path):
     data = bytearray(stem.with_suffix(".safetensors").read_bytes())
     data[-5] ^= 0xFF
     bad.with_suffix(".safetensors").write_bytes(bytes(data))
-    msg = one_line_error(write(str(bad) + ".json", "hi", "-o", str(tmp_path / "o.pdf")))
+    msg = assert_one_line_error(write(str(bad) + ".json", "hi", "-o", str(tmp_path / "o.pdf")))
     assert "sha256" in msg
-    one_line_error(write(str(tmp_path / "nope.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+    assert_one_line_error(write(str(tmp_path / "nope.json"), "hi", "-o", str(tmp_path / "o.pdf")))
     (tmp_path / "garbage.json").write_text("{not json")
-    one_line_error(write(str(tmp_path / "garbage.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+    assert_one_line_error(write(str(tmp_path / "garbage.json"), "hi", "-o", str(tmp_path / "o.pdf")))
 
 
 def test_installed_entry_point(model, tmp_path):

@@ -7,6 +7,7 @@
   splits trainset / testset_v, also saved as ``tmp_path / "tiny.npz"`` (see `make_npz`).
 - `make_bundle(path, kind="synthesis", hidden=16, styles=True)`: a random-weights bundle with 3 styles,
   saved with `save_bundle`; returns the stem (`load_model(stem)` loads it).
+- `make_recognizer(path)`: a random-weights recognizer bundle (`TINY_RECOGNIZER`); returns the stem.
 
 Everything is a pure function of its arguments (seeded), small enough for tests that run in milliseconds.
 """
@@ -121,3 +122,25 @@ def make_bundle(path: str | Path, kind: str = "synthesis", hidden: int = 16, sty
                        styles=make_styles() if styles and kind == "synthesis" else [],
                        provenance={"data": "random weights (tests)", "steps": 0},
                        meta={"char_width": 2.5})
+
+
+def tiny_recognizer_config():
+    from hwcli.model.recognizer import RecognizerConfig
+
+    return RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+
+
+def tiny_recognizer(seed: int = 0, cfg=None):
+    """A random-weights `Recognizer` (eval mode), seeded; `cfg` defaults to `tiny_recognizer_config()`."""
+    from hwcli.model.recognizer import Recognizer
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return Recognizer(cfg or tiny_recognizer_config()).eval()
+
+
+def make_recognizer(path: str | Path, seed: int = 0, scale: float = SCALE) -> Path:
+    """Save `tiny_recognizer(seed)` as a recognizer bundle at `path`; returns the stem."""
+    from hwcli.model.recognizer import save_recognizer
+
+    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})

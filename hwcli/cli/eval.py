@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
@@ -26,24 +25,17 @@ class Reader(str, Enum):
 
 
 def _read_input(path: Path) -> list[str]:
+    """Text lines to sample, read with the same checks as `hwcli write`'s input (UTF-8, not binary)."""
     from ..errors import InputTextError
+    from .inputs import read_text
 
-    try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    except OSError as exc:
-        raise InputTextError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputTextError(f"{str(path)!r} is not UTF-8 text") from None
-    lines = [" ".join(ln.split()) for ln in text.splitlines()]
+    lines = [" ".join(ln.split()) for ln in read_text(None, path).splitlines()]
     lines = [ln for ln in lines if ln]
     if not lines:
         raise InputTextError(f"{str(path)!r} has no text lines")
     return lines
 
 
-@handle_errors
 def eval_cmd(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle (NAME.json); default: the bundled model.", show_default=False)] = None,
     recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle; default: the bundled hwcli-recognizer.", show_default=False)] = None,
@@ -112,10 +104,10 @@ def eval_cmd(
     if bad:
         names = ", ".join(f"{i}: {s.name}" for i, s in enumerate(bundle.styles)) or "none"
         raise StyleNotFoundError(f"unknown style(s) {', '.join(bad)}; this model has: {names}")
-    biases = bias or [float(bundle.defaults.get("bias", 0.75))]
+    biases = bias or [bundle.sampling.bias]
     for b in biases:
         SamplingOptions(bias=b, segment_chars=segment_chars)  # validates the options before sampling
-    first = bool(bundle.defaults.get("check", True)) if check is None else check
+    first = bundle.sampling.check if check is None else check
     checks = [first, not first] if compare_check else [first]
 
     from ..evalset import evaluate, evaluate_reference
@@ -139,7 +131,7 @@ def eval_cmd(
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
                "set": "input" if input is not None else line_set.value,
-               "segment_chars": int(bundle.defaults.get("segment_chars", 0) if segment_chars is None else segment_chars),
+               "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
                "columns": list(COLUMNS), "rows": rows, "reference": ref}
         typer.echo(json.dumps(doc, indent=1))
     else:
@@ -190,4 +182,4 @@ def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> No
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval")(eval_cmd)
+    app.command("eval")(handle_errors(eval_cmd))

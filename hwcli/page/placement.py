@@ -138,6 +138,7 @@ class Page:
     lines: list[np.ndarray] = field(default_factory=list)  # per line: absolute points (N, 3) [x, y, eos]
     rule_ys: list[float] = field(default_factory=list)  # y of each ruled line (mm); empty = plain paper
     margin_x: float | None = None  # x of the ruled margin line (mm); None = none drawn
+    texts: list[str] = field(default_factory=list)  # what each of `lines` says (empty when not known)
 
     def strokes(self) -> Iterator[np.ndarray]:
         """Every pen-down stroke on the page, each ``(n, 2)`` [x, y] mm (n = 1 is a dot)."""
@@ -145,10 +146,12 @@ class Page:
             yield from split_strokes(pts)
 
 
-def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions) -> Page:
-    """A Page from already placed lines; adds the ruling (every baseline + margin line) when ruled."""
+def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions,
+               texts: Sequence[str] = ()) -> Page:
+    """A Page from already placed lines (and their `texts`); adds the ruling (every baseline + margin line)
+    when ruled."""
     w, h = opts.page_mm
-    page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines))
+    page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines), texts=list(texts))
     if opts.ruled:
         page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
         # the margin line sits a little left of the text, like on school paper
