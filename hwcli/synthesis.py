@@ -38,7 +38,7 @@ from .strokes import join_segments
 
 log = logging.getLogger(__name__)
 
-#: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognition.make_checker`).
+#: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
 Checker = Callable[[list[np.ndarray], list[str]], list[float]]
 
 
@@ -160,7 +160,7 @@ READ_BACK = "reads back wrong"
 def line_checker(bundle: Bundle, recognizer=None) -> Checker:
     """The read-back checker for lines sampled with `bundle`: `recognizer` (a path, a loaded recognizer bundle,
     or None for the bundled one). Raises `ModelFileError` with the reason when no recognizer can be loaded."""
-    from .recognition import make_checker
+    from .recognizer.reading import make_checker
 
     if recognizer is None or isinstance(recognizer, (str, bytes)) or hasattr(recognizer, "__fspath__"):
         try:
@@ -175,7 +175,7 @@ def line_checker(bundle: Bundle, recognizer=None) -> Checker:
 
 @functools.lru_cache(maxsize=2)
 def _cached_recognizer(path: str | None):
-    from .recognition import load_recognizer
+    from .recognizer.reading import load_recognizer
 
     return load_recognizer(path)
 

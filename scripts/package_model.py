@@ -31,7 +31,7 @@ def style_from_line(ds, i: int, name: str):
     """A style priming with dataset line `i`: its offsets in the model's normalised units, and its text."""
     from hwcli.model.bundle import Style
 
-    off = (ds.line(i) / np.array([ds.scale, ds.scale, 1.0], np.float32)).astype(np.float32)
+    off = ds.normalised_line(i)
     off[0] = (0.0, 0.0, 1.0)
     return Style(name, ds.texts[i], off, source=f"IAM-OnDB {ds.line_ids[i]} (writer {int(ds.writer_ids[i])}, {ds.splits[i]})")
 

@@ -44,9 +44,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from hwcli.data.convert import load_dataset
     from hwcli.data.dataset import VALID_SPLIT
-    from hwcli.evalset import eval_lines, evaluate
+    from hwcli.recognizer.legibility import eval_lines, evaluate
     from hwcli.model.bundle import load_model
-    from hwcli.model.recognizer import load_recognizer
+    from hwcli.recognizer.network import load_recognizer
 
     bundle = load_model(args.model)
     bundle.defaults.update(json.loads(Path(args.recipe).read_text()).get("defaults", {}))

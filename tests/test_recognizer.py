@@ -11,10 +11,10 @@ from typer.testing import CliRunner
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
-from hwcli.model.recognizer import Recognizer, RecognizerConfig, features, load_recognizer
-from hwcli.recognition import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
+from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
+from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
                                recognize, wer)
-from hwcli.recognizer_training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
+from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
 from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz, make_recognizer, tiny_recognizer_config
 
@@ -205,7 +205,7 @@ def test_train_recognizer_options_are_validated():
 
 
 def test_missing_bundled_recognizer_is_a_clear_error(monkeypatch, tmp_path):
-    import hwcli.model.recognizer as mod
+    import hwcli.recognizer.network as mod
 
     monkeypatch.setattr(mod, "bundled_recognizer_path", lambda: tmp_path / "hwcli-recognizer")
     with pytest.raises(ModelFileError, match="not installed .*train-recognizer"):
@@ -214,7 +214,7 @@ def test_missing_bundled_recognizer_is_a_clear_error(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_bundled_recognizer():
-    from hwcli.model.recognizer import bundled_recognizer_path
+    from hwcli.recognizer.network import bundled_recognizer_path
 
     if not bundled_recognizer_path().with_suffix(".json").is_file():
         pytest.skip("no bundled recognizer")

@@ -21,7 +21,7 @@ from hwcli.data.dataset import Dataset
 from hwcli.errors import DatasetError
 from hwcli.model.bundle import load_model
 from hwcli.model.sampling import sample_batch
-from hwcli.training import CKPT_NAME, LineData, TrainOptions, _lr_at, train
+from hwcli.training import CKPT_NAME, LineData, TrainOptions, lr_at, train
 from tiny_bundle import SCALE, make_dataset, make_npz
 
 torch.set_num_threads(1)
@@ -62,10 +62,10 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
 
 def test_learning_rate_warms_up_then_decays():
     o = TrainOptions(lr=1e-3, warmup=10, lr_half_life=100, lr_min=1e-5)
-    assert _lr_at(o, 0) == pytest.approx(1e-4)
-    assert _lr_at(o, 9) == pytest.approx(1e-3 * 0.5 ** (9 / 100))
-    assert _lr_at(o, 109) == pytest.approx(1e-3 * 0.5 ** (109 / 100))
-    assert _lr_at(o, 10**6) == pytest.approx(1e-5)
+    assert lr_at(o, 0) == pytest.approx(1e-4)
+    assert lr_at(o, 9) == pytest.approx(1e-3 * 0.5 ** (9 / 100))
+    assert lr_at(o, 109) == pytest.approx(1e-3 * 0.5 ** (109 / 100))
+    assert lr_at(o, 10**6) == pytest.approx(1e-5)
 
 
 # ----------------------------------------------------------------------------- learning

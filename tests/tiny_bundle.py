@@ -125,14 +125,14 @@ def make_bundle(path: str | Path, kind: str = "synthesis", hidden: int = 16, sty
 
 
 def tiny_recognizer_config():
-    from hwcli.model.recognizer import RecognizerConfig
+    from hwcli.recognizer.network import RecognizerConfig
 
     return RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
 
 
 def tiny_recognizer(seed: int = 0, cfg=None):
     """A random-weights `Recognizer` (eval mode), seeded; `cfg` defaults to `tiny_recognizer_config()`."""
-    from hwcli.model.recognizer import Recognizer
+    from hwcli.recognizer.network import Recognizer
 
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
@@ -141,6 +141,6 @@ def tiny_recognizer(seed: int = 0, cfg=None):
 
 def make_recognizer(path: str | Path, seed: int = 0, scale: float = SCALE) -> Path:
     """Save `tiny_recognizer(seed)` as a recognizer bundle at `path`; returns the stem."""
-    from hwcli.model.recognizer import save_recognizer
+    from hwcli.recognizer.network import save_recognizer
 
     return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})

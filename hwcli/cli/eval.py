@@ -63,9 +63,9 @@ def eval_cmd(
         hwcli eval --style all --bias 0.5 --bias 1.0 --compare-check --reference iam.npz
     """
     from ..errors import OptionError, StyleNotFoundError
-    from ..evalset import eval_lines
+    from ..recognizer.legibility import eval_lines
     from ..model.bundle import load_model
-    from ..model.recognizer import load_recognizer
+    from ..recognizer.network import load_recognizer
     from ..synthesis import SamplingOptions
 
     if reference is not None:
@@ -110,7 +110,7 @@ def eval_cmd(
     first = bundle.sampling.check if check is None else check
     checks = [first, not first] if compare_check else [first]
 
-    from ..evalset import evaluate, evaluate_reference
+    from ..recognizer.legibility import evaluate, evaluate_reference
 
     runs = [(k, b, c) for k in keys for b in biases for c in checks]
     rows = []
