@@ -312,6 +312,14 @@ def estimate_baseline(points: np.ndarray) -> float:
     return float(np.percentile(points[:, 1], 75))
 
 
+def body_height(points: np.ndarray) -> float:
+    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
+    if len(points) < 2:
+        return 0.0
+    lo, hi = np.percentile(points[:, 1], [10, 90])
+    return float(hi - lo)
+
+
 def robust_size(points: np.ndarray) -> float:
     """Interquartile range of y: the band of most ink (x-height), little moved by ascenders and descenders."""
     if len(points) < 8:

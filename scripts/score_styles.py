@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from package_model import style_from_line  # noqa: E402
+from hwcli.training.packaging import style_from_line
 
 
 def main() -> None:

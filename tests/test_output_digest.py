@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from hwcli.model.bundle import load_model
-from tiny_bundle import make_bundle
+from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "39937a14d4d00229fd1a52115add377328e2af7c5cfe85ed5ae942343f92e974",
@@ -48,22 +48,6 @@ def _lines_digest(results) -> str:
     return _digest([r.strokes for r in results], [(r.text, r.ok, r.reason, r.attempts, r.resampled) for r in results])
 
 
-def _steer(bundle):
-    """Random weights never move the attention window: make it advance 0.15 characters a step and the pen
-    drift right ~0.4 units a step, lifting now and then, so lines reach their end and the stop rule, the
-    geometric checks and the read-back policy all see real cases."""
-    net = bundle.network
-    K, M = net.cfg.window_k, net.cfg.mixtures
-    with torch.no_grad():
-        net.window.weight[K:].zero_()
-        net.window.bias[K : 2 * K].fill_(0.0)
-        net.window.bias[2 * K :].fill_(float(np.log(0.15 / net.cfg.kappa_scale)))
-        net.output.weight.mul_(0.3)
-        net.output.bias[0] = -1.5  # end of stroke about one step in five
-        net.output.bias[1 + M : 1 + 2 * M] += 0.4  # mu_x
-    return bundle
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     torch.set_num_threads(1)
@@ -71,8 +55,8 @@ def tiny(tmp_path_factory):
     fast = {"max_steps_per_char": 12, "retries": 1, "check": False}
     seg = {**fast, "segment_chars": 12, "size_ramp": 0.2}
     return {
-        "plain": _steer(load_model(make_bundle(root / "plain", defaults=fast))),
-        "segments": _steer(load_model(make_bundle(root / "seg", defaults=seg))),
+        "plain": steer(load_model(make_bundle(root / "plain", defaults=fast))),
+        "segments": steer(load_model(make_bundle(root / "seg", defaults=seg))),
         "prediction": load_model(make_bundle(root / "pred", kind="prediction", defaults=fast)),
     }
 

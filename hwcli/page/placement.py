@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..strokes import estimate_baseline, split_strokes, to_points
+from ..strokes import body_height, estimate_baseline, split_strokes, to_points
 from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
@@ -40,14 +40,6 @@ LEFT_JITTER = 0.08  # 0..this many line heights of extra left offset (a hand nev
 # ----------------------------------------------------------------------------- measuring strokes
 MAX_ABOVE = 2.5  # line heights of ink allowed above the baseline (tall capitals, ascenders)
 MAX_BELOW = 1.5  # line heights of ink allowed below it (descenders)
-
-
-def body_height(points: np.ndarray) -> float:
-    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
-    if len(points) < 2:
-        return 0.0
-    lo, hi = np.percentile(points[:, 1], [10, 90])
-    return float(hi - lo)
 
 
 def estimate_scale(offsets_list: Sequence[np.ndarray], line_height_mm: float) -> float:
