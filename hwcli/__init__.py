@@ -14,18 +14,18 @@ from __future__ import annotations
 __version__ = "0.1.0"
 __all__ = ["write", "load_model", "Document", "PageOptions", "SamplingOptions", "__version__"]
 
-_LAZY = {
-    "write": "document",
-    "Document": "document",
-    "load_model": "model.bundle",
-    "PageOptions": "page.layout",
-    "SamplingOptions": "synthesis",
-}
 
 
 def __getattr__(name: str):
-    if name in _LAZY:
-        from importlib import import_module
+    # each name imports its module on first use: `import hwcli` (and so `hwcli --help`) loads no torch
+    from importlib import import_module
 
-        return getattr(import_module(f".{_LAZY[name]}", __name__), name)
+    if name in ("write", "Document"):
+        return getattr(import_module(".document", __name__), name)
+    if name == "load_model":
+        return import_module(".model.bundle", __name__).load_model
+    if name == "PageOptions":
+        return import_module(".page.layout", __name__).PageOptions
+    if name == "SamplingOptions":
+        return import_module(".synthesis", __name__).SamplingOptions
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -8,25 +8,10 @@ import numpy as np
 import pytest
 
 from hwcli.errors import HwcliError, OptionError
-from hwcli.page.layout import (
-    LayoutLine,
-    PageOptions,
-    color_rgb,
-    group_pages,
-    iter_layout,
-    layout_text,
-    lines_per_page,
-    page_dimensions,
-)
-from hwcli.page.placement import (
-    BODY_FRACTION,
-    build_page,
-    curve_controls,
-    estimate_baseline,
-    estimate_scale,
-    iter_pages,
-    place_line,
-)
+from hwcli.page.layout import (LayoutLine, PageOptions, color_rgb, group_pages, iter_layout, layout_text,
+                               lines_per_page, page_dimensions)
+from hwcli.page.placement import (BODY_FRACTION, build_page, curve_controls, estimate_baseline, estimate_scale,
+                                  iter_pages, place_line)
 from hwcli.strokes import points_from_strokes, to_offsets
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven wizards quietly hex "

@@ -5,6 +5,7 @@ import functools
 import os
 import re
 import sys
+from enum import Enum
 from typing import Callable, TypeVar
 
 import typer
@@ -15,6 +16,14 @@ from ..errors import HwcliError
 F = TypeVar("F", bound=Callable)
 
 err_console = Console(stderr=True, highlight=False)
+
+
+class Device(str, Enum):
+    """--device of the training commands."""
+
+    auto = "auto"
+    cpu = "cpu"
+    cuda = "cuda"
 
 
 def handle_errors(fn: F) -> F:

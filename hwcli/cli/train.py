@@ -1,19 +1,12 @@
 """`hwcli train`: train a synthesis (or prediction) network and export a model bundle."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors, parse_duration
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+from .common import Device, err_console, handle_errors, parse_duration
 
 
 def train_cmd(
