@@ -103,7 +103,7 @@ def main() -> None:
         print(f"checking    {1000 * read:.0f} ms of reading per page = {100 * read / plain:.1f}% of sampling "
               f"(wall-clock difference {100 * (checked - plain) / plain:+.1f}%)")
         bad = sum(1 for r in res if not r.ok)
-        print(f"lines       {bad} of {len(res)} would have been resampled (CER > {bundle.defaults.get('check_cer')})")
+        print(f"lines       {bad} of {len(res)} would have been resampled (CER > {bundle.sampling.check_cer})")
 
 
 if __name__ == "__main__":

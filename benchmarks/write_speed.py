@@ -72,7 +72,7 @@ def main() -> None:
     pts = sum(len(r.strokes) for r in res)
     print(f"batched:      {batched:7.2f} s  ({batched / len(lines):.3f} s/line, {pts} points, "
           f"{sum(not r.ok for r in res)} lines failing checks, segments of "
-          f"{bundle.defaults.get('segment_chars', 0) or 'no'} characters)")
+          f"{bundle.sampling.segment_chars or 'no'} characters)")
     t = time.perf_counter()
     synthesize(bundle, lines, SamplingOptions(seed=1, retries=0, segment_chars=0, check=False))
     whole = time.perf_counter() - t

@@ -175,3 +175,13 @@ def test_load_model_takes_a_bundled_name_or_a_path(tmp_path):
 @pytest.mark.slow
 def test_load_model_by_bundled_name():
     assert not hwcli.load_model("hwcli-prediction").is_synthesis
+
+
+def test_format_for_suffix_name_and_stream():
+    assert formats.format_for("a/b.PNG").name == "png"
+    assert formats.format_for("a/b.svg", "pdf").name == "pdf"  # the name wins over the suffix
+    assert formats.format_for("-").name == formats.format_for(None).name == "pdf"
+    assert formats.format_for("noext").name == "pdf"
+    with pytest.raises(OptionError, match="unknown output format 'docx'"):
+        formats.format_for("x.docx")
+    assert formats.page_paths("out.pdf", 3, formats.FORMATS["pdf"]) == [formats.Path("out.pdf")]  # one file
