@@ -16,6 +16,7 @@ from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, gr
                                recognize, wer)
 from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
+from cli_checks import assert_one_line_error
 from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz, make_recognizer, tiny_recognizer_config
 
 torch.set_num_threads(1)
@@ -189,10 +190,9 @@ def test_train_recognizer_cli(tmp_path):
     assert r.exit_code == 0, r.output
     assert load_recognizer(out / "best").config.hidden == 8
     bad = CliRunner().invoke(app, ["train-recognizer", "--data", str(tmp_path / "missing.npz"), "--out", str(out)])
-    assert bad.exit_code == 1 and bad.stdout == ""
-    assert bad.stderr.strip().startswith("hwcli: error: ") and len(bad.stderr.strip().splitlines()) == 1
+    assert_one_line_error(bad, "missing.npz")
     r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "fresh"), "--resume", "-q"])
-    assert r.exit_code == 1 and "nothing to resume" in r.stderr
+    assert_one_line_error(r, "nothing to resume")
 
 
 def test_train_recognizer_options_are_validated():
