@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 import hwcli.synthesis as synthesis
-from hwcli.evalset import SENTENCES
+from hwcli.recognizer.legibility import SENTENCES
 from hwcli.model.bundle import load_model
 from hwcli.strokes import slant, to_points, x_height
 from hwcli.synthesis import SamplingOptions, synthesize
