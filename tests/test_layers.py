@@ -1,7 +1,8 @@
 """The architecture as STYLE.md draws it: imports flow one way, and the light layers stay light.
 
-    errors, alphabet, strokes, fileio -> data, page -> model, recognizer (network, reading)
-        -> synthesis, training, recognizer (training, legibility) -> document (the public API) -> cli
+    errors, alphabet, strokes, fileio -> data, page -> model, recognizer (network, reading), ocr
+        -> synthesis, training, recognizer.training -> document (the public API), recognizer.legibility
+        (measures what `write` produces) -> cli
 
 Every import statement counts, also those inside functions (they still make a lower layer depend on a higher).
 """
@@ -14,9 +15,9 @@ PKG = Path(__file__).resolve().parents[1] / "hwcli"
 LAYERS = [
     ("hwcli.errors", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio"),
     ("hwcli.data", "hwcli.page"),
-    ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading"),
-    ("hwcli.synthesis", "hwcli.training", "hwcli.recognizer.training", "hwcli.recognizer.legibility"),
-    ("hwcli.document",),
+    ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading", "hwcli.ocr"),
+    ("hwcli.synthesis", "hwcli.training", "hwcli.recognizer.training"),
+    ("hwcli.document", "hwcli.recognizer.legibility"),
     ("hwcli.cli", "hwcli.__main__", "hwcli"),
 ]
 
