@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from hwcli.evalset import HARD_SENTENCES, SENTENCES
+from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
 from hwcli.model.bundle import load_model
 from hwcli.strokes import to_points
 from hwcli.synthesis import SamplingOptions, synthesize

@@ -10,7 +10,6 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import torch
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -23,9 +22,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> str:
-    torch.set_num_threads(1)
-    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults=FAST)) + ".json"
+def model(tiny_model) -> str:
+    return tiny_model
 
 
 def write(model, *args, input=None):

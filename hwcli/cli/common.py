@@ -18,12 +18,12 @@ F = TypeVar("F", bound=Callable)
 err_console = Console(stderr=True, highlight=False)
 
 
-class Device(str, Enum):
-    """--device of the training commands."""
+def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A str Enum for a choice option (member names: the values with '-' as '_'); Typer lists the values."""
+    return Enum(name, {v.replace("-", "_"): v for v in values}, type=str)
 
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+
+Device = choices("Device", ("auto", "cpu", "cuda"))  # --device of the training commands
 
 
 def handle_errors(fn: F) -> F:

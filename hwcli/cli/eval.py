@@ -2,26 +2,19 @@
 from __future__ import annotations
 
 import json
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors
+from .common import choices, err_console, handle_errors
 
 COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
            "classes", "ocr_cer", "ocr_wer", "ocr_classes")
 
 
-class LineSet(str, Enum):
-    ordinary = "ordinary"
-    hard = "hard"
-
-
-class Reader(str, Enum):
-    recognizer = "recognizer"
-    tesseract = "tesseract"
+LineSet = choices("LineSet", ("ordinary", "hard"))
+Reader = choices("Reader", ("recognizer", "tesseract"))
 
 
 def _read_input(path: Path) -> list[str]:

@@ -1,41 +1,21 @@
 """`hwcli write`: text to handwritten PDF / SVG / PNG pages, or to pen-plotter files (G-code, HP-GL, plotter SVG)."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
 from ..formats import FORMATS
-from .common import err_console, handle_errors
+from .common import choices, err_console, handle_errors
 
 
 #: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
-Format = Enum("Format", {name.replace("-", "_"): name for name in FORMATS}, type=str)
-
-
-class Pen(str, Enum):  # hwcli.page.layout.PENS (kept here so `hwcli --help` needs no numpy)
-    uniform = "uniform"
-    ballpoint = "ballpoint"
-    fineliner = "fineliner"
-    fountain = "fountain"
-    marker = "marker"
-
-
-class Origin(str, Enum):
-    bottom_left = "bottom-left"
-    top_left = "top-left"
-
-
-class YAxis(str, Enum):
-    up = "up"
-    down = "down"
-
-
-class OnUnsupported(str, Enum):
-    error = "error"
-    skip = "skip"
+Format = choices("Format", tuple(FORMATS))
+Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
+Origin = choices("Origin", ("bottom-left", "top-left"))
+YAxis = choices("YAxis", ("up", "down"))
+OnUnsupported = choices("OnUnsupported", ("error", "skip"))
 
 
 def write_cmd(
