@@ -2,7 +2,7 @@
 
 Samples built-in lines (the 100 ordinary sentences, then the hard set, then again with the next seed, up to
 --lines) with the bundled model as `hwcli write` does, and judges each line's end through the attention
-window's alignment of ink to characters (`LineResult.info["chars"]`):
+window's alignment of ink to characters (`LineResult.chars`):
 
 - written: the last character of the text (a full stop, question mark, digit or letter) has ink aligned to it;
 - stray: a stroke that begins after the window has passed the last character survived the stop rule.
@@ -20,7 +20,7 @@ import time
 import numpy as np
 import torch
 
-from hwcli.evalset import HARD_SENTENCES, SENTENCES
+from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
 from hwcli.model.bundle import load_model
 from hwcli.strokes import to_points
 from hwcli.synthesis import SamplingOptions, synthesize
@@ -61,7 +61,7 @@ def main() -> None:
     bad = []
     n_ok = 0
     for r in res:
-        written, stray = judge(r.text, r.strokes, r.info.get("chars"))
+        written, stray = judge(r.text, r.strokes, r.chars)
         if written and not stray:
             n_ok += 1
         else:
@@ -79,7 +79,7 @@ def _sheet(path: str, results) -> None:
     rows = []
     for k, r in enumerate(results):
         pts = to_points(r.strokes)
-        chars = r.info.get("chars")
+        chars = r.chars
         keep = chars >= len(r.text) - 12 if chars is not None else np.arange(len(pts)) >= len(pts) - 150
         p = pts[keep]
         if not len(p):

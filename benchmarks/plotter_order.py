@@ -31,7 +31,7 @@ def main() -> None:
 
     import torch
 
-    from hwcli.document import WriteReport, _pages, count_pages
+    from hwcli.document import write
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions
     from hwcli.page.gcode import render_gcode
@@ -43,13 +43,13 @@ def main() -> None:
 
     bundle = load_model(args.model)
     page = PageOptions()
-    sampling = SamplingOptions(seed=args.seed)
+    sampling = SamplingOptions(seed=args.seed, check=False)
     # as many words as fill exactly N pages (one paragraph per copy of the prose)
     words = ((PROSE + " \n\n ") * (2 * args.pages + 2)).split(" ")
     lo, hi = 1, len(words)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if count_pages(" ".join(words[:mid]), bundle, sampling, page) <= args.pages:
+        if len(write(" ".join(words[:mid]), model=bundle, sampling=sampling, page=page)) <= args.pages:
             lo = mid
         else:
             hi = mid - 1
@@ -60,7 +60,7 @@ def main() -> None:
           f"simplify {machines['gcode'].plan.tolerance} mm")
 
     pages, sample_s = [], 0.0
-    it = _pages(text, bundle, sampling, page, WriteReport(), None, None)
+    it = iter(write(text, model=bundle, sampling=sampling, page=page).pages)
     while True:
         t = time.perf_counter()
         pg = next(it, None)

@@ -17,9 +17,9 @@ import time
 import numpy as np
 import torch
 
-from hwcli.evalset import eval_lines
-from hwcli.model.recognizer import load_recognizer
-from hwcli.recognition import make_checker, read_strokes
+from hwcli.recognizer.legibility import eval_lines
+from hwcli.recognizer.network import load_recognizer
+from hwcli.recognizer.reading import make_checker, read_strokes
 
 
 def _lines(data: str | None, n: int) -> tuple[list[np.ndarray], float | None, list[str]]:
@@ -32,14 +32,13 @@ def _lines(data: str | None, n: int) -> tuple[list[np.ndarray], float | None, li
             out.append(off)
         return out, None, [""] * n
     from hwcli.data.convert import load_dataset
-    from hwcli.evalset import reference_lines
+    from hwcli.recognizer.legibility import reference_lines
 
     ds = load_dataset(data)
     from hwcli.alphabet import Alphabet
 
     idx = reference_lines(ds, Alphabet(), n)
-    unit = np.array([ds.scale, ds.scale, 1.0], np.float32)
-    return [ds.line(i) / unit for i in idx], ds.scale, [ds.texts[i] for i in idx]
+    return [ds.normalised_line(i) for i in idx], ds.scale, [ds.texts[i] for i in idx]
 
 
 def _best(fn, repeats: int) -> tuple[float, object]:
@@ -75,7 +74,7 @@ def main() -> None:
     print(f"read        {len(lines)} lines ({sum(map(len, lines)):,} points) in {1000 * dt:.0f} ms "
           f"({1000 * dt / len(lines):.1f} ms/line), best of {args.repeats}")
     if args.data:
-        from hwcli.recognition import corpus_error_rates
+        from hwcli.recognizer.reading import corpus_error_rates
 
         r = corpus_error_rates(texts, hyps)
         print(f"accuracy    CER {r['cer']:.3f}  WER {r['wer']:.3f} on these {len(lines)} testset_v lines")
@@ -86,7 +85,7 @@ def main() -> None:
 
         bundle = load_model(args.model)
         page = eval_lines(args.lines)
-        opts = SamplingOptions(retries=0)
+        opts = SamplingOptions(retries=0, check=False)
         plain, _ = _best(lambda: synthesize(bundle, page, opts), args.repeats)
         checker = make_checker(rec, bundle.scale)
         spent = []
@@ -97,14 +96,14 @@ def main() -> None:
             spent.append(time.perf_counter() - t)
             return out
 
-        checked, res = _best(lambda: synthesize(bundle, page, opts, checker=timed), args.repeats)
+        checked, res = _best(lambda: synthesize(bundle, page, SamplingOptions(retries=0), checker=timed), args.repeats)
         read = min(spent) if spent else 0.0
         print(f"sampling    {len(page)} lines in {plain:.2f} s without checking, {checked:.2f} s with "
               f"(best of {args.repeats}; nothing resampled)")
         print(f"checking    {1000 * read:.0f} ms of reading per page = {100 * read / plain:.1f}% of sampling "
               f"(wall-clock difference {100 * (checked - plain) / plain:+.1f}%)")
         bad = sum(1 for r in res if not r.ok)
-        print(f"lines       {bad} of {len(res)} would have been resampled (CER > {bundle.defaults.get('check_cer')})")
+        print(f"lines       {bad} of {len(res)} would have been resampled (CER > {bundle.sampling.check_cer})")
 
 
 if __name__ == "__main__":

@@ -24,10 +24,10 @@ import numpy as np
 import torch
 
 import hwcli.synthesis as synthesis
-from hwcli.evalset import SENTENCES
+from hwcli.recognizer.legibility import SENTENCES
 from hwcli.model.bundle import load_model
-from hwcli.strokes import slant, to_points
-from hwcli.synthesis import SamplingOptions, synthesize, x_height
+from hwcli.strokes import slant, to_points, x_height
+from hwcli.synthesis import SamplingOptions, synthesize
 
 
 def _letter_heights(points, chars, text) -> dict:
@@ -115,7 +115,7 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     bundle = load_model(args.model)
-    seg = int(bundle.defaults.get("segment_chars", 36))
+    seg = bundle.sampling.segment_chars or 36
     long_lines = [s for s in SENTENCES if len(s) > seg]
     n_styles = max(len(bundle.styles), 1)
     by_style = {st: [long_lines[i % len(long_lines)] for i in range(st, args.lines, n_styles)] for st in range(n_styles)}

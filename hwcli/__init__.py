@@ -1,27 +1,31 @@
 """hwcli: realistic handwriting from text.
 
+    import hwcli
+    doc = hwcli.write("Dear John", style=3, bias=0.8)    # -> Document (pages of placed strokes + report)
+    doc.save("letter.pdf")                               # or .svg / .png, a stream, format="svg"
+
 Public API (imported lazily so that the CLI starts fast):
-    load_model(path=None)                -> Bundle
-    synthesize(bundle, lines, ...)       -> list of stroke arrays
-    write_document(text, out, ...)       -> write a handwritten SVG/PDF/PNG
+    write(text, style=, bias=, seed=, check=, page=, model=, progress=, ...) -> Document
+    load_model(name_or_path=None)         -> Bundle (a bundled model's name, e.g. "hwcli-prediction", or a path)
+    Document, PageOptions, SamplingOptions  the types `write` takes and returns
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["load_model", "synthesize", "write_document", "__version__"]
+__all__ = ["write", "load_model", "Document", "PageOptions", "SamplingOptions", "__version__"]
+
 
 
 def __getattr__(name: str):
+    # each name imports its module on first use: `import hwcli` (and so `hwcli --help`) loads no torch
+    from importlib import import_module
+
+    if name in ("write", "Document"):
+        return getattr(import_module(".document", __name__), name)
     if name == "load_model":
-        from .model.bundle import load_model
-
-        return load_model
-    if name == "synthesize":
-        from .synthesis import synthesize
-
-        return synthesize
-    if name == "write_document":
-        from .document import write_document
-
-        return write_document
-    raise AttributeError(name)
+        return import_module(".model.bundle", __name__).load_model
+    if name == "PageOptions":
+        return import_module(".page.layout", __name__).PageOptions
+    if name == "SamplingOptions":
+        return import_module(".synthesis", __name__).SamplingOptions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

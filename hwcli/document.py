@@ -1,8 +1,23 @@
-"""Text -> handwritten document: layout -> synthesis (one batch per page) -> placement -> render.
+"""The Python API: ``write(text, ...) -> Document``; ``doc.save(path_or_stream)`` renders it.
 
-Pages are produced and written one after another, so memory stays bounded on long documents. Outputs go
-to temporary files that are renamed only when everything succeeded: a failure never leaves a partial file
-nor overwrites the user's file.
+write:  text -> layout (lines, pages, mm) -> synthesis (a batch per page) -> placement -> Document -> save
+
+`write` validates everything before any sampling (characters, style, options, the recognizer when checking is
+on) and returns a `Document` at once; sampling happens while its pages are read: by `Document.save`, by
+iterating `Document.pages`, or by asking for `Document.report`.
+
+Memory stays bounded however long the text is: pages are produced one after another and a renderer consumes
+each page before the next is sampled. A document of up to `KEEP_PAGES` pages keeps its placed pages after the
+first pass (a second `save` in another format costs no sampling); a longer one keeps none, and every pass
+samples it again (same seed, same strokes), so a 1000-page text never sits in memory.
+
+Saving is atomic: every output file is rendered to a temporary file first and moved into place only when all
+pages rendered, so a failure never leaves a partial file nor overwrites the user's file; a stream receives the
+bytes only after the whole document rendered.
+
+Pen-plotter formats (G-code, HP-GL, plotter SVG) render through the same `save` with `plotter` options
+(profile, bed, feeds, pen commands, simplification, stroke order; `plotter_setup` checks them) and can write a
+toolpath `preview` SVG beside the output; `Document.plans` then holds each page's toolpath figures.
 """
 from __future__ import annotations
 
@@ -18,42 +33,161 @@ from typing import BinaryIO, Callable, Iterator
 import numpy as np
 
 from .errors import InputTextError, OptionError
-from .fileio import check_writable
-from .model.bundle import Bundle, Style
+from .fileio import atomic_output, check_writable
+from .model.bundle import Bundle, Style, load_model
 from .page import PageOptions, estimate_scale, group_pages, iter_layout
+from .page import layout as L
+from .formats import FORMATS, Format, format_for, page_paths
 from .page.machines import PROFILES, Machine, PlotterOptions, resolve
 from .page.placement import BODY_FRACTION, Page, build_page, place_line
 from .strokes import to_points
-from .synthesis import LineResult, SamplingOptions, synthesize
+from .synthesis import Checker, SamplingOptions, line_checker, synthesize
 
 log = logging.getLogger(__name__)
-FORMATS = ("pdf", "svg", "png", "gcode", "hpgl", "plotter-svg")
-PLOTTER_FORMATS = ("gcode", "hpgl", "plotter-svg")
-SUFFIXES = {"nc": "gcode", "plt": "hpgl"}  # other suffixes name their format
 MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
+KEEP_PAGES = 50  # documents of up to this many pages keep their placed pages (~0.2 MB a page)
+
+#: Body height (10th-90th percentile of y) of a style's sampled lines, as a fraction of the line height.
+#: Sampled lines are neater than their primes, with shorter ascenders and descenders, so their body is
+#: mostly x-height: at `BODY_FRACTION` (0.42, right for real lines) the bundled styles came out at ~33
+#: characters per A4 line. 0.31 gives ~50, an ordinary hand on 10 mm ruling (mean over the bundled styles
+#: of char_width / body_height is 1.09, so one character advances ~0.34 line heights).
+SAMPLED_BODY_FRACTION = 0.31
+
+Progress = Callable[[int, int], None]  # progress(lines done, lines in the document)
+
+
+@dataclass(frozen=True)
+class FailedLine:
+    page: int  # 1-based
+    line: int  # 1-based, on its page
+    text: str
+    reason: str
 
 
 @dataclass
-class WriteReport:
+class Report:
+    """What sampling a document did. Complete once every page has been produced."""
+
     pages: int = 0
-    lines: int = 0
+    lines: int = 0  # lines laid out (blank lines between paragraphs included)
     resampled: int = 0  # lines sampled again because a check failed
-    failed: list[tuple[int, int, str, str]] = field(default_factory=list)  # (page, line, text, reason), 1-based
-    outputs: list[str] = field(default_factory=list)
-    plans: list = field(default_factory=list)  # plotter output: one toolpath.PagePlan per page (travel, points)
+    failed: list[FailedLine] = field(default_factory=list)  # lines still failing after their retries
 
 
-def format_for(out: str, fmt: str | None) -> str:
-    """Output format from `fmt` or the suffix of `out` ('-' needs --format or defaults to pdf)."""
-    if fmt:
-        f = fmt.lower()
-    else:
-        suffix = Path(out).suffix.lower().lstrip(".") if out != "-" else "pdf"
-        f = SUFFIXES.get(suffix, suffix) or "pdf"
-    if f not in FORMATS:
-        raise OptionError(f"unknown output format {f!r}: use one of {', '.join(FORMATS)} (by suffix: .pdf .svg "
-                          f".png .gcode .nc .hpgl .plt, or --format)")
-    return f
+class Document:
+    """Pages of placed strokes (mm, y down from the top-left corner) and the `Report` of sampling them.
+
+    Made by `write` (or `style_sheet`); see the module docstring for when sampling happens.
+    """
+
+    def __init__(self, produce: Callable[[Report], Iterator[Page]], n_pages: int, page: PageOptions,
+                 title: str = "hwcli"):
+        self._produce = produce  # produce(report) yields the pages in order and fills `report`
+        self.n_pages = n_pages  # known from the layout, before any sampling
+        self.page_options = page
+        self.title = title
+        self._report: Report | None = None
+        self._kept: list[Page] | None = None
+        self.plans: list = []  # after a plotter `save`: one toolpath.PagePlan per page (travel, points)
+
+    def __len__(self) -> int:
+        return self.n_pages
+
+    @property
+    def pages(self) -> Iterator[Page]:
+        """The pages, one at a time (sampled on the way unless kept from an earlier pass)."""
+        if self._kept is not None:
+            yield from self._kept
+            return
+        report = Report()
+        kept: list[Page] | None = [] if self.n_pages <= KEEP_PAGES else None
+        for pg in self._produce(report):
+            if kept is not None:
+                kept.append(pg)
+            yield pg
+        self._report = report
+        self._kept = kept
+
+    @property
+    def report(self) -> Report:
+        """The report of the latest complete pass over the pages (makes one when there was none yet)."""
+        if self._report is None:
+            for _ in self.pages:
+                pass
+        assert self._report is not None
+        return self._report
+
+    def save(self, target: str | os.PathLike | BinaryIO, format: str | None = None, *, dpi: float = 150,
+             plotter: PlotterOptions | None = None, preview: str | os.PathLike | None = None) -> list[str]:
+        """Render to `target`: a path ('-' is standard output) or a binary stream; returns what was written.
+
+        `format` (a name in `hwcli.formats.FORMATS`) defaults to the path's suffix, PDF for a stream.
+        Per-page formats (SVG, PNG, G-code, HP-GL) write ``out-1.svg, out-2.svg, ...`` when there are several
+        pages; a stream takes one page of those. `dpi` is used by raster formats; `plotter` and `preview` (a
+        toolpath SVG written beside the output) by plotter formats (`plotter_setup`).
+        """
+        stream = target if hasattr(target, "write") else None
+        name = None if stream is not None else str(target)
+        preview = str(preview) if preview is not None else None
+        f, machine = plotter_setup(format_for(name, format).name, plotter, self.page_options, preview, name)
+        fmt = FORMATS[f]
+        if name == "-":
+            stream = sys.stdout.buffer
+        targets = page_paths("-" if stream is not None else name, self.n_pages, fmt)
+        if preview is not None and Path(preview) in targets:
+            raise OptionError("--preview needs a file name of its own")
+        extra_targets = [Path(preview)] if preview else []
+        if stream is None or extra_targets:
+            for t in (targets if stream is None else []) + extra_targets:
+                check_writable(t)
+        with tempfile.TemporaryDirectory(prefix="hwcli-") as tmpdir:
+            files = self._render(fmt, Path(tmpdir), dpi, machine)
+            if preview:
+                from .page.plotter_svg import render_preview
+
+                files.append(Path(tmpdir) / "preview")
+                with open(files[-1], "wb") as fh:
+                    render_preview(self.plans, fh, self.page_options)
+            if stream is not None:
+                with open(files[0], "rb") as fh:
+                    shutil.copyfileobj(fh, stream)
+                stream.flush()
+                files, targets = files[1:], []
+            for tmp, dst in zip(files, targets + extra_targets):
+                with atomic_output(dst) as out, open(tmp, "rb") as src:
+                    shutil.copyfileobj(src, out)
+        if stream is not None:
+            return ["-" if name == "-" else "<stream>"] + [str(t) for t in extra_targets]
+        return [str(t) for t in targets + extra_targets]
+
+    def _render(self, fmt: Format, tmpdir: Path, dpi: float, machine: Machine | None = None) -> list[Path]:
+        """Render every page into files under `tmpdir` (one, or one per page); returns them in order. A plotter
+        format renders with `machine` and leaves its toolpath plans in `self.plans`."""
+        render = fmt.renderer()
+        extra = fmt.options(title=self.title, dpi=dpi, page_opts=self.page_options)
+        setting = machine if fmt.plotter else self.page_options
+        self.plans = []
+        if fmt.plotter and fmt.per_page:  # G-code, HP-GL: one file (and one plan) per page
+            files = []
+            for i, pg in enumerate(self.pages):
+                files.append(tmpdir / f"page-{i}")
+                with open(files[-1], "wb") as fh:
+                    self.plans += render([pg], fh, setting, **extra)
+            return files
+        if not fmt.per_page:
+            path = tmpdir / "document"
+            with open(path, "wb") as fh:
+                plans = render(self.pages, fh, setting, **extra)
+            if fmt.plotter:
+                self.plans = list(plans)
+            return [path]
+        files = []
+        for i, pg in enumerate(self.pages):
+            files.append(tmpdir / f"page-{i}")
+            with open(files[-1], "wb") as fh:
+                render(pg, fh, setting, **extra)
+        return files
 
 
 def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,
@@ -63,7 +197,7 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
     plot = plotter or PlotterOptions()
     if f == "svg" and plot.plotter and PROFILES[plot.plotter].format == "plotter-svg":
         f = "plotter-svg"
-    if f not in PLOTTER_FORMATS:
+    if not FORMATS[f].plotter:
         if plot.plotter:
             prof = PROFILES[plot.plotter]
             suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
@@ -79,14 +213,6 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
         raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
                           "its own pen: leave --pen out for plotter output")
     return f, resolve(f, plot, page.page_mm)
-
-
-#: Body height (10th-90th percentile of y) of a style's sampled lines, as a fraction of the line height.
-#: Sampled lines are neater than their primes, with shorter ascenders and descenders, so their body is
-#: mostly x-height: at `BODY_FRACTION` (0.42, right for real lines) the bundled styles came out at ~33
-#: characters per A4 line. 0.31 gives ~50, an ordinary hand on 10 mm ruling (mean over the bundled styles
-#: of char_width / body_height is 1.09, so one character advances ~0.34 line heights).
-SAMPLED_BODY_FRACTION = 0.31
 
 
 def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:
@@ -109,10 +235,56 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
     return scale, max(per_char * scale, 0.3)
 
 
-def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, report: WriteReport,
-           checker, progress: Callable[[int, int], None] | None) -> Iterator[Page]:
-    style = bundle.style(sampling.style) if bundle.is_synthesis else None
-    scale, char_w = hand_metrics(bundle, style, page.line_height)
+def write(
+    text: str,
+    *,
+    style: int | str | None = None,
+    bias: float | None = None,
+    seed: int | None = None,
+    check: bool | None = None,
+    page: PageOptions | None = None,
+    model: Bundle | str | os.PathLike | None = None,
+    sampling: SamplingOptions | None = None,
+    on_unsupported: str = "error",
+    recognizer: str | os.PathLike | None = None,
+    progress: Progress | None = None,
+) -> Document:
+    """Handwrite `text`: a `Document` of placed pages, sampled as it is read (see the module docstring).
+
+    `style`, `bias`, `seed`, `check` override the same fields of `sampling` (None: the bundle's defaults);
+    `page` is the paper, margins, line height and pen; `model` a loaded `Bundle`, a bundled model's name or a
+    path (None: the bundled synthesis model). A prediction (unconditional) model writes free ink on the
+    text's layout. With checking on, lines are read back with `recognizer` (None: the bundled one) and bad
+    ones resampled; a recognizer that cannot be loaded is an error, never a silent "off".
+    `on_unsupported`: "error" lists every character the model cannot write, "skip" drops them.
+    ``progress(done, total)`` counts sampled lines.
+    """
+    bundle = model if isinstance(model, Bundle) else load_model(model)
+    page = page or PageOptions()
+    opts = sampling or SamplingOptions()
+    given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
+    opts = replace(opts, **given)
+    if on_unsupported not in ("error", "skip"):
+        raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
+    if bundle.is_synthesis:
+        text = bundle.alphabet.prepare(text, on_unsupported)
+    if not text.strip():
+        raise InputTextError("no text to write (the input is empty or only whitespace)")
+    resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
+    checker = line_checker(bundle, recognizer) if resolved.check else None
+    scale, char_w = hand_metrics(bundle, resolved.style, page.line_height)
+    n_pages = 0
+    for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):
+        n_pages = last.page + 1
+
+    def produce(report: Report) -> Iterator[Page]:
+        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress)
+
+    return Document(produce, n_pages, page, title=_title(text))
+
+
+def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float, char_w: float,
+           report: Report, checker: Checker | None, progress: Progress | None) -> Iterator[Page]:
     lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
     total = len(lines)
     report.lines = total
@@ -125,142 +297,48 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
                 progress(base + k, total)
 
         opts = replace(sampling, seed=(sampling.seed * 100_003 + number) % (2**31))
-        results: list[LineResult] = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
+        if checker is None:
+            opts = replace(opts, check=False)
+        results = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
         done += len(group)
         placed = []
         for ln, res in zip(group, results):
             report.resampled += int(res.resampled)
             if not res.ok:
-                report.failed.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
+                report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
             placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
-        yield build_page(number, placed, page)
+        yield build_page(number, placed, page, texts)
 
 
-def count_pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions) -> int:
-    style = bundle.style(sampling.style) if bundle.is_synthesis else None
-    _, char_w = hand_metrics(bundle, style, page.line_height)
-    last = None
-    for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):
-        pass
-    return 0 if last is None else last.page + 1
+STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
 
 
-def write_document(
-    text: str,
-    out: str | os.PathLike,
-    bundle: Bundle,
-    sampling: SamplingOptions = SamplingOptions(),
-    page: PageOptions = PageOptions(),
-    fmt: str | None = None,
-    on_unsupported: str = "error",
-    checker=None,
-    progress: Callable[[int, int], None] | None = None,
-    dpi: float = 150,
-    stdout: BinaryIO | None = None,
-    plotter: PlotterOptions | None = None,
-    preview: str | os.PathLike | None = None,
-) -> WriteReport:
-    """Write `text` in handwriting to `out` ('-' = `stdout`). Validates everything before sampling.
+def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "The quick brown fox jumps over the lazy dog.",
+                bias: float | None = None, seed: int = 0, page: PageOptions = STYLE_SHEET_PAGE) -> Document:
+    """A `Document` with one line per style of the bundle, each in its own hand, saying ``"N. text"``."""
+    bundle = model if isinstance(model, Bundle) else load_model(model)
+    if not bundle.styles:
+        raise OptionError(f"{Path(bundle.path).name} has no styles to show")
+    lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
+    bundle.alphabet.prepare("\n".join(lines))  # every unsupported character at once, before sampling
+    SamplingOptions(bias=bias)  # validates
+    per_page = L.lines_per_page(page)
 
-    Plotter formats (gcode, hpgl, plotter-svg) take `plotter` (profile, bed, feeds, pen commands,
-    simplification, stroke order); `preview` is then an SVG file showing the toolpath.
-    """
-    out = str(out)
-    preview = str(preview) if preview is not None else None
-    f, machine = plotter_setup(format_for(out, fmt), plotter, page, preview, out)
-    if on_unsupported not in ("error", "skip"):
-        raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
-    if bundle.is_synthesis:
-        text = bundle.alphabet.prepare(text, on_unsupported)
-        bundle.style(sampling.style)  # unknown style -> StyleNotFoundError now, not after sampling
-    if not text.strip():
-        raise InputTextError("no text to write (the input is empty or only whitespace)")
-    n_pages = count_pages(text, bundle, sampling, page)
-    report = WriteReport()
-    if f in ("pdf", "plotter-svg"):
-        targets = [Path(out)]  # every page in one file
-    else:
-        from .page.svg import svg_page_paths
+    def produce(report: Report) -> Iterator[Page]:
+        report.lines = len(lines)
+        for number, start in enumerate(range(0, len(lines), per_page)):
+            placed = []
+            for k, i in enumerate(range(start, min(start + per_page, len(lines)))):
+                res = synthesize(bundle, [lines[i]], SamplingOptions(style=i, bias=bias, seed=seed, check=False))[0]
+                ln = L.LayoutLine(lines[i], number, k, page.margin, L.baseline_y(page, k), page.text_width, False)
+                placed.append(place_line(res.strokes, ln, hand_metrics(bundle, bundle.styles[i], page.line_height)[0], page))
+                if not res.ok:
+                    report.failed.append(FailedLine(number + 1, k + 1, lines[i], res.reason))
+            report.pages += 1
+            yield build_page(number, placed, page, lines[start : start + per_page])
 
-        kind = {"gcode": "G-code", "hpgl": "HP-GL"}.get(f, f.upper())
-        targets = svg_page_paths(out, n_pages, kind=kind)  # same numbering rule for every one-page-per-file format
-        if f == "png":
-            targets = [t.with_suffix(".png") if str(t) != "-" else t for t in targets]
-    if preview == "-" or (preview is not None and Path(preview) in targets):
-        raise OptionError("--preview needs a file name of its own")
-    for t in targets + ([Path(preview)] if preview else []):
-        if str(t) != "-":
-            check_writable(t)
-    pages = _pages(text, bundle, sampling, page, report, checker, progress)
-    tmpdir = Path(tempfile.mkdtemp(prefix="hwcli-"))
-    try:
-        tmp_files = [tmpdir / f"page-{i}" for i in range(len(targets))]
-        if f == "pdf":
-            from .page.pdf import render_pdf
-
-            with open(tmp_files[0], "wb") as fh:
-                render_pdf(pages, fh, page, title=_title(text))
-        elif machine is not None:
-            report.plans = _render_plotter(f, pages, tmp_files, machine, page)
-            if preview:
-                from .page.plotter_svg import render_preview
-
-                tmp_files.append(tmpdir / "preview")
-                targets = targets + [Path(preview)]
-                with open(tmp_files[-1], "wb") as fh:
-                    render_preview(report.plans, fh, page)
-        else:
-            from .page.png import render_png
-            from .page.svg import render_svg
-
-            for i, pg in enumerate(pages):
-                with open(tmp_files[i], "wb") as fh:
-                    if f == "svg":
-                        render_svg(pg, fh, page)
-                    else:
-                        render_png(pg, fh, page, dpi=dpi)
-        # every page rendered: now publish
-        for tmp, target in zip(tmp_files, targets):
-            if str(target) == "-":
-                dst = stdout if stdout is not None else sys.stdout.buffer
-                with open(tmp, "rb") as fh:
-                    shutil.copyfileobj(fh, dst)
-                dst.flush()
-                report.outputs.append("-")
-            else:
-                _publish(tmp, target)
-                report.outputs.append(str(target))
-    finally:
-        shutil.rmtree(tmpdir, ignore_errors=True)
-    return report
-
-
-def _render_plotter(f: str, pages: Iterator[Page], tmp_files: list[Path], machine: Machine,
-                    page: PageOptions) -> list:
-    """Plan and write plotter output: one file per page (G-code, HPGL) or one for all (plotter SVG)."""
-    if f == "plotter-svg":
-        from .page.plotter_svg import render_plotter_svg
-
-        with open(tmp_files[0], "wb") as fh:
-            return render_plotter_svg(pages, fh, machine, page)
-    from .page.gcode import render_gcode
-    from .page.hpgl import render_hpgl
-
-    render = render_gcode if f == "gcode" else render_hpgl
-    plans = []
-    for i, pg in enumerate(pages):
-        with open(tmp_files[i], "wb") as fh:
-            plans += render([pg], fh, machine)
-    return plans
-
-
-def _publish(tmp: Path, target: Path) -> None:
-    """Move a finished file into place atomically (copy to a temp beside the target, then rename)."""
-    from .fileio import atomic_output
-
-    with atomic_output(target) as fh, open(tmp, "rb") as src:
-        shutil.copyfileobj(src, fh)
+    return Document(produce, -(-len(lines) // per_page), page, title="hwcli styles")
 
 
 def _title(text: str) -> str:

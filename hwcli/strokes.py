@@ -13,6 +13,7 @@ The preprocessing pipeline is a list of named steps (`PIPELINE`), each a pure fu
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 from typing import Callable, Sequence
 
@@ -282,3 +283,149 @@ def shear(points: np.ndarray, amount: float, baseline: float) -> np.ndarray:
     out = points.copy()
     out[:, 0] = points[:, 0] + amount * (baseline - points[:, 1])
     return out
+
+# ----------------------------------------------------------------------------- one line's geometry
+WORD_SPACE = 1.0  # gap between joined segments, in average character advances of the line
+SIZE_CLAMP = 1.4  # joined segments are scaled towards the line's mean size by at most this factor either way
+SLANT_CLAMP = 0.2  # ...and sheared towards its mean slant by at most this much (about 11 degrees)
+
+
+def estimate_baseline(points: np.ndarray) -> float:
+    """Baseline y of one line of absolute points ``(N, 3)`` (any units, y down).
+
+    The median of the local y-maxima inside strokes: most letter bottoms sit on the baseline,
+    and descenders (g, p, y) are too few to move a median, unlike the plain maximum.
+    Falls back to the 75th percentile of y when a line has fewer than 3 local maxima.
+    """
+    if len(points) == 0:
+        return 0.0
+    maxima = []
+    for s in split_strokes(points):
+        if len(s) < 3:
+            continue
+        y = s[:, 1]
+        peak = (y[1:-1] >= y[:-2]) & (y[1:-1] > y[2:])
+        maxima.append(y[1:-1][peak])
+    ys = np.concatenate(maxima) if maxima else np.zeros(0)
+    if len(ys) >= 3:
+        return float(np.median(ys))
+    return float(np.percentile(points[:, 1], 75))
+
+
+def body_height(points: np.ndarray) -> float:
+    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
+    if len(points) < 2:
+        return 0.0
+    lo, hi = np.percentile(points[:, 1], [10, 90])
+    return float(hi - lo)
+
+
+def robust_size(points: np.ndarray) -> float:
+    """Interquartile range of y: the band of most ink (x-height), little moved by ascenders and descenders."""
+    if len(points) < 8:
+        return 0.0
+    q1, q3 = np.percentile(points[:, 1], [25, 75])
+    return float(q3 - q1)
+
+
+SMALL_LETTERS = frozenset("acemnorsuvwxz")  # no ascender, no descender: their height is the x-height
+
+
+def x_height(points: np.ndarray, chars: np.ndarray | None, text: str) -> float:
+    """Median height of the small letters (a c e m n o ...) of a line or segment: a size that does not
+    depend on which letters it holds, unlike any percentile band of y. `chars[i]` is the character the
+    attention window was on when point i was written (0-based into `text`). 0 when there are fewer than
+    two such letters with enough ink."""
+    if chars is None or len(chars) != len(points):
+        return 0.0
+    hs = []
+    for j, ch in enumerate(text):
+        if ch in SMALL_LETTERS:
+            sel = points[chars == j, 1]
+            if len(sel) >= 4:
+                hs.append(float(np.ptp(sel)))
+    return float(np.median(hs)) if len(hs) >= 2 else 0.0
+
+
+def even_out_size(points: np.ndarray, ramp: float, baseline: float | None = None) -> np.ndarray:
+    """Counter the network's shrinking along a line or segment: absolute points ``(N, 3)`` scaled about the
+    baseline by ``exp(ramp * (t - 0.5))``, t = 0 at the left-most ink and 1 at the right-most.
+
+    x is remapped by the integral of the same factor, so letters keep their proportions: the line starts a
+    little smaller and ends a little bigger. Written lines shrink (the first 40% of a segment has ~1.26x the
+    body height of its last 40%, real IAM-OnDB lines ~1.09x); the bundle's ``size_ramp`` default (0.2 for
+    the bundled model) brings that to ~1.1. The baseline (estimated when not given) stays where it is.
+    """
+    if len(points) < 8 or ramp == 0:
+        return points
+    x0, width = float(points[:, 0].min()), float(np.ptp(points[:, 0]))
+    if width <= 0:
+        return points
+    out = points.astype(np.float64, copy=True)
+    t = (out[:, 0] - x0) / width
+    f = np.exp(ramp * (t - 0.5))
+    b = estimate_baseline(points) if baseline is None else baseline
+    out[:, 0] = x0 + width * (f - math.exp(-ramp / 2)) / ramp
+    out[:, 1] = b + (out[:, 1] - b) * f
+    return out.astype(points.dtype)
+
+
+def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: float = WORD_SPACE,
+                  ramp: float = 0.0, heights: list | None = None,
+                  chars: Sequence[np.ndarray | None] | None = None) -> np.ndarray:
+    """Offsets of consecutive segments of one line -> offsets of the whole line (model units, y down).
+
+    Each segment is evened out in size (`even_out_size` with `ramp`), scaled towards the line's mean size,
+    its estimated baseline put on the first one's, and each starts `space` average character advances (ink
+    width per character over the segments) right of the previous segment's right-most ink.
+    """
+    keep = [k for k, p in enumerate(parts) if len(p)]
+    pts = [to_points(np.asarray(parts[k], np.float32)) for k in keep]
+    if not pts:
+        return np.zeros((0, 3), np.float32)
+    seg_chars = [chars[k] if chars is not None else None for k in keep]
+    seg_texts = [texts[k] for k in keep]
+
+    def xh(ps: list[np.ndarray]) -> list[float]:
+        return [x_height(p, c, t) for p, c, t in zip(ps, seg_chars, seg_texts)]
+
+    bases = [estimate_baseline(p) for p in pts]  # every step below keeps each segment's baseline in place
+    if heights is not None:
+        heights.append(xh(pts))  # as sampled
+    pts = [even_out_size(p, ramp, b) for p, b in zip(pts, bases)]
+    # Segments may still differ in size: scale each about its left end and baseline towards the line's mean
+    # size, by at most SIZE_CLAMP either way. Size is the x-height of the small letters where the attention
+    # alignment gives it (it does not depend on which letters a segment holds), else the IQR of y.
+    sizes = np.array(xh(pts))
+    if not np.all(sizes > 0):
+        sizes = np.array([robust_size(p) for p in pts])
+    weights = np.array([len(p) for p in pts], np.float64)
+    factors = np.ones(len(pts))
+    if np.all(sizes > 0):
+        target = float(np.exp(np.sum(weights * np.log(sizes)) / weights.sum()))
+        factors = np.clip(target / sizes, 1 / SIZE_CLAMP, SIZE_CLAMP)
+    for p, b, f in zip(pts, bases, factors):
+        p[:, 0] = (p[:, 0] - p[:, 0].min()) * f
+        p[:, 1] = b + (p[:, 1] - b) * f
+    # ...and sheared towards the line's mean slant, by at most SLANT_CLAMP either way
+    slants = np.array([slant(p) for p in pts])
+    target_slant = float(np.sum(weights * slants) / weights.sum())
+    pts = [shear(p, float(np.clip(target_slant - sl, -SLANT_CLAMP, SLANT_CLAMP)), b)
+           for p, sl, b in zip(pts, slants, bases)]
+    if heights is not None:
+        heights.append(xh(pts))  # as drawn
+    n_chars = sum(len(t) for t, p in zip(texts, parts) if len(p))
+    adv = sum(float(np.ptp(p[:, 0])) for p in pts) / max(n_chars, 1)
+    out = []
+    right = 0.0
+    for k, (p, b) in enumerate(zip(pts, bases)):
+        if k:
+            p[:, 0] += right + space * adv - p[:, 0].min()
+            p[:, 1] += bases[0] - b
+        p[-1, 2] = 1.0  # the pen lifts between segments
+        right = float(p[:, 0].max())
+        out.append(p)
+    joined = np.concatenate(out)
+    offsets = to_offsets(joined)
+    offsets[0, :2] = joined[0, :2]
+    return offsets

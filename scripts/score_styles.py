@@ -18,9 +18,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from package_model import style_from_line  # noqa: E402
+from hwcli.training.packaging import style_from_line
 
 
 def main() -> None:
@@ -44,9 +42,9 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from hwcli.data.convert import load_dataset
     from hwcli.data.dataset import VALID_SPLIT
-    from hwcli.evalset import eval_lines, evaluate
+    from hwcli.recognizer.legibility import eval_lines, evaluate
     from hwcli.model.bundle import load_model
-    from hwcli.model.recognizer import load_recognizer
+    from hwcli.recognizer.network import load_recognizer
 
     bundle = load_model(args.model)
     bundle.defaults.update(json.loads(Path(args.recipe).read_text()).get("defaults", {}))
@@ -65,7 +63,7 @@ def main() -> None:
             ap.error(f"unknown line id(s): {', '.join(missing)}")
         cands = [by_id[c] for c in args.candidates.split(",")]
     texts = eval_lines(args.lines)
-    bias = float(bundle.defaults.get("bias", 1.0) if args.bias is None else args.bias)
+    bias = bundle.sampling.bias if args.bias is None else args.bias
     print(f"{len(cands)} candidates from {len(by_writer)} writers, {len(texts)} lines each", file=sys.stderr)
     rows = []
     t0 = time.time()

@@ -29,6 +29,18 @@ def iam_dir_bad(tmp_path: Path) -> IamFixture:
     return write_iam_dir(tmp_path / "iam-bad", bad=("malformed", "no_text", "empty"))
 
 
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> str:
+    """NAME.json of a tiny random-weights synthesis bundle that samples fast and does not read back (per module)."""
+    import torch
+
+    from tiny_bundle import make_bundle
+
+    torch.set_num_threads(1)
+    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny",
+                           defaults={"max_steps_per_char": 5, "retries": 0, "check": False})) + ".json"
+
+
 @pytest.fixture(scope="session")
 def tiny_npz(tmp_path_factory) -> Path:
     """The clean tiny copy converted with default settings (session-wide; treat as read-only)."""

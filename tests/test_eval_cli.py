@@ -9,8 +9,8 @@ from typer.testing import CliRunner
 
 from hwcli.alphabet import Alphabet
 from hwcli.cli.eval import COLUMNS
-from hwcli.evalset import SENTENCES, eval_lines
-from hwcli.model.recognizer import Recognizer, RecognizerConfig, save_recognizer
+from hwcli.recognizer.legibility import SENTENCES, eval_lines
+from hwcli.recognizer.network import Recognizer, RecognizerConfig, save_recognizer
 from tiny_bundle import make_bundle, make_npz
 from cli_checks import assert_one_line_error
 
@@ -90,7 +90,10 @@ def test_bad_inputs(models, tmp_path):
     empty = tmp_path / "empty.txt"
     empty.write_text("\n \n")
     assert_one_line_error(run(models, "--input", empty), "no text lines")
-    assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "cannot read")
+    assert_one_line_error(run(models, "--input", tmp_path / "nope.txt"), "does not exist")
+    binary = tmp_path / "lines.bin"
+    binary.write_bytes(b"\x00\x01\x02" * 100)  # the same input checks as `hwcli write`
+    assert_one_line_error(run(models, "--input", binary), "binary")
     assert_one_line_error(run(models, "--input", models["lines"], "--bias", "-1"), "bias", code=2)
     assert_one_line_error(run(models, "--input", models["lines"], "--reference", tmp_path / "x.npz"), "does not exist")
     assert_one_line_error(run(models, "--input", models["lines"], "--segment-chars", "3"), "segment_chars", code=2)
@@ -113,7 +116,7 @@ def test_builtin_sentences():
 
 # ----------------------------------------------------------------------------- hard set, classes, tesseract
 def test_class_accuracy_counts_aligned_characters():
-    from hwcli.evalset import class_accuracy
+    from hwcli.recognizer.legibility import class_accuracy
 
     acc = class_accuracy(["Call 0161 at 9:30.", "QUICK fox"], ["Cali 0l61 at 9:3o", "QUICK fix"])
     assert acc["digits"] == {"right": 5, "total": 7, "accuracy": 5 / 7}  # '1' read 'l', '0' read 'o'
@@ -124,7 +127,7 @@ def test_class_accuracy_counts_aligned_characters():
 
 
 def test_hard_set_is_writable_and_full_of_what_is_hard():
-    from hwcli.evalset import HARD_SENTENCES, SENTENCES, char_class
+    from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES, char_class
 
     alphabet = Alphabet()
     assert len(HARD_SENTENCES) >= 40 and not set(HARD_SENTENCES) & set(SENTENCES)

@@ -8,25 +8,10 @@ import numpy as np
 import pytest
 
 from hwcli.errors import HwcliError, OptionError
-from hwcli.page.layout import (
-    LayoutLine,
-    PageOptions,
-    color_rgb,
-    group_pages,
-    iter_layout,
-    layout_text,
-    lines_per_page,
-    page_dimensions,
-)
-from hwcli.page.placement import (
-    BODY_FRACTION,
-    build_page,
-    curve_controls,
-    estimate_baseline,
-    estimate_scale,
-    iter_pages,
-    place_line,
-)
+from hwcli.page.layout import (LayoutLine, PageOptions, color_rgb, group_pages, iter_layout, layout_text,
+                               lines_per_page, page_dimensions)
+from hwcli.page.placement import (BODY_FRACTION, build_page, curve_controls, estimate_baseline, estimate_scale,
+                                  iter_pages, place_line)
 from hwcli.strokes import points_from_strokes, to_offsets
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven wizards quietly hex "
@@ -190,12 +175,15 @@ def test_estimate_scale_targets_body_height():
     assert estimate_scale([], 10) == 1.0
 
 
+def placed_with_seeds(natural: bool, *seeds: int) -> tuple:
+    """(offsets, line, the line placed once per generator seed) of a 20-point sine line at scale 0.5."""
+    off, line = sine_line(20), make_line()
+    opts = PageOptions(natural=natural)
+    return off, line, [place_line(off, line, 0.5, opts, np.random.default_rng(s)) for s in seeds]
+
+
 def test_place_line_without_natural_is_exact():
-    off = sine_line(20)
-    opts = PageOptions(natural=False)
-    line = make_line()
-    a = place_line(off, line, 0.5, opts, np.random.default_rng(1))
-    b = place_line(off, line, 0.5, opts, np.random.default_rng(2))
+    off, line, (a, b) = placed_with_seeds(False, 1, 2)
     assert np.array_equal(a, b)
     assert a.dtype == np.float32 and a.shape == off.shape
     assert a[:, 0].min() == pytest.approx(line.x, abs=1e-4)
@@ -206,12 +194,8 @@ def test_place_line_without_natural_is_exact():
 
 
 def test_natural_variation_is_seeded():
-    off = sine_line(20)
+    off, line, (a, b, c) = placed_with_seeds(True, 7, 7, 8)
     opts = PageOptions(natural=True)
-    line = make_line()
-    a = place_line(off, line, 0.5, opts, np.random.default_rng(7))
-    b = place_line(off, line, 0.5, opts, np.random.default_rng(7))
-    c = place_line(off, line, 0.5, opts, np.random.default_rng(8))
     assert np.array_equal(a, b)
     assert not np.allclose(a, c)
     # without a generator, the variation comes from (seed, page, index): still deterministic

@@ -11,15 +11,16 @@ from typer.testing import CliRunner
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
-from hwcli.model.recognizer import Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
-from hwcli.recognition import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
+from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
+from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
                                recognize, wer)
-from hwcli.recognizer_training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
+from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
-from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz
+from cli_checks import assert_one_line_error
+from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz, make_recognizer, tiny_recognizer_config
 
 torch.set_num_threads(1)
-TINY = RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+TINY = tiny_recognizer_config()
 
 
 def tiny_recognizer(seed: int = 0, cfg: RecognizerConfig = TINY) -> Recognizer:
@@ -27,8 +28,7 @@ def tiny_recognizer(seed: int = 0, cfg: RecognizerConfig = TINY) -> Recognizer:
     return Recognizer(cfg).eval()
 
 
-def save_tiny(path, seed: int = 0, scale: float = 20.0):
-    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})
+save_tiny = make_recognizer
 
 
 # ----------------------------------------------------------------------------- error rates
@@ -190,10 +190,9 @@ def test_train_recognizer_cli(tmp_path):
     assert r.exit_code == 0, r.output
     assert load_recognizer(out / "best").config.hidden == 8
     bad = CliRunner().invoke(app, ["train-recognizer", "--data", str(tmp_path / "missing.npz"), "--out", str(out)])
-    assert bad.exit_code == 1 and bad.stdout == ""
-    assert bad.stderr.strip().startswith("hwcli: error: ") and len(bad.stderr.strip().splitlines()) == 1
+    assert_one_line_error(bad, "missing.npz")
     r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "fresh"), "--resume", "-q"])
-    assert r.exit_code == 1 and "nothing to resume" in r.stderr
+    assert_one_line_error(r, "nothing to resume")
 
 
 def test_train_recognizer_options_are_validated():
@@ -206,7 +205,7 @@ def test_train_recognizer_options_are_validated():
 
 
 def test_missing_bundled_recognizer_is_a_clear_error(monkeypatch, tmp_path):
-    import hwcli.model.recognizer as mod
+    import hwcli.recognizer.network as mod
 
     monkeypatch.setattr(mod, "bundled_recognizer_path", lambda: tmp_path / "hwcli-recognizer")
     with pytest.raises(ModelFileError, match="not installed .*train-recognizer"):
@@ -215,7 +214,7 @@ def test_missing_bundled_recognizer_is_a_clear_error(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_bundled_recognizer():
-    from hwcli.model.recognizer import bundled_recognizer_path
+    from hwcli.recognizer.network import bundled_recognizer_path
 
     if not bundled_recognizer_path().with_suffix(".json").is_file():
         pytest.skip("no bundled recognizer")

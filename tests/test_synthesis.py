@@ -7,7 +7,8 @@ import torch
 
 from hwcli.errors import OptionError, StyleNotFoundError
 from hwcli.model.bundle import load_model
-from hwcli.synthesis import SamplingOptions, check_line, sample_batch, synthesize
+from hwcli.model.sampling import sample_batch
+from hwcli.synthesis import SamplingOptions, check_line, synthesize
 from tiny_bundle import glyph_offsets, make_bundle
 
 FAST = {"max_steps_per_char": 6, "retries": 1, "check": False}
@@ -34,12 +35,12 @@ def test_each_line_stops_on_its_own_within_its_cap(bundle):
     g = torch.Generator().manual_seed(0)
     outs = sample_batch(bundle, ["ab", "a much longer line of text"], 0.5, g, None, max_steps_per_char=6)
     short, long = outs
-    assert short["steps"] <= 2 * 6 + 20
-    assert long["steps"] <= 26 * 6 + 20
-    assert short["steps"] < long["steps"] or short["reached_end"]
+    assert short.steps <= 2 * 6 + 20
+    assert long.steps <= 26 * 6 + 20
+    assert short.steps < long.steps or short.reached_end
     for o in outs:
-        assert o["strokes"].shape == (o["steps"], 3)
-        assert o["strokes"][-1, 2] == 1.0  # ends with the pen up
+        assert o.strokes.shape == (o.steps, 3)
+        assert o.strokes[-1, 2] == 1.0  # ends with the pen up
 
 
 def test_failed_lines_are_reported_not_dropped(bundle):
@@ -101,8 +102,8 @@ def test_check_line_catches_absurd_lines():
 
 
 # ----------------------------------------------------------------------------- long lines in segments
-from hwcli.synthesis import join_segments, split_segments  # noqa: E402
-from hwcli.page.placement import estimate_baseline  # noqa: E402
+from hwcli.strokes import estimate_baseline, join_segments  # noqa: E402
+from hwcli.synthesis import split_segments  # noqa: E402
 from hwcli.strokes import to_points  # noqa: E402
 
 
@@ -163,10 +164,10 @@ def test_long_lines_are_sampled_in_segments_and_joined(bundle):
                      progress=lambda d, t: progress.append((d, t)))
     assert sorted(seen) == sorted(split_segments(line, 24) + ["short"])
     assert [r.text for r in res] == [line, "", "short"]
-    assert res[0].info["segments"] == 3 and progress[-1] == (2, 2)
+    assert res[0].segments == 3 and progress[-1] == (2, 2)
     assert res[0].strokes[-1, 2] == 1.0
     whole = synthesize(bundle, [line], SamplingOptions(segment_chars=0, retries=0), checker=checker)[0]
-    assert "segments" not in whole.info
+    assert whole.segments == 1
     with pytest.raises(OptionError):
         SamplingOptions(segment_chars=3)
 
@@ -197,18 +198,18 @@ def test_slightly_bad_readings_are_resampled_but_only_bad_ones_reported(tmp_path
 
 
 def test_join_segments_evens_out_segment_sizes():
-    from hwcli.synthesis import SIZE_CLAMP, _robust_size
+    from hwcli.strokes import SIZE_CLAMP, robust_size
 
     small, big = _word(0, 30, 0.0), _word(0, 30, 0.0)
     big[:, :2] *= 1.2  # the same word 1.2x bigger
     pts = to_points(join_segments([small, big], ["abcdef", "abcdef"]))
-    a, b = _robust_size(pts[:21]), _robust_size(pts[21:])
+    a, b = robust_size(pts[:21]), robust_size(pts[21:])
     assert a == pytest.approx(b, rel=1e-3)  # both scaled to their mean size
     assert a == pytest.approx(4.0 * 1.2 ** 0.5, rel=1e-3)
     huge = _word(0, 30, 0.0)
     huge[:, :2] *= 3.0  # beyond the clamp: only partly corrected
     pts = to_points(join_segments([small, huge], ["abcdef", "abcdef"]))
-    assert _robust_size(pts[21:]) / _robust_size(pts[:21]) == pytest.approx(3.0 / SIZE_CLAMP ** 2, rel=1e-3)
+    assert robust_size(pts[21:]) / robust_size(pts[:21]) == pytest.approx(3.0 / SIZE_CLAMP ** 2, rel=1e-3)
 
 
 def _letters(text: str, heights: dict, default: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
@@ -228,7 +229,7 @@ def _letters(text: str, heights: dict, default: float = 1.0) -> tuple[np.ndarray
 
 
 def test_x_height_ignores_tall_letters_and_needs_the_alignment():
-    from hwcli.synthesis import x_height
+    from hwcli.strokes import x_height
 
     off, chars = _letters("Thin same", {"T": 3.0, "h": 3.0, "i": 2.0})
     pts = to_points(off)
@@ -238,7 +239,7 @@ def test_x_height_ignores_tall_letters_and_needs_the_alignment():
 
 def test_join_segments_evens_x_height_whatever_the_letters():
     """A segment full of tall letters is not shrunk: sizes are compared on the small letters only."""
-    from hwcli.synthesis import x_height
+    from hwcli.strokes import x_height
 
     a, ca = _letters("Tall ladders", {c: 3.0 for c in "Tlldd"})
     b, cb = _letters("some verses", {})
@@ -270,13 +271,13 @@ def test_chained_segments_are_primed_by_the_one_before(bundle):
     opts = dict(seed=2, segment_chars=24)
     a = synthesize(bundle, [line], SamplingOptions(chain_segments=True, **opts))[0]
     b = synthesize(bundle, [line], SamplingOptions(chain_segments=False, **opts))[0]
-    assert a.info["segments"] == b.info["segments"] >= 2
+    assert a.segments == b.segments >= 2
     assert a.text == b.text == line and len(a.strokes) and len(b.strokes)
     assert not np.array_equal(a.strokes, b.strokes)  # later segments saw a different prime
 
 
 def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
-    from hwcli.synthesis import END_GRACE, trim_stray_tail
+    from hwcli.model.sampling import END_GRACE, trim_stray_tail
 
     s = np.zeros((30, 3), np.float32)
     s[[9, 19, 22, 29], 2] = 1.0  # strokes 0-9, 10-19, 20-22 (the full stop), 23-29
@@ -290,13 +291,13 @@ def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
 
 
 def test_even_out_size_grows_the_end_and_keeps_proportions():
-    from hwcli.synthesis import _robust_size, even_out_size
+    from hwcli.strokes import even_out_size, robust_size
 
     pts = to_points(_word(0, 60, 0.0))
     out = even_out_size(pts, 0.2)
     np.testing.assert_array_equal(even_out_size(pts, 0.0), pts)
     first, last = out[:9], out[-9:]
-    assert _robust_size(last) / _robust_size(first) > 1.1  # the end is bigger than the start now
+    assert robust_size(last) / robust_size(first) > 1.1  # the end is bigger than the start now
     assert out[:, 0].min() == pytest.approx(0.0, abs=1e-5)  # the left end stays put
     assert estimate_baseline(out) == pytest.approx(estimate_baseline(pts), abs=1e-4)  # so does the baseline
     # locally, x and y are scaled by the same factor (derivative of the x map = the y factor)

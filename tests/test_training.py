@@ -20,8 +20,8 @@ from hwcli.cli.app import app
 from hwcli.data.dataset import Dataset
 from hwcli.errors import DatasetError
 from hwcli.model.bundle import load_model
-from hwcli.synthesis import sample_batch
-from hwcli.training import CKPT_NAME, LineData, TrainOptions, _lr_at, train
+from hwcli.model.sampling import sample_batch
+from hwcli.training import CKPT_NAME, LineData, TrainOptions, lr_at, train
 from tiny_bundle import SCALE, make_dataset, make_npz
 
 torch.set_num_threads(1)
@@ -62,10 +62,10 @@ def test_epoch_order_depends_only_on_seed_and_epoch():
 
 def test_learning_rate_warms_up_then_decays():
     o = TrainOptions(lr=1e-3, warmup=10, lr_half_life=100, lr_min=1e-5)
-    assert _lr_at(o, 0) == pytest.approx(1e-4)
-    assert _lr_at(o, 9) == pytest.approx(1e-3 * 0.5 ** (9 / 100))
-    assert _lr_at(o, 109) == pytest.approx(1e-3 * 0.5 ** (109 / 100))
-    assert _lr_at(o, 10**6) == pytest.approx(1e-5)
+    assert lr_at(o, 0) == pytest.approx(1e-4)
+    assert lr_at(o, 9) == pytest.approx(1e-3 * 0.5 ** (9 / 100))
+    assert lr_at(o, 109) == pytest.approx(1e-3 * 0.5 ** (109 / 100))
+    assert lr_at(o, 10**6) == pytest.approx(1e-5)
 
 
 # ----------------------------------------------------------------------------- learning
@@ -103,8 +103,8 @@ def test_tiny_model_overfits_and_follows_the_text(tmp_path):
     own, other, widths = [], [], []
     for k, o in enumerate(outs):
         i = k % 2
-        assert o["reached_end"] and not o["hit_cap"], (texts[i], o["steps"])
-        s = o["strokes"]
+        assert o.reached_end and not o.hit_cap, (texts[i], o.steps)
+        s = o.strokes
         err = [float(np.abs(s[: len(r), :2] - r[: len(s), :2]).mean()) for r in ref]
         own.append(err[i])
         other.append(err[1 - i])

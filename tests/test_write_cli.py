@@ -10,11 +10,11 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
-import torch
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
 from hwcli.cli.app import app
+from cli_checks import assert_one_line_error
 from tiny_bundle import make_bundle
 
 FAST = {"max_steps_per_char": 5, "retries": 0, "check": False}
@@ -22,21 +22,12 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> str:
-    torch.set_num_threads(1)
-    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults=FAST)) + ".json"
+def model(tiny_model) -> str:
+    return tiny_model
 
 
 def write(model, *args, input=None):
     return runner.invoke(app, ["write", "--model", model, "--quiet", *args], input=input)
-
-
-def one_line_error(res) -> str:
-    assert res.exit_code != 0
-    assert "Traceback" not in res.output
-    lines = [ln for ln in res.stderr.splitlines() if ln.strip()]
-    assert len(lines) == 1 and lines[0].startswith("hwcli: error:"), res.stderr
-    return lines[0]
 
 
 def pdf_paths(reader: PdfReader) -> str:
@@ -107,31 +98,41 @@ def test_typographic_characters_are_mapped(model, tmp_path):
 
 def test_unsupported_characters_listed_at_once_or_skipped(model, tmp_path):
     out = tmp_path / "u.pdf"
-    msg = one_line_error(write(model, "snow ☃\nheart ♥", "-o", str(out)))
+    msg = assert_one_line_error(write(model, "snow ☃\nheart ♥", "-o", str(out)))
     assert "1:6" in msg and "2:7" in msg
     assert not out.exists()
     assert write(model, "snow ☃", "-o", str(out), "--on-unsupported", "skip").exit_code == 0
 
 
 def test_long_word_is_split_not_lost(model, tmp_path):
-    res = write(model, "x" * 2000, "-o", str(tmp_path / "w.pdf"), "--line-height", "40")
+    import hwcli
+
+    word = "".join("abcdefghij"[i % 10] for i in range(2000))
+    out = tmp_path / "w.pdf"
+    res = write(model, word, "-o", str(out), "--line-height", "40")
     assert res.exit_code == 0, res.output
+    doc = hwcli.write(word, model=model, page=hwcli.PageOptions(line_height=40))
+    pages = list(doc.pages)
+    written = [t for pg in pages for t in pg.texts]
+    assert "".join(written) == word  # every character, in order, none twice
+    assert len(written) > 10 and all(len(ln) for pg in pages for ln in pg.lines)  # each piece has ink
+    assert len(PdfReader(str(out)).pages) == len(pages)
 
 
 @pytest.mark.parametrize(
-    "args, needle",
+    "args, needle, code",
     [
-        (["--width", "-1"], "width"),
-        (["--page-size", "B7"], "page"),
-        (["--style", "9"], "style"),
-        (["--bias", "-3"], "bias"),
-        (["--color", "notacolour"], "colo"),
-        (["--margin", "200"], "margin"),
+        (["--width", "-1"], "width", 2),
+        (["--page-size", "B7"], "page", 2),
+        (["--style", "9"], "style", 1),
+        (["--bias", "-3"], "bias", 2),
+        (["--color", "notacolour"], "colo", 2),
+        (["--margin", "200"], "margin", 2),
     ],
 )
-def test_nonsense_options(model, tmp_path, args, needle):
+def test_nonsense_options(model, tmp_path, args, needle, code):
     out = tmp_path / "o.pdf"
-    msg = one_line_error(write(model, "text", "-o", str(out), *args))
+    msg = assert_one_line_error(write(model, "text", "-o", str(out), *args), code=code)
     assert needle in msg.lower()
     assert not out.exists()
 
@@ -143,21 +144,21 @@ def test_unknown_format_and_enum_values(model, tmp_path):
 
 
 def test_empty_and_binary_input(model, tmp_path):
-    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input=""))
-    one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input="   \n\n "))
+    assert_one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input=""))
+    assert_one_line_error(write(model, "-o", str(tmp_path / "e.pdf"), input="   \n\n "))
     blob = tmp_path / "blob.bin"
     blob.write_bytes(bytes(range(256)) * 20)
-    msg = one_line_error(write(model, "--input", str(blob), "-o", str(tmp_path / "e.pdf")))
+    msg = assert_one_line_error(write(model, "--input", str(blob), "-o", str(tmp_path / "e.pdf")))
     assert "binary" in msg or "UTF-8" in msg
-    one_line_error(write(model, "--input", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "e.pdf")))
+    assert_one_line_error(write(model, "--input", str(tmp_path / "missing.txt"), "-o", str(tmp_path / "e.pdf")))
 
 
 def test_unwritable_output_and_users_file_kept(model, tmp_path):
-    one_line_error(write(model, "hi", "-o", str(tmp_path / "no" / "such" / "dir.pdf")))
-    one_line_error(write(model, "hi", "-o", str(tmp_path)))
+    assert_one_line_error(write(model, "hi", "-o", str(tmp_path / "no" / "such" / "dir.pdf")))
+    assert_one_line_error(write(model, "hi", "-o", str(tmp_path)))
     mine = tmp_path / "mine.pdf"
     mine.write_bytes(b"precious")
-    one_line_error(write(model, "bad ☃", "-o", str(mine)))
+    assert_one_line_error(write(model, "bad ☃", "-o", str(mine)))
     assert mine.read_bytes() == b"precious"
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".mine.pdf")]
 
@@ -170,11 +171,11 @@ def test_corrupt_or_missing_model(model, tmp_path):
     data = bytearray(stem.with_suffix(".safetensors").read_bytes())
     data[-5] ^= 0xFF
     bad.with_suffix(".safetensors").write_bytes(bytes(data))
-    msg = one_line_error(write(str(bad) + ".json", "hi", "-o", str(tmp_path / "o.pdf")))
+    msg = assert_one_line_error(write(str(bad) + ".json", "hi", "-o", str(tmp_path / "o.pdf")))
     assert "sha256" in msg
-    one_line_error(write(str(tmp_path / "nope.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+    assert_one_line_error(write(str(tmp_path / "nope.json"), "hi", "-o", str(tmp_path / "o.pdf")))
     (tmp_path / "garbage.json").write_text("{not json")
-    one_line_error(write(str(tmp_path / "garbage.json"), "hi", "-o", str(tmp_path / "o.pdf")))
+    assert_one_line_error(write(str(tmp_path / "garbage.json"), "hi", "-o", str(tmp_path / "o.pdf")))
 
 
 def test_installed_entry_point(model, tmp_path):
@@ -189,3 +190,19 @@ def test_installed_entry_point(model, tmp_path):
     proc = subprocess.run(cmd + ["write", "--model", model, "-o", str(out), "--width", "0"], input=b"x",
                           capture_output=True, env=env, timeout=120)
     assert proc.returncode != 0 and b"Traceback" not in proc.stderr
+
+
+def test_checking_without_a_recognizer_says_why(model, tmp_path, monkeypatch):
+    import hwcli.recognizer.network as network
+    from hwcli import synthesis
+
+    monkeypatch.setattr(network, "bundled_recognizer_path", lambda: tmp_path / "hwcli-recognizer")
+    synthesis._cached_recognizer.cache_clear()
+    out = tmp_path / "c.pdf"
+    msg = assert_one_line_error(write(model, "hi", "-o", str(out), "--check"))
+    assert "recognizer cannot be loaded" in msg and "not installed" in msg and "--no-check" in msg
+    checking = str(make_bundle(tmp_path / "checking", defaults={**FAST, "check": True})) + ".json"
+    assert_one_line_error(write(checking, "hi", "-o", str(out)), "recognizer cannot be loaded")  # never silently off
+    assert not out.exists()
+    assert write(checking, "hi", "-o", str(out), "--no-check").exit_code == 0
+    synthesis._cached_recognizer.cache_clear()

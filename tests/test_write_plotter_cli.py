@@ -6,7 +6,6 @@ import xml.etree.ElementTree as ET
 
 import numpy as np
 import pytest
-import torch
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
@@ -14,9 +13,7 @@ from cli_checks import assert_one_line_error
 from hwcli.cli.app import app
 from hwcli.page.machines import PROFILES
 from plot_parsers import match_strokes, parse_gcode, parse_hpgl, pdf_strokes
-from tiny_bundle import make_bundle
 
-FAST = {"max_steps_per_char": 5, "retries": 0, "check": False}
 TEXT = "alpha beta gamma delta " * 6
 PAGE = ["--page-size", "A5", "--line-height", "40", "--margin", "15", "--seed", "4"]
 INK = "{http://www.inkscape.org/namespaces/inkscape}"
@@ -24,9 +21,8 @@ runner = CliRunner()
 
 
 @pytest.fixture(scope="module")
-def model(tmp_path_factory) -> str:
-    torch.set_num_threads(1)
-    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults=FAST)) + ".json"
+def model(tiny_model) -> str:
+    return tiny_model
 
 
 def write(model, *args, input=None):

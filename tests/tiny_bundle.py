@@ -7,6 +7,9 @@
   splits trainset / testset_v, also saved as ``tmp_path / "tiny.npz"`` (see `make_npz`).
 - `make_bundle(path, kind="synthesis", hidden=16, styles=True)`: a random-weights bundle with 3 styles,
   saved with `save_bundle`; returns the stem (`load_model(stem)` loads it).
+- `steer(bundle)`: a loaded random-weights synthesis bundle edited so that its lines reach their end and pass
+  the geometric checks (for tests of checks, retries, measurement).
+- `make_recognizer(path)`: a random-weights recognizer bundle (`TINY_RECOGNIZER`); returns the stem.
 
 Everything is a pure function of its arguments (seeded), small enough for tests that run in milliseconds.
 """
@@ -121,3 +124,43 @@ def make_bundle(path: str | Path, kind: str = "synthesis", hidden: int = 16, sty
                        styles=make_styles() if styles and kind == "synthesis" else [],
                        provenance={"data": "random weights (tests)", "steps": 0},
                        meta={"char_width": 2.5})
+
+
+def tiny_recognizer_config():
+    from hwcli.recognizer.network import RecognizerConfig
+
+    return RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+
+
+def tiny_recognizer(seed: int = 0, cfg=None):
+    """A random-weights `Recognizer` (eval mode), seeded; `cfg` defaults to `tiny_recognizer_config()`."""
+    from hwcli.recognizer.network import Recognizer
+
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return Recognizer(cfg or tiny_recognizer_config()).eval()
+
+
+def make_recognizer(path: str | Path, seed: int = 0, scale: float = SCALE) -> Path:
+    """Save `tiny_recognizer(seed)` as a recognizer bundle at `path`; returns the stem."""
+    from hwcli.recognizer.network import save_recognizer
+
+    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})
+
+
+def steer(bundle):
+    """A loaded random-weights synthesis bundle that writes plausible lines (changed in place, returned).
+
+    Random weights never move the attention window: make it advance 0.15 characters a step and the pen
+    drift right ~0.4 units a step, lifting now and then, so lines reach their end and the stop rule, the
+    geometric checks and the read-back policy all see real cases."""
+    net = bundle.network
+    K, M = net.cfg.window_k, net.cfg.mixtures
+    with torch.no_grad():
+        net.window.weight[K:].zero_()
+        net.window.bias[K : 2 * K].fill_(0.0)
+        net.window.bias[2 * K :].fill_(float(np.log(0.15 / net.cfg.kappa_scale)))
+        net.output.weight.mul_(0.3)
+        net.output.bias[0] = -1.5  # end of stroke about one step in five
+        net.output.bias[1 + M : 1 + 2 * M] += 0.4  # mu_x
+    return bundle

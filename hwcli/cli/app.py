@@ -5,6 +5,8 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from . import convert, styles, train, train_recognizer, write
+from . import eval as eval_
 
 app = typer.Typer(
     name="hwcli",
@@ -29,20 +31,8 @@ def _root(
     """Write text in realistic handwriting."""
 
 
-def _register() -> None:
-    import importlib
-
-    for mod in ("convert", "train", "train_recognizer", "write", "styles", "eval"):
-        try:
-            m = importlib.import_module(f"{__package__}.{mod}")
-        except ModuleNotFoundError as exc:  # a command still being built
-            if exc.name != f"{__package__}.{mod}":
-                raise
-            continue
-        m.register(app)
-
-
-_register()
+for _command in (convert, train, train_recognizer, write, styles, eval_):
+    _command.register(app)
 
 
 def main() -> None:

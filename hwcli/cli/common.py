@@ -5,6 +5,7 @@ import functools
 import os
 import re
 import sys
+from enum import Enum
 from typing import Callable, TypeVar
 
 import typer
@@ -15,6 +16,14 @@ from ..errors import HwcliError
 F = TypeVar("F", bound=Callable)
 
 err_console = Console(stderr=True, highlight=False)
+
+
+def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
+    """A str Enum for a choice option (member names: the values with '-' as '_'); Typer lists the values."""
+    return Enum(name, {v.replace("-", "_"): v for v in values}, type=str)
+
+
+Device = choices("Device", ("auto", "cpu", "cuda"))  # --device of the training commands
 
 
 def handle_errors(fn: F) -> F:

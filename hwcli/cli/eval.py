@@ -2,48 +2,33 @@
 from __future__ import annotations
 
 import json
-import sys
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors
+from .common import choices, err_console, handle_errors
 
 COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
            "classes", "ocr_cer", "ocr_wer", "ocr_classes")
 
 
-class LineSet(str, Enum):
-    ordinary = "ordinary"
-    hard = "hard"
-
-
-class Reader(str, Enum):
-    recognizer = "recognizer"
-    tesseract = "tesseract"
+LineSet = choices("LineSet", ("ordinary", "hard"))
+Reader = choices("Reader", ("recognizer", "tesseract"))
 
 
 def _read_input(path: Path) -> list[str]:
+    """Text lines to sample, read with the same checks as `hwcli write`'s input (UTF-8, not binary)."""
     from ..errors import InputTextError
+    from .inputs import read_text
 
-    try:
-        raw = sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
-    except OSError as exc:
-        raise InputTextError(f"cannot read {str(path)!r}: {exc.strerror or exc}") from None
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputTextError(f"{str(path)!r} is not UTF-8 text") from None
-    lines = [" ".join(ln.split()) for ln in text.splitlines()]
+    lines = [" ".join(ln.split()) for ln in read_text(None, path).splitlines()]
     lines = [ln for ln in lines if ln]
     if not lines:
         raise InputTextError(f"{str(path)!r} has no text lines")
     return lines
 
 
-@handle_errors
 def eval_cmd(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle (NAME.json); default: the bundled model.", show_default=False)] = None,
     recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle; default: the bundled hwcli-recognizer.", show_default=False)] = None,
@@ -71,9 +56,9 @@ def eval_cmd(
         hwcli eval --style all --bias 0.5 --bias 1.0 --compare-check --reference iam.npz
     """
     from ..errors import OptionError, StyleNotFoundError
-    from ..evalset import eval_lines
+    from ..recognizer.legibility import eval_lines
     from ..model.bundle import load_model
-    from ..model.recognizer import load_recognizer
+    from ..recognizer.network import load_recognizer
     from ..synthesis import SamplingOptions
 
     if reference is not None:
@@ -112,13 +97,13 @@ def eval_cmd(
     if bad:
         names = ", ".join(f"{i}: {s.name}" for i, s in enumerate(bundle.styles)) or "none"
         raise StyleNotFoundError(f"unknown style(s) {', '.join(bad)}; this model has: {names}")
-    biases = bias or [float(bundle.defaults.get("bias", 0.75))]
+    biases = bias or [bundle.sampling.bias]
     for b in biases:
         SamplingOptions(bias=b, segment_chars=segment_chars)  # validates the options before sampling
-    first = bool(bundle.defaults.get("check", True)) if check is None else check
+    first = bundle.sampling.check if check is None else check
     checks = [first, not first] if compare_check else [first]
 
-    from ..evalset import evaluate, evaluate_reference
+    from ..recognizer.legibility import evaluate, evaluate_reference
 
     runs = [(k, b, c) for k in keys for b in biases for c in checks]
     rows = []
@@ -139,7 +124,7 @@ def eval_cmd(
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
                "set": "input" if input is not None else line_set.value,
-               "segment_chars": int(bundle.defaults.get("segment_chars", 0) if segment_chars is None else segment_chars),
+               "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
                "columns": list(COLUMNS), "rows": rows, "reference": ref}
         typer.echo(json.dumps(doc, indent=1))
     else:
@@ -190,4 +175,4 @@ def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> No
 
 
 def register(app: typer.Typer) -> None:
-    app.command("eval")(eval_cmd)
+    app.command("eval")(handle_errors(eval_cmd))

@@ -26,7 +26,10 @@ def styles_cmd(
     from rich.table import Table
 
     from ..model.bundle import load_model
+    from ..formats import format_for
 
+    if preview:
+        format_for(preview)  # an unknown suffix fails before the model loads
     bundle = load_model(model)
     table = Table(title=f"styles of {Path(bundle.path).name}")
     table.add_column("style", justify="right")
@@ -37,49 +40,11 @@ def styles_cmd(
     Console().print(table)
     if not bundle.styles:
         err_console.print("this model has no styles: it writes in its own average hand")
-    if preview:
-        # one line per style, each in its own hand, saying its own number
-        from ..document import format_for, hand_metrics
-        from ..page import layout as L
-        from ..page import PageOptions
-        from ..page.placement import build_page, place_line
-        from ..synthesis import SamplingOptions, synthesize
+    if preview and bundle.styles:
+        from ..document import style_sheet
 
-        fmt = format_for(preview, None)
-        page = PageOptions(line_height=12.0, natural=False)
-        per_page = L.lines_per_page(page)
-        placed, pages = [], []
-        for i, s in enumerate(bundle.styles):
-            scale, _ = hand_metrics(bundle, s, page.line_height)
-            line_text = f"{i}. {text}"
-            res = synthesize(bundle, [line_text], SamplingOptions(style=i, bias=bias, seed=seed))[0]
-            k = len(placed)
-            ln = L.LayoutLine(line_text, 0, k, page.margin, L.baseline_y(page, k), page.text_width, False)
-            placed.append(place_line(res.strokes, ln, scale, page))
-            if len(placed) >= per_page:
-                pages.append(build_page(len(pages), placed, page))
-                placed = []
-        if placed:
-            pages.append(build_page(len(pages), placed, page))
-        _write_pages(pages, preview, fmt, page)
+        style_sheet(bundle, text, bias=bias, seed=seed).save(preview)
         err_console.print(f"wrote {len(bundle.styles)} style(s) to {preview}")
-
-
-def _write_pages(pages, out: str, fmt: str, opts) -> None:
-    from ..fileio import atomic_output
-
-    if fmt == "pdf":
-        from ..page.pdf import render_pdf
-
-        with atomic_output(out) as fh:
-            render_pdf(iter(pages), fh, opts, title="hwcli styles")
-        return
-    from ..page.png import render_png
-    from ..page.svg import render_svg, svg_page_paths
-
-    for pg, target in zip(pages, svg_page_paths(out, len(pages))):
-        with atomic_output(target) as fh:
-            (render_svg if fmt == "svg" else render_png)(pg, fh, opts)
 
 
 def register(app: typer.Typer) -> None:

@@ -1,19 +1,12 @@
 """`hwcli train`: train a synthesis (or prediction) network and export a model bundle."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors, parse_duration
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+from .common import Device, err_console, handle_errors, parse_duration
 
 
 def train_cmd(
@@ -58,13 +51,7 @@ def train_cmd(
         init=init, rare_weight=rare_weight, rare_jitter=rare_jitter,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    if world > 1:
-        import torch
-        import torch.distributed as dist
-
-        if not dist.is_initialized():
-            dist.init_process_group("nccl" if torch.cuda.is_available() and device != Device.cpu else "gloo")
+    world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun, `train` sets up DDP itself
     rank = int(os.environ.get("RANK", "0"))
     show = not quiet and rank == 0
     if show:
@@ -89,14 +76,7 @@ def train_cmd(
             bar.update(task, completed=p["step"], total=tot,
                        info=f"loss {p['loss']:.3f}  {p['seq_per_s']:.1f} seq/s  lr {p['lr']:.1e}  epoch {p['epoch']}")
 
-        try:
-            res = train(ds, opts, resume=resume, progress=on_step, data_desc=str(data))
-        finally:
-            if world > 1:
-                import torch.distributed as dist
-
-                if dist.is_initialized():
-                    dist.destroy_process_group()
+        res = train(ds, opts, resume=resume, progress=on_step, data_desc=str(data))
     if show:
         err_console.print(
             f"stopped ({res.stopped_by}) at step {res.step}; best validation NLL "

@@ -1,19 +1,12 @@
 """`hwcli train-recognizer`: train the handwriting reader (CTC) and export it as a recognizer bundle."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors, parse_duration
-
-
-class Device(str, Enum):
-    auto = "auto"
-    cpu = "cpu"
-    cuda = "cuda"
+from .common import Device, err_console, handle_errors, parse_duration
 
 
 def train_recognizer_cmd(
@@ -44,7 +37,7 @@ def train_recognizer_cmd(
     (then copy OUT/best.json and OUT/best.safetensors to models/hwcli-recognizer.*)
     """
     from ..data.convert import detect_kind, load_dataset
-    from ..recognizer_training import RecognizerTrainOptions, train_recognizer
+    from ..recognizer.training import RecognizerTrainOptions, train_recognizer
 
     opts = RecognizerTrainOptions(
         out=str(out), hidden=hidden, layers=layers, conv_channels=conv_channels, dropout=dropout,
@@ -69,7 +62,7 @@ def train_recognizer_cmd(
             tot = p["max_steps"]
             if tot is None and p["time_limit"]:
                 tot = int(p["step"] * p["time_limit"] / max(p["elapsed"], 1e-9))
-            best = f"  best CER {p['best_cer']:.3f}" if p["best_cer"] is not None else ""
+            best = f"  best CER {p['best']:.3f}" if p["best"] is not None else ""
             bar.update(task, completed=p["step"], total=tot,
                        info=f"ctc {p['loss']:.3f}  {p['lines_per_s']:.1f} lines/s  epoch {p['epoch']}{best}")
 

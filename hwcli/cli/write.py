@@ -1,45 +1,21 @@
 """`hwcli write`: text to handwritten PDF / SVG / PNG pages, or to pen-plotter files (G-code, HP-GL, plotter SVG)."""
 from __future__ import annotations
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors
+from ..formats import FORMATS
+from .common import choices, err_console, handle_errors
 
 
-class Format(str, Enum):
-    pdf = "pdf"
-    svg = "svg"
-    png = "png"
-    gcode = "gcode"
-    hpgl = "hpgl"
-    plotter_svg = "plotter-svg"
-
-
-class Pen(str, Enum):  # hwcli.page.layout.PENS (kept here so `hwcli --help` needs no numpy)
-    uniform = "uniform"
-    ballpoint = "ballpoint"
-    fineliner = "fineliner"
-    fountain = "fountain"
-    marker = "marker"
-
-
-class Origin(str, Enum):
-    bottom_left = "bottom-left"
-    top_left = "top-left"
-
-
-class YAxis(str, Enum):
-    up = "up"
-    down = "down"
-
-
-class OnUnsupported(str, Enum):
-    error = "error"
-    skip = "skip"
+#: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
+Format = choices("Format", tuple(FORMATS))
+Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
+Origin = choices("Origin", ("bottom-left", "top-left"))
+YAxis = choices("YAxis", ("up", "down"))
+OnUnsupported = choices("OnUnsupported", ("error", "skip"))
 
 
 def write_cmd(
@@ -60,7 +36,7 @@ def write_cmd(
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same handwriting.")] = 0,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model bundle (.json); default: the bundled model.")] = None,
     unconditional: Annotated[bool, typer.Option("--unconditional", help="Free handwriting from the prediction network (ignores the text's letters).")] = False,
-    check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Read lines back and resample illegible ones (default: on when the recognizer is installed).")] = None,
+    check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Read lines back with the recognizer and resample illegible ones (default: the model's).")] = None,
     on_unsupported: Annotated[OnUnsupported, typer.Option("--on-unsupported", help="What to do with characters the model cannot write.")] = OnUnsupported.error,
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
     threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = torch's default, fastest on an idle machine; 1 is faster when other programs keep the CPU busy).")] = 0,
@@ -106,29 +82,25 @@ def write_cmd(
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     body = read_text(text, input_file)
 
-    from ..document import format_for, plotter_setup, write_document
-    from ..model.bundle import DEFAULT_UNCONDITIONAL, bundled_model_path, load_model
-    from ..synthesis import SamplingOptions
+    import torch
 
-    fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None))
+    from ..document import plotter_setup, write
+    from ..model.bundle import DEFAULT_UNCONDITIONAL, load_model
+    from ..formats import format_for
+
+    fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None)).name
     if plotter_svg:
         if fmt not in ("svg", "plotter-svg"):
             raise OptionError(f"--plotter-svg writes SVG: use -o FILE.svg, not {fmt}")
         fmt = "plotter-svg"
     # every plotter problem is reported here, before the model is loaded or anything sampled
     fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None, output)
-    import torch
 
     if threads:
         torch.set_num_threads(threads)
-    if unconditional and model is None:
-        bundle = load_model(bundled_model_path(DEFAULT_UNCONDITIONAL))
-    else:
-        bundle = load_model(model)
+    bundle = load_model(DEFAULT_UNCONDITIONAL if unconditional and model is None else model)
     if unconditional and bundle.is_synthesis:
         raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
-    sampling = SamplingOptions(bias=bias, style=style, seed=seed)
-    checker = _checker(bundle, check) if bundle.is_synthesis else None
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -144,45 +116,22 @@ def write_cmd(
                 task = bar.add_task("write", total=total)
             bar.update(task, completed=done)
 
-        report = write_document(body, output, bundle, sampling, page, fmt=fmt, on_unsupported=on_unsupported.value,
-                                checker=checker, progress=on_progress, dpi=dpi, plotter=plot, preview=preview)
-    for pg, ln, txt, reason in report.failed:
-        err_console.print(f"hwcli: warning: page {pg} line {ln} may be illegible ({reason}): {txt!r}", markup=False)
+        doc = write(body, model=bundle, style=style, bias=bias, seed=seed, check=check, page=page,
+                    on_unsupported=on_unsupported.value, progress=on_progress)
+        outputs = doc.save(output, fmt, dpi=dpi, plotter=plot, preview=preview)
+    report = doc.report
+    for f in report.failed:
+        err_console.print(f"hwcli: warning: page {f.page} line {f.line} may be illegible ({f.reason}): {f.text!r}",
+                          markup=False)
     if not quiet:
-        for plan in report.plans:
+        for plan in doc.plans:
             cut = 100 * (1 - plan.travel_after / plan.travel_before) if plan.travel_before > 0 else 0.0
             err_console.print(f"page {plan.number + 1}: pen-up travel {plan.travel_after:.0f} mm (writing order "
                               f"{plan.travel_before:.0f} mm, {cut:.0f}% less); {plan.points_after} points "
                               f"(simplified from {plan.points_before})", markup=False)
-        dest = ", ".join(report.outputs) if report.outputs != ["-"] else "standard output"
+        dest = ", ".join(outputs) if outputs[:1] != ["-"] else ", ".join(["standard output"] + outputs[1:])
         extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)
-
-
-def _checker(bundle, check: bool | None):
-    """The recognizer's checker when checking is on; None when off (or unavailable and not asked for)."""
-    want = bundle.defaults.get("check", True) if check is None else check
-    if not want:
-        return None
-    try:
-        from ..recognition import load_recognizer, make_checker
-
-        return make_checker(load_recognizer(), bundle)
-    except ImportError:
-        rec = None
-    except Exception as exc:  # noqa: BLE001
-        from ..errors import HwcliError
-
-        if check and isinstance(exc, HwcliError):
-            raise
-        if not isinstance(exc, HwcliError):
-            raise
-        rec = None
-    if check:
-        from ..errors import ModelFileError
-
-        raise ModelFileError("--check needs the recognizer model, which is not installed")
-    return rec
 
 
 def register(app: typer.Typer) -> None:

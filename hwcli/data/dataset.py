@@ -62,6 +62,12 @@ class Dataset:
         """Offsets (n, 3) of line i (a view, sensor units)."""
         return self.offsets[self.starts[i] : self.starts[i + 1]]
 
+    def normalised_line(self, i: int, scale: float | None = None) -> np.ndarray:
+        """Offsets (n, 3) float32 of line i in normalised units: dx, dy divided by `scale` (None: this dataset's
+        own, ``meta["stats"]["scale"]``), pen states as they are. A new array."""
+        s = self.scale if scale is None else float(scale)
+        return (self.line(i) / np.array([s, s, 1.0], np.float32)).astype(np.float32)
+
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(self.starts)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 
@@ -26,8 +26,45 @@ from .network import NetworkConfig, build_network
 FORMAT_VERSION = 1
 DEFAULT_MODEL = "hwcli-synthesis"
 DEFAULT_UNCONDITIONAL = "hwcli-prediction"
-DEFAULT_SAMPLING = {"bias": 0.75, "max_steps_per_char": 25, "retries": 3, "check": True, "check_cer": 0.5,
-                    "fail_cer": 0.5, "segment_chars": 0, "size_ramp": 0.0}
+
+
+@dataclass(frozen=True)
+class SamplingDefaults:
+    """A bundle's sampling defaults (the JSON's ``defaults``), typed. `SamplingOptions` fields left at None take
+    these (`hwcli.synthesis.SamplingOptions.resolve`); nothing else falls back to numbers of its own."""
+
+    bias: float = 0.75  # Graves eq. 61-62
+    max_steps_per_char: int = 25  # cap on points per character
+    retries: int = 3  # resamples of a line that failed a check
+    check: bool = True  # read lines back with the recognizer and resample bad ones
+    check_cer: float = 0.5  # resample a line that reads back with a CER above this
+    fail_cer: float = 0.5  # out of retries, report a line reading back above this (never below check_cer)
+    segment_chars: int = 0  # write longer lines in segments of at most this many characters (0 = never split)
+    size_ramp: float = 0.0  # evens out the network's shrinking along a line (`strokes.even_out_size`)
+
+    @property
+    def report_cer(self) -> float:
+        """Read-back CER above which a line is reported as failed (never below the resampling threshold)."""
+        return max(self.fail_cer, self.check_cer)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "SamplingDefaults":
+        """From a bundle JSON's ``defaults``: missing keys take the class defaults, unknown keys are ignored."""
+        out = {}
+        for f in fields(cls):
+            if d.get(f.name) is not None:
+                kind = {"float": float, "int": int, "bool": bool}[str(f.type)]
+                try:
+                    out[f.name] = kind(d[f.name])
+                except (TypeError, ValueError):
+                    raise ModelFileError(f"sampling default {f.name}={d[f.name]!r} is not a {f.type}") from None
+        return cls(**out)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+DEFAULT_SAMPLING = SamplingDefaults().to_dict()
 
 
 @dataclass
@@ -69,6 +106,11 @@ class Bundle:
     @property
     def is_synthesis(self) -> bool:
         return self.config.kind == "synthesis"
+
+    @property
+    def sampling(self) -> SamplingDefaults:
+        """`defaults`, typed (the dict stays as the JSON has it, so training can carry it into new bundles)."""
+        return SamplingDefaults.from_dict(self.defaults)
 
     def style(self, key: int | str | None) -> Style | None:
         """Style by index or name; None -> the default style (index 0), or None when there are none."""

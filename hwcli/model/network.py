@@ -99,10 +99,12 @@ class _Stack(nn.Module):
 
 
 class SynthesisNetwork(nn.Module):
-    """Graves section 5. ``forward(x, c, c_mask, state)`` -> (y, state, extras).
+    """Graves section 5. ``forward(x, onehot, state=None, return_phi=False)`` -> (y, state, extras).
 
-    x: (B, T, 3) normalised offsets [dx, dy, eos]; c: (B, U) character indices (0 = padding);
-    c_mask: (B, U) float, 1 on real characters. y: (B, T, 1 + 6M) raw outputs for `mdn`.
+    x: (B, T, 3) normalised offsets [dx, dy, eos]; onehot: (B, U, C) float one-hot characters, all-zero rows
+    for padding (and for index 0); state: None (zeros) or the dict a previous call returned (`initial_state`
+    shows its keys and shapes). y: (B, T, 1 + 6M) raw outputs for `mdn`; extras: ``phi`` (B, T, U) window
+    weights when `return_phi` (else None) and the final ``kappa`` (B, K).
     """
 
     def __init__(self, cfg: NetworkConfig):

@@ -24,13 +24,13 @@ from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen import canvas as rl_canvas
 
 from ..strokes import split_strokes
+from . import paper
 from .layout import PageOptions
+from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
 
-RULE_RGB = (0x9E / 255, 0xC3 / 255, 0xE6 / 255)  # faint blue ruling (same as the SVG)
-MARGIN_RGB = (0xE5 / 255, 0x73 / 255, 0x73 / 255)  # red-ish margin line
-RULE_WIDTH = 0.2  # mm
-DOT_LENGTH = 0.01  # mm: a 1-point stroke is drawn as this short segment; round caps make it a dot
+RULE_RGB = paper.rgb_unit(paper.RULE_RGB)
+MARGIN_RGB = paper.rgb_unit(paper.MARGIN_RGB)
 
 
 def _flip_to_page_mm(c: rl_canvas.Canvas, height_mm: float) -> None:

@@ -21,7 +21,7 @@ from typing import Iterable, Iterator, Sequence
 
 import numpy as np
 
-from ..strokes import split_strokes, to_points
+from ..strokes import body_height, estimate_baseline, split_strokes, to_points
 from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
@@ -40,36 +40,6 @@ LEFT_JITTER = 0.08  # 0..this many line heights of extra left offset (a hand nev
 # ----------------------------------------------------------------------------- measuring strokes
 MAX_ABOVE = 2.5  # line heights of ink allowed above the baseline (tall capitals, ascenders)
 MAX_BELOW = 1.5  # line heights of ink allowed below it (descenders)
-
-
-def estimate_baseline(points: np.ndarray) -> float:
-    """Baseline y of one line of absolute points ``(N, 3)`` (any units, y down).
-
-    The median of the local y-maxima inside strokes: most letter bottoms sit on the baseline,
-    and descenders (g, p, y) are too few to move a median, unlike the plain maximum.
-    Falls back to the 75th percentile of y when a line has fewer than 3 local maxima.
-    """
-    if len(points) == 0:
-        return 0.0
-    maxima = []
-    for s in split_strokes(points):
-        if len(s) < 3:
-            continue
-        y = s[:, 1]
-        peak = (y[1:-1] >= y[:-2]) & (y[1:-1] > y[2:])
-        maxima.append(y[1:-1][peak])
-    ys = np.concatenate(maxima) if maxima else np.zeros(0)
-    if len(ys) >= 3:
-        return float(np.median(ys))
-    return float(np.percentile(points[:, 1], 75))
-
-
-def body_height(points: np.ndarray) -> float:
-    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
-    if len(points) < 2:
-        return 0.0
-    lo, hi = np.percentile(points[:, 1], [10, 90])
-    return float(hi - lo)
 
 
 def estimate_scale(offsets_list: Sequence[np.ndarray], line_height_mm: float) -> float:
@@ -160,6 +130,7 @@ class Page:
     lines: list[np.ndarray] = field(default_factory=list)  # per line: absolute points (N, 3) [x, y, eos]
     rule_ys: list[float] = field(default_factory=list)  # y of each ruled line (mm); empty = plain paper
     margin_x: float | None = None  # x of the ruled margin line (mm); None = none drawn
+    texts: list[str] = field(default_factory=list)  # what each of `lines` says (empty when not known)
 
     def strokes(self) -> Iterator[np.ndarray]:
         """Every pen-down stroke on the page, each ``(n, 2)`` [x, y] mm (n = 1 is a dot)."""
@@ -167,10 +138,12 @@ class Page:
             yield from split_strokes(pts)
 
 
-def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions) -> Page:
-    """A Page from already placed lines; adds the ruling (every baseline + margin line) when ruled."""
+def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions,
+               texts: Sequence[str] = ()) -> Page:
+    """A Page from already placed lines (and their `texts`); adds the ruling (every baseline + margin line)
+    when ruled."""
     w, h = opts.page_mm
-    page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines))
+    page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines), texts=list(texts))
     if opts.ruled:
         page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
         # the margin line sits a little left of the text, like on school paper

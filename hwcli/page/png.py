@@ -21,11 +21,9 @@ import numpy as np
 
 from ..errors import OptionError
 from .layout import PageOptions
+from .paper import MARGIN_RGB, RULE_RGB, RULE_WIDTH
 from .placement import Page, curve_controls
 
-RULE_RGB = (0x9E, 0xC3, 0xE6)  # faint blue ruling (same as SVG and PDF)
-MARGIN_RGB = (0xE5, 0x73, 0x73)  # red-ish margin line
-RULE_WIDTH = 0.2  # mm
 MIN_STEP_PX = 3.0  # segments longer than max(this, pen radius) are split, so every box stays small
 BATCH_PIXELS = 1 << 17  # pixel-segment pairs per vectorised batch: small enough to stay in cache
 MAX_DPI = 600  # an A4 page at 600 dpi is already 35 Mpx

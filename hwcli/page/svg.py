@@ -8,21 +8,22 @@ caps and joins. Only absolute commands (M, C, S, L) are used, which keeps the fi
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
 import svgwrite
 
-from ..errors import OptionError
 from ..strokes import split_strokes
+from . import paper
+from ..formats import FORMATS, page_paths
 from .layout import PageOptions, color_rgb
+from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
 
-RULE_COLOR = "#9ec3e6"  # faint blue ruling
-MARGIN_COLOR = "#e57373"  # red-ish margin line
-RULE_WIDTH = 0.2  # mm
-DOT_LENGTH = 0.01  # mm: a 1-point stroke becomes this short segment, drawn as a round dot by every viewer
+RULE_COLOR = paper.rgb_hex(paper.RULE_RGB)
+MARGIN_COLOR = paper.rgb_hex(paper.MARGIN_RGB)
 
 
 def _hex(color: str) -> str:
@@ -107,22 +108,6 @@ def render_svg(page: Page, fh: BinaryIO, opts: PageOptions) -> None:
 
 
 def svg_page_paths(base_path: str | os.PathLike, n_pages: int, kind: str = "SVG") -> list[Path]:
-    """Output file names for a document of `n_pages` SVG pages (SVG holds one page per file).
-
-    One page: ``[out.svg]`` (the path as given). Several: ``out-1.svg, out-2.svg, ...`` beside it,
-    numbered from 1 (the rule of every one-page-per-file format: SVG, PNG, G-code, HP-GL). '-' (stdout)
-    can only take a single page: OptionError otherwise, naming `kind`.
-    """
-    if n_pages < 1:
-        raise OptionError(f"a document has at least one page, got {n_pages}")
-    if str(base_path) == "-":
-        if n_pages > 1:
-            raise OptionError(f"{kind} output to stdout holds one page but the text needs {n_pages}: "
-                              f"use -o FILE (one file per page) or PDF")
-        return [Path("-")]
-    base = Path(base_path)
-    if n_pages == 1:
-        return [base]
-    suffix = base.suffix or ".svg"
-    stem = base.name[: -len(base.suffix)] if base.suffix else base.name
-    return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, n_pages + 1)]
+    """Output file names for a document of `n_pages` SVG pages (SVG holds one page per file): see
+    `formats.page_paths`. '-' (stdout) can only take a single page: OptionError otherwise, naming `kind`."""
+    return page_paths(base_path, n_pages, replace(FORMATS["svg"], label=kind))

@@ -13,8 +13,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .alphabet import Alphabet
-from .model.recognizer import N_FEATURES, Recognizer, RecognizerBundle, features, load_recognizer
+from ..alphabet import Alphabet
+from .network import N_FEATURES, Recognizer, RecognizerBundle, features, load_recognizer
 
 __all__ = ["cer", "wer", "edit_distance", "corpus_error_rates", "greedy_decode", "recognize", "read_strokes",
            "make_checker", "load_recognizer"]

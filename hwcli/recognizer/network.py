@@ -30,7 +30,7 @@ from torch import Tensor, nn
 from ..alphabet import Alphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
-from .bundle import FORMAT_VERSION, _stem, bundled_model_path, read_bundle_json, read_verified_tensors
+from ..model.bundle import FORMAT_VERSION, _stem, bundled_model_path, read_bundle_json, read_verified_tensors
 
 DEFAULT_RECOGNIZER = "hwcli-recognizer"
 N_FEATURES = 4

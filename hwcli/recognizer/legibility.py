@@ -264,10 +264,10 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
              segment_chars: int | None = None, tesseract: bool = False) -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.ocr`)."""
-    from .recognition import cer, corpus_error_rates, make_checker, read_strokes
-    from .synthesis import SamplingOptions, report_threshold, synthesize
+    from ..synthesis import SamplingOptions, synthesize
+    from .reading import cer, corpus_error_rates, make_checker, read_strokes
 
-    threshold = report_threshold(bundle.defaults) if fail_cer is None else float(fail_cer)
+    threshold = bundle.sampling.report_cer if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,
@@ -284,8 +284,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
                   failed / n, sum(r.attempts > 1 for r in res) / n, (t1 - t0) / n, 1000 * (t2 - t1) / n,
                   classes=class_accuracy(refs, hyps))
     if tesseract:
-        from .document import hand_metrics
-        from .ocr import read_lines
+        from ..document import hand_metrics
+        from ..ocr import read_lines
 
         scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
         ocr = [" ".join(h.split()) for h in read_lines([r.strokes for r in res], scale)]
@@ -296,7 +296,7 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
 
 def reference_lines(ds, alphabet, n: int = 300, seed: int = 0) -> list[int]:
     """A fixed subset of `n` validation lines (testset_v) that `alphabet` can spell (all of them when n is 0)."""
-    from .data.dataset import VALID_SPLIT
+    from ..data.dataset import VALID_SPLIT
 
     idx = [int(i) for i in ds.indices([VALID_SPLIT]) if ds.texts[i].strip() and all(c in alphabet for c in ds.texts[i])]
     if n and len(idx) > n:
@@ -306,12 +306,11 @@ def reference_lines(ds, alphabet, n: int = 300, seed: int = 0) -> list[int]:
 
 def evaluate_reference(ds, recognizer, n: int = 300, seed: int = 0) -> dict:
     """CER/WER of the recognizer on real validation lines (the human reference); keys as `corpus_error_rates`."""
-    from .recognition import corpus_error_rates, read_strokes
+    from .reading import corpus_error_rates, read_strokes
 
     idx = reference_lines(ds, recognizer.alphabet, n, seed)
-    unit = np.array([ds.scale, ds.scale, 1.0], np.float32)  # sensor units -> the dataset's normalised units
     t0 = time.perf_counter()
-    hyps = read_strokes(recognizer, [ds.line(i) / unit for i in idx], ds.scale)
+    hyps = read_strokes(recognizer, [ds.normalised_line(i) for i in idx], ds.scale)
     dt = time.perf_counter() - t0
     out = corpus_error_rates([ds.texts[i] for i in idx], hyps)
     out["read_ms_per_line"] = 1000 * dt / max(len(idx), 1)

@@ -1,0 +1,110 @@
+"""Output formats: a small registry from a format's name (and file suffixes) to the function that renders it.
+
+A renderer is a function over placed pages (`Page`, mm, y down) in one of two shapes:
+
+- ``per_page=False`` (PDF): ``render(pages: Iterable[Page], fh: BinaryIO, opts: PageOptions, ...)`` writes the
+  whole document into one file;
+- ``per_page=True`` (SVG, PNG): ``render(page: Page, fh: BinaryIO, opts: PageOptions, ...)`` writes one page;
+  a document of several pages goes to ``out-1.svg``, ``out-2.svg``, ... (`page_paths`).
+
+Plotter formats (``plotter=True``: G-code, HP-GL, plotter SVG) take a resolved `machines.Machine` in place of
+the `PageOptions` (``render(pages, fh, machine, ...)``, one page at a time when ``per_page``) and return the
+toolpath plans they drew (`toolpath.PagePlan`).
+
+The renderers live in `hwcli.page`; this registry sits outside it so that naming the formats (the CLI's
+``--format`` choices) imports nothing but the standard library.
+
+Extra keyword arguments a renderer accepts (``title``, ``dpi``) are passed when `Document.save` has them; a
+renderer simply leaves out those it does not take. Renderers are named as ``"module:function"`` and imported on
+first use, so this registry stays cheap to import (the CLI builds its ``--format`` choices from it). A new
+output is one line here, e.g. ``register("gcode", "hwcli.page.gcode:render_gcode")``.
+"""
+from __future__ import annotations
+
+import inspect
+import os
+from dataclasses import dataclass
+from importlib import import_module
+from pathlib import Path
+from typing import Callable
+
+from .errors import OptionError
+
+
+@dataclass(frozen=True)
+class Format:
+    name: str  # what --format and `Document.save(format=...)` take
+    target: str  # "module:function" of the renderer
+    suffixes: tuple[str, ...]  # file suffixes (no dot) that pick this format; the first names new files
+    per_page: bool = False  # one file per page (see the module docstring)
+    plotter: bool = False  # a pen-plotter format: renders with a `Machine` (see the module docstring)
+    label: str = ""  # how messages name it ("G-code"); default: the name in capitals
+
+    def renderer(self) -> Callable:
+        module, _, name = self.target.partition(":")
+        return getattr(import_module(module), name)
+
+    def options(self, **available) -> dict:
+        """The keyword arguments among `available` that this format's renderer accepts."""
+        params = inspect.signature(self.renderer()).parameters
+        return {k: v for k, v in available.items() if k in params}
+
+
+FORMATS: dict[str, Format] = {}
+
+
+def register(name: str, target: str, suffixes: tuple[str, ...] | None = None, per_page: bool = False,
+             plotter: bool = False, label: str = "") -> Format:
+    """Add (or replace) an output format; returns it. `suffixes` None means the name; () means none (only
+    ``--format`` or a plotter profile picks it)."""
+    suffixes = (name,) if suffixes is None else suffixes
+    fmt = Format(name, target, tuple(s.lower().lstrip(".") for s in suffixes), per_page, plotter, label or name.upper())
+    FORMATS[name] = fmt
+    return fmt
+
+
+register("pdf", "hwcli.page.pdf:render_pdf")
+register("svg", "hwcli.page.svg:render_svg", per_page=True)
+register("png", "hwcli.page.png:render_png", per_page=True)
+register("gcode", "hwcli.page.gcode:render_gcode", ("gcode", "nc"), per_page=True, plotter=True, label="G-code")
+register("hpgl", "hwcli.page.hpgl:render_hpgl", ("hpgl", "plt"), per_page=True, plotter=True, label="HP-GL")
+register("plotter-svg", "hwcli.page.plotter_svg:render_plotter_svg", (), plotter=True, label="plotter SVG")
+
+DEFAULT_FORMAT = "pdf"  # for a stream (stdout) without --format
+
+
+def format_for(out: str | os.PathLike | None, fmt: str | None = None) -> Format:
+    """The format named `fmt`, else the one `out`'s suffix names; '-' or a stream (None) without `fmt` is PDF."""
+    if fmt:
+        key = fmt.lower()
+    elif out is None or str(out) == "-":
+        key = DEFAULT_FORMAT
+    else:
+        suffix = Path(out).suffix.lower().lstrip(".")
+        key = next((f.name for f in FORMATS.values() if suffix in f.suffixes), suffix or DEFAULT_FORMAT)
+    if key not in FORMATS:
+        suffixes = " ".join(f".{x}" for f in FORMATS.values() for x in f.suffixes)
+        raise OptionError(f"unknown output format {key!r}: use one of {', '.join(FORMATS)} (by suffix: {suffixes}, "
+                          "or --format)")
+    return FORMATS[key]
+
+
+def page_paths(base_path: str | os.PathLike, n_pages: int, fmt: Format) -> list[Path]:
+    """Output file names for a document of `n_pages` pages in a per-page format (a one-file format: the path).
+
+    One page: ``[out.svg]`` (the path as given). Several: ``out-1.svg, out-2.svg, ...`` beside it, numbered
+    from 1, with the format's suffix when the path has none. '-' (stdout) can take a single page only.
+    """
+    if n_pages < 1:
+        raise OptionError(f"a document has at least one page, got {n_pages}")
+    if str(base_path) == "-":
+        if fmt.per_page and n_pages > 1:
+            raise OptionError(f"{fmt.label or fmt.name.upper()} output to stdout holds one page but the text needs "
+                              f"{n_pages}: use -o FILE (one file per page) or PDF")
+        return [Path("-")]
+    base = Path(base_path)
+    if n_pages == 1 or not fmt.per_page:
+        return [base]
+    suffix = base.suffix or (f".{fmt.suffixes[0]}" if fmt.suffixes else "")
+    stem = base.name[: -len(base.suffix)] if base.suffix else base.name
+    return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, n_pages + 1)]

@@ -1,0 +1,180 @@
+"""The sampling loop beside the networks: draw one batch of lines point by point (Graves §4-5).
+
+`sample_batch` steps a `SynthesisNetwork` (or a `PredictionNetwork`) one point at a time for a batch of lines,
+drawing each point from the biased mixture (`mdn.sample`, eq. 61-62). A synthesis line stops on its own when
+the attention window has moved past its last character and the pen has lifted (the last letter is finished),
+or at a cap of steps per character. What to do with a line that came out badly (checks, retries, segments) is
+`hwcli.synthesis`'s business, not this module's.
+
+Strokes in and out are float32 ``(N, 3)`` normalised offsets ``[dx, dy, eos]``, y down.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from . import mdn
+from .bundle import Bundle, Style
+
+END_GRACE = 1  # steps: see the stray-stroke rule at the end of `sample_batch`
+
+
+@dataclass
+class Sample:
+    """One sampled line, as the loop left it."""
+
+    strokes: np.ndarray  # (N, 3) float32 normalised offsets [dx, dy, eos]; ends with the pen up
+    reached_end: bool  # the window moved past the last character (always True for a prediction network)
+    hit_cap: bool  # stopped by the cap of steps per character, not by the stop rule
+    steps: int  # points sampled (before trimming the prime's tail and a stray last stroke)
+    chars: np.ndarray | None = None  # (N,) the character (0-based, in the line's own text) the window was on
+    # when each point was written; None for a prediction network
+
+
+def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, U+extra, C) one-hot with zero rows as padding, and lengths (B,)."""
+    enc = [torch.from_numpy(bundle.alphabet.encode(t)) for t in texts]
+    lens = torch.tensor([len(e) for e in enc])
+    U = int(lens.max()) + extra
+    idx = torch.zeros(len(texts), U, dtype=torch.long)
+    for i, e in enumerate(enc):
+        idx[i, : len(e)] = e
+    oh = F.one_hot(idx, len(bundle.alphabet)).float()
+    oh[..., 0] = 0.0
+    return oh, lens
+
+
+@torch.inference_mode()
+def sample_batch(
+    bundle: Bundle,
+    texts: Sequence[str],
+    bias: float,
+    generator: torch.Generator,
+    prime: Style | Sequence[Style | None] | None = None,
+    max_steps_per_char: int = 40,
+    unconditional_steps: int = 0,
+) -> list[Sample]:
+    """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
+
+    Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
+    `prime` is one style for every line, or one per line (e.g. the segment before, see `synthesize`).
+    Prediction network (unconditional): ``unconditional_steps`` points per line.
+    """
+    net = bundle.network
+    B = len(texts)
+    dev = next(net.parameters()).device
+    shared = prime is None or isinstance(prime, Style)
+    primes = [prime] * B if shared else list(prime)
+    if len(primes) != B:
+        raise ValueError(f"{len(primes)} primes for {B} lines")
+    prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
+    if bundle.is_synthesis:
+        oh, lens = _onehot(bundle, [pre + t for pre, t in zip(prefixes, texts)])
+        oh = oh.to(dev)
+        end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
+        n_pre = torch.tensor([len(pre) for pre in prefixes])
+        cap = ((lens - n_pre).clamp(min=1) * max_steps_per_char + 20).to(dev)
+    else:
+        oh = None
+        n_pre = torch.zeros(B, dtype=torch.long)
+        cap = torch.full((B,), max(unconditional_steps, 1), device=dev)
+    state = None
+    x = torch.zeros(B, 1, 3, device=dev)
+    x[:, 0, 2] = 1.0  # start with the pen up
+    if bundle.is_synthesis and shared and prime is not None and len(prime.strokes):
+        # Teacher-force the prime once, over the prime's own text, and give every line a copy of the state:
+        # priming B identical rows step by step cost as much as sampling the lines themselves. The window
+        # sits on the prime's text all along, so the lines' characters beyond it barely matter there, and
+        # from the first sampled step on each line's window sees its own text.
+        p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
+        inp = p[:, :-1].clone()
+        inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
+        oh_prime, _ = _onehot(bundle, [prefixes[0]])
+        _, state, _ = net(inp, oh_prime.to(dev), None)
+        state = net.repeat_state(state, B)
+        x = p[:, -1:].expand(B, -1, -1).clone()
+        x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
+    elif bundle.is_synthesis and not shared:
+        # a prime per line, teacher-forced together: rows of different lengths, each state taken at its end
+        strokes = [p.strokes if p is not None and len(p.strokes) >= 2 else np.zeros((2, 3), np.float32) for p in primes]
+        L = max(len(s) for s in strokes) - 1
+        inp = torch.zeros(B, L, 3, device=dev)
+        for b, s in enumerate(strokes):
+            inp[b, : len(s) - 1] = torch.from_numpy(s[:-1])
+            inp[b, 0] = 0.0
+            inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
+            x[b, 0] = torch.from_numpy(s[-1])
+        x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
+        oh_prime, _ = _onehot(bundle, prefixes)
+        state = net.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
+    T_max = int(cap.max())
+    out = torch.zeros(B, T_max, 3, device=dev)
+    at = torch.zeros(B, T_max, dtype=torch.long, device=dev)  # the character the window is on at each step
+    done = torch.zeros(B, dtype=torch.bool, device=dev)
+    past_end = torch.zeros(B, dtype=torch.bool, device=dev)
+    steps = torch.zeros(B, dtype=torch.long, device=dev)
+    # After priming, the window may still rest on the prime's last letters, and the model then finishes them
+    # (a stray 't' crossbar at the start of every line). Strokes that end before the window reaches the
+    # line's first character are dropped: `first` is the step where the window gets there.
+    n_prefix = n_pre.to(dev)
+    first = torch.full((B,), -1, dtype=torch.long, device=dev)
+    end_step = torch.full((B,), -1, dtype=torch.long, device=dev)
+    for t in range(T_max):
+        y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, bias, generator)
+        nxt[done] = 0.0
+        out[:, t] = nxt
+        steps += (~done).long()
+        if bundle.is_synthesis:
+            phi = extra["phi"][:, 0]  # (B, U+1)
+            u_best = phi.argmax(dim=1) + 1  # 1-based
+            at[:, t] = u_best            # the window has moved past the last character when the component beyond it dominates
+            past_end |= u_best >= end + 1
+            end_step = torch.where((end_step < 0) & past_end, torch.full_like(end_step, t), end_step)
+            first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
+            pen_up = nxt[:, 2] > 0.5
+            done = done | (past_end & pen_up) | (steps >= cap)
+        else:
+            done = done | (steps >= cap)
+        if t % 8 == 7 and bool(done.all()):  # a host sync every step costs more than a few extra steps
+            break
+        x = nxt.unsqueeze(1)
+    res = []
+    for b in range(B):
+        n = int(steps[b])
+        s = out[b, :n].cpu().numpy()
+        f = int(first[b]) if int(n_prefix[b]) and 0 <= int(first[b]) < n else 0
+        if f:
+            # start with the stroke during which the window reached the line: the first letter's first
+            # stroke often begins while the window is still on the space
+            ups = np.flatnonzero(s[:f, 2] > 0.5)
+            f = int(ups[-1]) + 1 if len(ups) else 0
+        s = s[f:].copy()
+        chars = (at[b, f:n] - 1 - n_prefix[b]).cpu().numpy()  # 0-based index into the line's own text
+        if bundle.is_synthesis:
+            s = trim_stray_tail(s, int(end_step[b]) - f)
+            chars = chars[: len(s)]
+        if len(s):
+            s[-1, 2] = 1.0  # the line ends with a lifted pen
+        res.append(Sample(s, reached_end=bool(past_end[b]) or not bundle.is_synthesis,
+                          hit_cap=bool(steps[b] >= cap[b]) and bundle.is_synthesis, steps=n,
+                          chars=chars if bundle.is_synthesis else None))
+    return res
+
+
+def trim_stray_tail(strokes: np.ndarray, end_step: int) -> np.ndarray:
+    """Drop a stray last stroke: one that began at most END_GRACE steps before the window passed the end.
+
+    The window usually leaves the text as the pen lands for a new stroke after the last letter (a '|' after
+    a full stop); the last letter's own strokes begin well before that step. `end_step` indexes `strokes`.
+    """
+    if end_step <= 0 or len(strokes) < 2:
+        return strokes
+    starts = np.flatnonzero(strokes[:-1, 2] > 0.5) + 1
+    if len(starts) and starts[-1] >= end_step - END_GRACE:
+        return strokes[: starts[-1]]
+    return strokes

@@ -1,0 +1,51 @@
+"""`hwcli styles`: the list of a model's styles and the preview sheet written through the document API."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+import pytest
+import torch
+from pypdf import PdfReader
+from typer.testing import CliRunner
+
+from cli_checks import assert_one_line_error
+from tiny_bundle import STYLE_TEXTS, make_bundle
+
+from hwcli.cli.app import app
+
+runner = CliRunner()
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory) -> str:
+    torch.set_num_threads(1)
+    return str(make_bundle(tmp_path_factory.mktemp("m") / "tiny", defaults={"max_steps_per_char": 5, "retries": 0}))
+
+
+def styles(*args):
+    return runner.invoke(app, ["styles", *map(str, args)])
+
+
+def test_list_names_every_style(model):
+    res = styles("--model", model)
+    assert res.exit_code == 0, res.output
+    for name, text in STYLE_TEXTS:
+        assert name in res.stdout and text in res.stdout
+
+
+def test_preview_sheet_has_a_line_per_style(model, tmp_path):
+    out = tmp_path / "sheet.svg"
+    res = styles("--model", model, "--preview", out, "--text", "abc", "--seed", "2")
+    assert res.exit_code == 0, res.output
+    root = ET.parse(out).getroot()
+    assert len(root.findall(f".//{SVG}path")) == len(STYLE_TEXTS)  # one path per written line
+    pdf = tmp_path / "sheet.pdf"
+    assert styles("--model", model, "--preview", pdf).exit_code == 0
+    assert len(PdfReader(str(pdf)).pages) == 1
+
+
+def test_preview_bad_suffix_and_bad_model(model, tmp_path):
+    assert_one_line_error(styles("--model", model, "--preview", tmp_path / "x.docx"), "format", code=2)
+    assert not (tmp_path / "x.docx").exists()
+    assert_one_line_error(styles("--model", tmp_path / "nope.json"), "not found")
