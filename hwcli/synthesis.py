@@ -57,10 +57,13 @@ class SamplingOptions:
     # network then writes each segment smaller than the one before (x-height 0.81x, 0.66x in the slanted
     # style) and reads worse (CER 3.2% -> 4.0%, 7.3% -> 10.5%); see benchmarks/segment_continuity.py --chain
     chain_segments: bool = False
+    hard_bias: float | None = None  # extra bias on digits, capitals and punctuation (None = bundle default)
 
     def __post_init__(self) -> None:
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
             raise OptionError(f"bias must be between 0 and 10, got {self.bias}")
+        if self.hard_bias is not None and not (0.0 <= self.hard_bias <= 10.0):
+            raise OptionError(f"hard_bias must be between 0 and 10, got {self.hard_bias}")
         if self.max_steps_per_char is not None and self.max_steps_per_char < 5:
             raise OptionError("max_steps_per_char must be at least 5")
         if self.retries is not None and self.retries < 0:
@@ -76,6 +79,7 @@ class SamplingOptions:
         synth = bundle.is_synthesis
         return Sampling(
             bias=d.bias if self.bias is None else float(self.bias),
+            hard_bias=(d.hard_bias if self.hard_bias is None else float(self.hard_bias)) if synth else 0.0,
             style=bundle.style(self.style) if synth else None,
             seed=self.seed,
             max_steps_per_char=self.max_steps_per_char or d.max_steps_per_char,
@@ -95,6 +99,7 @@ class Sampling:
     """`SamplingOptions` resolved against a bundle (`SamplingOptions.resolve`): every field concrete."""
 
     bias: float
+    hard_bias: float  # added to `bias` on digits, capitals and punctuation
     style: Style | None  # the priming style (None: the bundle has none, or a prediction network)
     seed: int
     max_steps_per_char: int
@@ -322,7 +327,7 @@ def _synthesize_units(
             g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
             outs = sample_batch(bundle, [lines[i] for i in chunk], bias, g,
                                 prime if primes is None else [primes[i] for i in chunk], cap,
-                                unconditional_steps=cap * 10)
+                                unconditional_steps=cap * 10, hard_bias=opts.hard_bias)
             reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap) if bundle.is_synthesis else ""
                        for i, o in zip(chunk, outs)]
             cers = [0.0] * len(chunk)

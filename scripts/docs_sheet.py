@@ -28,12 +28,12 @@ def main() -> None:
     from hwcli.document import hand_metrics
     from hwcli.fileio import atomic_output
     from hwcli.model.bundle import load_model
-    from hwcli.model.recognizer import load_recognizer
+    from hwcli.recognizer.network import load_recognizer
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
     from hwcli.page.placement import build_page, place_line
     from hwcli.page.png import render_png
-    from hwcli.recognition import make_checker
+    from hwcli.recognizer.reading import make_checker
     from hwcli.synthesis import SamplingOptions, synthesize
 
     bundle = load_model(args.model)

@@ -304,3 +304,16 @@ def test_even_out_size_grows_the_end_and_keeps_proportions():
     dx = np.diff(out[:, 0]) / np.diff(pts[:, 0])
     dy = np.abs(out[1:, 1] - out[:-1, 1]) / np.abs(pts[1:, 1] - pts[:-1, 1])
     np.testing.assert_allclose(dx, dy, rtol=0.05)
+
+
+def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
+    def run(text: str, hard_bias: float):
+        g = torch.Generator().manual_seed(5)
+        return sample_batch(bundle, [text], 1.0, g, bundle.style(None), 6, hard_bias=hard_bias)[0].strokes
+
+    np.testing.assert_array_equal(run("plain words only", 0.0), run("plain words only", 3.0))
+    assert not np.array_equal(run("Call 0161 now!", 0.0), run("Call 0161 now!", 3.0))
+    with pytest.raises(OptionError):
+        SamplingOptions(hard_bias=-1.0)
+    assert SamplingOptions(hard_bias=2.0).resolve(bundle).hard_bias == 2.0
+    assert SamplingOptions().resolve(bundle).hard_bias == bundle.sampling.hard_bias

@@ -57,12 +57,14 @@ def sample_batch(
     prime: Style | Sequence[Style | None] | None = None,
     max_steps_per_char: int = 40,
     unconditional_steps: int = 0,
+    hard_bias: float = 0.0,
 ) -> list[Sample]:
     """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
 
     Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
     `prime` is one style for every line, or one per line (e.g. the segment before, see `synthesize`).
-    Prediction network (unconditional): ``unconditional_steps`` points per line.
+    Prediction network (unconditional): ``unconditional_steps`` points per line. `hard_bias` is added to
+    `bias` while the window is on a digit, capital or punctuation mark of the line.
     """
     net = bundle.network
     B = len(texts)
@@ -123,16 +125,31 @@ def sample_batch(
     n_prefix = n_pre.to(dev)
     first = torch.full((B,), -1, dtype=torch.long, device=dev)
     end_step = torch.full((B,), -1, dtype=torch.long, device=dev)
+    hard = None
+    if bundle.is_synthesis and hard_bias:
+        # The characters the network saw least (digits, capitals, punctuation) get a higher bias: neater, nearer
+        # the model's most likely shape, while ordinary letters keep the variety of the base bias.
+        hard = torch.zeros(B, oh.shape[1], dtype=torch.bool)
+        for b, (pre, text) in enumerate(zip(prefixes, texts)):
+            for j, ch in enumerate(text):
+                hard[b, len(pre) + j] = not (ch.islower() or ch.isspace())
+        hard = hard.to(dev)
+    rows = torch.arange(B, device=dev)
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
-        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, bias, generator)
+        if bundle.is_synthesis:
+            phi = extra["phi"][:, 0]  # (B, U+1)
+            u_best = phi.argmax(dim=1) + 1  # 1-based
+            at[:, t] = u_best
+        b_t = bias
+        if hard is not None:
+            b_t = bias + hard_bias * hard[rows, (u_best - 1).clamp(max=hard.shape[1] - 1)].to(y.dtype)
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator)
         nxt[done] = 0.0
         out[:, t] = nxt
         steps += (~done).long()
         if bundle.is_synthesis:
-            phi = extra["phi"][:, 0]  # (B, U+1)
-            u_best = phi.argmax(dim=1) + 1  # 1-based
-            at[:, t] = u_best            # the window has moved past the last character when the component beyond it dominates
+            # the window has moved past the last character when the component beyond it dominates
             past_end |= u_best >= end + 1
             end_step = torch.where((end_step < 0) & past_end, torch.full_like(end_step, t), end_step)
             first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
