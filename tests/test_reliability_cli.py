@@ -227,3 +227,114 @@ def test_sigterm_cleans_up_like_ctrl_c(models, tmp_path):
     assert p.returncode == 143, err
     assert err.decode().strip().splitlines()[-1] == "hwcli: terminated"
     assert list(tmpdir.iterdir()) == [] and list(out.parent.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- class 10: a damaged .npz
+@pytest.mark.parametrize("damage, needle", [("order", "out of order"), ("nan", "NaN"), ("scale", "stats.scale")])
+def test_npz_with_a_damaged_index_is_one_line(tmp_path, damage, needle):
+    import json
+
+    import numpy as np
+
+    from tiny_bundle import make_npz
+
+    src = make_npz(tmp_path, n_lines=6)
+    with np.load(src) as z:
+        arrays = {k: z[k] for k in z.files}
+    if damage == "order":
+        arrays["starts"] = arrays["starts"].copy()
+        arrays["starts"][2], arrays["starts"][3] = arrays["starts"][3], arrays["starts"][2]
+    elif damage == "nan":
+        arrays["offsets"] = arrays["offsets"].copy()
+        arrays["offsets"][5, 0] = np.nan
+    else:
+        meta = json.loads(str(arrays["meta"]))
+        meta["stats"]["scale"] = 0
+        arrays["meta"] = np.array(json.dumps(meta))
+    bad = tmp_path / "bad.npz"
+    np.savez(bad, **arrays)
+    r = runner.invoke(app, ["train", "--data", str(bad), "--out", str(tmp_path / "run"), "--max-steps", "1", "-q",
+                            "--hidden", "8", "--layers", "1", "--threads", "1", "--device", "cpu"])
+    assert_one_line_error(r, "bad.npz", needle)
+
+
+# ----------------------------------------------------------------------------- class 9: disk full everywhere
+def _full_after(monkeypatch, n_ok: int = 0):
+    real, calls = os.fsync, []
+
+    def fsync(fd):
+        calls.append(fd)
+        if len(calls) > n_ok:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+@pytest.mark.parametrize("fmt", ["pdf", "png", "svg"])
+def test_disk_full_on_each_page_format_keeps_the_old_file(models, tmp_path, monkeypatch, fmt):
+    out = tmp_path / f"o.{fmt}"
+    out.write_bytes(b"precious")
+    os.chmod(out, 0o604)
+    _full_after(monkeypatch)
+    assert_one_line_error(write(models, "full disk", "-o", out, "--dpi", "30"), "no space left on device")
+    assert out.read_bytes() == b"precious" and stat.S_IMODE(os.stat(out).st_mode) == 0o604
+    assert [p.name for p in tmp_path.iterdir()] == [out.name]
+
+
+def test_disk_full_on_npz_and_checkpoint(tmp_path, monkeypatch):
+    from tiny_bundle import make_dataset
+
+    ds = make_dataset()
+    npz = tmp_path / "d.npz"
+    npz.write_bytes(b"old")
+    ck = tmp_path / "checkpoint.pt"
+    ck.write_bytes(b"old")
+    _full_after(monkeypatch)
+    from hwcli.errors import OutputError
+    from hwcli.training import _save_atomic
+
+    with pytest.raises(OutputError, match="no space left on device"):
+        ds.save(npz)
+    with pytest.raises(OutputError, match="no space left on device"):
+        _save_atomic({"step": 1}, ck)
+    assert npz.read_bytes() == b"old" and ck.read_bytes() == b"old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "d.npz"]
+
+
+def test_convert_disk_full_is_one_line(iam_dir, tmp_path, monkeypatch):
+    _full_after(monkeypatch)
+    r = runner.invoke(app, ["convert", str(iam_dir.root), "-o", str(tmp_path / "x.npz"), "-q"])
+    assert_one_line_error(r, "x.npz", "no space left on device")
+
+
+def test_eval_json_to_a_full_disk_is_one_line(models, tmp_path):
+    from hwcli.alphabet import Alphabet
+    from hwcli.model.recognizer import Recognizer, RecognizerConfig, save_recognizer
+
+    torch.manual_seed(0)
+    rec = save_recognizer(tmp_path / "rec", Recognizer(RecognizerConfig(conv_channels=8, hidden=8, layers=1,
+                                                                         alphabet_size=len(Alphabet()))), Alphabet(), 20.0)
+    lines = tmp_path / "l.txt"
+    lines.write_text("ab\n")
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    with open("/dev/full", "wb") as full:
+        p = subprocess.run([sys.executable, "-m", "hwcli", "eval", "--model", models["synth"], "--recognizer", str(rec),
+                            "--input", str(lines), "--json", "-q"], stdout=full, stderr=subprocess.PIPE, env=env,
+                           timeout=180)
+    err = p.stderr.decode().strip().splitlines()
+    assert p.returncode == 1 and len(err) == 1 and err[0].startswith("hwcli: error:") and "no space" in err[0], err
+
+
+def test_every_written_file_follows_the_umask(models, tmp_path):
+    from tiny_bundle import make_dataset
+
+    old = os.umask(0o027)
+    try:
+        make_dataset().save(tmp_path / "d.npz")
+        stem = make_bundle(tmp_path / "b", hidden=8)
+        assert write(models, "x", "-o", tmp_path / "p.png", "--dpi", "30").exit_code == 0
+    finally:
+        os.umask(old)
+    for p in (tmp_path / "d.npz", stem.with_suffix(".json"), stem.with_suffix(".safetensors"), tmp_path / "p.png"):
+        assert stat.S_IMODE(os.stat(p).st_mode) == 0o640, p
