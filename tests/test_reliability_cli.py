@@ -338,3 +338,25 @@ def test_every_written_file_follows_the_umask(models, tmp_path):
         os.umask(old)
     for p in (tmp_path / "d.npz", stem.with_suffix(".json"), stem.with_suffix(".safetensors"), tmp_path / "p.png"):
         assert stat.S_IMODE(os.stat(p).st_mode) == 0o640, p
+
+
+def test_inkml_folder_follows_umask_and_a_long_name(tmp_path):
+    from hwcli.data.inkml import write_inkml
+    from tiny_bundle import make_dataset
+
+    out = tmp_path / ("d" * 249)
+    old = os.umask(0o022)
+    try:
+        write_inkml(make_dataset(), out)
+    finally:
+        os.umask(old)
+    assert out.is_dir() and stat.S_IMODE(os.stat(out).st_mode) == 0o755 and len(list(out.iterdir())) == 6
+
+
+def test_train_out_that_is_a_file(tmp_path):
+    from tiny_bundle import make_npz
+
+    npz = make_npz(tmp_path, n_lines=6)
+    (tmp_path / "f").write_text("x")
+    r = runner.invoke(app, ["train", "--data", str(npz), "--out", str(tmp_path / "f" / "run"), "-q"])
+    assert_one_line_error(r, "is a file")

@@ -193,6 +193,12 @@ def _bad(jpath: Path, what: str) -> ModelFileError:
     return ModelFileError(f"model {str(jpath)!r} is not a valid bundle: {what}")
 
 
+def _short(v) -> str:
+    """repr of a bad value, cut to 40 characters (a hostile JSON can hold megabytes in one field)."""
+    r = repr(v)
+    return r if len(r) <= 40 else r[:37] + "..."
+
+
 def _number(v) -> bool:
     return isinstance(v, (int, float)) and not isinstance(v, bool) and np.isfinite(v)
 
@@ -205,15 +211,15 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
     if not isinstance(cfg, dict):
         raise _bad(jpath, "'config' must be an object")
     if cfg.get("kind", "synthesis") not in ("synthesis", "prediction"):
-        raise _bad(jpath, f"config.kind must be 'synthesis' or 'prediction', got {cfg.get('kind')!r}")
+        raise _bad(jpath, f"config.kind must be 'synthesis' or 'prediction', got {_short(cfg.get('kind'))}")
     for key, (lo, hi) in CONFIG_LIMITS.items():
         v = cfg.get(key)
         if v is None and key != "alphabet_size":
             continue  # the NetworkConfig default
         if isinstance(v, bool) or not isinstance(v, int) or not lo <= v <= hi:
-            raise _bad(jpath, f"config.{key} must be an integer in {lo}..{hi}, got {v!r}")
+            raise _bad(jpath, f"config.{key} must be an integer in {lo}..{hi}, got {_short(v)}")
     if "kappa_scale" in cfg and not (_number(cfg["kappa_scale"]) and cfg["kappa_scale"] > 0):
-        raise _bad(jpath, f"config.kappa_scale must be a positive number, got {cfg['kappa_scale']!r}")
+        raise _bad(jpath, f"config.kappa_scale must be a positive number, got {_short(cfg['kappa_scale'])}")
     chars = doc.get("alphabet")
     if not isinstance(chars, str) or not chars:
         raise _bad(jpath, "'alphabet' must be a non-empty string")
@@ -225,7 +231,7 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
     stats = doc.get("stats", {})
     scale = stats.get("scale", 1.0) if isinstance(stats, dict) else None
     if not (_number(scale) and scale > 0):
-        raise _bad(jpath, f"stats.scale must be a positive finite number, got {scale!r}")
+        raise _bad(jpath, f"stats.scale must be a positive finite number, got {_short(scale)}")
     _validate_defaults(doc.get("defaults", {}), jpath)
     styles = doc.get("styles", [])
     if not isinstance(styles, list):
@@ -234,7 +240,7 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
         _validate_style(st, i, jpath)
     for key in ("char_width", "body_height"):
         if key in doc and not (_number(doc[key]) and doc[key] > 0):
-            raise _bad(jpath, f"{key} must be a positive number, got {doc[key]!r}")
+            raise _bad(jpath, f"{key} must be a positive number, got {_short(doc[key])}")
     if not isinstance(doc.get("provenance", {}), dict):
         raise _bad(jpath, "'provenance' must be an object")
     tinfo = doc.get("tensors")
@@ -253,14 +259,14 @@ def _validate_defaults(d, jpath: Path) -> None:
     nums = {"bias": (0.0, 10.0), "check_cer": (0.0, 10.0), "fail_cer": (0.0, 10.0), "size_ramp": (-1.0, 1.0)}
     for k, (lo, hi) in ints.items():
         if k in d and (isinstance(d[k], bool) or not isinstance(d[k], int) or not lo <= d[k] <= hi):
-            raise _bad(jpath, f"defaults.{k} must be an integer in {lo}..{hi}, got {d[k]!r}")
+            raise _bad(jpath, f"defaults.{k} must be an integer in {lo}..{hi}, got {_short(d[k])}")
     if d.get("segment_chars", 0) not in (0,) and d.get("segment_chars", 0) < 8:
-        raise _bad(jpath, f"defaults.segment_chars must be 0 or at least 8, got {d['segment_chars']!r}")
+        raise _bad(jpath, f"defaults.segment_chars must be 0 or at least 8, got {_short(d['segment_chars'])}")
     for k, (lo, hi) in nums.items():
         if k in d and not (_number(d[k]) and lo <= d[k] <= hi):
-            raise _bad(jpath, f"defaults.{k} must be a number in {lo:g}..{hi:g}, got {d[k]!r}")
+            raise _bad(jpath, f"defaults.{k} must be a number in {lo:g}..{hi:g}, got {_short(d[k])}")
     if "check" in d and not isinstance(d["check"], bool):
-        raise _bad(jpath, f"defaults.check must be true or false, got {d['check']!r}")
+        raise _bad(jpath, f"defaults.check must be true or false, got {_short(d['check'])}")
 
 
 def _validate_style(st, i: int, jpath: Path) -> None:
@@ -281,7 +287,7 @@ def _validate_style(st, i: int, jpath: Path) -> None:
         raise _bad(jpath, f"style {i}: strokes must be finite [dx, dy, pen_up] rows")
     for key in ("char_width", "body_height"):
         if key in st and not (_number(st[key]) and st[key] >= 0):
-            raise _bad(jpath, f"style {i}: {key} must be a number >= 0, got {st[key]!r}")
+            raise _bad(jpath, f"style {i}: {key} must be a number >= 0, got {_short(st[key])}")
 
 
 def read_bundle_json(path: str | os.PathLike) -> tuple[Path, dict]:
@@ -303,7 +309,9 @@ def read_bundle_json(path: str | os.PathLike) -> tuple[Path, dict]:
     if not isinstance(doc, dict) or "config" not in doc or "alphabet" not in doc:
         raise ModelFileError(f"model {str(jpath)!r} is not a hwcli bundle (config/alphabet missing)")
     ver = doc.get("format_version", 0)
-    if isinstance(ver, bool) or not isinstance(ver, int) or ver > FORMAT_VERSION:
+    if isinstance(ver, bool) or not isinstance(ver, int):
+        raise ModelFileError(f"model {str(jpath)!r} is not a valid bundle: format_version must be an integer, got {_short(ver)}")
+    if ver > FORMAT_VERSION:
         raise ModelFileError(
             f"model {str(jpath)!r} needs bundle format version {ver}; this hwcli reads up to {FORMAT_VERSION}: upgrade hwcli"
         )
@@ -319,7 +327,7 @@ def tensor_file(stem: Path, doc: dict, what: str = "model") -> Path:
     name = tinfo.get("file", stem.with_suffix(".safetensors").name)
     if (not isinstance(name, str) or not name or name in (".", "..") or "/" in name or "\\" in name
             or "\0" in name or Path(name).name != name):
-        raise ModelFileError(f"{what} {str(stem)!r}: tensors.file {name!r} must be a file name beside the JSON, not a path")
+        raise ModelFileError(f"{what} {str(stem)!r}: tensors.file {_short(name)} must be a file name beside the JSON, not a path")
     tpath = stem.parent / name
     try:
         st = os.stat(tpath)
