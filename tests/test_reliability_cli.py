@@ -360,3 +360,55 @@ def test_train_out_that_is_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     r = runner.invoke(app, ["train", "--data", str(npz), "--out", str(tmp_path / "f" / "run"), "-q"])
     assert_one_line_error(r, "is a file")
+
+
+def test_train_checks_init_and_options_before_reading_data(tmp_path, monkeypatch):
+    import hwcli.data.convert as conv
+
+    from tiny_bundle import make_npz
+
+    npz = make_npz(tmp_path, n_lines=6)
+    monkeypatch.setattr(conv, "load_dataset", lambda *a, **k: (_ for _ in ()).throw(AssertionError("data read")))
+    base = ["--data", str(npz), "--out", str(tmp_path / "run"), "-q"]
+    assert_one_line_error(runner.invoke(app, ["train", *base, "--init", str(tmp_path / "none.json")]), "none.json")
+    pred = make_bundle(tmp_path / "p", kind="prediction", hidden=8)
+    assert_one_line_error(runner.invoke(app, ["train", *base, "--init", str(pred)]), "--unconditional", code=2)
+    assert_one_line_error(runner.invoke(app, ["train", *base, "--seed", "-3"]), "--seed", code=2)
+    assert_one_line_error(runner.invoke(app, ["train", *base, "--threads", "-1"]), "--threads", code=2)
+    assert_one_line_error(runner.invoke(app, ["train", *base, "--lr-half-life", "0"]), "--lr-half-life", code=2)
+    assert_one_line_error(runner.invoke(app, ["train-recognizer", *base, "--lr-half-life", "0"]), "--lr-half-life", code=2)
+    assert_one_line_error(runner.invoke(app, ["train-recognizer", *base, "--threads", "-1"]), "--threads", code=2)
+
+
+def test_proc_self_fd_1_writes_to_stdout(models):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    p = subprocess.run([sys.executable, "-m", "hwcli", "write", "hi", "-o", "/proc/self/fd/1", "--format", "svg", "-q",
+                        "--model", models["synth"]], capture_output=True, env=env, timeout=120)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.lstrip().startswith(b"<?xml") and b"<svg" in p.stdout
+
+
+def test_failed_command_erases_its_progress_bar():
+    import io
+
+    from rich.console import Console
+    from rich.progress import BarColumn, Progress, TextColumn
+
+    from hwcli.cli.common import clean_progress
+
+    def run(guarded: bool) -> str:
+        buf = io.StringIO()
+        con = Console(file=buf, force_terminal=True, width=60)
+        bar = Progress(TextColumn("train"), BarColumn(), console=con, transient=False)
+        with pytest.raises(RuntimeError):
+            with (clean_progress(bar) if guarded else bar):
+                bar.add_task("t", total=10, completed=3)
+                bar.refresh()
+                raise RuntimeError("bad")
+        return buf.getvalue()
+
+    import re
+
+    tail = lambda s: re.sub(r"\x1b\[[0-9;?]*[A-Za-z]|\r", "", s.rsplit("\x1b[2K", 1)[-1])  # noqa: E731
+    assert "train" in tail(run(False))  # rich alone leaves the bar (and its line) behind
+    assert tail(run(True)).strip() == "" and not run(True).endswith("\n\n")

@@ -58,6 +58,16 @@ def train_cmd(
     if resume:
         check_resume_early(out, "prediction" if unconditional else "any-synthesis",
                            given_options(ctx, ("hidden", "layers", "window_k", "mixtures")))
+    elif init:
+        from ..model.bundle import load_model
+
+        start = load_model(init)  # a bad --init fails now, not after the data is read
+        if start.config.kind != opts.kind:
+            from ..errors import OptionError
+
+            raise OptionError(f"--init {init}: a {start.config.kind} model cannot start a {opts.kind} run"
+                              + (" (add --unconditional)" if start.config.kind == "prediction" else ""))
+        del start
     world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun, `train` sets up DDP itself
     rank = int(os.environ.get("RANK", "0"))
     show = not quiet and rank == 0
