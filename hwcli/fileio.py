@@ -150,16 +150,16 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
     parent = _parent_checked(target)
     fd, tmp = _mkstemp(parent, shown)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            try:
+        try:
+            with os.fdopen(fd, "wb") as fh:  # closing flushes too: a full disk can show up there
                 yield fh
                 fh.flush()
                 os.fsync(fh.fileno())
                 _finish_temp(fh.fileno(), target)
-            except OSError as exc:
-                if exc.filename is None:  # a write, flush or fsync of this file (named OS errors are someone else's)
-                    raise OutputError(f"cannot write {str(shown)!r}: {describe_os_error(exc)}") from None
-                raise
+        except OSError as exc:
+            if exc.filename is None:  # a write, flush, fsync or close of this file (named OS errors are someone else's)
+                raise OutputError(f"cannot write {str(shown)!r}: {describe_os_error(exc)}") from None
+            raise
         try:
             os.replace(tmp, target)
         except OSError as exc:

@@ -261,3 +261,36 @@ def test_failed_rename_removes_pages_that_were_new(tmp_path, monkeypatch):
     with pytest.raises(OutputError):
         publish_files(_pages(tmp_path, 4, "new"))
     assert not list(tmp_path.glob("out-*.svg")) and _leftovers(tmp_path) == []
+
+
+def test_disk_full_on_a_buffered_write_and_close(tmp_path, monkeypatch):
+    """ENOSPC from write(2) itself, as a real full disk gives it (also from the flush at close)."""
+    p = tmp_path / "page.pdf"
+    p.write_bytes(b"precious")
+    import io
+
+    class Full(io.RawIOBase):
+        def __init__(self, fd):
+            self.fd = fd
+
+        def writable(self):
+            return True
+
+        def write(self, b):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        def fileno(self):
+            return self.fd
+
+        def close(self):
+            if not self.closed:
+                os.close(self.fd)
+            super().close()
+
+    real_fdopen = os.fdopen
+    monkeypatch.setattr(os, "fdopen", lambda fd, mode="r", *a, **k: io.BufferedWriter(Full(fd), 1 << 16)
+                        if "w" in mode else real_fdopen(fd, mode, *a, **k))
+    with pytest.raises(OutputError, match="no space left on device"):
+        with atomic_output(p) as fh:
+            fh.write(b"x" * 10)  # buffered: the error comes at the flush
+    assert p.read_bytes() == b"precious" and _leftovers(tmp_path) == []
