@@ -36,15 +36,24 @@ def _on_sigterm(signum, frame) -> None:  # noqa: ARG001
     raise Terminated()
 
 
-def _install_sigterm() -> None:
+def _install_sigterm():
+    """Route SIGTERM to `Terminated` while a command runs; returns the handler to restore (None: unchanged)."""
     import signal
     import threading
 
     if threading.current_thread() is threading.main_thread():
         try:
-            signal.signal(signal.SIGTERM, _on_sigterm)
+            return signal.signal(signal.SIGTERM, _on_sigterm)
         except (ValueError, OSError):  # not the main interpreter, or no signals here
             pass
+    return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
 
 
 #: OS errors that mean "the output could not be written" (disk full, quota, file too big, I/O error, read-only)
@@ -70,7 +79,7 @@ def handle_errors(fn: F) -> F:
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        _install_sigterm()
+        previous = _install_sigterm()
         debug = bool(os.environ.get("HWCLI_DEBUG"))
         try:
             result = fn(*args, **kwargs)
@@ -98,6 +107,8 @@ def handle_errors(fn: F) -> F:
             from ..fileio import describe_os_error
 
             fail(f"cannot write {where}: {describe_os_error(exc)}")
+        finally:
+            _restore_sigterm(previous)
 
     return wrapper  # type: ignore[return-value]
 
