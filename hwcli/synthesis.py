@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from .errors import ModelFileError, OptionError, check_seed
-from .model.bundle import Bundle, Style
+from .model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
 from .model.sampling import sample_batch
 from .strokes import join_segments
 
@@ -40,8 +40,6 @@ log = logging.getLogger(__name__)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
 Checker = Callable[[list[np.ndarray], list[str]], list[float]]
-MAX_STEPS_PER_CHAR = 200  # points per character: a real one takes ~25; more only allocates (bounds bundle values too)
-MAX_RETRIES = 20
 
 
 @dataclass(frozen=True)

@@ -181,6 +181,8 @@ def bundled_model_path(name: str = DEFAULT_MODEL) -> Path:
     return Path(__file__).resolve().parents[2] / "models" / name
 
 
+MAX_STEPS_PER_CHAR = 200  # sampled points per character: a real one takes ~25; more only allocates memory
+MAX_RETRIES = 20  # resamples of a failed line
 MAX_JSON_BYTES = 64 << 20  # a bundle's JSON with a few dozen styles is well under 1 MB
 MAX_TENSOR_BYTES = 2 << 30  # the bundled synthesis weights are 7 MB; 2 GiB allows a 20x larger network
 MAX_STYLE_POINTS = 20_000  # priming strokes of one style (a real line has ~700)
@@ -251,8 +253,6 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
 
 
 def _validate_defaults(d, jpath: Path) -> None:
-    from ..synthesis import MAX_RETRIES, MAX_STEPS_PER_CHAR
-
     if not isinstance(d, dict):
         raise _bad(jpath, "'defaults' must be an object")
     ints = {"max_steps_per_char": (5, MAX_STEPS_PER_CHAR), "retries": (0, MAX_RETRIES), "segment_chars": (0, 10_000)}
