@@ -292,12 +292,12 @@ def test_disk_full_on_npz_and_checkpoint(tmp_path, monkeypatch):
     ck.write_bytes(b"old")
     _full_after(monkeypatch)
     from hwcli.errors import OutputError
-    from hwcli.training import _save_atomic
+    from hwcli.training.loop import save_checkpoint
 
     with pytest.raises(OutputError, match="no space left on device"):
         ds.save(npz)
     with pytest.raises(OutputError, match="no space left on device"):
-        _save_atomic({"step": 1}, ck)
+        save_checkpoint({"step": 1}, ck)
     assert npz.read_bytes() == b"old" and ck.read_bytes() == b"old"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.pt", "d.npz"]
 
@@ -310,7 +310,7 @@ def test_convert_disk_full_is_one_line(iam_dir, tmp_path, monkeypatch):
 
 def test_eval_json_to_a_full_disk_is_one_line(models, tmp_path):
     from hwcli.alphabet import Alphabet
-    from hwcli.model.recognizer import Recognizer, RecognizerConfig, save_recognizer
+    from hwcli.recognizer.network import Recognizer, RecognizerConfig, save_recognizer
 
     torch.manual_seed(0)
     rec = save_recognizer(tmp_path / "rec", Recognizer(RecognizerConfig(conv_channels=8, hidden=8, layers=1,
