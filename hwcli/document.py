@@ -32,8 +32,8 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from .errors import InputTextError, OptionError
-from .fileio import atomic_output, check_writable
+from .errors import InputTextError, OptionError, OutputError
+from .fileio import check_writable, describe_os_error, publish_files
 from .model.bundle import Bundle, Style, load_model
 from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page import layout as L
@@ -90,6 +90,7 @@ class Document:
         self._report: Report | None = None
         self._kept: list[Page] | None = None
         self.plans: list = []  # after a plotter `save`: one toolpath.PagePlan per page (travel, points)
+        self.stale: list[str] = []  # after `save`: numbered pages of an earlier, longer document (left as they are)
 
     def __len__(self) -> int:
         return self.n_pages
@@ -141,22 +142,33 @@ class Document:
         if stream is None or extra_targets:
             for t in (targets if stream is None else []) + extra_targets:
                 check_writable(t)
-        with tempfile.TemporaryDirectory(prefix="hwcli-") as tmpdir:
-            files = self._render(fmt, Path(tmpdir), dpi, machine)
-            if preview:
-                from .page.plotter_svg import render_preview
+        if fmt.name == "png":
+            from .page.png import check_pixels
 
-                files.append(Path(tmpdir) / "preview")
-                with open(files[-1], "wb") as fh:
-                    render_preview(self.plans, fh, self.page_options)
+            check_pixels(self.page_options, dpi)  # before any sampling
+        try:
+            tmp_cm = tempfile.TemporaryDirectory(prefix="hwcli-")
+        except OSError as exc:
+            raise OutputError(f"cannot create a temporary folder: {describe_os_error(exc)}") from None
+        with tmp_cm as tmpdir:
+            try:
+                files = self._render(fmt, Path(tmpdir), dpi, machine)
+                if preview:
+                    from .page.plotter_svg import render_preview
+
+                    files.append(Path(tmpdir) / "preview")
+                    with open(files[-1], "wb") as fh:
+                        render_preview(self.plans, fh, self.page_options)
+            except OSError as exc:  # a full disk under the temporary folder: nothing of the user's has changed
+                if exc.filename is not None and not str(exc.filename).startswith(str(tmpdir)):
+                    raise
+                raise OutputError(f"cannot write {name or 'the stream'!r}: {describe_os_error(exc)} (while rendering "
+                                  f"in {str(Path(tmpdir).parent)!r}); nothing was changed") from None
             if stream is not None:
-                with open(files[0], "rb") as fh:
-                    shutil.copyfileobj(fh, stream)
-                stream.flush()
+                _to_stream(files[0], stream, name)
                 files, targets = files[1:], []
-            for tmp, dst in zip(files, targets + extra_targets):
-                with atomic_output(dst) as out, open(tmp, "rb") as src:
-                    shutil.copyfileobj(src, out)
+            publish_files(list(zip(files, targets + extra_targets)))  # every page or none
+        self.stale = stale_pages(name, len(targets), fmt) if stream is None and fmt.per_page else []
         if stream is not None:
             return ["-" if name == "-" else "<stream>"] + [str(t) for t in extra_targets]
         return [str(t) for t in targets + extra_targets]
@@ -188,6 +200,33 @@ class Document:
             with open(files[-1], "wb") as fh:
                 render(pg, fh, setting, **extra)
         return files
+
+
+def _to_stream(tmp: Path, stream: BinaryIO, name: str | None) -> None:
+    """Copy a finished file to a stream; a full disk behind it is one OutputError."""
+    try:
+        with open(tmp, "rb") as fh:
+            shutil.copyfileobj(fh, stream)
+        stream.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:
+        where = "standard output" if name in (None, "-") else repr(name)
+        raise OutputError(f"cannot write {where}: {describe_os_error(exc)}") from None
+
+
+def stale_pages(out: str, n_pages: int, fmt: Format) -> list[str]:
+    """Numbered pages beyond this document's last one (``out-26.svg, out-27.svg, ...`` after 25 pages, or
+    ``out-1.svg ...`` after one page written to ``out.svg``) left by an earlier, longer write. They are never
+    deleted (they may be the user's own files); the CLI names them in a warning."""
+    found = []
+    k = 1 if n_pages == 1 else n_pages + 1
+    while True:
+        cand = page_paths(out, max(k, 2), fmt)[k - 1]
+        if not cand.exists():
+            return found
+        found.append(str(cand))
+        k += 1
 
 
 def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,

@@ -14,6 +14,24 @@ class OptionError(HwcliError, ValueError):
     exit_code = 2
 
 
+MAX_SEED = 2**63 - 1  # torch.manual_seed and numpy's default_rng both take 0 .. 2**63 - 1
+
+
+def check_seed(seed, name: str = "--seed") -> None:
+    """OptionError unless `seed` is an integer in 0 .. MAX_SEED (checked before any work: numpy refuses a
+    negative seed, torch a huge one, and both would otherwise fail half-way through)."""
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise OptionError(f"{name} must be an integer, got {seed!r}")
+    if not 0 <= seed <= MAX_SEED:
+        raise OptionError(f"{name} must be between 0 and {MAX_SEED}, got {seed}")
+
+
+def check_threads(threads, name: str = "--threads") -> None:
+    """OptionError unless `threads` is 0 (torch's default) or a positive count of at most 1024."""
+    if isinstance(threads, bool) or not isinstance(threads, int) or not 0 <= threads <= 1024:
+        raise OptionError(f"{name} must be 0 (torch's default) or a positive number of threads up to 1024, got {threads!r}")
+
+
 class DatasetError(HwcliError):
     """A data source that is not IAM-OnDB / InkML / a converted .npz, or is unusable."""
 

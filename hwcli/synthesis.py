@@ -31,8 +31,8 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .errors import ModelFileError, OptionError
-from .model.bundle import Bundle, Style
+from .errors import ModelFileError, OptionError, check_seed
+from .model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
 from .model.sampling import sample_batch
 from .strokes import join_segments
 
@@ -64,10 +64,11 @@ class SamplingOptions:
             raise OptionError(f"bias must be between 0 and 10, got {self.bias}")
         if self.hard_bias is not None and not (0.0 <= self.hard_bias <= 10.0):
             raise OptionError(f"hard_bias must be between 0 and 10, got {self.hard_bias}")
-        if self.max_steps_per_char is not None and self.max_steps_per_char < 5:
-            raise OptionError("max_steps_per_char must be at least 5")
-        if self.retries is not None and self.retries < 0:
-            raise OptionError("retries must be >= 0")
+        if self.max_steps_per_char is not None and not 5 <= self.max_steps_per_char <= MAX_STEPS_PER_CHAR:
+            raise OptionError(f"max_steps_per_char must be between 5 and {MAX_STEPS_PER_CHAR}")
+        if self.retries is not None and not 0 <= self.retries <= MAX_RETRIES:
+            raise OptionError(f"retries must be between 0 and {MAX_RETRIES}")
+        check_seed(self.seed)
         if self.batch_size < 1:
             raise OptionError("batch_size must be >= 1")
         if self.segment_chars is not None and self.segment_chars != 0 and self.segment_chars < 8:

@@ -69,11 +69,35 @@ def test_bad_lines_are_counted_by_reason_and_the_rest_converts(iam_dir_bad):
 def test_truncated_tarball_converts_what_it_can(tmp_path):
     fx = write_iam_tarballs(tmp_path / "iam")
     truncate(fx.root / STROKES_TAR, keep=0.6)
-    ds, rep = convert(fx.root, workers=1)
+    with pytest.raises(DatasetError, match=r"truncated or corrupt .*read [\d.]+ of [\d.]+ MB .*--allow-partial"):
+        convert(fx.root, workers=1)
+    ds, rep = convert(fx.root, workers=1, allow_partial=True)
     assert rep.skipped == {"truncated or corrupt archive": 1}
+    assert len(rep.truncated) == 1 and STROKES_TAR in rep.truncated[0] and ".xml file(s)" in rep.truncated[0]
     assert 0 < len(ds) < len(fx.texts)
     with pytest.raises(DatasetError, match="truncated or corrupt"):
         convert(fx.root, strict=True, workers=1)
+
+
+def test_oversized_tar_member_is_skipped_unread(tmp_path, monkeypatch):
+    import io
+    import tarfile
+
+    import hwcli.data.iam as iam
+
+    fx = write_iam_tarballs(tmp_path / "iam")
+    tar = fx.root / STROKES_TAR
+    with tarfile.open(tar, "r:gz") as tf:
+        members = [(m, tf.extractfile(m).read() if m.isfile() else None) for m in tf]
+    big = tarfile.TarInfo("lineStrokes/z01/z01-000/z01-000z-01.xml")
+    big.size = iam.MAX_MEMBER_BYTES + 1
+    with tarfile.open(tar, "w:gz") as tf:
+        for m, data in members:
+            tf.addfile(m, io.BytesIO(data) if data is not None else None)
+        tf.addfile(big, io.BytesIO(b" " * big.size))
+    ds, rep = convert(fx.root, workers=1)
+    assert rep.skipped == {"archive member larger than 4 MiB": 1}
+    assert len(ds) == len(fx.texts)
 
 
 def test_crossed_out_words_and_tiny_lines_are_skipped(iam_dir):

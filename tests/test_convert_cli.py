@@ -149,3 +149,23 @@ def test_installed_entry_point(iam_dir, tmp_path):
     assert p.returncode == 0, p.stderr
     assert p.stdout == "" and p.stderr == ""
     assert Dataset.load(tmp_path / "x.npz").line_ids[0] == "a01-000u-01"
+
+
+def test_truncated_archive_fails_unless_allow_partial(tmp_path):
+    from iam_fixtures import STROKES_TAR, truncate, write_iam_tarballs
+
+    fx = write_iam_tarballs(tmp_path / "iam")
+    truncate(fx.root / STROKES_TAR, keep=0.6)
+    out = tmp_path / "part.npz"
+    line = assert_one_line_error(run(str(fx.root), "-o", str(out), "-q"), STROKES_TAR, "MB", "--allow-partial")
+    assert "truncated or corrupt" in line and not out.exists()
+    r = run(str(fx.root), "-o", str(out), "--allow-partial")
+    assert r.exit_code == 0, r.output
+    assert "partial archive" in r.stderr and 0 < len(Dataset.load(out)) < len(fx.texts)
+
+
+def test_allow_partial_is_documented():
+    r = CliRunner().invoke(app, ["convert", "--help"])
+    assert "--allow-partial" in r.stdout
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert "--allow-partial" in readme

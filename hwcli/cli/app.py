@@ -7,9 +7,11 @@ import typer
 from .. import __version__
 from . import convert, styles, train, train_recognizer, write
 from . import eval as eval_
+from .common import HwcliGroup
 
 app = typer.Typer(
     name="hwcli",
+    cls=HwcliGroup,
     help="Write text in realistic handwriting (Graves 2013 synthesis network).",
     no_args_is_help=True,
     add_completion=False,

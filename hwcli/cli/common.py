@@ -1,6 +1,8 @@
 """What every command shares: the error handler, the stderr console, small parsers."""
 from __future__ import annotations
 
+import contextlib
+import errno
 import functools
 import os
 import re
@@ -26,29 +28,185 @@ def choices(name: str, values: tuple[str, ...]) -> type[Enum]:
 Device = choices("Device", ("auto", "cpu", "cuda"))  # --device of the training commands
 
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every `finally` and `with` cleans up as after Ctrl-C."""
+
+
+def _on_sigterm(signum, frame) -> None:  # noqa: ARG001
+    raise Terminated()
+
+
+def _install_sigterm():
+    """Route SIGTERM to `Terminated` while a command runs; returns the handler to restore (None: unchanged)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is threading.main_thread():
+        try:
+            return signal.signal(signal.SIGTERM, _on_sigterm)
+        except (ValueError, OSError):  # not the main interpreter, or no signals here
+            pass
+    return None
+
+
+def _restore_sigterm(previous) -> None:
+    if previous is not None:
+        import signal
+
+        signal.signal(signal.SIGTERM, previous)
+
+
+#: OS errors that mean "the output could not be written" (disk full, quota, file too big, I/O error, read-only)
+WRITE_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO, errno.EROFS}
+
+
+def one_line(msg: str) -> str:
+    return " ".join(str(msg).split())
+
+
+def fail(msg: str, code: int = 1):
+    """Print 'hwcli: error: MSG' as one line on stderr and exit with `code`."""
+    print(f"hwcli: error: {one_line(msg)}", file=sys.stderr)
+    raise typer.Exit(code)
+
+
 def handle_errors(fn: F) -> F:
     """Turn an HwcliError into one line on stderr and a non-zero exit; HWCLI_DEBUG=1 re-raises.
 
-    Anything else is a bug and keeps its traceback. Ctrl-C exits 130 without one.
+    A full disk (or another write error) that reached here unwrapped is one line too. Anything else is a bug
+    and keeps its traceback. Ctrl-C exits 130 and SIGTERM 143, both after the same cleanup, without one.
     """
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        previous = _install_sigterm()
+        debug = bool(os.environ.get("HWCLI_DEBUG"))
         try:
-            return fn(*args, **kwargs)
+            result = fn(*args, **kwargs)
+            sys.stdout.flush()  # a full disk behind stdout is reported here, not at interpreter exit
+            return result
         except HwcliError as exc:
-            if os.environ.get("HWCLI_DEBUG"):
+            if debug:
                 raise
-            msg = str(exc).replace("\n", " ")
-            print(f"hwcli: error: {msg}", file=sys.stderr)
-            raise typer.Exit(getattr(exc, "exit_code", 1)) from None
+            fail(str(exc), getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
-            if os.environ.get("HWCLI_DEBUG"):
+            if debug:
                 raise
             print("hwcli: interrupted", file=sys.stderr)
             raise typer.Exit(130) from None
+        except Terminated:
+            if debug:
+                raise
+            print("hwcli: terminated", file=sys.stderr)
+            raise typer.Exit(143) from None
+        except OSError as exc:
+            if debug or exc.errno not in WRITE_ERRNOS:
+                raise
+            where = repr(str(exc.filename)) if exc.filename else "standard output"
+            _pacify_stdout()
+            from ..fileio import describe_os_error
+
+            fail(f"cannot write {where}: {describe_os_error(exc)}")
+        finally:
+            _restore_sigterm(previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _pacify_stdout() -> None:
+    """After stdout failed, drop what is buffered so that the interpreter's exit does not fail again."""
+    try:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+    except OSError:
+        pass
+
+
+def _parse_error_types() -> tuple[type, ...]:
+    types: list[type] = []
+    te = getattr(typer, "TyperException", None)  # typer >= 0.16 (vendored click)
+    if te is not None:
+        types.append(te)
+    try:
+        import click
+
+        types.append(click.exceptions.ClickException)
+    except ImportError:
+        pass
+    return tuple(types)
+
+
+def _group_base():
+    from typer.core import TyperGroup
+
+    return TyperGroup
+
+
+class HwcliGroup(_group_base()):
+    """The root command group: typer's own parse errors (unknown option, bad value, missing argument) become
+    one ``hwcli: error: ...`` line with typer's exit code (2 for usage errors) instead of a boxed panel."""
+
+    def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
+        try:
+            rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,
+                              **extra)
+        except _parse_error_types() as exc:
+            if type(exc).__name__ == "NoArgsIsHelpError":  # bare `hwcli`: the help is already printed
+                if standalone_mode:
+                    sys.exit(getattr(exc, "exit_code", 2))
+                raise
+            ctx = getattr(exc, "ctx", None)
+            hint = f" (see '{ctx.command_path} --help')" if ctx is not None and getattr(ctx, "command_path", "") else ""
+            print(f"hwcli: error: {one_line(exc.format_message())}{hint}", file=sys.stderr)
+            code = getattr(exc, "exit_code", 2)
+            if standalone_mode:
+                sys.exit(code)
+            raise
+        except typer.Abort:
+            print("hwcli: interrupted", file=sys.stderr)
+            if standalone_mode:
+                sys.exit(130)
+            raise
+        if standalone_mode:
+            sys.exit(rv if isinstance(rv, int) else 0)
+        return rv
+
+
+@contextlib.contextmanager
+def clean_progress(bar):
+    """`with clean_progress(Progress(...)) as bar:` — like `with bar:`, but when the body fails the bar is
+    erased rather than left on screen (and never leaves a blank line), so the error line stands alone."""
+    with bar:
+        try:
+            yield bar
+        except BaseException:
+            for t in bar.task_ids:
+                bar.update(t, visible=False)
+            bar.live.transient = True
+            raise
+
+
+def given_options(ctx, names: tuple[str, ...]) -> dict:
+    """name -> value of the options among `names` that the user typed (not typer's defaults)."""
+    out = {}
+    for n in names:
+        src = ctx.get_parameter_source(n) if ctx is not None else None
+        if src is not None and getattr(src, "name", "") in ("COMMANDLINE", "ENVIRONMENT"):
+            out[n] = ctx.params.get(n)
+    return out
+
+
+def check_resume_early(out, kind: str, given: dict) -> None:
+    """Before any data is loaded: the checkpoint `--resume` would continue exists, loads safely, is of the
+    right kind and agrees with the architecture options the user typed."""
+    from pathlib import Path
+
+    from ..errors import ModelFileError
+    from ..model.checkpoint import check_resume, load_checkpoint
+
+    ck = Path(out) / "checkpoint.pt"
+    if not ck.is_file():
+        raise ModelFileError(f"nothing to resume: {str(ck)!r} does not exist")
+    check_resume(load_checkpoint(ck), ck, kind, given)
 
 
 _DURATION_RE = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m)?\s*(?:(\d+(?:\.\d+)?)\s*s?)?\s*$")

@@ -24,6 +24,7 @@ def convert(
     output: Annotated[Path, typer.Option("--output", "-o", help="Output: .npz (dataset), .inkml (one file), a directory (one .inkml per line) or .svg (preview only).", show_default=False)],
     format: Annotated[Optional[OutputFormat], typer.Option("--format", "-f", help="Output format; default: from the suffix of --output.", show_default=False)] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Fail on the first unreadable line instead of skipping it.")] = False,
+    allow_partial: Annotated[bool, typer.Option("--allow-partial", help="Convert what a truncated or corrupt .tar.gz holds up to where it breaks (default: fail, saying how much was read).")] = False,
     downsample: Annotated[Optional[int], typer.Option(min=1, help="Keep every k-th point of each stroke (1: all). [default: 2]", show_default=False)] = None,
     straighten: Annotated[bool, typer.Option("--straighten/--no-straighten", help="Rotate each line so its baseline is level.")] = True,
     smooth: Annotated[Optional[float], typer.Option(min=0.0, max=0.49, help="Neighbour weight of the smoothing filter (0: off). [default: 0.25]", show_default=False)] = None,
@@ -36,7 +37,7 @@ def convert(
 ) -> None:
     """Convert handwriting data into the training set `hwcli train` reads, or export it as InkML.
 
-    Lines that cannot be used (malformed XML, no transcription, empty or glitched ink) are skipped and counted by reason in the summary; --strict stops at the first one instead. The format follows the suffix of --output: .npz, .inkml, a directory (InkML files) or .svg (a preview).
+    Lines that cannot be used (malformed XML, no transcription, empty or glitched ink, an archive member over 4 MiB) are skipped and counted by reason in the summary; --strict stops at the first one instead. A truncated archive is an error (it says how much was read) unless --allow-partial. The format follows the suffix of --output: .npz, .inkml, a directory (InkML files) or .svg (a preview).
 
     Example:
 
@@ -77,7 +78,7 @@ def convert(
         report = ConvertReport.from_dataset(ds, str(src))
     else:
         with _progress(quiet, f"reading {src.name or src}") as on_progress:
-            ds, report = convert_source(src, opts, strict=strict, progress=on_progress)
+            ds, report = convert_source(src, opts, strict=strict, progress=on_progress, allow_partial=allow_partial)
 
     if fmt is OutputFormat.npz:
         ds.save(output)
@@ -115,6 +116,8 @@ def _summary(report, seconds: float):
     t.add_row("lines skipped", f"{sum(report.skipped.values()):,}")
     for reason, n in report.skipped.most_common():
         t.add_row(Text(f"  {reason}"), f"{n:,}")
+    for what in report.truncated:
+        t.add_row("partial archive", Text(what))
     if report.preprocessed:
         t.add_row("already cleaned", f"{report.preprocessed:,} lines, kept as they were")
     share = f" ({report.points / report.points_raw:.0%})" if report.points_raw else ""

@@ -55,16 +55,19 @@ def eval_cmd(
 
         hwcli eval --style all --bias 0.5 --bias 1.0 --compare-check --reference iam.npz
     """
-    from ..errors import OptionError, StyleNotFoundError
+    from ..errors import OptionError, StyleNotFoundError, check_seed, check_threads
     from ..recognizer.legibility import eval_lines
     from ..model.bundle import load_model
     from ..recognizer.network import load_recognizer
     from ..synthesis import SamplingOptions
 
+    check_seed(seed)
+    check_threads(threads)
+    ref_ds = None
     if reference is not None:
-        from ..data.convert import detect_kind
+        from ..data.convert import load_dataset
 
-        detect_kind(reference)
+        ref_ds = load_dataset(reference)  # a bad reference fails here, before any sampling
     use_ocr = Reader.tesseract in (reader or [])
     if use_ocr:
         from ..ocr import tesseract_path
@@ -75,6 +78,12 @@ def eval_cmd(
 
         torch.set_num_threads(threads)
     rec = load_recognizer(recognizer)
+    if ref_ds is not None:
+        from ..errors import DatasetError
+        from ..recognizer.legibility import reference_lines as ref_lines
+
+        if not ref_lines(ref_ds, rec.alphabet, reference_lines):
+            raise DatasetError(f"--reference {str(reference)!r} has no validation (testset_v) lines the recognizer can read")
     bundle = load_model(model)
     if not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: eval needs a synthesis model")
@@ -114,12 +123,10 @@ def eval_cmd(
         rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
                              segment_chars=segment_chars, tesseract=use_ocr).to_dict())
     ref = None
-    if reference is not None:
-        from ..data.convert import load_dataset
-
+    if ref_ds is not None:
         if not quiet:
             err_console.print(f"reading real validation lines of {reference} ...")
-        ref = evaluate_reference(load_dataset(reference), rec, reference_lines)
+        ref = evaluate_reference(ref_ds, rec, reference_lines)
 
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,

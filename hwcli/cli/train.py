@@ -6,10 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Device, err_console, handle_errors, parse_duration
+from .common import Device, check_resume_early, clean_progress, err_console, given_options, handle_errors, parse_duration
 
 
 def train_cmd(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="IAM-OnDB directory/tarballs, InkML, or a converted .npz.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory: checkpoint, metrics.jsonl, previews, best.json/.safetensors.")] = Path("runs/hwcli"),
     unconditional: Annotated[bool, typer.Option("--unconditional", help="Train the prediction network (section 4) instead of synthesis.")] = False,
@@ -51,6 +52,22 @@ def train_cmd(
         init=init, rare_weight=rare_weight, rare_jitter=rare_jitter,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
+    from ..fileio import check_output_dir
+
+    check_output_dir(out)
+    if resume:
+        check_resume_early(out, "prediction" if unconditional else "any-synthesis",
+                           given_options(ctx, ("hidden", "layers", "window_k", "mixtures")))
+    elif init:
+        from ..model.bundle import load_model
+
+        start = load_model(init)  # a bad --init fails now, not after the data is read
+        if start.config.kind != opts.kind:
+            from ..errors import OptionError
+
+            raise OptionError(f"--init {init}: a {start.config.kind} model cannot start a {opts.kind} run"
+                              + (" (add --unconditional)" if start.config.kind == "prediction" else ""))
+        del start
     world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun, `train` sets up DDP itself
     rank = int(os.environ.get("RANK", "0"))
     show = not quiet and rank == 0
@@ -63,9 +80,9 @@ def train_cmd(
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     total = max_steps
-    with Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
+    with clean_progress(Progress(TextColumn("[bold]train"), BarColumn(), TextColumn("{task.completed}/{task.total} steps"),
                   TextColumn("{task.fields[info]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-                  console=err_console, disable=not show, transient=False) as bar:
+                  console=err_console, disable=not show, transient=False)) as bar:
         task = bar.add_task("train", total=total, info="")
 
         def on_step(p: dict) -> None:

@@ -6,10 +6,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import Device, err_console, handle_errors, parse_duration
+from .common import Device, check_resume_early, clean_progress, err_console, given_options, handle_errors, parse_duration
 
 
 def train_recognizer_cmd(
+    ctx: typer.Context,
     data: Annotated[Path, typer.Option("--data", help="IAM-OnDB directory/tarballs, InkML, or a converted .npz.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory: checkpoint.pt, metrics.jsonl, best.json/.safetensors.")] = Path("runs/recognizer"),
     hidden: Annotated[int, typer.Option(help="LSTM cells per direction and layer.")] = 128,
@@ -46,6 +47,11 @@ def train_recognizer_cmd(
         augment=augment, seed=seed, device=device.value, threads=threads,
     )
     detect_kind(data)  # fail fast with a clear message before loading anything
+    from ..fileio import check_output_dir
+
+    check_output_dir(out)
+    if resume:
+        check_resume_early(out, "recognizer", given_options(ctx, ("hidden", "layers", "conv_channels", "dropout")))
     if not quiet:
         err_console.print(f"loading {data} ...")
     ds = load_dataset(data)
@@ -54,8 +60,8 @@ def train_recognizer_cmd(
 
     from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-    with Progress(TextColumn("[bold]train-recognizer"), BarColumn(), TextColumn("{task.completed} steps"),
-                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err_console, disable=quiet) as bar:
+    with clean_progress(Progress(TextColumn("[bold]train-recognizer"), BarColumn(), TextColumn("{task.completed} steps"),
+                  TextColumn("{task.fields[info]}"), TimeElapsedColumn(), console=err_console, disable=quiet)) as bar:
         task = bar.add_task("train", total=max_steps, info="")
 
         def on_step(p: dict) -> None:

@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from ..formats import FORMATS
-from .common import choices, err_console, handle_errors
+from .common import choices, clean_progress, err_console, handle_errors
 
 
 #: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
@@ -66,7 +66,7 @@ def write_cmd(
       hwcli write "Dear John" -o card.gcode --plotter grbl-z --page-size A5 --preview toolpath.svg
       hwcli write "Dear John" -o letter.pdf --pen fountain
     """
-    from ..errors import OptionError
+    from ..errors import OptionError, check_threads
     from ..page import PageOptions
     from ..page.machines import PlotterOptions
     from .inputs import read_text
@@ -78,6 +78,7 @@ def write_cmd(
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
                           gcode_start=gcode_start, gcode_end=gcode_end, keep_order=keep_order,
                           **({} if simplify is None else {"simplify": simplify}))
+    check_threads(threads)
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     body = read_text(text, input_file)
@@ -101,11 +102,14 @@ def write_cmd(
     bundle = load_model(DEFAULT_UNCONDITIONAL if unconditional and model is None else model)
     if unconditional and bundle.is_synthesis:
         raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
+    if not unconditional and not bundle.is_synthesis:
+        raise OptionError(f"{bundle.path!r} is a prediction network: it cannot write your text, only free "
+                          "scribble; add --unconditional for that, or use a synthesis model")
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    with Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn(),
-                  console=err_console, disable=quiet, transient=True) as bar:
+    with clean_progress(Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), TextColumn("lines"), TimeRemainingColumn(),
+                  console=err_console, disable=quiet, transient=True)) as bar:
         task = None
 
         def on_progress(done: int, total: int) -> None:
@@ -120,6 +124,10 @@ def write_cmd(
                     on_unsupported=on_unsupported.value, progress=on_progress)
         outputs = doc.save(output, fmt, dpi=dpi, plotter=plot, preview=preview)
     report = doc.report
+    if doc.stale:
+        shown = ", ".join(doc.stale[:3]) + (f" and {len(doc.stale) - 3} more" if len(doc.stale) > 3 else "")
+        err_console.print(f"hwcli: warning: {shown} from an earlier, longer document {'was' if len(doc.stale) == 1 else 'were'} "
+                          "left as they are (not part of this one)", markup=False, soft_wrap=True)
     for f in report.failed:
         err_console.print(f"hwcli: warning: page {f.page} line {f.line} may be illegible ({f.reason}): {f.text!r}",
                           markup=False)

@@ -31,6 +31,7 @@ class ConvertReport:
     writers: int = 0
     splits: collections.Counter = field(default_factory=collections.Counter)
     preprocessed: int = 0  # lines kept as they were because hwcli had already cleaned them
+    truncated: list = field(default_factory=list)  # archives that ended early: how much of each was read
 
     @classmethod
     def from_dataset(cls, ds: Dataset, source: str) -> "ConvertReport":
@@ -48,6 +49,7 @@ class ConvertReport:
             "kind": self.kind,
             "lines_read": self.lines_read,
             "lines_skipped": dict(self.skipped),
+            "truncated": list(self.truncated),
             "points_raw": self.points_raw,
             "points": self.points,
             "characters": sum(self.char_counts.values()),
@@ -108,8 +110,12 @@ def convert(
     strict: bool = False,
     progress: Progress | None = None,
     workers: int | None = None,
+    allow_partial: bool = False,
 ) -> tuple[Dataset, ConvertReport]:
     """Read, clean and normalise a source into a Dataset. Lines that cannot be used are counted by reason.
+
+    A truncated or corrupt archive is a DatasetError that says how much of it was read, unless
+    `allow_partial` (then the lines read are kept, and `report.truncated` says what was missed).
 
     Lines that hwcli already cleaned (an InkML export of a converted set, `RawLine.preprocessed`) are kept
     as they are and keep their recorded normalisation scale; `opts` applies to the other lines only.
@@ -151,6 +157,8 @@ def convert(
             for r in chunk:
                 if isinstance(r, Skip):
                     report.skipped[r.reason] += 1
+                    if r.detail:
+                        report.truncated.append(r.detail)
                     continue
                 report.lines_read += 1
                 if kind == "iam-ondb" and "#" in r.text:
@@ -174,6 +182,8 @@ def convert(
         if pool is not None:
             pool.shutdown(cancel_futures=True)
 
+    if report.truncated and not allow_partial:
+        raise DatasetError(f"{'; '.join(report.truncated)}: use --allow-partial to convert what was read")
     if not kept:
         raise DatasetError(f"no usable lines in {str(path)!r} ({dict(report.skipped) or 'nothing found'})")
     for r, o in zip(kept, offsets):

@@ -137,6 +137,29 @@ class Dataset:
             raise DatasetError(
                 f"{str(path)!r} has dataset format {meta['format_version']}; this hwcli reads up to {FORMAT_VERSION}: upgrade hwcli"
             )
-        if len(ds.starts) != len(ds.texts) + 1 or ds.starts[-1] != len(ds.offsets):
-            raise DatasetError(f"{str(path)!r} is inconsistent (index does not match the offsets)")
+        problem = ds.check()
+        if problem:
+            raise DatasetError(f"{str(path)!r} is inconsistent ({problem})")
         return ds
+
+    def check(self) -> str:
+        """What is wrong with the arrays' shapes and index ('' when nothing): a hand-made or damaged .npz
+        would otherwise fail deep inside training with an IndexError."""
+        n = len(self.texts)
+        if not isinstance(self.meta, dict):
+            return "meta is not a JSON object"
+        if self.offsets.ndim != 2 or self.offsets.shape[1] != 3:
+            return f"offsets have shape {self.offsets.shape}, not (points, 3)"
+        if self.starts.ndim != 1 or len(self.starts) != n + 1 or self.starts[0] != 0 or self.starts[-1] != len(self.offsets):
+            return "index does not match the offsets"
+        if (np.diff(self.starts) < 0).any():
+            bad = int(np.flatnonzero(np.diff(self.starts) < 0)[0])
+            return f"index out of order at line {bad} ({self.starts[bad]} > {self.starts[bad + 1]})"
+        if not (len(self.line_ids) == len(self.writer_ids) == len(self.splits) == n):
+            return "texts, line ids, writers and splits differ in length"
+        if not np.isfinite(self.offsets).all():
+            return "offsets hold NaN or infinite values"
+        scale = (self.meta.get("stats") or {}).get("scale", 1.0) if isinstance(self.meta.get("stats", {}), dict) else None
+        if not (isinstance(scale, (int, float)) and not isinstance(scale, bool) and np.isfinite(scale) and scale > 0):
+            return f"stats.scale {scale!r} is not a positive number"
+        return ""

@@ -54,6 +54,42 @@ class RawLine:
 class Skip:
     line_id: str
     reason: str
+    detail: str = ""  # for a truncated archive: how much of it was read
+
+
+#: A real line's stroke XML is ~30 KB and a transcription ~1 KB: a tar member over this is skipped unread
+#: (a 1 GiB member would otherwise be read whole into memory).
+MAX_MEMBER_BYTES = 4 << 20
+TOO_LARGE = "archive member larger than 4 MiB"
+TRUNCATED = "truncated or corrupt archive"
+
+
+def _tar_members(path: Path, suffix: str, progress: Progress | None = None) -> Iterator[tuple[tarfile.TarInfo, bytes | None, Skip | None]]:
+    """Each regular member of the gzipped tar `path` whose name ends with `suffix`: (member, bytes, None), or
+    (member, None, Skip) for one over MAX_MEMBER_BYTES (never read). A truncated or corrupt archive ends the
+    stream with (None, None, Skip) whose `detail` says how much was read."""
+    total = path.stat().st_size
+    n = 0
+    with open(path, "rb") as raw:
+        try:
+            with tarfile.open(fileobj=raw, mode="r:gz") as tf:
+                for m in tf:
+                    if not (m.isfile() and m.name.endswith(suffix)):
+                        continue
+                    if m.size > MAX_MEMBER_BYTES:
+                        yield m, None, Skip(Path(m.name).stem, TOO_LARGE)
+                        continue
+                    fh = tf.extractfile(m)
+                    data = fh.read(MAX_MEMBER_BYTES + 1) if fh is not None else None
+                    n += 1
+                    yield m, data, None
+                    if progress:
+                        progress(min(raw.tell(), total), total)
+        except (tarfile.TarError, EOFError, OSError, zlib_error()) as exc:
+            done = min(raw.tell(), total)
+            yield None, None, Skip(path.name, TRUNCATED,
+                                   f"{path.name} is truncated or corrupt ({type(exc).__name__}): read {done / 1e6:.1f} of "
+                                   f"{total / 1e6:.1f} MB ({100 * done / max(total, 1):.0f}%), {n:,} {suffix} file(s)")
 
 
 class IamLayout:
@@ -144,17 +180,13 @@ def read_transcriptions(layout: IamLayout, strict: bool = False) -> tuple[dict[s
         for f in sorted(layout.ascii_dir.rglob("*.txt")):
             add(f.name, f.read_bytes())
     else:
-        try:
-            with tarfile.open(layout.ascii_tar, "r:gz") as tf:
-                for m in tf:
-                    if m.isfile() and m.name.endswith(".txt"):
-                        fh = tf.extractfile(m)
-                        if fh is not None:
-                            add(m.name, fh.read())
-        except (tarfile.TarError, EOFError, OSError, zlib_error()) as exc:
-            if strict:
-                raise DatasetError(f"{layout.ascii_tar}: truncated or corrupt archive ({exc})") from None
-            skips.append(Skip(str(layout.ascii_tar.name), "truncated or corrupt archive"))
+        for m, data, skip in _tar_members(layout.ascii_tar, ".txt"):
+            if skip is not None:
+                if strict:
+                    raise DatasetError(f"{layout.ascii_tar}: {skip.detail or skip.reason}")
+                skips.append(skip)
+            elif data is not None:
+                add(m.name, data)
     return forms, skips
 
 
@@ -227,8 +259,9 @@ def _parse_stroke_xml_tree(raw: bytes) -> np.ndarray:
     return points
 
 
-def _iter_stroke_files(layout: IamLayout, progress: Progress | None) -> Iterator[tuple[str, bytes | None, str]]:
-    """Yield (file name, raw bytes or None, error) for every stroke XML file."""
+def _iter_stroke_files(layout: IamLayout, progress: Progress | None) -> Iterator[tuple[str, bytes | None, str | Skip]]:
+    """Yield (file name, raw bytes or None, error) for every stroke XML file (error: a reason, or a Skip of
+    the archive: a member too large, or the archive ending early)."""
     if layout.strokes_dir is not None:
         files = sorted(layout.strokes_dir.rglob("*.xml"))
         for i, f in enumerate(files):
@@ -240,20 +273,13 @@ def _iter_stroke_files(layout: IamLayout, progress: Progress | None) -> Iterator
                 progress(i + 1, len(files))
         return
     total = layout.strokes_tar.stat().st_size
-    with open(layout.strokes_tar, "rb") as raw:
-        try:
-            with tarfile.open(fileobj=raw, mode="r:gz") as tf:
-                for m in tf:
-                    if not (m.isfile() and m.name.endswith(".xml")):
-                        continue
-                    fh = tf.extractfile(m)
-                    yield Path(m.name).name, fh.read() if fh else None, ""
-                    if progress:
-                        progress(raw.tell(), total)
-        except (tarfile.TarError, EOFError, OSError, zlib_error()) as exc:
-            yield STROKES_TAR, None, f"truncated or corrupt archive ({type(exc).__name__})"
-        if progress:
-            progress(total, total)
+    for m, data, skip in _tar_members(layout.strokes_tar, ".xml", progress):
+        if skip is not None:
+            yield (Path(m.name).name if m is not None else STROKES_TAR), None, skip
+            continue
+        yield Path(m.name).name, data, ""
+    if progress:
+        progress(total, total)
 
 
 def read_iam(
@@ -269,6 +295,11 @@ def read_iam(
     writers = read_writers(layout)
     for name, raw, err in _iter_stroke_files(layout, progress):
         line_id = name[:-4] if name.endswith(".xml") else name
+        if isinstance(err, Skip):
+            if strict:
+                raise DatasetError(f"{name}: {err.detail or err.reason}")
+            yield err
+            continue
         if err:
             if strict:
                 raise DatasetError(f"{name}: {err}")

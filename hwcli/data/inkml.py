@@ -36,7 +36,7 @@ from xml.sax.saxutils import escape
 import numpy as np
 
 from ..errors import DatasetError, OutputError
-from ..fileio import atomic_output
+from ..fileio import TMP_PREFIX, TMP_SUFFIX, atomic_output, current_umask, describe_os_error
 from .dataset import Dataset
 from .iam import _LINE_RE, Progress, RawLine, Skip
 
@@ -294,9 +294,11 @@ def write_inkml(dataset: Dataset, path_or_dir: str | os.PathLike) -> Path:
     if not parent.is_dir():
         raise OutputError(f"cannot write {str(out)!r}: directory {str(parent)!r} does not exist")
     try:
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=parent))
+        # a short temporary name: any valid folder name can be written
+        tmp = Path(tempfile.mkdtemp(prefix=TMP_PREFIX, suffix=TMP_SUFFIX, dir=parent))
+        os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700; a new folder follows the umask
     except OSError as exc:
-        raise OutputError(f"cannot write {str(out)!r}: {exc.strerror or exc}") from None
+        raise OutputError(f"cannot write {str(out)!r}: {describe_os_error(exc)}") from None
     try:
         used: set[str] = set()
         for i in range(len(dataset)):
@@ -308,6 +310,9 @@ def write_inkml(dataset: Dataset, path_or_dir: str | os.PathLike) -> Path:
             tmp.rmdir()
         else:
             os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise OutputError(f"cannot write {str(out)!r}: {describe_os_error(exc)}") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

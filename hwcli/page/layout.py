@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from itertools import groupby
 from typing import Iterable, Iterator
 
-from ..errors import OptionError
+from ..errors import OptionError, check_seed
 
 #: Named page sizes, portrait, (width, height) in mm.
 PAGE_SIZES: dict[str, tuple[float, float]] = {
@@ -135,8 +135,7 @@ class PageOptions:
         if indent < 0 or indent > (w - 2 * margin) / 2:
             raise OptionError(f"indent must be between 0 and half the text width, got {self.indent}")
         color_rgb(self.color)
-        if isinstance(self.seed, bool) or not isinstance(self.seed, int):
-            raise OptionError(f"seed must be an integer, got {self.seed!r}")
+        check_seed(self.seed)
         if self.pen not in PENS:
             raise OptionError(f"unknown pen {self.pen!r}: use one of {', '.join(PENS)}")
         for flag in ("ruled", "natural"):

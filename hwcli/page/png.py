@@ -27,6 +27,19 @@ from .placement import Page, curve_controls
 MIN_STEP_PX = 3.0  # segments longer than max(this, pen radius) are split, so every box stays small
 BATCH_PIXELS = 1 << 17  # pixel-segment pairs per vectorised batch: small enough to stay in cache
 MAX_DPI = 600  # an A4 page at 600 dpi is already 35 Mpx
+# ~13 bytes per pixel while rendering (coverage, RGB image, filtered rows, compressed copy): 80 Mpx is ~1 GiB,
+# enough for A3 at 600 dpi; a 2000 x 2000 mm page at 600 dpi (2.2 Gpx, tens of GiB) is refused up front
+MAX_PIXELS = 80_000_000
+
+
+def check_pixels(opts: PageOptions, dpi: float) -> None:
+    """OptionError (before any sampling) when a page of `opts` at `dpi` would exceed `MAX_PIXELS`."""
+    w_mm, h_mm = opts.page_mm
+    w, h = max(1, round(w_mm * dpi / 25.4)), max(1, round(h_mm * dpi / 25.4))
+    if w * h > MAX_PIXELS:
+        raise OptionError(f"a {w_mm:g} x {h_mm:g} mm page at {dpi:g} dpi is {w} x {h} = {w * h / 1e6:.0f} Mpx; "
+                          f"PNG output is limited to {MAX_PIXELS / 1e6:.0f} Mpx per page: lower --dpi, use a smaller "
+                          "--page-size, or write PDF/SVG")
 
 
 def page_pixels(page: Page, dpi: float) -> tuple[int, int]:
@@ -251,4 +264,5 @@ def render_png(page: Page, fh: BinaryIO, opts: PageOptions, dpi: float = 150, tr
     """Write one Page as a PNG to the binary file `fh`; size = page mm * dpi / 25.4 pixels."""
     if isinstance(dpi, bool) or not (isinstance(dpi, (int, float)) and 10 <= dpi <= MAX_DPI):
         raise OptionError(f"dpi must be between 10 and {MAX_DPI}, got {dpi!r}")
+    check_pixels(opts, dpi)
     fh.write(encode_png(rasterize_page(page, opts, dpi, transparent), dpi))

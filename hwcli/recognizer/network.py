@@ -23,14 +23,14 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from safetensors.torch import load as load_bytes
 from safetensors.torch import save
 from torch import Tensor, nn
 
 from ..alphabet import Alphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
-from ..model.bundle import FORMAT_VERSION, _stem, bundled_model_path, read_bundle_json, read_verified_tensors
+from ..model.bundle import (FORMAT_VERSION, _stem, bundled_model_path, load_tensors, read_bundle_json,
+                            read_verified_tensors, tensor_file)
 
 DEFAULT_RECOGNIZER = "hwcli-recognizer"
 N_FEATURES = 4
@@ -186,10 +186,13 @@ def load_recognizer(path: str | os.PathLike | None = None, device: str = "cpu") 
         alphabet = Alphabet(doc["alphabet"])
         if len(alphabet) != cfg.alphabet_size:
             raise ValueError(f"alphabet has {len(alphabet)} classes, config says {cfg.alphabet_size}")
+        if not (isinstance(cfg.hidden, int) and 1 <= cfg.hidden <= 4096 and isinstance(cfg.layers, int)
+                and 1 <= cfg.layers <= 16 and isinstance(cfg.conv_channels, int) and 1 <= cfg.conv_channels <= 4096):
+            raise ValueError("config sizes out of range (hidden 1..4096, layers 1..16, conv_channels 1..4096)")
         net = Recognizer(cfg)
-        net.load_state_dict({k: v.float() for k, v in load_bytes(blob).items()})
     except (ValueError, TypeError, KeyError, RuntimeError) as exc:
         raise ModelFileError(f"recognizer {str(stem)!r} cannot be rebuilt: {str(exc).splitlines()[0]}") from None
+    net.load_state_dict(load_tensors(blob, str(tensor_file(stem, doc, "recognizer")), net.state_dict(), "recognizer"))
     net.eval().to(device)
     return RecognizerBundle(net, cfg, alphabet, float(doc.get("stats", {}).get("scale", 1.0)),
                             doc.get("provenance", {}), str(stem))

@@ -171,6 +171,10 @@ def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = F
     out = Path(opts.out)
     out.mkdir(parents=True, exist_ok=True)
     state = resume_checkpoint(out / CKPT_NAME) if resume else None
+    if state is not None:
+        from ..model.checkpoint import check_resume
+
+        check_resume(state, out / CKPT_NAME, "recognizer", {})
     task = RecognizerTask(ds, opts, state, device, data_desc)
     res = run(task, opts, state, device, data_desc, progress)
     return RecognizerTrainResult(res.step, res.epoch, res.best and res.best["val_cer"], res.bundle, res.stopped_by,

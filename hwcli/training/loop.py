@@ -40,7 +40,7 @@ from typing import Callable, Iterator, Protocol
 
 import torch
 
-from ..errors import DatasetError, ModelFileError, OptionError
+from ..errors import DatasetError, ModelFileError, OptionError, check_seed, check_threads
 from ..fileio import atomic_output
 
 log = logging.getLogger(__name__)
@@ -85,8 +85,8 @@ class LoopOptions:
             raise OptionError("--time-limit must be positive")
         if self.val_lines < 0:
             raise OptionError("--val-lines must be >= 0")
-        if self.threads < 0:
-            raise OptionError("--threads must be >= 0")
+        check_threads(self.threads)
+        check_seed(self.seed)
         if self.device not in ("auto", "cpu", "cuda"):
             raise OptionError(f"unknown device {self.device!r}: use auto, cpu or cuda")
         if self.device == "cuda" and not torch.cuda.is_available():
@@ -156,10 +156,10 @@ def save_checkpoint(obj: dict, path: Path) -> None:
 
 
 def load_checkpoint(path: Path) -> dict:
-    try:
-        return torch.load(path, map_location="cpu", weights_only=False)
-    except Exception as exc:  # noqa: BLE001 - any unreadable checkpoint is the same user error
-        raise ModelFileError(f"checkpoint {str(path)!r} cannot be read ({type(exc).__name__}); delete it or train without --resume") from None
+    """The checkpoint at `path`: tensors and plain values only (a crafted pickle is refused, never run)."""
+    from ..model.checkpoint import load_checkpoint as safe_load
+
+    return safe_load(path)
 
 
 def resume_checkpoint(path: Path) -> dict:

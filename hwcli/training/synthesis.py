@@ -200,6 +200,10 @@ def train(
         if rank == 0:
             out.mkdir(parents=True, exist_ok=True)
         state = resume_checkpoint(out / CKPT_NAME) if resume else None
+        if state is not None:
+            from ..model.checkpoint import check_resume
+
+            check_resume(state, out / CKPT_NAME, "prediction" if opts.kind == "prediction" else "any-synthesis", {})
         task = SynthesisTask(ds, opts, state, device, data_desc)
         res = run(task, opts, state, device, data_desc, progress)
     best = res.best or {}
