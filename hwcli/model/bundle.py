@@ -257,7 +257,7 @@ def _validate_defaults(d, jpath: Path) -> None:
     if not isinstance(d, dict):
         raise _bad(jpath, "'defaults' must be an object")
     ints = {"max_steps_per_char": (5, MAX_STEPS_PER_CHAR), "retries": (0, MAX_RETRIES), "segment_chars": (0, 10_000)}
-    nums = {"bias": (0.0, 10.0), "check_cer": (0.0, 10.0), "fail_cer": (0.0, 10.0), "size_ramp": (-1.0, 1.0)}
+    nums = {"bias": (0.0, 10.0), "hard_bias": (0.0, 10.0), "check_cer": (0.0, 10.0), "fail_cer": (0.0, 10.0), "size_ramp": (-1.0, 1.0)}
     for k, (lo, hi) in ints.items():
         if k in d and (isinstance(d[k], bool) or not isinstance(d[k], int) or not lo <= d[k] <= hi):
             raise _bad(jpath, f"defaults.{k} must be an integer in {lo}..{hi}, got {_short(d[k])}")
