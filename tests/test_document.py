@@ -144,9 +144,9 @@ def test_short_documents_keep_pages_long_ones_sample_again(bundle, tmp_path, mon
 def test_report_lists_failed_lines_one_based(bundle):
     doc = hwcli.write("alpha\nbeta", model=bundle, seed=1)  # random weights: lines fail their checks
     rep = doc.report
-    assert rep.pages == 1 and rep.lines == 1 and rep.failed
-    for f in rep.failed:
-        assert (f.page, f.line, f.text) == (1, 1, "alpha beta") and f.reason
+    assert rep.pages == 1 and rep.lines == 2 and rep.failed  # a short line keeps its break
+    for k, f in enumerate(rep.failed, start=1):
+        assert (f.page, f.line, f.text) == (1, k, ["alpha", "beta"][k - 1]) and f.reason
 
 
 def test_checking_loads_the_recognizer_or_says_why(bundle, tmp_path):

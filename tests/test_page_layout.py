@@ -102,10 +102,12 @@ def test_wrapped_lines_fit_their_width():
 
 
 def test_paragraphs_indent_and_reflow():
-    text = "First  para\tline one\nstill first para.\n   \nSecond para.\n\n\n\nThird."
+    text = ("First  para\tline one, long enough to be hard-wrapped prose that flows on\nstill first para.\n   \n"
+            "Second para.\n\n\n\nThird.")
     opts = PageOptions(indent=8)
-    lines = layout_text(text, opts, char_width=2.0)
-    assert [ln.text for ln in lines] == ["First para line one still first para.", "Second para.", "Third."]
+    lines = layout_text(text, opts, char_width=0.5)
+    assert [ln.text for ln in lines] == ["First para line one, long enough to be hard-wrapped prose that flows on still first para.",
+                                         "Second para.", "Third."]
     assert all(ln.paragraph_start for ln in lines)
     assert all(ln.x == pytest.approx(opts.margin + 8) for ln in lines)
     assert all(ln.max_width == pytest.approx(opts.text_width - 8) for ln in lines)
@@ -113,6 +115,25 @@ def test_paragraphs_indent_and_reflow():
     long = layout_text("word " * 100, opts, char_width=2.0)
     assert long[0].paragraph_start and not long[1].paragraph_start
     assert long[1].x == pytest.approx(opts.margin) and long[1].max_width == pytest.approx(opts.text_width)
+
+
+def test_short_lines_keep_their_breaks_and_hard_wrapped_prose_flows():
+    from hwcli.page.layout import FLOW_CHARS
+
+    wrapped = "It was a bright cold day in April, and the clocks were striking thirteen. Winston"
+    assert len(wrapped) >= FLOW_CHARS
+    text = ("14 Harbour Road, Whitby\nTuesday 1 December 2026\n\nDear Helen,\n\n" + wrapped
+            + "\nSmith slipped quickly through the doors.\n\nWith love,\nSarah")
+    opts = PageOptions(indent=8)
+    lines = layout_text(text, opts, char_width=1.0)
+    texts = [ln.text for ln in lines]
+    assert texts[:3] == ["14 Harbour Road, Whitby", "Tuesday 1 December 2026", "Dear Helen,"]
+    assert texts[-2:] == ["With love,", "Sarah"]
+    assert any("Winston Smith" in t for t in texts)  # the hard-wrapped line flowed into the next
+    starts = [ln.paragraph_start for ln in lines]
+    assert starts[0] and not starts[1]  # a kept break is no new paragraph...
+    assert lines[1].x == pytest.approx(opts.margin)  # ...and is not indented
+    assert lines[-1].x == pytest.approx(opts.margin) and lines[-2].paragraph_start
 
 
 def test_long_word_is_split():

@@ -183,14 +183,39 @@ class LayoutLine:
     paragraph_start: bool  # first line of a paragraph (indented)
 
 
+#: A line of the input at least this long (after collapsing whitespace) is taken as hard-wrapped prose and
+#: flows on into the next line; a shorter one (an address line, a date, "Dear Helen,", a signature, a line of
+#: a poem or list) keeps its line break. Hard-wrapped text is usually wrapped at 66-80 characters.
+FLOW_CHARS = 60
+
+
 def paragraphs(text: str) -> list[str]:
-    """Split text into paragraphs at blank lines; collapse whitespace inside each. Empty ones are dropped."""
+    """Split text into paragraphs at blank lines; collapse whitespace inside each. Empty ones are dropped.
+    Kept line breaks (see `paragraph_lines`) become spaces here."""
+    return [" ".join(parts) for parts in paragraph_lines(text)]
+
+
+def paragraph_lines(text: str) -> list[list[str]]:
+    """Paragraphs (split at blank lines), each a list of the runs of text between the line breaks it keeps:
+    a line shorter than `FLOW_CHARS` ends with a kept break, a longer one flows on into the next line.
+    Whitespace inside a run is collapsed; empty paragraphs are dropped."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     out = []
     for block in re.split(r"\n[^\S\n]*\n", text):
-        words = block.split()
-        if words:
-            out.append(" ".join(words))
+        runs: list[str] = []
+        cur: list[str] = []
+        for line in block.split("\n"):
+            words = line.split()
+            if not words:
+                continue
+            cur += words
+            if len(" ".join(words)) < FLOW_CHARS:
+                runs.append(" ".join(cur))
+                cur = []
+        if cur:
+            runs.append(" ".join(cur))
+        if runs:
+            out.append(runs)
     return out
 
 
@@ -243,21 +268,24 @@ def iter_layout(text: str, opts: PageOptions, char_width: float,
         raise OptionError(f"max_chars must be >= 1, got {max_chars!r}")
     per_page = lines_per_page(opts)
     n = 0
-    for para in paragraphs(text):
-        first_width = opts.text_width - opts.indent
-        for k, line_text in enumerate(wrap_paragraph(para, first_width, opts.text_width, char_width, max_chars)):
-            page, index = divmod(n, per_page)
-            indent = opts.indent if k == 0 else 0.0
-            yield LayoutLine(
-                text=line_text,
-                page=page,
-                index=index,
-                x=opts.margin + indent,
-                baseline_y=baseline_y(opts, index),
-                max_width=opts.text_width - indent,
-                paragraph_start=k == 0,
-            )
-            n += 1
+    for para in paragraph_lines(text):
+        for r, run in enumerate(para):
+            # a paragraph's first line is indented; a line after a kept break starts at the margin
+            first_width = opts.text_width - (opts.indent if r == 0 else 0.0)
+            for k, line_text in enumerate(wrap_paragraph(run, first_width, opts.text_width, char_width, max_chars)):
+                page, index = divmod(n, per_page)
+                start = r == 0 and k == 0
+                indent = opts.indent if start else 0.0
+                yield LayoutLine(
+                    text=line_text,
+                    page=page,
+                    index=index,
+                    x=opts.margin + indent,
+                    baseline_y=baseline_y(opts, index),
+                    max_width=opts.text_width - indent,
+                    paragraph_start=start,
+                )
+                n += 1
 
 
 def layout_text(text: str, opts: PageOptions, char_width: float, max_chars: int | None = None) -> list[LayoutLine]:
