@@ -67,3 +67,7 @@ class OutputError(HwcliError):
 
 class SynthesisError(HwcliError):
     """Lines that could not be sampled legibly after every retry."""
+
+
+class InkError(DatasetError):
+    """A writer's ink that cannot make a personal style (no text, too little ink, text and ink that differ)."""

@@ -34,6 +34,12 @@ def test_wheel_contains_every_bundled_model(wheel):
         assert f"hwcli/_models/{s}.json" in names and f"hwcli/_models/{s}.safetensors" in names
 
 
+def test_wheel_contains_the_capture_page_and_imitation_reference(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for f in ("hwcli/capture/static/index.html", "hwcli/capture/static/capture.js", "hwcli/imitation_writers.json"):
+        assert f in names, f
+
+
 def test_wheel_declares_the_console_command(wheel):
     z = zipfile.ZipFile(wheel)
     ep = next(n for n in z.namelist() if n.endswith("entry_points.txt"))

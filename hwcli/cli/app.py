@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
-from . import convert, styles, train, train_recognizer, write
+from . import capture, convert, styles, train, train_recognizer, write
 from . import eval as eval_
 from .common import HwcliGroup
 
@@ -33,7 +33,7 @@ def _root(
     """Write text in realistic handwriting."""
 
 
-for _command in (convert, train, train_recognizer, write, styles, eval_):
+for _command in (convert, train, train_recognizer, write, styles, eval_, capture):
     _command.register(app)
 
 

@@ -46,6 +46,7 @@ def eval_cmd(
     segment_chars: Annotated[Optional[int], typer.Option("--segment-chars", min=0, help="Write longer lines in segments of at most this many characters (0 = never split). [default: the model's default]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads for sampling (0 = torch's default; 1 is often faster on a busy CPU).")] = 0,
+    like: Annotated[Optional[list[Path]], typer.Option("--like", help="A writer's real lines (InkML files/folder or .npz): also score how close each style's lines come to that hand (writer identification among IAM-OnDB testset_v writers, feature distance).", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress on stderr.")] = False,
 ) -> None:
@@ -57,7 +58,6 @@ def eval_cmd(
     """
     from ..errors import OptionError, StyleNotFoundError, check_seed, check_threads
     from ..recognizer.legibility import eval_lines
-    from ..model.bundle import load_model
     from ..recognizer.network import load_recognizer
     from ..synthesis import SamplingOptions
 
@@ -84,9 +84,15 @@ def eval_cmd(
 
         if not ref_lines(ref_ds, rec.alphabet, reference_lines):
             raise DatasetError(f"--reference {str(reference)!r} has no validation (testset_v) lines the recognizer can read")
-    bundle = load_model(model)
+    from ..styles import resolve
+
+    bundle, style = resolve(model, style or [])  # personal styles join the bundle's styles
     if not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: eval needs a synthesis model")
+    if like:
+        from ..style_ink import prepare_lines, read_ink
+
+        real = prepare_lines(read_ink([str(p) for p in like]), bundle.alphabet)  # bad ink fails before sampling
 
     texts = _read_input(input) if input is not None else eval_lines(line_set=line_set.value)
     if lines is not None:
@@ -128,14 +134,24 @@ def eval_cmd(
             err_console.print(f"reading real validation lines of {reference} ...")
         ref = evaluate_reference(ref_ds, rec, reference_lines)
 
+    imitation = None
+    if like:
+        from ..imitation import evaluate_imitation
+
+        if not quiet:
+            err_console.print(f"imitation: sampling the {len(real)} texts of {', '.join(map(str, like))} in each style ...")
+        imitation = [evaluate_imitation(bundle, k, real, rec, biases[0], checks[0], seed) for k in keys]
+
     if json_out:
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
                "set": "input" if input is not None else line_set.value,
                "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
-               "columns": list(COLUMNS), "rows": rows, "reference": ref}
+               "columns": list(COLUMNS), "rows": rows, "reference": ref, "imitation": imitation}
         typer.echo(json.dumps(doc, indent=1))
     else:
         _print_table(rows, ref, bundle.path, rec.path)
+        if imitation:
+            _print_imitation(imitation)
 
 
 def _pct(v) -> str:
@@ -179,6 +195,19 @@ def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> No
     if not console.is_terminal:  # piped: no terminal width to fit, keep every column readable
         console = Console(highlight=False, width=180)
     console.print(t)
+
+
+def _print_imitation(rows: list[dict]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    t = Table(title="imitation: generated vs the writer's real lines (see hwcli/imitation.py)")
+    for name in ("style", "writer ID", "real lines' ID", "writers", "distance", "real vs others", "CER", "lines"):
+        t.add_column(name, justify="left" if name == "style" else "right")
+    for r in rows:
+        t.add_row(r["style"], f"{r['generated_id']:.0%}", f"{r['real_id']:.0%}", str(r["writers"]), f"{r['distance']:.2f}",
+                  f"{r['distance_real_vs_others']:.2f}", f"{r['cer']:.1%}" if "cer" in r else "", str(r["lines"]))
+    Console(highlight=False, width=140).print(t)
 
 
 def register(app: typer.Typer) -> None:

@@ -99,7 +99,12 @@ def write_cmd(
 
     if threads:
         torch.set_num_threads(threads)
-    bundle = load_model(DEFAULT_UNCONDITIONAL if unconditional and model is None else model)
+    if unconditional and model is None:
+        bundle = load_model(DEFAULT_UNCONDITIONAL)
+    else:
+        from ..styles import resolve
+
+        bundle, (style,) = resolve(model, [style])  # a personal style joins the bundle's styles
     if unconditional and bundle.is_synthesis:
         raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
     if not unconditional and not bundle.is_synthesis:

@@ -1,0 +1,87 @@
+"""Imitation of unseen writers: priming alone vs `styles add --adapt`, scored by hwcli.imitation.
+
+For each of the first W IAM-OnDB testset_v writers of the shipped reference set, the writer's first
+`--lines` lines (in line-id order) make a personal style (primed only, then adapted); the texts of the rest
+of the writer's lines are generated in that style and scored against the real ones: writer identification
+among 11 writers (the writer + 10 other reference writers), feature distance, the recognizer's CER.
+
+    HWCLI_HOME=/tmp/bench OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/imitation.py --data iam.npz --writers 3
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+
+def cpu_s() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--writers", type=int, default=3)
+    ap.add_argument("--skip", type=int, default=0, help="start at this writer of the reference set")
+    ap.add_argument("--lines", type=int, default=20)
+    ap.add_argument("--like", type=int, default=30, help="real lines scored against (at most)")
+    ap.add_argument("--steps", type=int, default=60)
+    ap.add_argument("--time-limit", type=float, default=480.0)
+    ap.add_argument("--no-adapt", action="store_true")
+    ap.add_argument("--eval-only", action="store_true", help="score styles made by an earlier run (same HWCLI_HOME)")
+    ap.add_argument("--lr", type=float, default=3e-4)
+    ap.add_argument("--reg-share", type=float, default=0.3)
+    ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
+    ap.add_argument("--out", default="imitation.jsonl")
+    args = ap.parse_args()
+
+    import torch
+
+    from hwcli.data.convert import load_dataset
+    from hwcli.imitation import evaluate_imitation, load_reference
+    from hwcli.recognizer.network import load_recognizer
+    from hwcli.style_ink import prepare_lines, read_ink
+    from hwcli.styles import add_style, resolve
+
+    torch.set_num_threads(1)
+    ds = load_dataset(args.data)
+    ref = load_reference()
+    rec = load_recognizer()
+    tmp = Path(tempfile.mkdtemp(prefix="imitation-"))
+    os.environ.setdefault("HWCLI_HOME", str(tmp / "home"))
+    for w in list(ref["writers"])[args.skip: args.skip + args.writers]:
+        idx = sorted((i for i in range(len(ds)) if int(ds.writer_ids[i]) == int(w) and ds.splits[i] == "testset_v"),
+                     key=lambda i: ds.line_ids[i])
+        ds.subset(idx[: args.lines]).save(tmp / f"{w}-mine.npz")
+        ds.subset(idx[args.lines: args.lines + args.like]).save(tmp / f"{w}-like.npz")
+        like = prepare_lines(read_ink([tmp / f"{w}-like.npz"]), rec.alphabet)
+        for adapt in ([False] if args.no_adapt else [True] if args.suffix else [False, True]):
+            name = f"w{w}{'a' if adapt else 'p'}{args.suffix if adapt else ''}"
+            t0, c0 = time.time(), cpu_s()
+            if args.eval_only:
+                from hwcli.styles import find_style
+
+                ps = find_style(name)
+            else:
+                ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=0,
+                               adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
+                                              "reg_share": args.reg_share})
+            t_add, c_add = time.time() - t0, cpu_s() - c0
+            bundle, (key,) = resolve(None, [name])
+            t1 = time.time()
+            res = evaluate_imitation(bundle, key, like, rec, check=True, seed=0)
+            row = {"writer": w, "adapted": adapt, "add_wall_s": round(t_add, 1), "add_cpu_s": round(c_add, 1),
+                   "eval_wall_s": round(time.time() - t1, 1), **res, "adapt": ps.info.get("adapt"),
+                   "prime": ps.style.text}
+            print(json.dumps(row), flush=True)
+            with open(args.out, "a") as fh:
+                fh.write(json.dumps(row) + "\n")
+
+
+if __name__ == "__main__":
+    main()

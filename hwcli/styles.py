@@ -1,0 +1,363 @@
+"""Personal styles: the user's data folder, adding a writer's ink as a style, finding styles by name.
+
+The library lives in ``$HWCLI_HOME/styles/``, else ``$XDG_DATA_HOME/hwcli/styles/``, else
+``~/.local/share/hwcli/styles/``; folders are created private (0700), files 0600. A style is a folder::
+
+    styles/NAME/style.json   format_version, name, model (the bundle it was made for), adapted (file stem of
+                             a personal bundle in this folder, or null), style (priming strokes, text, measured
+                             char_width and body_height), the selection and adaptation records
+    styles/NAME/ink.npz      the writer's cleaned lines in the model's units, for `hwcli train --init MODEL --data`
+    styles/NAME/model.*      the personal bundle, with --adapt
+
+A style is built in a hidden staging folder next to its final place and renamed into place at the very end, so
+an interrupted `add` (Ctrl-C, a crash) leaves the library as it was; `remove` renames before deleting.
+
+Adding a style: the ink is cleaned (`style_ink`), the candidate priming lines are scored by the network's
+own likelihood (teacher-forced NLL per point: how well the model can follow that line), the best few each
+prime a set of calibration sentences, which the bundled recognizer reads back; the prime whose sentences read
+best wins, and its sentences give the hand's letter width and body height, as packaging measures the bundled
+styles (page layout then sizes and wraps the hand by what it writes).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .errors import OptionError, StyleNotFoundError
+from .fileio import atomic_output
+
+FORMAT_VERSION = 1
+STYLE_FILE = "style.json"
+INK_FILE = "ink.npz"
+MODEL_STEM = "model"
+_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+#: Sentences sampled in a candidate style to score it and to measure its letters (packaging uses the same).
+CALIBRATION = [
+    "It was a bright cold morning in the town",
+    "She wrote a long letter to her brother",
+    "The garden was full of apples and bees",
+    "We will meet again at the station at noon",
+    "The children ran down to the river after school",
+    "A cup of tea and a quiet evening by the fire",
+    "He found the key under the mat by the door",
+    "Most of the shops close early on a Sunday",
+]
+PERSONAL_SOURCE = "personal:"  # how a personal Style's source begins
+CANDIDATES = 4  # priming lines tried by sampling (the rest are ranked out by likelihood alone)
+
+
+# ----------------------------------------------------------------------------- the folder
+def data_dir() -> Path:
+    """hwcli's user data folder (not created here)."""
+    if os.environ.get("HWCLI_HOME"):
+        return Path(os.environ["HWCLI_HOME"]).expanduser()
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base).expanduser() / "hwcli"
+
+
+def styles_dir(create: bool = False) -> Path:
+    d = data_dir() / "styles"
+    if create:
+        try:
+            for folder in (data_dir(), d):
+                if not folder.is_dir():
+                    folder.mkdir(parents=True, mode=0o700)
+                    os.chmod(folder, 0o700)  # mkdir's mode is masked by the umask
+        except OSError as exc:
+            raise OptionError(f"cannot create the style library {str(d)!r}: {exc.strerror or exc}") from None
+    return d
+
+
+def check_name(name: str) -> str:
+    if not _NAME_RE.match(name or "") or name == "all":
+        raise OptionError(f"invalid style name {name!r}: a letter, then up to 39 letters, digits, '_', '-' or '.'")
+    return name
+
+
+# ----------------------------------------------------------------------------- records
+@dataclass
+class PersonalStyle:
+    name: str
+    path: Path  # the style's folder
+    model: str  # the bundle the style was made for (a bundled model's name or a path)
+    style: object  # hwcli.model.bundle.Style (imported lazily: listing styles needs no torch)
+    adapted: str | None = None  # stem of the personal bundle inside `path`
+    lines: int = 0
+    info: dict = field(default_factory=dict)  # selection and adaptation records
+
+    @property
+    def bundle_path(self) -> Path | None:
+        return self.path / self.adapted if self.adapted else None
+
+
+def _read_style(folder: Path) -> PersonalStyle:
+    from .model.bundle import Style
+
+    try:
+        doc = json.loads((folder / STYLE_FILE).read_text())
+        if doc.get("format_version", 0) > FORMAT_VERSION:
+            raise StyleNotFoundError(f"personal style {folder.name!r} needs a newer hwcli (style format {doc['format_version']})")
+        return PersonalStyle(doc["name"], folder, doc["model"], Style.from_json(doc["style"]), doc.get("adapted"),
+                             int(doc.get("lines", 0)), doc.get("info", {}))
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise StyleNotFoundError(f"personal style {folder.name!r} in {str(folder)!r} is damaged ({exc}): remove it with "
+                                 f"`hwcli styles remove {folder.name}`") from None
+
+
+def list_styles() -> list[PersonalStyle | tuple[str, str]]:
+    """Every personal style, by name; a damaged one as (name, reason)."""
+    d = styles_dir()
+    out: list = []
+    if not d.is_dir():
+        return out
+    for f in sorted(d.iterdir()):
+        if f.is_dir() and not f.name.startswith("."):
+            try:
+                out.append(_read_style(f))
+            except StyleNotFoundError as exc:
+                out.append((f.name, str(exc)))
+    return out
+
+
+def find_style(name: str) -> PersonalStyle | None:
+    f = styles_dir() / name
+    if not isinstance(name, str) or not _NAME_RE.match(name) or not (f / STYLE_FILE).is_file():
+        return None
+    return _read_style(f)
+
+
+def remove_style(name: str) -> Path:
+    """Delete a personal style (renamed out of the library first, so it is there or gone, never half)."""
+    check_name(name)
+    folder = styles_dir() / name
+    if not (folder / STYLE_FILE).is_file():
+        raise StyleNotFoundError(f"no personal style {name!r} (see `hwcli styles`)")
+    trash = Path(tempfile.mkdtemp(prefix=f".{name}.removed.", dir=folder.parent))
+    os.replace(folder, trash / name)
+    shutil.rmtree(trash, ignore_errors=True)
+    return folder
+
+
+@contextlib.contextmanager
+def staging(name: str, replace: bool = False):
+    """A private folder to build style `name` in; on success it becomes ``styles/NAME`` in one rename, on any
+    exception (Ctrl-C included) it is deleted and the library is as it was."""
+    check_name(name)
+    root = styles_dir(create=True)
+    final = root / name
+    if final.exists() and not replace:
+        raise OptionError(f"a personal style {name!r} exists already: remove it first (`hwcli styles remove {name}`) "
+                          "or add with --replace")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name}.adding.", dir=root))
+    try:
+        yield tmp
+        if final.exists():
+            trash = Path(tempfile.mkdtemp(prefix=f".{name}.replaced.", dir=root))
+            os.replace(final, trash / name)
+            os.replace(tmp, final)
+            shutil.rmtree(trash, ignore_errors=True)
+        else:
+            os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def write_style(folder: Path, name: str, model: str, style, lines: int, adapted: str | None, info: dict) -> None:
+    doc = {"format_version": FORMAT_VERSION, "name": name, "model": model, "adapted": adapted, "lines": lines,
+           "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+           "style": style.to_json(), "info": info}
+    with atomic_output(folder / STYLE_FILE) as fh:
+        fh.write(json.dumps(doc, indent=1).encode())
+
+
+def save_ink(folder: Path, lines, scale: float) -> None:
+    """The cleaned lines as a converted dataset in the bundle's units (normalised x `scale`), every 10th line
+    in testset_v: ``hwcli train --init MODEL --data .../ink.npz`` fine-tunes on it with full control."""
+    from .adapt import HOLDOUT
+    from .data.dataset import Dataset
+
+    unit = np.array([scale, scale, 1.0], np.float32)
+    splits = ["testset_v" if i % HOLDOUT == HOLDOUT - 1 else "trainset" for i in range(len(lines))]
+    ds = Dataset.from_lines([ln.offsets * unit for ln in lines], [ln.text for ln in lines], [ln.name for ln in lines],
+                            [-1] * len(lines), splits,
+                            {"stats": {"scale": float(scale), "scale_from": "the model's normalisation"},
+                             "preprocessing": {"personal": "hwcli.style_ink (pipeline without downsampling, body "
+                                               "height and point density matched to the model)"}})
+    ds.save(folder / INK_FILE)
+
+
+# ----------------------------------------------------------------------------- choosing the prime
+def line_nll(bundle, lines) -> list[float]:
+    """Teacher-forced NLL per point of each line under the synthesis network (lower: the model follows it)."""
+    import torch
+
+    from .model import mdn
+    from .model.sampling import _onehot
+
+    out = []
+    net = bundle.network
+    with torch.inference_mode():
+        for ln in lines:
+            seq = torch.from_numpy(ln.offsets).unsqueeze(0)
+            oh, _ = _onehot(bundle, [ln.text])
+            y, _, _ = net(seq[:, :-1], oh)
+            mask = torch.ones(1, seq.shape[1] - 1)
+            out.append(float(mdn.nll(y, seq[:, 1:], mask, bundle.config.mixtures)) / mask.sum().item())
+    return out
+
+
+@dataclass
+class Choice:
+    style: object  # the chosen Style, with char_width and body_height measured
+    record: dict  # what was tried and how it scored
+
+
+def choose_prime(bundle, lines, name: str, recognizer=None, seed: int = 0,
+                 progress: Callable[[int, int], None] | None = None) -> Choice:
+    """The best priming line of `lines` for `bundle` (see the module docstring), measured."""
+    from .model.bundle import Style
+    from .strokes import body_height
+    from .recognizer.reading import cer, read_strokes
+    from .strokes import to_points
+    from .synthesis import SamplingOptions, synthesize
+
+    nll = line_nll(bundle, lines)
+    # very long lines make a long prime (slow, and the model drifts); very short ones say little about the hand
+    pool = [i for i, ln in enumerate(lines) if 12 <= len(ln.text) <= 50] or list(range(len(lines)))
+    pool = sorted(pool, key=lambda i: nll[i])[:CANDIDATES]
+    tried = []
+    for k, i in enumerate(pool):
+        st = Style(name, lines[i].text, lines[i].offsets, source=lines[i].name)
+        saved = bundle.styles
+        bundle.styles = [st]
+        try:
+            res = synthesize(bundle, CALIBRATION, SamplingOptions(style=0, seed=seed, retries=0, check=False))
+        finally:
+            bundle.styles = saved
+        good = [r for r in res if r.ok and len(r.strokes) > 8]
+        score = float(len(res) - len(good))  # failed lines count as unreadable
+        if recognizer is not None:
+            hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
+            score = float(np.mean([1.0 if not r.ok else cer(r.text, " ".join(h.split())) for r, h in zip(res, hyps)]))
+        widths = [float(np.ptp(np.cumsum(r.strokes[:, 0]))) / len(r.text) for r in good]
+        heights = [body_height(to_points(r.strokes)) for r in good]
+        tried.append({"line": lines[i].name, "text": lines[i].text, "nll_point": round(nll[i], 4),
+                      "readback_cer" if recognizer is not None else "failed_lines": round(score, 4),
+                      "char_width": float(np.median(widths)) if widths else 0.0,
+                      "body_height": float(np.median(heights)) if heights else 0.0, "index": i})
+        if progress:
+            progress(k + 1, len(pool))
+    key = "readback_cer" if recognizer is not None else "failed_lines"
+    best = min(tried, key=lambda t: (t[key], t["nll_point"]))
+    ln = lines[best["index"]]
+    cw, bh, measured = best["char_width"], best["body_height"], "sampled lines"
+    if cw <= 0 or bh <= 0:
+        # no sampled line passed the checks: the writer's own lines are the best measure there is
+        pts = [to_points(x.offsets) for x in lines]
+        cw = float(np.median([np.ptp(p[:, 0]) / len(x.text) for p, x in zip(pts, lines)]))
+        bh = float(np.median([body_height(p) for p in pts]))
+        measured = "the writer's lines"
+    style = Style(name, ln.text, ln.offsets, source=f"{PERSONAL_SOURCE} {ln.name}", char_width=cw, body_height=bh)
+    return Choice(style, {"criterion": key, "chosen": best["line"], "measured_on": measured, "candidates": tried})
+
+
+# ----------------------------------------------------------------------------- using styles
+def resolve(model, keys: Sequence[str | int | None]):
+    """(bundle, keys) for `--model`/`--style`: personal style names among `keys` are added to the loaded bundle's
+    styles and replaced by their index. With no --model, an adapted personal style loads its own bundle."""
+    from .model.bundle import load_model
+
+    personal = {}
+    for k in keys:
+        if isinstance(k, str) and not k.strip().lstrip("-").isdigit() and k != "all":
+            ps = find_style(k)
+            if ps is not None:
+                personal[k] = ps
+    adapted = {str(ps.bundle_path) for ps in personal.values() if ps.adapted}
+    if model is None and len(adapted) > 1:
+        raise OptionError("adapted styles each bring their own model: use one adapted style at a time")
+    if model is None and adapted:
+        path = adapted.pop()
+        bundle = load_model(path)
+    else:
+        bundle = load_model(model if model is not None else _base_model(personal))
+    names = {s.name for s in bundle.styles}
+    out = []
+    for k in keys:
+        if k in personal and k not in names:
+            bundle.styles.append(personal[k].style)
+            out.append(len(bundle.styles) - 1)
+        else:
+            out.append(k)
+    return bundle, out
+
+
+def _base_model(personal: dict):
+    """The model personal styles were made for, when they agree (else the bundled default)."""
+    models = {ps.model for ps in personal.values() if not ps.adapted}
+    return models.pop() if len(models) == 1 else None
+
+
+# ----------------------------------------------------------------------------- adding
+ADAPT_MIN_LINES = 5  # fewer lines than this cannot teach the network a hand (20 are recommended)
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[str] | None = None, model=None,
+              adapt: bool = False, replace: bool = False, seed: int = 0, check: bool = True, recognizer=None,
+              adapt_options: dict | None = None, progress: Progress | None = None) -> PersonalStyle:
+    """Clean the ink, choose and measure the prime, optionally adapt the network, store the style."""
+    from .errors import InkError
+    from .model.bundle import DEFAULT_MODEL, load_model
+    from .style_ink import prepare_lines, read_ink
+
+    check_name(name)
+    bundle = load_model(model)
+    if not bundle.is_synthesis:
+        raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: styles need a synthesis model")
+    if any(s.name == name for s in bundle.styles):
+        raise OptionError(f"{name!r} is the name of a built-in style of this model: choose another name")
+    if (styles_dir() / name).exists() and not replace:
+        raise OptionError(f"a personal style {name!r} exists already: remove it first (`hwcli styles remove {name}`) "
+                          "or add with --replace")
+    lines = prepare_lines(read_ink(sources, texts), bundle.alphabet)
+    if adapt and len(lines) < ADAPT_MIN_LINES:
+        raise InkError(f"--adapt needs at least {ADAPT_MIN_LINES} lines of ink (20 recommended); got {len(lines)}")
+    rec = None
+    if check:  # the recognizer scores the candidate primes; without it, the likelihood and sampling checks do
+        from .errors import ModelFileError
+        from .recognizer.network import load_recognizer
+
+        if recognizer is not None:
+            rec = load_recognizer(recognizer)
+        else:
+            with contextlib.suppress(ModelFileError):
+                rec = load_recognizer()
+    model_spec = DEFAULT_MODEL if model is None else (str(model) if Path(str(model)).name == str(model)
+                                                      and not Path(str(model)).exists() else str(Path(model).resolve()))
+    with staging(name, replace) as folder:
+        save_ink(folder, lines, bundle.scale)
+        info: dict = {}
+        adapted = None
+        if adapt:
+            from .adapt import adapt_bundle
+
+            res = adapt_bundle(bundle, model_spec, lines, folder, MODEL_STEM, seed=seed, progress=progress,
+                               **(adapt_options or {}))
+            bundle, adapted, info["adapt"] = res.bundle, MODEL_STEM, res.record
+        choice = choose_prime(bundle, lines, name, rec, seed,
+                              (lambda d, t: progress("choosing the priming line", d, t)) if progress else None)
+        info["selection"] = choice.record
+        write_style(folder, name, model_spec, choice.style, len(lines), adapted, info)
+    return _read_style(styles_dir() / name)

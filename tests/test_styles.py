@@ -1,0 +1,196 @@
+"""Personal styles: the data folder, `hwcli styles add/remove`, listing, --style NAME in write/eval, safety."""
+from __future__ import annotations
+
+import json
+import os
+import stat
+import xml.etree.ElementTree as ET
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli import styles as S
+from hwcli.capture import inkml_document
+from hwcli.cli.app import app
+from hwcli.strokes import to_points
+from tiny_bundle import glyph_offsets, make_bundle
+from cli_checks import assert_one_line_error
+
+torch.set_num_threads(1)
+TEXTS = ["the cat sat", "a dog ran home", "hello world", "one fish two", "so far so good", "red sun set"]
+FAST = {"retries": 0, "max_steps_per_char": 5, "bias": 1.0, "check": False}
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory):
+    return str(make_bundle(tmp_path_factory.mktemp("styles") / "synth", defaults=FAST))
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def write_ink(folder, texts=TEXTS, annotate=True, scale=20.0):
+    """InkML files as `hwcli capture` writes them (pixels, with time and pressure)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, t in enumerate(texts):
+        pts = to_points(glyph_offsets(t)) * np.array([scale, scale, 1.0], np.float32)
+        strokes, cur = [], []
+        for k, (x, y, e) in enumerate(pts):
+            cur.append([float(x) + 50, float(y) + 80, 8.0 * k, 0.5])
+            if e > 0.5:
+                strokes.append(cur)
+                cur = []
+        doc = inkml_document(t, strokes, f"line-{i + 1:02d}")
+        if not annotate:
+            doc = doc.replace(f'<annotation type="truth">{t}</annotation>', "")
+        (folder / f"line-{i + 1:02d}.inkml").write_text(doc)
+    return folder
+
+
+def run(*args):
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_data_dir_follows_hwcli_home_then_xdg(monkeypatch, tmp_path):
+    monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "h"))
+    assert S.styles_dir() == tmp_path / "h" / "styles"
+    monkeypatch.delenv("HWCLI_HOME")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "x"))
+    assert S.styles_dir() == tmp_path / "x" / "hwcli" / "styles"
+    monkeypatch.delenv("XDG_DATA_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path / "u"))
+    assert S.styles_dir() == tmp_path / "u" / ".local" / "share" / "hwcli" / "styles"
+
+
+def test_add_list_write_remove(model, tmp_path, home):
+    ink = write_ink(tmp_path / "mine")
+    r = run("styles", "add", "me", ink, "--model", model, "--no-check")
+    assert r.exit_code == 0, r.output
+    assert "added style 'me' from 6 line(s)" in r.stderr
+    folder = home / "styles" / "me"
+    assert stat.S_IMODE(os.stat(home).st_mode) == 0o700 and stat.S_IMODE(os.stat(folder).st_mode) == 0o700
+    for f in folder.iterdir():
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, f
+    doc = json.loads((folder / "style.json").read_text())
+    assert doc["model"] == model and doc["adapted"] is None and doc["lines"] == 6
+    assert doc["style"]["text"] in TEXTS and doc["style"]["char_width"] > 0 and doc["style"]["body_height"] > 0
+    assert len(doc["info"]["selection"]["candidates"]) == 3  # the lines of 12-50 characters
+    assert not [p for p in (home / "styles").iterdir() if p.name.startswith(".")]  # no staging left
+    # the cleaned lines, in the model's units, ready for `hwcli train --init MODEL --data .../ink.npz`
+    from hwcli.data.dataset import Dataset
+
+    ds = Dataset.load(folder / "ink.npz")
+    assert ds.texts == TEXTS and ds.scale == 20.0 and ds.splits.count("testset_v") == 0
+    assert ds.meta["stats"]["scale"] == S.resolve(model, [])[0].scale
+
+    r = run("styles", "--model", model)
+    assert r.exit_code == 0 and "personal styles" in r.stdout and "me" in r.stdout
+
+    out = tmp_path / "page.svg"
+    r = run("write", "so we go", "--style", "me", "--model", model, "-o", out, "--no-check", "-q")
+    assert r.exit_code == 0, r.output
+    root = ET.parse(out).getroot()
+    assert any(el.tag.endswith("path") for el in root.iter())
+    # the personal style's prime is what primes the lines
+    bundle, (key,) = S.resolve(model, ["me"])
+    assert bundle.styles[key].name == "me" and bundle.styles[key].text == doc["style"]["text"]
+
+    r = run("styles", "--model", model, "--style", "me", "--preview", tmp_path / "p.svg")
+    assert r.exit_code == 0, r.output
+    assert (tmp_path / "p.svg").is_file()
+
+    r = run("styles", "add", "me", ink, "--model", model, "--no-check")
+    assert_one_line_error(r, "exists already", code=2)
+    r = run("styles", "remove", "me")
+    assert r.exit_code == 0 and not folder.exists()
+    assert_one_line_error(run("styles", "remove", "me"), "no personal style 'me'")
+    assert_one_line_error(run("write", "hi", "--style", "me", "--model", model, "-o", tmp_path / "x.svg"), "unknown style 'me'")
+
+
+def test_texts_file_for_unannotated_ink(model, tmp_path, home):
+    ink = write_ink(tmp_path / "mine", annotate=False)
+    assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check"),
+                          "line-01.inkml: no transcription", "--texts")
+    (tmp_path / "t.txt").write_text("\n".join(TEXTS[:5]) + "\n")
+    assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check", "--texts", tmp_path / "t.txt"),
+                          "--texts has 5 line(s) but the ink has 6")
+    (tmp_path / "t.txt").write_text("\n".join(TEXTS) + "\n")
+    r = run("styles", "add", "me", ink, "--model", model, "--no-check", "--texts", tmp_path / "t.txt")
+    assert r.exit_code == 0, r.output
+
+
+@pytest.mark.parametrize("texts, fragment", [
+    (["the cat sat", "hello wor@ld"], "line-02.inkml: character(s) the model cannot write: '@'"),
+    (["the cat sat", "ab"], "line-02.inkml: text 'ab' is too short"),
+])
+def test_bad_texts_name_the_line(model, tmp_path, home, texts, fragment):
+    ink = write_ink(tmp_path / "mine", texts=["the cat sat", "hello world"])
+    (tmp_path / "mine" / "line-02.inkml").write_text(
+        (tmp_path / "mine" / "line-02.inkml").read_text().replace("hello world", texts[1]))
+    assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check"), fragment)
+    assert not (home / "styles" / "me").exists()
+
+
+def test_text_that_does_not_match_the_ink(model, tmp_path):
+    ink = write_ink(tmp_path / "mine", texts=["the cat sat", "hello world"])
+    f = tmp_path / "mine" / "line-02.inkml"
+    long = "hello world and a great many more words than were ever written here"
+    f.write_text(f.read_text().replace("hello world", long))
+    assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check"),
+                          "line-02.inkml: the ink is too narrow", "do not match")
+
+
+def test_bad_names_and_sources(model, tmp_path):
+    ink = write_ink(tmp_path / "mine")
+    assert_one_line_error(run("styles", "add", "9lives", ink, "--model", model), "invalid style name", code=2)
+    assert_one_line_error(run("styles", "add", "neat", ink, "--model", model), "built-in style", code=2)
+    assert_one_line_error(run("styles", "add", "me", tmp_path / "nope", "--model", model), "does not exist")
+    (tmp_path / "x.txt").write_text("hi")
+    assert_one_line_error(run("styles", "add", "me", tmp_path / "x.txt", "--model", model), "neither InkML")
+
+
+def test_interrupted_add_leaves_the_library_as_it_was(model, tmp_path, home, monkeypatch):
+    ink = write_ink(tmp_path / "mine")
+    assert run("styles", "add", "me", ink, "--model", model, "--no-check").exit_code == 0
+    before = (home / "styles" / "me" / "style.json").read_bytes()
+
+    def interrupt(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(S, "choose_prime", interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        S.add_style("me", [ink], model=model, replace=True, check=False)
+    with pytest.raises(KeyboardInterrupt):
+        S.add_style("you", [ink], model=model, check=False)
+    assert sorted(p.name for p in (home / "styles").iterdir()) == ["me"]
+    assert (home / "styles" / "me" / "style.json").read_bytes() == before
+
+
+def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
+    ink = write_ink(tmp_path / "mine")
+    r = run("styles", "add", "me", ink, "--model", model, "--no-check", "--adapt", "--steps", "4")
+    assert r.exit_code == 0, r.output
+    assert "adapted in 4 steps" in r.stderr
+    folder = home / "styles" / "me"
+    doc = json.loads((folder / "style.json").read_text())
+    assert doc["adapted"] == "model" and doc["info"]["adapt"]["steps"] == 4
+    assert doc["info"]["adapt"]["regularisation_lines"] > 0 and doc["info"]["adapt"]["held_out_lines"] == 1
+    assert not (folder / ".adapt").exists()
+    bundle, (key,) = S.resolve(None, ["me"])
+    assert bundle.path == str(folder / "model") and bundle.styles[key].name == "me"
+    base = S.resolve(model, [])[0]
+    changed = any(not torch.equal(a, b) for a, b in zip(bundle.network.state_dict().values(), base.network.state_dict().values()))
+    assert changed
+    r = run("write", "so we go", "--style", "me", "-o", tmp_path / "a.svg", "--no-check", "-q")
+    assert r.exit_code == 0, r.output
+
+
+def test_adapt_needs_enough_lines(model, tmp_path):
+    ink = write_ink(tmp_path / "mine", texts=TEXTS[:3])
+    assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check", "--adapt"),
+                          "--adapt needs at least 5 lines")
