@@ -161,6 +161,8 @@ def staging(name: str, replace: bool = False):
     tmp = Path(tempfile.mkdtemp(prefix=f".{name}.adding.", dir=root))
     try:
         yield tmp
+        for f in tmp.rglob("*"):  # personal data: private whatever the umask (files are written with it)
+            os.chmod(f, 0o700 if f.is_dir() else 0o600)
         if final.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{name}.replaced.", dir=root))
             os.replace(final, trash / name)
