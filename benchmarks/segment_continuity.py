@@ -26,7 +26,7 @@ import torch
 import hwcli.synthesis as synthesis
 from hwcli.recognizer.legibility import SENTENCES
 from hwcli.model.bundle import load_model
-from hwcli.strokes import slant, to_points, x_height
+from hwcli.strokes import estimate_baseline, slant, to_points, x_height
 from hwcli.synthesis import SamplingOptions, synthesize
 
 
@@ -85,9 +85,13 @@ def report(name: str, recorded) -> None:
 
     rows = {}
     for key in ("sampled", "drawn"):
-        xr, nr, sd = [], [], []
+        xr, nr, sd, bd = [], [], [], []
         for segs in recorded:
             xs = [x_height(s[key], s["chars"], s["text"]) for s in segs]
+            if key == "drawn":
+                # baselines by the stroke-based estimate (not the alignment the join uses), in x-heights
+                bl = [estimate_baseline(s[key]) for s in segs]
+                bd += [abs(bl[k] - bl[k + 1]) / max(xs[k], xs[k + 1], 1e-9) for k in range(len(segs) - 1)]
             ns = [norm_size(s, key) for s in segs]
             sl = [slant(s[key]) for s in segs]
             for k in range(len(segs) - 1):
@@ -97,6 +101,9 @@ def report(name: str, recorded) -> None:
                     nr.append(max(ns[k], ns[k + 1]) / min(ns[k], ns[k + 1]))
                 sd.append(abs(sl[k] - sl[k + 1]))
         rows[key] = (xr, nr, sd)
+        if key == "drawn":
+            print(f"  {name:9s} drawn    baseline step between neighbouring segments (stroke-based estimate, in "
+                  f"x-heights): median {np.median(bd):.3f} p90 {np.percentile(bd, 90):.3f}")
     for key, (xr, nr, sd) in rows.items():
         print(f"  {name:9s} {key:7s}  pairs {len(xr):3d}  x-height ratio median {np.median(xr):.3f} p90 "
               f"{np.percentile(xr, 90):.3f} | letter-normalised ratio median {np.median(nr):.3f} p90 "

@@ -347,6 +347,24 @@ def x_height(points: np.ndarray, chars: np.ndarray | None, text: str) -> float:
     return float(np.median(hs)) if len(hs) >= 2 else 0.0
 
 
+ON_BASELINE = frozenset("abcdehiklmnorstuvwxzABCDEFGHIJKLMNOPRSTUVWXYZ0123456789")  # no descender
+
+
+def aligned_baseline(points: np.ndarray, chars: np.ndarray | None, text: str) -> float | None:
+    """Baseline y of a line or segment from the letters that sit on it (no descender): the median of their
+    bottoms (90th percentile of y of the points aligned to each, see `x_height`). None when fewer than three
+    such letters have enough ink: then `estimate_baseline`, which needs no alignment, is the fallback."""
+    if chars is None or len(chars) != len(points):
+        return None
+    bottoms = []
+    for j, ch in enumerate(text):
+        if ch in ON_BASELINE:
+            sel = points[chars == j, 1]
+            if len(sel) >= 3:
+                bottoms.append(float(np.percentile(sel, 90)))
+    return float(np.median(bottoms)) if len(bottoms) >= 3 else None
+
+
 def even_out_size(points: np.ndarray, ramp: float, baseline: float | None = None) -> np.ndarray:
     """Counter the network's shrinking along a line or segment: absolute points ``(N, 3)`` scaled about the
     baseline by ``exp(ramp * (t - 0.5))``, t = 0 at the left-most ink and 1 at the right-most.
@@ -389,7 +407,10 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     def xh(ps: list[np.ndarray]) -> list[float]:
         return [x_height(p, c, t) for p, c, t in zip(ps, seg_chars, seg_texts)]
 
-    bases = [estimate_baseline(p) for p in pts]  # every step below keeps each segment's baseline in place
+    # every step below keeps each segment's baseline in place; the letters that sit on it give it where the
+    # alignment is known (a short segment of capitals or descenders fools the stroke-based estimate)
+    bases = [b if (b := aligned_baseline(p, c, t)) is not None else estimate_baseline(p)
+             for p, c, t in zip(pts, seg_chars, seg_texts)]
     if heights is not None:
         heights.append(xh(pts))  # as sampled
     pts = [even_out_size(p, ramp, b) for p, b in zip(pts, bases)]

@@ -24,7 +24,7 @@ from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "39937a14d4d00229fd1a52115add377328e2af7c5cfe85ed5ae942343f92e974",
-    "segments": "e1e2d6a3e1ba0e4e9a279d596e71e1e63eae98e538963e5334506c8dea9a42ca",
+    "segments": "6149ede0c472340edbe5fcfa2655810ea1040352360dd54582dd16f6e4e2ccb3",
     "read_back": "15d633331e610a06565902bac314a370f86692a3d9e86e51877d6f3a9c605bce",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
     "pages": "a389afaba07b495b0d49812d1d98aa7d5cc61ad99a04e8913e550afa43ee2455",

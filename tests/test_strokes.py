@@ -177,3 +177,25 @@ def test_spikes_go_before_smoothing():
     s[20] = (20, 200)
     out = S.preprocess(pts(s), PreprocessOptions(downsample=1, straighten=False))
     assert np.abs(out[:, 1]).max() < 1e-4
+
+
+def test_aligned_baseline_ignores_descenders_and_needs_three_letters():
+    from hwcli.strokes import aligned_baseline
+
+    def bars(text: str):
+        """Each letter a vertical bar from y = -1 down to its bottom: 0 (the baseline), 3 for 'g' and 'y'."""
+        pts, chars = [], []
+        for j, ch in enumerate(text):
+            if ch == " ":
+                continue
+            bottom = 3.0 if ch in "gy" else 0.0
+            for k in range(4):
+                pts.append([j * 2.0, -1.0 + (bottom + 1.0) * k / 3, 0.0])
+                chars.append(j)
+        return np.array(pts, np.float32), np.array(chars)
+
+    assert aligned_baseline(*bars("a gym"), "a gym") is None  # only 'a' and 'm' sit on the baseline
+    # the bottoms of a, m, a, m (90th percentile of each bar: -0.1); the descenders of g and y play no part
+    assert aligned_baseline(*bars("a gym am"), "a gym am") == pytest.approx(-0.1, abs=1e-5)
+    assert aligned_baseline(*bars("a gyy gy am"), "a gyy gy am") == pytest.approx(-0.1, abs=1e-5)
+    assert aligned_baseline(bars("abc")[0], None, "abc") is None
