@@ -70,6 +70,7 @@ class _Doc:
     report: DocReport
     text: str = ""
     lines: list = field(default_factory=list)  # LayoutLines
+    base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
     targets: list[Path] = field(default_factory=list)
     seed: int = 0
 
@@ -97,7 +98,8 @@ def write_many(
     check: bool | None = None,
 ) -> BatchReport:
     """Write every job (a `jobs.Job`, or a mapping name -> text) to ``out_dir/NAME.EXT`` in format `fmt`
-    (default pdf; with `one_file`, from its suffix), or all of them, each from a new page, into the single file `one_file` (PDF or plotter SVG).
+    (default pdf; with `one_file`, from its suffix), or all of them, each from a new page, into the single
+    file `one_file` (PDF or plotter SVG).
 
     Every job is checked first (readable, writable characters, not empty); a job with a problem is
     reported (``progress`` is called for it before any sampling) and the others are still written; with
@@ -117,14 +119,14 @@ def write_many(
     if (out_dir is None) == (one_file is None):
         raise OptionError("give an output folder (--out-dir) or one output file (--one-file -o FILE), not both")
     if one_file is not None:
-        f, machine = plotter_setup(format_for(str(one_file), fmt).name, plotter, page)
+        f, _ = plotter_setup(format_for(str(one_file), fmt).name, plotter, page)
         if f not in ("pdf", "plotter-svg"):
             raise OptionError(f"--one-file writes every document into one PDF (or plotter SVG), not {f}")
         if shard is not None:
             raise OptionError("--one-file writes a single file: it cannot be split into shards")
         check_writable(one_file)
     else:
-        f, machine = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
+        f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
@@ -177,7 +179,8 @@ def write_many(
         if d.report.status == "failed":
             finished(d)
             continue
-        d.targets = page_paths(out_dir / (d.job.name + ext), max(d.report.pages, 1), FORMATS[f])
+        d.base = out_dir / (d.job.name + ext)
+        d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
         if skip_existing and all(t.exists() for t in d.targets):
             d.report.status, d.report.outputs = "skipped", [str(t) for t in d.targets]
             finished(d)
@@ -187,7 +190,7 @@ def write_many(
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
                            title=_title(d.text))
-            d.report.status, d.report.outputs = "written", doc.save(d.targets[0], f, dpi=dpi, plotter=plotter)
+            d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
         except (HwcliError, OSError) as exc:
             d.report.status, d.report.error = "failed", str(exc)
         finished(d)

@@ -66,10 +66,12 @@ def test_write_many_writes_each_document_as_if_alone(model, tmp_path):
     assert (tmp_path / "seed6" / "cy.pdf").read_bytes() != (tmp_path / "all" / "cy.pdf").read_bytes()
 
 
-def test_svg_output_one_file_per_document(model, tmp_path):
-    rep = hwcli.write_many({"a": "hello", "b": "bye"}, tmp_path, model, fmt="svg")
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b.svg"]
-    assert all(d.outputs == [str(tmp_path / f"{d.name}.svg")] for d in rep.docs)
+def test_svg_output_one_file_per_page_of_each_document(model, tmp_path):
+    rep = hwcli.write_many({"a": "hello", "b": "one\n\ntwo\n\nthree"}, tmp_path, model, fmt="svg",
+                           page=hwcli.PageOptions(line_height=90))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b-1.svg", "b-2.svg"]
+    assert rep.docs[0].outputs == [str(tmp_path / "a.svg")]
+    assert rep.docs[1].outputs == [str(tmp_path / "b-1.svg"), str(tmp_path / "b-2.svg")]
 
 
 def test_cli_many_inputs_and_globs_one_failure_reported_others_written(model, tmp_path):
