@@ -6,13 +6,14 @@
 
 Public API (imported lazily so that the CLI starts fast):
     write(text, style=, bias=, seed=, check=, page=, model=, progress=, ...) -> Document
+    write_many(jobs, out_dir, ...)        -> BatchReport: many documents in one process (mail merge, shards)
     load_model(name_or_path=None)         -> Bundle (a bundled model's name, e.g. "hwcli-prediction", or a path)
     Document, PageOptions, SamplingOptions  the types `write` takes and returns
 """
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["write", "load_model", "Document", "PageOptions", "SamplingOptions", "__version__"]
+__all__ = ["write", "write_many", "load_model", "Document", "PageOptions", "SamplingOptions", "__version__"]
 
 
 
@@ -22,6 +23,8 @@ def __getattr__(name: str):
 
     if name in ("write", "Document"):
         return getattr(import_module(".document", __name__), name)
+    if name == "write_many":
+        return import_module(".batch", __name__).write_many
     if name == "load_model":
         return import_module(".model.bundle", __name__).load_model
     if name == "PageOptions":

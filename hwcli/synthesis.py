@@ -37,6 +37,8 @@ from .model.sampling import sample_batch
 from .strokes import join_segments
 
 log = logging.getLogger(__name__)
+RETRY_BATCH = 8  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
+SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
 Checker = Callable[[list[np.ndarray], list[str]], list[float]]
@@ -186,6 +188,11 @@ def _cached_recognizer(path: str | None):
     return load_recognizer(path)
 
 
+def unit_seed(*parts: int) -> int:
+    """A 63-bit seed mixed from non-negative integers (numpy's SeedSequence: stable across platforms)."""
+    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
+
+
 def split_segments(text: str, max_chars: int) -> list[str]:
     """Cut `text` at spaces into the fewest segments of at most `max_chars` characters, as even in length as
     possible (the longest segment is as short as it can be). A line that fits, ``max_chars <= 0``, or a line
@@ -221,12 +228,21 @@ def synthesize(
     opts: SamplingOptions = SamplingOptions(),
     progress: Callable[[int, int], None] | None = None,
     checker: Checker | None = None,
+    seeds: Sequence[int] | None = None,
 ) -> list[LineResult]:
     """Sample every line; see the module docstring. ``progress(done, total)`` counts finished lines.
+
+    ``seeds`` (one non-negative integer per line) gives every line its own random stream, seeded from
+    (its seed, segment, attempt): a line's strokes then depend only on its text, its seed, the bundle and
+    the options (``batch_size`` included: batches are padded to it), never on the other lines of the call
+    or their order (``opts.seed`` is unused); the checker then reads one line at a time. Without it one
+    generator per batch, seeded by ``opts.seed`` and the batch's position, serves all its lines.
 
     Read-back checking: ``opts.check`` False never reads back; otherwise `checker` reads lines back when given,
     else the bundle's default decides and the bundled recognizer is loaded (`line_checker`). Lines reading
     back above the bundle's ``check_cer`` are resampled too."""
+    if seeds is not None and len(seeds) != len(lines):
+        raise ValueError(f"{len(seeds)} seeds for {len(lines)} lines")
     s = opts.resolve(bundle)
     if opts.check is None and checker is not None:
         s = replace(s, check=bundle.is_synthesis)
@@ -256,6 +272,16 @@ def synthesize(
     n_rounds = max((len(ss) for ss in segs), default=0)
     by_line: list[list[LineResult | None]] = [[None] * len(ss) for ss in segs]
     style = s.style
+    if seeds is not None and not s.chain_segments:
+        # every unit has its own seed and no segment waits for the one before: all rounds in one pass, so
+        # the batches (padded to a fixed size) are as full as they can be
+        units = [(i, k) for i, ss in enumerate(segs) for k in range(len(ss))]
+        res_all = _synthesize_units(bundle, [segs[i][k] for i, k in units], s,
+                                    lambda j: unit_done(int(first_unit[units[j][0]]) + units[j][1]), checker,
+                                    seeds=[unit_seed(seeds[i], k) for i, k in units])
+        for (i, k), r in zip(units, res_all):
+            by_line[i][k] = r
+        n_rounds = 0
     for k in range(n_rounds):
         rows = [i for i, ss in enumerate(segs) if len(ss) > k]
         primes = None
@@ -266,7 +292,8 @@ def synthesize(
                 ok = prev is not None and len(prev.strokes) >= 2
                 primes.append(Style("previous segment", prev.text, prev.strokes) if ok else style)
         res_k = _synthesize_units(bundle, [segs[i][k] for i in rows], s, lambda j: unit_done(int(first_unit[rows[j]]) + k),
-                                  checker, primes=primes, round_=k)
+                                  checker, primes=primes, round_=k,
+                                  seeds=None if seeds is None else [unit_seed(seeds[i], k) for i in rows])
         for i, r in zip(rows, res_k):
             by_line[i][k] = r
     res = [r for rs in by_line for r in rs]
@@ -307,9 +334,12 @@ def _synthesize_units(
     checker: Checker | None,
     primes: Sequence[Style | None] | None = None,
     round_: int = 0,
+    seeds: Sequence[int] | None = None,
 ) -> list[LineResult]:
     """Sample, check and resample every unit (a line or a segment of one); `done(i)` when unit i is final.
-    `primes`: one prime per unit (default: the style's, shared); `round_` varies the seeds between rounds."""
+    `primes`: one prime per unit (default: the style's, shared); `round_` varies the seeds between rounds;
+    `seeds`: one per unit, each unit then sampled from its own generator (seed, attempt) in batches of a
+    fixed shape (see below), and read back alone."""
     bias, cap, retries, prime = opts.bias, opts.max_steps_per_char, opts.retries, opts.style
     threshold = opts.check_cer  # resample a unit that reads back worse than this
     report_above = opts.report_cer  # ...and report it only above this
@@ -323,17 +353,37 @@ def _synthesize_units(
         failed: list[int] = []
         # sort by length so a batch's lines end at similar times
         order = sorted(todo, key=lambda i: len(lines[i]))
-        for start in range(0, len(order), opts.batch_size):
-            chunk = order[start : start + opts.batch_size]
+        # with per-unit seeds every batch is padded to a fixed size (see below): resampling, usually of a few
+        # units, then uses small batches, so a handful of retries does not cost a full batch each
+        size = opts.batch_size if seeds is None or attempt == 0 else min(opts.batch_size, RETRY_BATCH)
+        for start in range(0, len(order), size):
+            chunk = order[start : start + size]
             g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
-            outs = sample_batch(bundle, [lines[i] for i in chunk], bias, g,
-                                prime if primes is None else [primes[i] for i in chunk], cap,
-                                unconditional_steps=cap * 10, hard_bias=opts.hard_bias)
+            texts = [lines[i] for i in chunk]
+            row_primes = prime if primes is None else [primes[i] for i in chunk]
+            rows, min_chars = None, 0
+            if seeds is not None:
+                rows = [torch.Generator().manual_seed(unit_seed(seeds[i], attempt)) for i in chunk]
+                # CPU matrix products round differently for different numbers of rows (not for different
+                # neighbours), and the window's sums for different numbers of characters: a batch padded to
+                # `size` rows (copies of its shortest line) and to a fixed length keeps every shape fixed
+                pad = size - len(chunk)
+                texts += [texts[0]] * pad
+                rows += [torch.Generator().manual_seed(k) for k in range(pad)]
+                if primes is not None:
+                    row_primes += [row_primes[0]] * pad
+                pre = [p for p in ([prime] if primes is None else primes) if p is not None]
+                min_chars = max((len(p.text) + 1 for p in pre), default=0) + SEEDED_CHARS
+            outs = sample_batch(bundle, texts, bias, g, row_primes, cap, unconditional_steps=cap * 10,
+                                hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(chunk)]
             reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap) if bundle.is_synthesis else ""
                        for i, o in zip(chunk, outs)]
             cers = [0.0] * len(chunk)
             if checker is not None and bundle.is_synthesis:
-                cers = checker([o.strokes for o in outs], [lines[i] for i in chunk])
+                if seeds is None:
+                    cers = checker([o.strokes for o in outs], [lines[i] for i in chunk])
+                else:  # one line at a time: the reading must not depend on the neighbours either
+                    cers = [checker([o.strokes], [lines[i]])[0] for i, o in zip(chunk, outs)]
                 reasons = [r or (f"{READ_BACK} (CER {c:.2f})" if c > threshold else "") for r, c in zip(reasons, cers)]
             for i, o, r, c in zip(chunk, outs, reasons, cers):
                 prev = results[i]

@@ -18,7 +18,7 @@ def python_blocks() -> list[str]:
 def test_readme_python_example_runs(tmp_path, monkeypatch):
     from hwcli.model import bundle as bundle_module
 
-    (block,) = python_blocks()
+    blocks = python_blocks()
     torch.set_num_threads(1)
     # the bundled names resolve to tiny bundles with the same names: fast, and no real weights in a fast test
     (tmp_path / "models").mkdir()
@@ -27,7 +27,9 @@ def test_readme_python_example_runs(tmp_path, monkeypatch):
                     defaults={"max_steps_per_char": 5, "retries": 0, "check": False})
     monkeypatch.setattr(bundle_module, "bundled_model_path", lambda name=bundle_module.DEFAULT_MODEL: tmp_path / "models" / name)
     monkeypatch.chdir(tmp_path)
-    exec(compile(block, str(README), "exec"), {"__name__": "readme"})
+    for block in blocks:
+        exec(compile(block, str(README), "exec"), {"__name__": "readme"})
     assert (tmp_path / "letter.pdf").read_bytes().startswith(b"%PDF")
     assert (tmp_path / "letter.svg").is_file()
+    assert sorted(p.name for p in (tmp_path / "letters").iterdir()) == ["ann.pdf", "bo.pdf"]  # hwcli.write_many
 

@@ -317,3 +317,32 @@ def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
         SamplingOptions(hard_bias=-1.0)
     assert SamplingOptions(hard_bias=2.0).resolve(bundle).hard_bias == 2.0
     assert SamplingOptions().resolve(bundle).hard_bias == bundle.sampling.hard_bias
+
+
+def test_per_line_seeds_give_the_same_strokes_whatever_the_neighbours(tmp_path):
+    """With `seeds`, a line (segments and resampling included) comes out bit for bit the same alone or mixed
+    with other lines, in any order; another seed changes it."""
+    b = load_model(make_bundle(tmp_path / "t", defaults={**FAST, "segment_chars": 12, "size_ramp": 0.2}))
+    lines = ["hello there", "a much longer line of words", "x", "ok"]
+    seeds = [11, 22, 33, 44]
+    opts = SamplingOptions(batch_size=3)
+    alone = [synthesize(b, [t], opts, seeds=[s])[0] for t, s in zip(lines, seeds)]
+    mixed = synthesize(b, ["filler words here"] * 2 + lines[::-1], opts, seeds=[1, 2] + seeds[::-1])[2:][::-1]
+    for a, m in zip(alone, mixed):
+        np.testing.assert_array_equal(a.strokes, m.strokes)
+        assert (a.ok, a.attempts, a.cer) == (m.ok, m.attempts, m.cer)
+    other = synthesize(b, [lines[0]], opts, seeds=[12])[0]
+    assert not np.array_equal(other.strokes, alone[0].strokes)
+    with pytest.raises(ValueError):
+        synthesize(b, lines, opts, seeds=[1])
+
+
+def test_per_line_seeds_read_lines_back_one_at_a_time(bundle):
+    calls = []
+
+    def checker(strokes, texts):
+        calls.append(len(texts))
+        return [0.0] * len(texts)
+
+    synthesize(bundle, ["one line", "two", "three more"], SamplingOptions(batch_size=4, check=True), checker=checker, seeds=[1, 2, 3])
+    assert len(calls) >= 3 and set(calls) == {1}  # resampled lines are read again, alone too

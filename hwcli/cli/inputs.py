@@ -5,21 +5,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputTextError
-
-MAX_INPUT_BYTES = 20_000_000
-
-
-def decode_text(data: bytes, source: str) -> str:
-    if b"\x00" in data[:65536]:
-        raise InputTextError(f"{source} looks binary (it contains NUL bytes): give plain UTF-8 text")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputTextError(f"{source} is not UTF-8 text (bad byte at offset {exc.start})") from None
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\r\t\f")
-    if controls > max(8, len(text[:65536]) // 100):
-        raise InputTextError(f"{source} looks binary ({controls} control characters): give plain UTF-8 text")
-    return text.replace("\f", "\n\n")
+from ..jobs import MAX_INPUT_BYTES, decode_text  # the library's own checks, shared with many-document runs
 
 
 def read_text(text: str | None, input_file: Path | None) -> str:

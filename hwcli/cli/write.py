@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -19,9 +19,9 @@ OnUnsupported = choices("OnUnsupported", ("error", "skip"))
 
 
 def write_cmd(
-    text: Annotated[Optional[str], typer.Argument(help="Text to write; '-' or nothing reads standard input.")] = None,
-    output: Annotated[str, typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png, .gcode/.nc, .hpgl/.plt); '-' writes to stdout.")] = "handwriting.pdf",
-    input_file: Annotated[Optional[Path], typer.Option("--input", "-i", help="Read the text from this file.")] = None,
+    text: Annotated[Optional[List[str]], typer.Argument(help="Text to write; '-' or nothing reads standard input. With --out-dir: more input files.", show_default=False)] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png, .gcode/.nc, .hpgl/.plt); '-' writes to stdout. [default: handwriting.pdf]", show_default=False)] = None,
+    input_file: Annotated[Optional[List[str]], typer.Option("--input", "-i", help="Read the text from this file. With --out-dir: several files or quoted globs ('letters/*.txt'), one document each.")] = None,
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: from the suffix; pdf for stdout).")] = None,
     style: Annotated[Optional[str], typer.Option("--style", "-s", help="Handwriting style: index or name (see `hwcli styles`).")] = None,
     bias: Annotated[Optional[float], typer.Option("--bias", "-b", help="Neatness: 0 = varied, 1-2 = tidy (default: the model's).")] = None,
@@ -57,6 +57,14 @@ def write_cmd(
     simplify: Annotated[Optional[float], typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off; default 0.05).", rich_help_panel="Plotters")] = None,
     keep_order: Annotated[bool, typer.Option("--keep-order", help="Draw strokes in writing order (no pen-up travel optimisation).", rich_help_panel="Plotters")] = False,
     preview: Annotated[Optional[Path], typer.Option("--preview", help="Also write an SVG of the toolpath (pen-up moves in light red).", rich_help_panel="Plotters")] = None,
+    out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Write one document per input file or CSV row into this folder, named after it.", rich_help_panel="Many documents")] = None,
+    template: Annotated[Optional[Path], typer.Option("--template", help="Mail merge: a text with {column} fields, filled from each row of --data.", rich_help_panel="Many documents")] = None,
+    data: Annotated[Optional[Path], typer.Option("--data", help="Mail merge: a UTF-8 CSV file with a header row; one document per row.", rich_help_panel="Many documents")] = None,
+    name_column: Annotated[Optional[str], typer.Option("--name-column", help="Mail merge: name each document after this column (default: row-0001, ...).", rich_help_panel="Many documents")] = None,
+    name: Annotated[Optional[str], typer.Option("--name", help="Mail merge: name each document by a pattern over the columns, e.g. '{last}-{first}'.", rich_help_panel="Many documents")] = None,
+    one_file: Annotated[bool, typer.Option("--one-file", help="All documents into the one file -o FILE.pdf, each from a new page.", rich_help_panel="Many documents")] = False,
+    skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave documents whose output is already there (resume a stopped run).", rich_help_panel="Many documents")] = False,
+    shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: write only part K of N (inputs or rows number i with i mod N = K-1), for job arrays.", rich_help_panel="Many documents")] = None,
 ) -> None:
     """Write TEXT in handwriting.
 
@@ -65,6 +73,8 @@ def write_cmd(
       cat essay.txt | hwcli write --style 3 --bias 0.8 --width 1.2 -o essay.svg
       hwcli write "Dear John" -o card.gcode --plotter grbl-z --page-size A5 --preview toolpath.svg
       hwcli write "Dear John" -o letter.pdf --pen fountain
+      hwcli write --input 'letters/*.txt' --out-dir out/ --skip-existing
+      hwcli write --template letter.txt --data people.csv --name '{last}-{first}' --out-dir out/ --shard 2/4
     """
     from ..errors import OptionError, check_threads
     from ..page import PageOptions
@@ -81,12 +91,32 @@ def write_cmd(
     check_threads(threads)
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
-    body = read_text(text, input_file)
+    texts, inputs = list(text or []), list(input_file or [])
+    if (out_dir is not None or template is not None or data is not None or one_file or skip_existing
+            or shard is not None or len(inputs) > 1):
+        from ..synthesis import SamplingOptions
+        from .write_many import run
 
-    import torch
+        if preview is not None:
+            raise OptionError("--preview draws one document's toolpath: leave it out when writing many documents")
+        return run(texts=texts, inputs=inputs, template=template, data=data, name_column=name_column, name=name,
+                   out_dir=out_dir, one_file=one_file, output=output or "handwriting.pdf",
+                   output_given=output is not None,
+                   fmt="plotter-svg" if plotter_svg else (format.value if format else None),
+                   skip_existing=skip_existing, shard=shard, quiet=quiet,
+                   load=lambda: _load(model, unconditional, threads, style),
+                   options=lambda chosen_style: dict(
+                       sampling=SamplingOptions(bias=bias, style=chosen_style, seed=seed, check=check),
+                       page=page, on_unsupported=on_unsupported.value, dpi=dpi, plotter=plot))
+    if name is not None or name_column is not None:
+        raise OptionError("--name and --name-column name the documents of a mail merge (--template, --data)")
+    if len(texts) > 1:
+        raise OptionError(f"{len(texts)} TEXT arguments: quote the text as one argument (or write many files "
+                          "with --input FILE... --out-dir DIR)")
+    output = output or "handwriting.pdf"
+    body = read_text(texts[0] if texts else None, Path(inputs[0]) if inputs else None)
 
     from ..document import plotter_setup, write
-    from ..model.bundle import DEFAULT_UNCONDITIONAL, load_model
     from ..formats import format_for
 
     fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None)).name
@@ -97,19 +127,7 @@ def write_cmd(
     # every plotter problem is reported here, before the model is loaded or anything sampled
     fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None, output)
 
-    if threads:
-        torch.set_num_threads(threads)
-    if unconditional and model is None:
-        bundle = load_model(DEFAULT_UNCONDITIONAL)
-    else:
-        from ..styles import resolve
-
-        bundle, (style,) = resolve(model, [style])  # a personal style joins the bundle's styles
-    if unconditional and bundle.is_synthesis:
-        raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
-    if not unconditional and not bundle.is_synthesis:
-        raise OptionError(f"{bundle.path!r} is a prediction network: it cannot write your text, only free "
-                          "scribble; add --unconditional for that, or use a synthesis model")
+    bundle, style = _load(model, unconditional, threads, style)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -145,6 +163,30 @@ def write_cmd(
         dest = ", ".join(outputs) if outputs[:1] != ["-"] else ", ".join(["standard output"] + outputs[1:])
         extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)
+
+
+def _load(model: Path | None, unconditional: bool, threads: int, style: str | None):
+    """(bundle, style) for the command's model and style options (a personal style joins the bundle's
+    styles); sets torch's thread count."""
+    import torch
+
+    from ..errors import OptionError
+    from ..model.bundle import DEFAULT_UNCONDITIONAL, load_model
+
+    if threads:
+        torch.set_num_threads(threads)
+    if unconditional and model is None:
+        bundle = load_model(DEFAULT_UNCONDITIONAL)
+    else:
+        from ..styles import resolve
+
+        bundle, (style,) = resolve(model, [style])
+    if unconditional and bundle.is_synthesis:
+        raise OptionError("--unconditional needs a prediction-network bundle; this model is a synthesis network")
+    if not unconditional and not bundle.is_synthesis:
+        raise OptionError(f"{bundle.path!r} is a prediction network: it cannot write your text, only free "
+                          "scribble; add --unconditional for that, or use a synthesis model")
+    return bundle, style
 
 
 def register(app: typer.Typer) -> None:

@@ -64,16 +64,33 @@ def nll_per_line(y: Tensor, target: Tensor, mask: Tensor, m: int) -> Tensor:
     return -((log_mix + log_e) * mask).sum(dim=1)
 
 
-def sample(y: Tensor, m: int, bias: float | Tensor, generator: torch.Generator | None) -> Tensor:
-    """One draw per row from the (biased) mixture: y (B, 1+6M) -> (B, 3) [dx, dy, eos]."""
+def sample(y: Tensor, m: int, bias: float | Tensor, generator: torch.Generator | None,
+           noise: Tensor | None = None) -> Tensor:
+    """One draw per row from the (biased) mixture: y (B, 1+6M) -> (B, 3) [dx, dy, eos].
+
+    ``noise`` (B, 4) = [uniform for the component, two standard normals, uniform for eos], drawn by the
+    caller per row, replaces `generator`: a row's draw then depends on its own noise only, not on the
+    other rows of the batch (see `synthesis.sample_batch`'s per-row generators).
+    """
     e_logit, log_pi, mu_x, mu_y, log_sx, log_sy, rho = split(y, m, bias)
     B = y.shape[0]
+    if noise is not None:
+        cdf = torch.cumsum(log_pi.exp(), dim=1)
+        k = (cdf < noise[:, :1] * cdf[:, -1:]).sum(dim=1).clamp(max=m - 1)  # inverse-CDF pick of a component
+        return _draw(e_logit, mu_x, mu_y, log_sx, log_sy, rho, k, noise[:, 1:3], noise[:, 3])
     k = torch.multinomial(log_pi.exp(), 1, generator=generator).squeeze(1)
-    ar = torch.arange(B, device=y.device)
+    n = torch.randn(B, 2, generator=generator, device=y.device, dtype=y.dtype)
+    u_eos = torch.rand(B, generator=generator, device=y.device, dtype=y.dtype)
+    return _draw(e_logit, mu_x, mu_y, log_sx, log_sy, rho, k, n, u_eos)
+
+
+def _draw(e_logit: Tensor, mu_x: Tensor, mu_y: Tensor, log_sx: Tensor, log_sy: Tensor, rho: Tensor, k: Tensor,
+          n: Tensor, u_eos: Tensor) -> Tensor:
+    """The point of component k (B,) given normals n (B, 2) and a uniform u_eos (B,): (B, 3)."""
+    ar = torch.arange(k.shape[0], device=k.device)
     mx, my = mu_x[ar, k], mu_y[ar, k]
     sx, sy, r = log_sx[ar, k].exp(), log_sy[ar, k].exp(), rho[ar, k]
-    n = torch.randn(B, 2, generator=generator, device=y.device, dtype=y.dtype)
     dx = mx + sx * n[:, 0]
     dy = my + sy * (r * n[:, 0] + torch.sqrt(1 - r * r) * n[:, 1])
-    eos = (torch.rand(B, generator=generator, device=y.device, dtype=y.dtype) < torch.sigmoid(e_logit)).to(y.dtype)
+    eos = (u_eos < torch.sigmoid(e_logit)).to(e_logit.dtype)
     return torch.stack([dx, dy, eos], dim=1)

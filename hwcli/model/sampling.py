@@ -35,11 +35,11 @@ class Sample:
     # when each point was written; None for a prediction network
 
 
-def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
-    """(B, U+extra, C) one-hot with zero rows as padding, and lengths (B,)."""
+def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1, min_len: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, U+extra, C) one-hot with zero rows as padding (U at least `min_len`), and lengths (B,)."""
     enc = [torch.from_numpy(bundle.alphabet.encode(t)) for t in texts]
     lens = torch.tensor([len(e) for e in enc])
-    U = int(lens.max()) + extra
+    U = max(int(lens.max()), min_len) + extra
     idx = torch.zeros(len(texts), U, dtype=torch.long)
     for i, e in enumerate(enc):
         idx[i, : len(e)] = e
@@ -58,6 +58,8 @@ def sample_batch(
     max_steps_per_char: int = 40,
     unconditional_steps: int = 0,
     hard_bias: float = 0.0,
+    row_generators: Sequence[torch.Generator] | None = None,
+    min_chars: int = 0,
 ) -> list[Sample]:
     """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
 
@@ -65,6 +67,11 @@ def sample_batch(
     `prime` is one style for every line, or one per line (e.g. the segment before, see `synthesize`).
     Prediction network (unconditional): ``unconditional_steps`` points per line. `hard_bias` is added to
     `bias` while the window is on a digit, capital or punctuation mark of the line.
+
+    `row_generators` (one per line) replaces `generator`: each line draws all its noise from its own
+    generator, up front (`row_noise`), so its strokes do not depend on which other lines share the batch;
+    `min_chars` pads the characters (prime text included) to at least this many, since the window's sums
+    over characters round differently for different lengths (the caller keeps the row count fixed).
     """
     net = bundle.network
     B = len(texts)
@@ -75,7 +82,7 @@ def sample_batch(
         raise ValueError(f"{len(primes)} primes for {B} lines")
     prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
     if bundle.is_synthesis:
-        oh, lens = _onehot(bundle, [pre + t for pre, t in zip(prefixes, texts)])
+        oh, lens = _onehot(bundle, [pre + t for pre, t in zip(prefixes, texts)], min_len=min_chars)
         oh = oh.to(dev)
         end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
         n_pre = torch.tensor([len(pre) for pre in prefixes])
@@ -114,6 +121,7 @@ def sample_batch(
         oh_prime, _ = _onehot(bundle, prefixes)
         state = net.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
     T_max = int(cap.max())
+    noise = row_noise(row_generators, cap.tolist(), T_max).to(dev) if row_generators is not None else None
     out = torch.zeros(B, T_max, 3, device=dev)
     at = torch.zeros(B, T_max, dtype=torch.long, device=dev)  # the character the window is on at each step
     done = torch.zeros(B, dtype=torch.bool, device=dev)
@@ -144,7 +152,7 @@ def sample_batch(
         b_t = bias
         if hard is not None:
             b_t = bias + hard_bias * hard[rows, (u_best - 1).clamp(max=hard.shape[1] - 1)].to(y.dtype)
-        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator)
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, None if noise is None else noise[:, t])
         nxt[done] = 0.0
         out[:, t] = nxt
         steps += (~done).long()
@@ -181,6 +189,16 @@ def sample_batch(
                           hit_cap=bool(steps[b] >= cap[b]) and bundle.is_synthesis, steps=n,
                           chars=chars if bundle.is_synthesis else None))
     return res
+
+
+def row_noise(generators: Sequence[torch.Generator], caps: Sequence[int], T: int) -> torch.Tensor:
+    """(B, T, 4) noise for `mdn.sample`: row b's first caps[b] steps drawn from generators[b] alone (a row
+    never runs past its cap), so a row's noise depends on its own generator and cap only; zeros beyond."""
+    noise = torch.zeros(len(caps), T, 4)
+    for b, (g, c) in enumerate(zip(generators, caps)):
+        noise[b, :c, 0::3] = torch.rand(c, 2, generator=g)  # component, eos
+        noise[b, :c, 1:3] = torch.randn(c, 2, generator=g)
+    return noise
 
 
 def trim_stray_tail(strokes: np.ndarray, end_step: int) -> np.ndarray:

@@ -1,0 +1,284 @@
+"""Many documents in one process: `write_many` validates every job, then samples the lines of several
+documents together in big mixed batches and places, renders and publishes each document on its own.
+
+Why one process: loading torch and the models costs seconds per `hwcli write`, and one short letter fills
+a fraction of a batch; here the model loads once and a batch holds the lines of many letters, so a hundred
+short letters cost about what one long document of the same length costs.
+
+Determinism: a document's seed comes from the base seed and its name (`jobs.document_seed`), each of its
+lines gets its own random stream from (document seed, line number) (`synthesize(seeds=...)`), and batches
+always have ``batch_size`` rows, so a document's strokes, and so its file, do not depend on which other
+documents were written with it, in which order, or in which shard. (Same options, model, torch build and
+thread count; the PDF writer is byte-for-byte deterministic.)
+
+Memory: documents are laid out up front (text only), then sampled in groups of about ``group_lines``
+lines; a group's strokes are freed once its documents are written.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Callable, Iterator, Mapping, Sequence
+
+from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotter_setup
+from .errors import HwcliError, InputTextError, OptionError, OutputError
+from .fileio import check_writable
+from .formats import FORMATS, format_for, page_paths
+from .jobs import Job, check_unique, document_seed, shard_of, text_jobs
+from .model.bundle import Bundle, load_model
+from .page import PageOptions, group_pages, iter_layout
+from .page.machines import PlotterOptions
+from .page.placement import Page, build_page, place_line
+from .synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
+
+log = logging.getLogger(__name__)
+EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
+
+
+@dataclass
+class DocReport:
+    name: str  # output name (file name without suffix)
+    source: str  # input file or CSV row
+    status: str = "pending"  # "written", "skipped" (its outputs were there already) or "failed"
+    outputs: list[str] = field(default_factory=list)
+    pages: int = 0
+    lines: int = 0
+    resampled: int = 0  # lines sampled again because a check failed
+    illegible: list[tuple[int, int, str, str]] = field(default_factory=list)  # (page, line, text, reason), 1-based
+    error: str = ""  # why it failed
+
+
+@dataclass
+class BatchReport:
+    docs: list[DocReport] = field(default_factory=list)  # the shard's documents, in job order
+    total_jobs: int = 0  # jobs before sharding
+    shard: tuple[int, int] | None = None
+
+    def by_status(self, status: str) -> list[DocReport]:
+        return [d for d in self.docs if d.status == status]
+
+    @property
+    def failed(self) -> list[DocReport]:
+        return self.by_status("failed")
+
+
+@dataclass
+class _Doc:
+    job: Job
+    report: DocReport
+    text: str = ""
+    lines: list = field(default_factory=list)  # LayoutLines
+    base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
+    targets: list[Path] = field(default_factory=list)
+    seed: int = 0
+
+
+def write_many(
+    jobs: Sequence[Job] | Mapping[str, str],
+    out_dir: str | os.PathLike | None,
+    bundle: Bundle | str | os.PathLike | None = None,
+    sampling: SamplingOptions = SamplingOptions(),
+    page: PageOptions = PageOptions(),
+    fmt: str | None = None,
+    on_unsupported: str = "error",
+    checker: Checker | None = None,
+    skip_existing: bool = False,
+    shard: tuple[int, int] | None = None,
+    one_file: str | os.PathLike | None = None,
+    group_lines: int | None = None,
+    progress: Callable[[int, int, DocReport], None] | None = None,
+    dpi: float = 150,
+    plotter: PlotterOptions | None = None,
+    *,
+    style: int | str | None = None,
+    bias: float | None = None,
+    seed: int | None = None,
+    check: bool | None = None,
+) -> BatchReport:
+    """Write every job (a `jobs.Job`, or a mapping name -> text) to ``out_dir/NAME.EXT`` in format `fmt`
+    (default pdf; with `one_file`, from its suffix), or all of them, each from a new page, into the single
+    file `one_file` (PDF or plotter SVG).
+
+    Every job is checked first (readable, writable characters, not empty); a job with a problem is
+    reported (``progress`` is called for it before any sampling) and the others are still written; with
+    `one_file` any problem raises instead. `skip_existing` leaves documents whose outputs all exist (they
+    are complete: outputs are published atomically). `shard` (K, N) writes only the K-th of N parts (see
+    `jobs.shard_of`). Seeds: see the module docstring; ``sampling.seed`` is the base seed and
+    ``page.seed`` is replaced by each document's seed. Read-back checking as in `hwcli.write` (``sampling.check``,
+    default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
+    each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
+    """
+    given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
+    sampling = replace(sampling, **given)
+    if not isinstance(bundle, Bundle):
+        bundle = load_model(bundle)
+    jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
+    check_unique(jobs)
+    if (out_dir is None) == (one_file is None):
+        raise OptionError("give an output folder (--out-dir) or one output file (--one-file -o FILE), not both")
+    if one_file is not None:
+        f, _ = plotter_setup(format_for(str(one_file), fmt).name, plotter, page)
+        if f not in ("pdf", "plotter-svg"):
+            raise OptionError(f"--one-file writes every document into one PDF (or plotter SVG), not {f}")
+        if shard is not None:
+            raise OptionError("--one-file writes a single file: it cannot be split into shards")
+        check_writable(one_file)
+    else:
+        f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
+        out_dir = Path(out_dir)
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
+        except OSError as exc:
+            raise OutputError(f"cannot make the output folder {str(out_dir)!r}: {exc.strerror or exc}") from None
+        check_writable(out_dir / ".hwcli-check")
+    if on_unsupported not in ("error", "skip"):
+        raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
+    if f == "png":
+        from .page.png import check_pixels
+
+        check_pixels(page, dpi)
+    resolved = sampling.resolve(bundle)  # an unknown style fails now, not after sampling
+    if resolved.check and checker is None:
+        checker = line_checker(bundle)  # a recognizer that cannot load fails now too
+    elif not resolved.check:
+        checker = None
+    sampling = replace(sampling, check=resolved.check)
+    scale, char_w = hand_metrics(bundle, resolved.style, page.line_height)
+
+    mine = shard_of(jobs, shard)
+    report = BatchReport(total_jobs=len(jobs), shard=shard)
+    docs = [_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed) for j in mine]
+    report.docs = [d.report for d in docs]
+    total, done = len(docs), 0
+
+    def finished(d: _Doc) -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total, d.report)
+
+    if one_file is not None:
+        bad = [d for d in docs if d.report.status == "failed"]
+        if bad:
+            raise InputTextError(f"{len(bad)} document(s) cannot be written: "
+                                 + "; ".join(f"{d.job.source}: {d.report.error}" for d in bad))
+        if skip_existing and Path(one_file).exists():
+            for d in docs:
+                d.report.status, d.report.outputs = "skipped", [str(one_file)]
+                finished(d)
+            return report
+        _write_one_file(docs, Path(one_file), f, plotter, bundle, sampling, page, scale, checker, group_lines,
+                        finished)
+        return report
+
+    ext = EXTENSIONS[f]
+    pending = []
+    for d in docs:
+        if d.report.status == "failed":
+            finished(d)
+            continue
+        d.base = out_dir / (d.job.name + ext)
+        d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
+        if skip_existing and all(t.exists() for t in d.targets):
+            d.report.status, d.report.outputs = "skipped", [str(t) for t in d.targets]
+            finished(d)
+        else:
+            pending.append(d)
+    for d, pages in _sampled(pending, bundle, sampling, page, scale, checker, group_lines):
+        try:
+            doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
+                           title=_title(d.text))
+            d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
+        except (HwcliError, OSError) as exc:
+            d.report.status, d.report.error = "failed", str(exc)
+        finished(d)
+    return report
+
+
+def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:
+    """Check and lay out one job (no sampling): a _Doc whose report says 'failed' when it cannot be written."""
+    d = _Doc(job, DocReport(job.name, job.source), seed=document_seed(seed, job.name))
+    try:
+        if job.problem:
+            raise InputTextError(job.problem)
+        text = bundle.alphabet.prepare(job.text, on_unsupported) if bundle.is_synthesis else job.text
+        if not text.strip():
+            raise InputTextError("no text to write (empty or only whitespace)")
+        d.text = text
+        d.lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+        d.report.lines = len(d.lines)
+        d.report.pages = d.lines[-1].page + 1 if d.lines else 0
+    except HwcliError as exc:
+        d.report.status, d.report.error = "failed", str(exc)
+    return d
+
+
+def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
+    """Consecutive documents of about `group_lines` lines in all (a longer document is a group alone)."""
+    group: list[_Doc] = []
+    n = 0
+    for d in docs:
+        group.append(d)
+        n += len(d.lines)
+        if n >= group_lines:
+            yield group
+            group, n = [], 0
+    if group:
+        yield group
+
+
+def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float,
+             checker, group_lines: int | None) -> Iterator[tuple[_Doc, list[Page]]]:
+    """(document, its placed pages) for every document, in order, sampling a group of documents at a time."""
+    size = group_lines or 8 * sampling.batch_size
+    for group in _groups(docs, size):
+        texts = [ln.text for d in group for ln in d.lines]
+        seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
+        log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
+        results = synthesize(bundle, texts, sampling, checker=checker, seeds=seeds)
+        pos = 0
+        for d in group:
+            mine, pos = results[pos : pos + len(d.lines)], pos + len(d.lines)
+            opts = replace(page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
+            pages = []
+            it = iter(mine)
+            for number, lines in group_pages(d.lines):
+                placed = []
+                for ln in lines:
+                    res = next(it)
+                    d.report.resampled += int(res.resampled)
+                    if not res.ok:
+                        d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
+                    placed.append(place_line(res.strokes, ln, scale, opts))
+                pages.append(build_page(number, placed, opts, [ln.text for ln in lines]))
+            yield d, pages
+        del results
+
+
+def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, bundle: Bundle, sampling: SamplingOptions,
+                    page: PageOptions, scale: float, checker, group_lines: int | None,
+                    finished: Callable[[_Doc], None]) -> None:
+    """Every document into one file, each from a new page; pages are rendered as their group is sampled."""
+    written: list[_Doc] = []
+
+    def pages() -> Iterator[Page]:
+        number = 0
+        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines):
+            for pg in pgs:
+                pg.number = number
+                number += 1
+                yield pg
+            written.append(d)
+            d.report.status, d.report.outputs = "written", [str(out)]
+            finished(d)
+
+    title = f"{len(docs)} documents" if len(docs) != 1 else _title(docs[0].text)
+    n_pages = sum(d.report.pages for d in docs)
+    try:
+        Document(lambda _report: pages(), n_pages, page, title=title).save(out, f, plotter=plotter)
+    except BaseException:
+        for d in written:
+            d.report.status, d.report.outputs = "failed", []
+        raise

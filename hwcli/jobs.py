@@ -1,0 +1,269 @@
+"""What a batch writes: one `Job` per document, from text files (names and globs) or a mail merge
+(a template with ``{field}`` placeholders filled from each row of a CSV file); plus sharding.
+
+Pure Python (no torch, no numpy): every problem here is found before a model is loaded. Problems that
+concern one document (an unreadable file, an empty CSV row, an empty field) stay with its `Job` so the
+others can still be written; problems that concern the whole set (a glob matching nothing, a field the CSV
+lacks, two documents with one output name) raise at once, every one of them listed.
+
+Sharding: ``--shard K/N`` keeps the jobs whose 0-based position in the full list is K-1 modulo N. The list
+is the command line's order with every glob's matches sorted (CSV rows: file order), so every shard of a
+job array sees the same list and together the N shards write every document exactly once.
+"""
+from __future__ import annotations
+
+import csv
+import glob
+import hashlib
+import io
+import os
+import re
+import string
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from .errors import InputTextError, OptionError
+
+MAX_INPUT_BYTES = 20_000_000
+MAX_NAME = 120  # characters of an output file name (before the suffix)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str  # output file name without suffix, unique in its set; the document's seed derives from it
+    text: str  # the text to write ('' when `problem`)
+    source: str  # where it came from, for messages: "letters/a.txt", "people.csv row 3"
+    problem: str = ""  # why it cannot be written ('' = fine)
+
+
+def decode_text(data: bytes, source: str) -> str:
+    """UTF-8 text (a BOM is dropped) of `data`; InputTextError for binary or undecodable data."""
+    if b"\x00" in data[:65536]:
+        raise InputTextError(f"{source} looks binary (it contains NUL bytes): give plain UTF-8 text")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputTextError(f"{source} is not UTF-8 text (bad byte at offset {exc.start})") from None
+    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\r\t\f")
+    if controls > max(8, len(text[:65536]) // 100):
+        raise InputTextError(f"{source} looks binary ({controls} control characters): give plain UTF-8 text")
+    return text.replace("\f", "\n\n")
+
+
+def read_file(path: str | os.PathLike, what: str = "input file") -> str:
+    """The text of a file; InputTextError (one line, naming the file) when it cannot be read."""
+    p = Path(path)
+    try:
+        with open(p, "rb") as fh:
+            data = fh.read(MAX_INPUT_BYTES + 1)
+    except FileNotFoundError:
+        raise InputTextError(f"{what} {str(p)!r} does not exist") from None
+    except IsADirectoryError:
+        raise InputTextError(f"{what} {str(p)!r} is a directory, not a text file") from None
+    except OSError as exc:
+        raise InputTextError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+    if len(data) > MAX_INPUT_BYTES:
+        raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+    return decode_text(data, f"{what} {str(p)!r}")
+
+
+def sanitize_name(name: str) -> str:
+    """A file name from any text: letters, digits, '-', '_' and '.' kept, runs of anything else -> '_';
+    no leading dot or dash (no hidden files, no option-like names); at most MAX_NAME characters."""
+    s = re.sub(r"[^\w.\-]+", "_", name.strip(), flags=re.UNICODE)
+    s = s.lstrip(".-_")[:MAX_NAME].rstrip("._")
+    return s
+
+
+def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[Path]:
+    """File names from names and glob patterns (``*``, ``?``, ``[...]``, ``**``), in the given order, each
+    glob's matches sorted, duplicates dropped. A name that is not a glob is kept even when missing (its job
+    reports it); a glob that matches no file is an OptionError (all such globs listed)."""
+    out: list[Path] = []
+    seen: set[str] = set()
+    empty: list[str] = []
+    for pat in patterns:
+        pat = str(pat)
+        if glob.has_magic(pat) and not os.path.exists(pat):
+            found = sorted(p for p in glob.glob(pat, recursive=True) if os.path.isfile(p))
+            if not found:
+                empty.append(pat)
+        else:
+            found = [pat]
+        for p in found:
+            key = os.path.normcase(os.path.abspath(p))
+            if key not in seen:
+                seen.add(key)
+                out.append(Path(p))
+    if empty:
+        raise OptionError(f"no file matches {', '.join(repr(e) for e in empty)}")
+    return out
+
+
+def file_jobs(patterns: Sequence[str | os.PathLike]) -> list[Job]:
+    """One job per input file (named after the file, without its suffix). Unreadable files become jobs
+    with a problem; two inputs that would write the same output name are an OptionError."""
+    jobs = []
+    for p in expand_inputs(patterns):
+        name = sanitize_name(p.stem) or "document"
+        try:
+            jobs.append(Job(name, read_file(p), str(p)))
+        except InputTextError as exc:
+            jobs.append(Job(name, "", str(p), str(exc)))
+    check_unique(jobs)
+    return jobs
+
+
+def text_jobs(texts: Mapping[str, str] | Sequence[tuple[str, str]]) -> list[Job]:
+    """Jobs from (name, text) pairs (the Python API); names are sanitised and must stay unique."""
+    pairs = list(texts.items()) if isinstance(texts, Mapping) else list(texts)
+    jobs = []
+    for name, text in pairs:
+        clean = sanitize_name(str(name))
+        jobs.append(Job(clean, text, str(name), "" if clean else f"{str(name)!r} gives an empty file name"))
+    check_unique(jobs)
+    return jobs
+
+
+def check_unique(jobs: Sequence[Job]) -> None:
+    """OptionError listing every output name two or more jobs share (compared case-insensitively, as
+    on macOS and Windows file systems)."""
+    by: dict[str, list[Job]] = {}
+    for j in jobs:
+        if j.name:
+            by.setdefault(j.name.casefold(), []).append(j)
+    clashes = [js for js in by.values() if len(js) > 1]
+    if clashes:
+        shown = "; ".join(f"{js[0].name!r} from " + ", ".join(j.source for j in js) for js in clashes[:8])
+        more = f" and {len(clashes) - 8} more" if len(clashes) > 8 else ""
+        raise OptionError(f"{len(clashes)} output name(s) used more than once: {shown}{more} "
+                          "(use --name or --name-column to tell them apart)")
+
+
+# --- mail merge --------------------------------------------------------------------------------------
+
+def template_fields(template: str, what: str = "template") -> list[str]:
+    """The ``{field}`` names of `template` in order of first use (``{{`` and ``}}`` are literal braces).
+    OptionError for a malformed template or a field with a format spec, conversion, index or attribute."""
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise OptionError(f"{what}: {exc} (write {{{{ and }}}} for literal braces)") from None
+    fields: list[str] = []
+    for _lit, name, spec, conv in parts:
+        if name is None:
+            continue
+        if not name.strip() or spec or conv or re.search(r"[.\[\]]", name):
+            raise OptionError(f"{what}: {{{name}{'!' + conv if conv else ''}{':' + spec if spec else ''}}} is not a "
+                              "plain field name (use {column} with a column of the CSV header)")
+        if name.strip() not in fields:
+            fields.append(name.strip())
+    return fields
+
+
+def fill(template: str, row: Mapping[str, str]) -> str:
+    """`template` with every ``{field}`` replaced by ``row[field]`` (fields checked by `template_fields`)."""
+    return "".join(lit + (row[name.strip()] if name is not None else "")
+                   for lit, name, _spec, _conv in string.Formatter().parse(template))
+
+
+def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """(header, [(line number, cells)]) of a CSV file: UTF-8 (BOM tolerated), comma-separated, quoted
+    fields may hold commas, quotes ("") and line breaks; the line number is where the record starts (the
+    header is line 1). Blank lines at the end are dropped; InputTextError for no header or a bad header."""
+    text = read_file(path, "data file")
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    rows: list[tuple[int, list[str]]] = []
+    start = 1
+    try:
+        for rec in reader:
+            rows.append((start, rec))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        raise InputTextError(f"data file {str(path)!r} line {reader.line_num}: {exc}") from None
+    while rows and not rows[-1][1]:
+        rows.pop()
+    if not rows:
+        raise InputTextError(f"data file {str(path)!r} is empty: it needs a header row naming the columns")
+    header = [h.strip() for h in rows[0][1]]
+    bad = [f"column {i + 1} has no name" for i, h in enumerate(header) if not h]
+    bad += [f"column {h!r} appears twice" for i, h in enumerate(header) if h and h in header[:i]]
+    if bad:
+        raise InputTextError(f"data file {str(path)!r} header: {'; '.join(bad)}")
+    return header, rows[1:]
+
+
+def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
+               name_pattern: str | None = None) -> list[Job]:
+    """One job per CSV row: the template filled from the row, named from `name_column`, from
+    `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
+
+    Raises (every problem listed) for a field or name column the CSV lacks and for output names that
+    clash; a row's own problems (empty row, wrong number of cells, an empty field the template or the
+    name uses) stay with its job, reported with the row's line number in the CSV file.
+    """
+    template = read_file(template_path, "template")
+    fields = template_fields(template)
+    header, rows = read_csv(data_path)
+    if name_column is not None and name_pattern is not None:
+        raise OptionError("give --name-column or --name, not both")
+    if name_column is not None:
+        name_pattern = "{" + name_column.replace("{", "{{").replace("}", "}}") + "}"
+    name_fields = template_fields(name_pattern, "--name") if name_pattern is not None else []
+    missing = [f for f in fields if f not in header]
+    missing_name = [f for f in name_fields if f not in header]
+    problems = []
+    if missing:
+        problems.append(f"the template uses field(s) {', '.join(missing)} that {str(data_path)!r} lacks")
+    if missing_name:
+        problems.append(f"the name uses column(s) {', '.join(missing_name)} that {str(data_path)!r} lacks")
+    if problems:
+        raise OptionError("; ".join(problems) + f" (its columns: {', '.join(header)})")
+    data = Path(data_path).name
+    jobs = []
+    for k, (line, cells) in enumerate(rows, start=1):
+        source = f"{data} row {line}"
+        default_name = f"row-{k:04d}"
+        if not any(c.strip() for c in cells):
+            jobs.append(Job(default_name, "", source, "empty row"))
+            continue
+        if len(cells) != len(header):
+            jobs.append(Job(default_name, "", source, f"{len(cells)} cells, the header has {len(header)}"))
+            continue
+        row = dict(zip(header, cells))
+        empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
+        name = sanitize_name(fill(name_pattern, row)) if name_pattern is not None else default_name
+        if empty:
+            jobs.append(Job(name or default_name, "", source, f"empty field(s) {', '.join(empty)}"))
+        elif not name:
+            jobs.append(Job(default_name, "", source, "the name is empty once made a file name"))
+        else:
+            jobs.append(Job(name, fill(template, row), source))
+    check_unique(jobs)
+    return jobs
+
+
+# --- sharding and seeds ------------------------------------------------------------------------------
+
+def parse_shard(spec: str) -> tuple[int, int]:
+    """'K/N' -> (K, N), 1 <= K <= N; OptionError otherwise."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", spec or "")
+    if not m or not (1 <= int(m.group(1)) <= int(m.group(2))):
+        raise OptionError(f"--shard must be K/N with 1 <= K <= N (e.g. 2/4), got {spec!r}")
+    return int(m.group(1)), int(m.group(2))
+
+
+def shard_of(jobs: Sequence[Job], shard: tuple[int, int] | None) -> list[Job]:
+    """The jobs of shard (K, N): those at 0-based positions i with i % N == K - 1 (all when None)."""
+    if shard is None:
+        return list(jobs)
+    k, n = shard
+    return [j for i, j in enumerate(jobs) if i % n == k - 1]
+
+
+def document_seed(seed: int, name: str) -> int:
+    """A document's 63-bit seed from the base seed and its name (sha256): it does not depend on which
+    other documents are written, in which order, or in which shard."""
+    digest = hashlib.sha256(f"{int(seed)}\x00{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") >> 1
