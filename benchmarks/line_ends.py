@@ -18,10 +18,9 @@ import argparse
 import time
 
 import numpy as np
-import torch
 
+from bench_args import add_model_args, load_bundle
 from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
-from hwcli.model.bundle import load_model
 from hwcli.strokes import to_points
 from hwcli.synthesis import SamplingOptions, synthesize
 
@@ -42,15 +41,12 @@ def judge(text: str, strokes: np.ndarray, chars: np.ndarray | None) -> tuple[boo
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None)
+    add_model_args(ap)
     ap.add_argument("--lines", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--style", default=None)
     ap.add_argument("--sheet", default=None, help="draw failing line ends into this SVG")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    bundle = load_model(args.model)
+    bundle = load_bundle(args)
     pool = list(SENTENCES) + list(HARD_SENTENCES)
     lines = [pool[i % len(pool)] for i in range(args.lines)]
     t0 = time.perf_counter()

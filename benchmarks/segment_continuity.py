@@ -21,11 +21,10 @@ import time
 from collections import defaultdict
 
 import numpy as np
-import torch
 
 import hwcli.synthesis as synthesis
+from bench_args import add_model_args, load_bundle
 from hwcli.recognizer.legibility import SENTENCES
-from hwcli.model.bundle import load_model
 from hwcli.strokes import estimate_baseline, slant, to_points, x_height
 from hwcli.synthesis import SamplingOptions, synthesize
 
@@ -112,16 +111,13 @@ def report(name: str, recorded) -> None:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None)
+    add_model_args(ap)
     ap.add_argument("--lines", type=int, default=200)
-    ap.add_argument("--threads", type=int, default=0)
     ap.add_argument("--bias", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chain", action="store_true", help="also sample with each segment primed by the one before")
     args = ap.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    bundle = load_model(args.model)
+    bundle = load_bundle(args)
     seg = bundle.sampling.segment_chars or 36
     long_lines = [s for s in SENTENCES if len(s) > seg]
     n_styles = max(len(bundle.styles), 1)

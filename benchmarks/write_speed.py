@@ -14,6 +14,8 @@ import resource
 import sys
 import time
 
+from bench_args import add_model_args, load_bundle
+
 PROSE = (
     "It was a bright cold morning and the clocks were striking nine as she walked to the station. "
     "The train was late again, so she bought a coffee and read the paper on the platform. "
@@ -47,20 +49,16 @@ def page_lines(n: int = 25, width: int = 50) -> list[str]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--model", default=None, help="bundle .json (default: the bundled model)")
-    ap.add_argument("--threads", type=int, default=0, help="torch threads (0 = default)")
+    add_model_args(ap)
     ap.add_argument("--lines", type=int, default=25)
     ap.add_argument("--no-serial", action="store_true", help="skip the line-by-line baseline")
     args = ap.parse_args()
 
     import torch
 
-    from hwcli.model.bundle import load_model
     from hwcli.synthesis import SamplingOptions, synthesize
 
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    bundle = load_model(args.model)
+    bundle = load_bundle(args)
     cfg = bundle.config
     lines = page_lines(args.lines)
     print(f"model {bundle.path} ({cfg.layers} x {cfg.hidden}), {len(lines)} lines, "

@@ -28,7 +28,7 @@ from typing import Sequence
 import numpy as np
 
 from .errors import DatasetError, InkError
-from .strokes import PreprocessOptions, preprocess, to_offsets, to_points
+from .strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_points
 
 #: Median body height (10th-90th percentile of y) of IAM-OnDB lines in normalised units (1st-99th pct 1.7-7.0).
 TARGET_BODY = 3.5
@@ -47,14 +47,6 @@ class InkLine:
     name: str  # where the line comes from, as the user knows it: "mine/line-03.inkml" or "data.npz line 7 (id)"
     text: str
     offsets: np.ndarray  # (N, 3) float32 [dx, dy, eos], the model's normalised units, first row (0, 0, 1)
-
-
-def body_height(points: np.ndarray) -> float:
-    """Robust height of one line's writing: 90th minus 10th percentile of y (same units as y)."""
-    if len(points) < 2:
-        return 0.0
-    lo, hi = np.percentile(points[:, 1], [10, 90])
-    return float(hi - lo)
 
 
 def median_step(points: np.ndarray) -> float:

@@ -35,23 +35,13 @@ import numpy as np
 
 from .errors import OptionError, StyleNotFoundError
 from .fileio import atomic_output
+from .texts import CALIBRATION
 
 FORMAT_VERSION = 1
 STYLE_FILE = "style.json"
 INK_FILE = "ink.npz"
 MODEL_STEM = "model"
 _NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
-#: Sentences sampled in a candidate style to score it and to measure its letters (packaging uses the same).
-CALIBRATION = [
-    "It was a bright cold morning in the town",
-    "She wrote a long letter to her brother",
-    "The garden was full of apples and bees",
-    "We will meet again at the station at noon",
-    "The children ran down to the river after school",
-    "A cup of tea and a quiet evening by the fire",
-    "He found the key under the mat by the door",
-    "Most of the shops close early on a Sunday",
-]
 PERSONAL_SOURCE = "personal:"  # how a personal Style's source begins
 CANDIDATES = 4  # priming lines tried by sampling (the rest are ranked out by likelihood alone)
 

@@ -13,3 +13,17 @@ def assert_one_line_error(result, *fragments: str, code: int = 1) -> str:
     for f in fragments:
         assert f in lines[0], lines[0]
     return lines[0]
+
+
+def fail_on_call(real, n: int, err: int, message: str):
+    """`real` (e.g. os.fsync, os.replace) that raises OSError(err, message) on its n-th call: a disk that
+    fills up, or a rename that fails, half-way through."""
+    calls = []
+
+    def fake(*args):
+        calls.append(args)
+        if len(calls) == n:
+            raise OSError(err, message)
+        return real(*args)
+
+    return fake

@@ -16,7 +16,7 @@ import torch
 from pypdf import PdfReader
 from typer.testing import CliRunner
 
-from cli_checks import assert_one_line_error
+from cli_checks import assert_one_line_error, fail_on_call
 from hwcli.cli.app import app
 from tiny_bundle import make_bundle
 
@@ -103,15 +103,7 @@ def test_disk_full_half_way_keeps_the_old_page_set(models, tmp_path, monkeypatch
     pages = sorted(tmp_path.glob("notes-*.svg"))
     assert len(pages) >= 3
     before = {p: p.read_bytes() for p in pages}
-    real, calls = os.fsync, []
-
-    def fsync(fd):
-        calls.append(fd)
-        if len(calls) == 2:
-            raise OSError(errno.ENOSPC, "No space left on device")
-        real(fd)
-
-    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(os, "fsync", fail_on_call(os.fsync, 2, errno.ENOSPC, "No space left on device"))
     r = write(models, LONG, "-o", out, "--line-height", "40", "--seed", "9")
     assert_one_line_error(r, "no space left on device", "no page was changed")
     assert {p: p.read_bytes() for p in pages} == before

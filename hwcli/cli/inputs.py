@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputTextError
-from ..jobs import MAX_INPUT_BYTES, decode_text  # the library's own checks, shared with many-document runs
+from ..jobs import MAX_INPUT_BYTES, decode_text, read_file  # the library's own checks, shared with many-document runs
 
 
 def read_text(text: str | None, input_file: Path | None) -> str:
@@ -15,15 +15,7 @@ def read_text(text: str | None, input_file: Path | None) -> str:
     if input_file is not None:
         if str(input_file) == "-":
             return decode_text(sys.stdin.buffer.read(MAX_INPUT_BYTES + 1), "standard input")
-        try:
-            data = input_file.read_bytes()
-        except FileNotFoundError:
-            raise InputTextError(f"input file {str(input_file)!r} does not exist") from None
-        except IsADirectoryError:
-            raise InputTextError(f"input {str(input_file)!r} is a directory, not a text file") from None
-        except OSError as exc:
-            raise InputTextError(f"cannot read {str(input_file)!r}: {exc.strerror}") from None
-        return decode_text(data, f"input file {str(input_file)!r}")
+        return read_file(input_file, "input file")
     if text is not None and text != "-":
         return text
     stdin = sys.stdin

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,20 +23,10 @@ from ..errors import DatasetError
 from ..model.bundle import Bundle, Style, save_bundle
 from ..strokes import body_height, to_points
 from ..synthesis import SamplingOptions, synthesize
+from ..texts import CALIBRATION
 
 log = logging.getLogger(__name__)
 
-#: Lines sampled in each style to measure it (ordinary sentences of 30-50 characters).
-CALIBRATION = [
-    "It was a bright cold morning in the town",
-    "She wrote a long letter to her brother",
-    "The garden was full of apples and bees",
-    "We will meet again at the station at noon",
-    "The children ran down to the river after school",
-    "A cup of tea and a quiet evening by the fire",
-    "He found the key under the mat by the door",
-    "Most of the shops close early on a Sunday",
-]
 
 
 def style_from_line(ds: Dataset, i: int, name: str) -> Style:
@@ -46,7 +37,7 @@ def style_from_line(ds: Dataset, i: int, name: str) -> Style:
 
 
 def measure_styles(bundle: Bundle, styles: list[Style], bias: float | None = None,
-                   lines: list[str] = CALIBRATION) -> list[tuple[int, int]]:
+                   lines: Sequence[str] = CALIBRATION) -> list[tuple[int, int]]:
     """Set each style's ``char_width`` and ``body_height`` (normalised units) from `lines` sampled in it with
     `bundle`'s defaults (no read-back check); returns (lines that passed the checks, lines) per style. A style
     none of whose lines pass keeps 0 (unknown): the page then measures its prime instead."""

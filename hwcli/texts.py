@@ -1,0 +1,15 @@
+"""Built-in sentences shared by the library's parts (plain data, imports nothing)."""
+from __future__ import annotations
+
+#: Ordinary sentences of 30-50 characters sampled in a style to measure its letters (letter width, body height)
+#: and to score candidate priming lines: by model packaging for the bundled styles and by `hwcli styles add`.
+CALIBRATION = (
+    "It was a bright cold morning in the town",
+    "She wrote a long letter to her brother",
+    "The garden was full of apples and bees",
+    "We will meet again at the station at noon",
+    "The children ran down to the river after school",
+    "A cup of tea and a quiet evening by the fire",
+    "He found the key under the mat by the door",
+    "Most of the shops close early on a Sunday",
+)
