@@ -12,7 +12,6 @@ import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Sequence
 
 import numpy as np
@@ -52,8 +51,7 @@ def line_image(offsets: np.ndarray, mm_per_unit: float, page: PageOptions = Page
     w, h = xy.max(axis=0) + pad
     placed = np.column_stack([xy, pts[:, 2]])
     sheet = Page(number=0, width_mm=float(w), height_mm=float(h), lines=[placed])
-    pen = SimpleNamespace(width=page.width, rgb=page.rgb, pen=page.pen)  # the page's pen and ink; no ruling
-    return rasterize_page(sheet, pen, dpi)
+    return rasterize_page(sheet, page, dpi)  # the page's pen and ink; the sheet has no ruling
 
 
 def read_lines(lines: Sequence[np.ndarray], mm_per_unit: float, page: PageOptions = PageOptions(),

@@ -128,7 +128,6 @@ class LineResult:
     steps: int = 0  # points sampled (all segments together)
     segments: int = 1  # segments the line was written in
     chars: np.ndarray | None = None  # the character (0-based, in `text`) the window was on at each point
-    segment_heights: list | None = None  # a joined line: x-height of each segment as sampled, and as drawn
 
 
 def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool) -> str:
@@ -310,19 +309,16 @@ def synthesize(
             continue
         bad = [r.reason for r in mine if not r.ok]
         n = max(sum(len(r.text) for r in mine), 1)
-        heights: list = []
-        joined = join_segments([r.strokes for r in mine], [r.text for r in mine], ramp=ramp, heights=heights,
-                               chars=[r.chars for r in mine])
-        starts = np.cumsum([0] + [len(r.text) + 1 for r in mine[:-1]])  # each segment's place in the line
         aligned = [r.chars for r in mine]
+        joined = join_segments([r.strokes for r in mine], [r.text for r in mine], ramp=ramp, chars=aligned)
+        starts = np.cumsum([0] + [len(r.text) + 1 for r in mine[:-1]])  # each segment's place in the line
         chars = (np.concatenate([c + s0 for c, s0, r in zip(aligned, starts, mine) if len(r.strokes)])
                  if all(c is not None for c in aligned) and any(len(r.strokes) for r in mine) else None)
         out.append(LineResult(t, joined, ok=not bad,
                               reason="; ".join(dict.fromkeys(bad)), attempts=max(r.attempts for r in mine),
                               resampled=any(r.resampled for r in mine),
                               cer=sum(r.cer * len(r.text) for r in mine) / n,
-                              steps=sum(r.steps for r in mine), segments=len(mine), segment_heights=heights,
-                              chars=chars))
+                              steps=sum(r.steps for r in mine), segments=len(mine), chars=chars))
     return out
 
 
