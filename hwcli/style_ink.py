@@ -107,27 +107,13 @@ def normalise(points: np.ndarray, cleaned: bool = False) -> np.ndarray:
 def _raw_inkml(path: Path, texts_given: bool) -> list[tuple[str, str, np.ndarray, bool]]:
     """(name, text, absolute points, cleaned) per line of one InkML file. Without annotations and with `texts`
     given, the whole file is one line (all its traces)."""
-    from .data.inkml import _points, _parse_trace, _ref, _trace_formats, read_inkml
     from .data.iam import Skip
+    from .data.inkml import read_inkml
 
-    items = list(read_inkml(path))
+    items = list(read_inkml(path, untranscribed=texts_given))
     lines = [(f"{path.name}" + (f" ({r.line_id})" if len(items) > 1 else ""), r.text, r.points, r.preprocessed is not None)
              for r in items if not isinstance(r, Skip)]
     skips = [r for r in items if isinstance(r, Skip)]
-    if skips and not lines and texts_given and skips[0].reason == "no transcription":
-        root = ET.fromstring(path.read_bytes())
-        for el in root.iter():
-            if isinstance(el.tag, str) and "}" in el.tag:
-                el.tag = el.tag.rsplit("}", 1)[1]
-        formats, default = _trace_formats(root)
-        try:
-            strokes = [_parse_trace(t.text or "", *formats.get(_ref(t, root), default)) for t in root.iter("trace")]
-        except ValueError as exc:
-            raise InkError(f"{path.name}: {exc}") from None
-        strokes = [s for s in strokes if len(s)]
-        if not strokes:
-            raise InkError(f"{path.name}: no ink (no trace with points)")
-        return [(path.name, "", _points(strokes, np.float32), False)]
     if skips:
         s = skips[0]
         hint = " (add the text as an <annotation type=\"truth\">, or give --texts FILE)" if s.reason == "no transcription" else ""

@@ -165,3 +165,14 @@ def test_export_fails_cleanly(tiny_npz, tmp_path):
     write_inkml(ds, tmp_path / "existing")
     assert len(os.listdir(tmp_path / "existing")) == len(ds) + 1
     assert sorted(p.name for p in tmp_path.iterdir()) == ["existing", "file"]
+
+
+def test_untranscribed_ink_is_one_line_only_when_asked(tmp_path):
+    from hwcli.data.iam import Skip
+
+    f = tmp_path / "mine.inkml"
+    f.write_text('<ink xmlns="http://www.w3.org/2003/InkML"><trace>0 0, 1 1, 2 0</trace><trace>5 0, 6 2</trace></ink>')
+    (skip,) = read_inkml(f)
+    assert isinstance(skip, Skip) and skip.reason == "no transcription"
+    (line,) = read_inkml(f, untranscribed=True)
+    assert line.text == "" and len(line.points) == 5 and line.points[2, 2] == 1  # both traces, one stroke end each

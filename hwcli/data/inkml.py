@@ -50,8 +50,11 @@ _VALUE_RE = re.compile(r"""([!'"]?)\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?
 
 
 # ----------------------------------------------------------------------------- reading
-def read_inkml(path: str | os.PathLike, strict: bool = False, progress: Progress | None = None) -> Iterator[RawLine | Skip]:
-    """Yield every line of an InkML file or directory as a RawLine, or a Skip with its reason."""
+def read_inkml(path: str | os.PathLike, strict: bool = False, progress: Progress | None = None,
+               untranscribed: bool = False) -> Iterator[RawLine | Skip]:
+    """Yield every line of an InkML file or directory as a RawLine, or a Skip with its reason. With
+    `untranscribed`, a file without any transcription is one line of all its traces, with text "" (its text
+    comes from elsewhere, e.g. `hwcli styles add --texts`)."""
     p = Path(path)
     if p.is_file():
         files = [p]
@@ -62,7 +65,7 @@ def read_inkml(path: str | os.PathLike, strict: bool = False, progress: Progress
     else:
         raise DatasetError(f"{str(p)!r} does not exist")
     for i, f in enumerate(files):
-        for item in _read_file(f):
+        for item in _read_file(f, untranscribed):
             if isinstance(item, Skip) and strict:
                 raise DatasetError(f"{f.name}: {item.reason}" + (f" ({item.line_id})" if item.line_id != f.stem else ""))
             yield item
@@ -70,7 +73,7 @@ def read_inkml(path: str | os.PathLike, strict: bool = False, progress: Progress
             progress(i + 1, len(files))
 
 
-def _read_file(f: Path) -> Iterator[RawLine | Skip]:
+def _read_file(f: Path, untranscribed: bool = False) -> Iterator[RawLine | Skip]:
     try:
         root = ET.fromstring(f.read_bytes())
     except OSError as exc:
@@ -96,7 +99,9 @@ def _read_file(f: Path) -> Iterator[RawLine | Skip]:
         groups = [root]
     else:
         groups = _text_groups(root)
-        if not groups:
+        if not groups and untranscribed:
+            groups = [root]
+        elif not groups:
             yield Skip(f.stem, "no transcription")
             return
     for n, group in enumerate(groups, 1):
@@ -104,7 +109,7 @@ def _read_file(f: Path) -> Iterator[RawLine | Skip]:
         ann = {**defaults, **own}  # writer and split given for the whole ink apply to each line
         line_id = _first(own, _ID_TYPES) or group.get(_XML_ID) or (f.stem if len(groups) == 1 else f"{f.stem}-{n:02d}")
         text = (_text(ann) or "").strip()
-        if not text:
+        if not text and not (untranscribed and group is root):
             yield Skip(line_id, "no transcription")
             continue
         try:
