@@ -195,14 +195,14 @@ def line_nll(bundle, lines) -> list[float]:
     import torch
 
     from .model import mdn
-    from .model.sampling import _onehot
+    from .model.sampling import onehot_texts
 
     out = []
     net = bundle.network
     with torch.inference_mode():
         for ln in lines:
             seq = torch.from_numpy(ln.offsets).unsqueeze(0)
-            oh, _ = _onehot(bundle, [ln.text])
+            oh, _ = onehot_texts(bundle, [ln.text])
             y, _, _ = net(seq[:, :-1], oh)
             mask = torch.ones(1, seq.shape[1] - 1)
             out.append(float(mdn.nll(y, seq[:, 1:], mask, bundle.config.mixtures)) / mask.sum().item())

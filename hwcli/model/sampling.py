@@ -35,7 +35,7 @@ class Sample:
     # when each point was written; None for a prediction network
 
 
-def _onehot(bundle: Bundle, texts: Sequence[str], extra: int = 1, min_len: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+def onehot_texts(bundle: Bundle, texts: Sequence[str], extra: int = 1, min_len: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, U+extra, C) one-hot with zero rows as padding (U at least `min_len`), and lengths (B,)."""
     enc = [torch.from_numpy(bundle.alphabet.encode(t)) for t in texts]
     lens = torch.tensor([len(e) for e in enc])
@@ -82,7 +82,7 @@ def sample_batch(
         raise ValueError(f"{len(primes)} primes for {B} lines")
     prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
     if bundle.is_synthesis:
-        oh, lens = _onehot(bundle, [pre + t for pre, t in zip(prefixes, texts)], min_len=min_chars)
+        oh, lens = onehot_texts(bundle, [pre + t for pre, t in zip(prefixes, texts)], min_len=min_chars)
         oh = oh.to(dev)
         end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
         n_pre = torch.tensor([len(pre) for pre in prefixes])
@@ -102,7 +102,7 @@ def sample_batch(
         p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
         inp = p[:, :-1].clone()
         inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
-        oh_prime, _ = _onehot(bundle, [prefixes[0]])
+        oh_prime, _ = onehot_texts(bundle, [prefixes[0]])
         _, state, _ = net(inp, oh_prime.to(dev), None)
         state = net.repeat_state(state, B)
         x = p[:, -1:].expand(B, -1, -1).clone()
@@ -118,7 +118,7 @@ def sample_batch(
             inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
             x[b, 0] = torch.from_numpy(s[-1])
         x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
-        oh_prime, _ = _onehot(bundle, prefixes)
+        oh_prime, _ = onehot_texts(bundle, prefixes)
         state = net.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
     T_max = int(cap.max())
     noise = row_noise(row_generators, cap.tolist(), T_max).to(dev) if row_generators is not None else None
