@@ -239,3 +239,18 @@ def test_rare_options_validated():
     for kw in ({"rare_weight": 0.5}, {"rare_weight": float("nan")}, {"rare_jitter": -0.1}, {"lr_half_life": 0}):
         with pytest.raises(OptionError):
             TrainOptions(**kw)
+
+
+def test_snapshots_export_every_validated_step(tmp_path):
+    npz = make_npz(tmp_path, n_lines=8)
+    out = tmp_path / "run"
+    train(Dataset.load(npz), _opts(out, max_steps=3, val_every=1, snapshots=True))
+    snaps = sorted(p.name for p in out.glob("snap-*.json"))
+    assert snaps == ["snap-000001.json", "snap-000002.json", "snap-000003.json"]
+    hist = {json.loads(line)["step"]: json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()}
+    for step in (1, 2, 3):
+        b = load_model(out / f"snap-{step:06d}")
+        assert b.provenance["steps"] == step  # the snapshot's own step and loss, not the best's
+        assert b.provenance["val_nll_point"] == pytest.approx(hist[step]["val_nll_point"])
+    train(Dataset.load(npz), _opts(tmp_path / "plain", max_steps=2, val_every=1))
+    assert not list((tmp_path / "plain").glob("snap-*"))  # only when asked for

@@ -33,6 +33,7 @@ def train_cmd(
     init: Annotated[Optional[str], typer.Option("--init", help="Start from this bundle's weights (a bundled model's name, e.g. hwcli-synthesis, or a path); its architecture, alphabet, scale, styles and defaults are kept.")] = None,
     rare_weight: Annotated[float, typer.Option("--rare-weight", help="Sample lines holding a rare character (digits, most capitals, rare punctuation) this many times as often.")] = 1.0,
     rare_jitter: Annotated[float, typer.Option("--rare-jitter", help="Distort each extra copy of a rare line by up to this much (scale and shear).")] = 0.06,
+    snapshots: Annotated[bool, typer.Option("--snapshots", help="Also export every validated step as OUT/snap-STEP, to compare them afterwards (e.g. with `hwcli eval --model`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Train a network on IAM-OnDB and export the best checkpoint as a model bundle.
@@ -49,7 +50,7 @@ def train_cmd(
         window_k=window_k, mixtures=mixtures, batch_size=batch_size, lr=lr, lr_half_life=lr_half_life,
         max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
         val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
-        init=init, rare_weight=rare_weight, rare_jitter=rare_jitter,
+        init=init, rare_weight=rare_weight, rare_jitter=rare_jitter, snapshots=snapshots,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
     from ..fileio import check_output_dir

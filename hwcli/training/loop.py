@@ -8,7 +8,7 @@ does the rest, top to bottom:
 2. per step: the learning rate (`lr_at`: warm-up, exponential decay, floor), the task's loss, a gradient
    clipped by global norm (a non-finite step is skipped), progress;
 3. every ``val_every`` steps and at ``max_steps``: the task's validation; a better value of the task's
-   ``best_metric`` exports ``OUT/best``; a record in ``OUT/metrics.jsonl``; a checkpoint;
+   ``best_metric`` exports ``OUT/best`` (and, with ``snapshots``, every validated step as ``OUT/snap-STEP``); a record in ``OUT/metrics.jsonl``; a checkpoint;
 4. a checkpoint at least every ``ckpt_minutes``; the loop ends at ``max_steps`` / ``epochs`` / ``time_limit``;
 5. at the end: a validation of the last step if it had none, an export if nothing was exported yet, a
    checkpoint, and under DDP a check that every replica holds bit-identical weights.
@@ -68,6 +68,7 @@ class LoopOptions:
     seed: int = 0  # initialisation and data order
     device: str = "auto"  # auto | cpu | cuda
     threads: int = 0  # torch intra-op threads (0 = torch's default)
+    snapshots: bool = False  # also export every validated step as OUT/snap-STEP (to compare them afterwards)
 
     def __post_init__(self) -> None:
         for name in ("batch_size", "val_every"):
@@ -331,12 +332,14 @@ def run(task: Task, opts: LoopOptions, state: dict | None, device: torch.device,
             best = task.best_of(rec)
             bundle_path = export()
             rec["best"] = True
+        if opts.snapshots:
+            export(f"snap-{step:06d}", task.best_of(rec))
         write_metrics(rec)
 
-    def export() -> str:
+    def export(name: str = "best", scores: dict | None = None) -> str:
         prov = {**task.run_info, "steps": step, "epochs": round(epoch + pos / steps_per_epoch, 3),
-                "wall_time_s": round(elapsed(), 1), "hardware": hardware(device, world), **best}
-        return task.export(out / "best", prov)
+                "wall_time_s": round(elapsed(), 1), "hardware": hardware(device, world), **(scores or best)}
+        return task.export(out / name, prov)
 
     if rank == 0 and state is None:
         rec = task.baseline()
