@@ -31,11 +31,11 @@ class ReaderMissingError(HwcliError):
     """The OCR program is not installed."""
 
 
-def tesseract_path() -> str:
-    """The tesseract executable, or a ReaderMissingError that says how to install it."""
+def tesseract_path(needed_by: str = "--reader tesseract") -> str:
+    """The tesseract executable, or a ReaderMissingError that says what needs it and how to install it."""
     exe = shutil.which("tesseract")
     if exe is None:
-        raise ReaderMissingError("--reader tesseract needs the tesseract program, which is not installed "
+        raise ReaderMissingError(f"{needed_by} needs the tesseract program, which is not installed "
                                  "(Debian/Ubuntu: apt-get install tesseract-ocr; macOS: brew install tesseract)")
     return exe
 

@@ -254,3 +254,72 @@ def test_snapshots_export_every_validated_step(tmp_path):
         assert b.provenance["val_nll_point"] == pytest.approx(hist[step]["val_nll_point"])
     train(Dataset.load(npz), _opts(tmp_path / "plain", max_steps=2, val_every=1))
     assert not list((tmp_path / "plain").glob("snap-*"))  # only when asked for
+
+
+def test_select_readback_exports_the_step_that_reads_best(tmp_path):
+    from tiny_bundle import make_bundle
+
+    stem = make_bundle(tmp_path / "base", hidden=8, layers=1, mixtures=2)
+    npz = make_npz(tmp_path, n_lines=8)
+    out = tmp_path / "run"
+    train(Dataset.load(npz), _opts(out, init=str(stem), max_steps=3, val_every=1, select="readback", select_lines=3,
+                                   snapshots=True))
+    hist = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [h["step"] for h in hist] == [0, 1, 2, 3]
+    for h in hist:  # every validation, the starting bundle's included, reads its lines back
+        assert 0.0 <= h["readback_ordinary_cer"] and 0.0 <= h["readback_hard_cer"]
+        assert h["readback_cer"] == pytest.approx((h["readback_ordinary_cer"] + h["readback_hard_cer"]) / 2)
+    chosen = min(hist, key=lambda h: (h["readback_cer"], h["step"]))
+    got = load_model(out / "best")
+    if chosen["step"] == 0:  # nothing beat the bundle: the run's last step is exported, as with NLL
+        assert got.provenance["steps"] == 3
+    else:
+        assert got.provenance["steps"] == chosen["step"]
+        assert got.provenance["readback_cer"] == pytest.approx(chosen["readback_cer"])
+    # the snapshots carry their own read-back score
+    assert load_model(out / "snap-000002").provenance["readback_cer"] == pytest.approx(hist[2]["readback_cer"])
+
+
+def test_select_options_validated():
+    from hwcli.errors import OptionError
+
+    for kw in ({"select": "loss"}, {"select": "readback", "kind": "prediction"}, {"select_lines": 0}):
+        with pytest.raises(OptionError):
+            TrainOptions(**kw)
+
+
+def test_selection_lines_are_fixed_writable_and_not_evals_own():
+    from hwcli.alphabet import DEFAULT_CHARS
+    from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
+    from hwcli.recognizer.selection import hard_lines, ordinary_lines
+
+    hard = hard_lines(200, seed=1)
+    assert hard == hard_lines(200, seed=1) and hard != hard_lines(200, seed=2)
+    assert set("".join(hard)) <= set(DEFAULT_CHARS)
+    assert not set(hard) & set(HARD_SENTENCES)
+    digits = sum(ch.isdigit() for line in hard for ch in line)
+    caps = sum(ch.isupper() for line in hard for ch in line)
+    assert digits > 1000 and caps > 500  # what the hard set is for
+    assert all(":" not in line or all(int(t.split(":")[1][:2]) < 60 for t in line.split() if ":" in t[1:-1])
+               for line in hard)
+    texts = ["short", "a line of a reasonable length for a page", "another line that is long enough here",
+             "a line of a reasonable length for a page"]
+    got = ordinary_lines(texts, 5)
+    assert sorted(got) == sorted(set(texts[1:]))  # deduplicated, too short left out
+    assert not set(ordinary_lines(list(SENTENCES), 3, lo=0, hi=10))  # lengths respected
+
+
+def test_select_readback_ocr_without_tesseract_is_one_line(tmp_path, monkeypatch):
+    import shutil
+
+    from cli_checks import assert_one_line_error
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name == "tesseract" else real(name, *a, **k))
+    npz = make_npz(tmp_path, n_lines=4)
+    r = CliRunner().invoke(app, ["train", "--data", str(npz), "--out", str(tmp_path / "run"), "--select",
+                                 "readback-ocr", "--max-steps", "1"])
+    assert_one_line_error(r, "--select readback-ocr", "tesseract")
+    assert not (tmp_path / "run").exists()
+    r = CliRunner().invoke(app, ["train", "--data", str(npz), "--out", str(tmp_path / "run"), "--select", "best"])
+    assert_one_line_error(r, "--select", "readback", code=2)  # a bad option: usage error

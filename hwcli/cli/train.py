@@ -33,6 +33,8 @@ def train_cmd(
     init: Annotated[Optional[str], typer.Option("--init", help="Start from this bundle's weights (a bundled model's name, e.g. hwcli-synthesis, or a path); its architecture, alphabet, scale, styles and defaults are kept.")] = None,
     rare_weight: Annotated[float, typer.Option("--rare-weight", help="Sample lines holding a rare character (digits, most capitals, rare punctuation) this many times as often.")] = 1.0,
     rare_jitter: Annotated[float, typer.Option("--rare-jitter", help="Distort each extra copy of a rare line by up to this much (scale and shear).")] = 0.06,
+    select: Annotated[str, typer.Option("--select", help="Which checkpoint is exported as best: nll (lowest validation loss), readback (its sampled lines read back best by the recognizer) or readback-ocr (by the recognizer and tesseract).")] = "nll",
+    select_lines: Annotated[int, typer.Option("--select-lines", help="Lines per set (testset_v, generated hard lines) that --select readback samples.")] = 40,
     snapshots: Annotated[bool, typer.Option("--snapshots", help="Also export every validated step as OUT/snap-STEP, to compare them afterwards (e.g. with `hwcli eval --model`).")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -51,8 +53,13 @@ def train_cmd(
         max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
         val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
         init=init, rare_weight=rare_weight, rare_jitter=rare_jitter, snapshots=snapshots,
+        select=select, select_lines=select_lines,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
+    if select == "readback-ocr":
+        from ..ocr import tesseract_path
+
+        tesseract_path("--select readback-ocr")  # missing tesseract: one line now, not after the first validation
     from ..fileio import check_output_dir
 
     check_output_dir(out)

@@ -328,7 +328,7 @@ def run(task: Task, opts: LoopOptions, state: dict | None, device: torch.device,
         nonlocal best, bundle_path
         rec.update(task.validate(step))
         net.train()
-        if best is None or rec[key] < best[key]:
+        if best is None or key not in best or rec[key] < best[key]:  # (a resumed run may choose by another key)
             best = task.best_of(rec)
             bundle_path = export()
             rec["best"] = True

@@ -30,6 +30,9 @@ from .loop import (CKPT_NAME, LoopOptions, device_for, dist_info, distributed, l
 log = logging.getLogger(__name__)
 
 
+SELECT_MODES = ("nll", "readback", "readback-ocr")
+
+
 @dataclass(frozen=True)
 class TrainOptions(LoopOptions):
     out: str = "runs/hwcli"  # output directory: checkpoint, metrics.jsonl, previews, bundles
@@ -42,6 +45,8 @@ class TrainOptions(LoopOptions):
     init: str | None = None  # start from this bundle's weights (name or path); its architecture, alphabet and scale win
     rare_weight: float = 1.0  # lines holding a rare character are sampled this many times as often per epoch
     rare_jitter: float = 0.06  # each extra copy of a rare line is distorted by up to this much (scale, shear)
+    select: str = "nll"  # which checkpoint is best: "nll", "readback" (recognizer) or "readback-ocr" (+ tesseract)
+    select_lines: int = 40  # lines per set (testset_v and generated hard lines) that --select readback samples
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -53,6 +58,12 @@ class TrainOptions(LoopOptions):
             raise OptionError("--rare-weight must be between 1 and 20")
         if not (math.isfinite(self.rare_jitter) and 0.0 <= self.rare_jitter <= 0.3):
             raise OptionError("--rare-jitter must be between 0 and 0.3")
+        if self.select not in SELECT_MODES:
+            raise OptionError(f"unknown --select {self.select!r}: use {', '.join(SELECT_MODES)}")
+        if self.select != "nll" and self.kind != "synthesis":
+            raise OptionError("--select readback needs a synthesis network (a prediction network has no text to read)")
+        if not 1 <= self.select_lines <= 1000:
+            raise OptionError("--select-lines must be between 1 and 1000")
         super().__post_init__()
 
 
@@ -94,6 +105,10 @@ class SynthesisTask:
 
     def __init__(self, ds: Dataset, opts: TrainOptions, state: dict | None, device: torch.device, data_desc: str):
         self.opts, self.device, self.ds = opts, device, ds
+        if opts.select != "nll":
+            # past a point a lower NLL reads worse (scripts/model_recipe.json): choose by reading back instead
+            self.best_metric = "readback_cer"
+        self._reader = None
         alphabet = Alphabet(DEFAULT_CHARS)
         scale = ds.scale
         cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
@@ -154,20 +169,47 @@ class SynthesisTask:
 
     def validate(self, step: int) -> dict:
         rec = evaluate(self.net, self.vdata, self.val_ids, self.opts.batch_size, self.cfg.mixtures, self.device)
+        rec.update(self.readback())
         if self.opts.preview:
             _preview(Path(self.opts.out) / f"preview-{step:06d}.svg", self.net, self.cfg, self.alphabet, self.scale,
                      self.vdata, self.device)
         return rec
 
     def best_of(self, rec: dict) -> dict:
-        return {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step")}
+        return {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step", self.best_metric)}
+
+    def readback(self) -> dict:
+        """With --select readback: the network's lines sampled and read back (`recognizer.selection`)."""
+        if self.opts.select == "nll":
+            return {}
+        from ..model.bundle import DEFAULT_SAMPLING, Bundle
+        from ..recognizer.selection import hard_lines, ordinary_lines, readback_score
+
+        if self._reader is None:
+            from ..recognizer.network import load_recognizer
+
+            n = self.opts.select_lines
+            texts = [self.vdata.texts[i] for i in range(len(self.vdata))]
+            ordinary = ordinary_lines(texts, n, self.opts.seed) or ordinary_lines(texts, n, self.opts.seed, 1, 10**6)
+            self._reader = (load_recognizer(), ordinary, hard_lines(n, self.opts.seed))
+        reader, ordinary, hard = self._reader
+        c = self.carry
+        bundle = Bundle(self.net, self.cfg, self.alphabet, self.scale,
+                        defaults={**DEFAULT_SAMPLING, **(c.get("defaults") or {})},
+                        styles=[Style.from_json(d) for d in c.get("styles", [])])
+        try:
+            self.net.eval()
+            return readback_score(bundle, reader, ordinary, hard, tesseract=self.opts.select == "readback-ocr",
+                                  seed=self.opts.seed)
+        finally:
+            self.net.train()
 
     def baseline(self) -> dict | None:
         """With --init: the starting point's validation NLL, which an export has to beat."""
         if self.init is None:
             return None
         return {"step": 0, "init": self.opts.init, **evaluate(self.net, self.vdata, self.val_ids, self.opts.batch_size,
-                                                              self.cfg.mixtures, self.device)}
+                                                              self.cfg.mixtures, self.device), **self.readback()}
 
     def export(self, out: Path, provenance: dict) -> str:
         c = self.carry

@@ -1,0 +1,65 @@
+"""Score bundles (e.g. a run's snap-* exports from `hwcli train --snapshots`) by how their writing reads.
+
+    python scripts/score_checkpoints.py --data iam.npz runs/v4/snap-*.json hwcli-synthesis --tesseract
+
+Each bundle samples the same selection lines (testset_v transcriptions and generated hard lines, never `hwcli
+eval`'s own sets: see `hwcli.recognizer.selection`) in its default style at its default bias without the
+self-check, for each seed, and the lines are read back by the bundled recognizer (and tesseract). Prints a table and,
+with --json, writes the figures. Lower ``readback_cer`` (the mean of the CERs) is better.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+import torch
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("models", nargs="+", help="bundles: names or paths (.json or stem)")
+    ap.add_argument("--data", required=True, help="converted IAM-OnDB .npz (for the testset_v texts)")
+    ap.add_argument("--lines", type=int, default=60, help="lines per set (ordinary and hard)")
+    ap.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
+    ap.add_argument("--tesseract", action="store_true", help="also read with tesseract")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--json", help="write the figures here")
+    a = ap.parse_args(argv)
+    torch.set_num_threads(a.threads)
+    from hwcli.data.dataset import VALID_SPLIT, Dataset
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.network import load_recognizer
+    from hwcli.recognizer.selection import hard_lines, ordinary_lines, readback_score
+
+    ds = Dataset.load(a.data)
+    texts = [t for t, s in zip(ds.texts, ds.splits) if s == VALID_SPLIT]
+    ordinary, hard = ordinary_lines(texts, a.lines), hard_lines(a.lines)
+    rec = load_recognizer()
+    seeds = [int(s) for s in a.seeds.split(",")]
+    rows = []
+    for m in a.models:
+        b = load_model(m)
+        t0 = time.perf_counter()
+        per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s) for s in seeds]
+        row = {"model": m, "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
+        for k in per_seed[0]:
+            vals = [p[k] for p in per_seed if p[k] is not None]
+            row[k] = float(np.mean(vals)) if vals else None
+        row["seconds"] = round(time.perf_counter() - t0, 1)
+        rows.append(row)
+        cols = [k for k in row if k.startswith("readback_")]
+        print(m, " ".join(f"{k[9:]}={row[k]:.3f}" for k in cols if row[k] is not None),
+              f"nll={row['val_nll_point']}", f"{row['seconds']}s", flush=True)
+    if a.json:
+        with open(a.json, "w") as fh:
+            json.dump({"ordinary": ordinary, "hard": hard, "seeds": seeds, "rows": rows}, fh, indent=1)
+    best = min(rows, key=lambda r: r["readback_cer"])
+    print(f"best: {best['model']} readback_cer {best['readback_cer']:.4f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
