@@ -23,11 +23,11 @@ from hwcli.model.bundle import load_model
 from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
-    "plain": "39937a14d4d00229fd1a52115add377328e2af7c5cfe85ed5ae942343f92e974",
-    "segments": "6149ede0c472340edbe5fcfa2655810ea1040352360dd54582dd16f6e4e2ccb3",
-    "read_back": "15d633331e610a06565902bac314a370f86692a3d9e86e51877d6f3a9c605bce",
+    "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
+    "segments": "34a2bfc74af72cd17e838910bbfe8f0b895e2ff24e7508cc36fe607fec4d3734",
+    "read_back": "6ac9d86983c15ecd0aa768969f7a32e2fc70a54b3832f111ce926ef779b586f5",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
-    "pages": "a389afaba07b495b0d49812d1d98aa7d5cc61ad99a04e8913e550afa43ee2455",
+    "pages": "45007bd25a6b65035f8cd8e6d4330aef6a9b527fa3416a25eea2b96c715f6dae",
 }
 
 LINES = ["the cat sat", "", "hello world", "a b"]

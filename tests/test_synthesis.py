@@ -319,6 +319,34 @@ def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
     assert SamplingOptions().resolve(bundle).hard_bias == bundle.sampling.hard_bias
 
 
+def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path):
+    """Compaction (finished lines dropped from the batch every 8 steps) changes which rows a step computes,
+    not what a line writes: with per-line noise, every line's strokes, alignment and stop are those of the
+    full batch. Prime included, lines of very different lengths, both networks."""
+    from tiny_bundle import steer
+
+    for kind in ("synthesis", "prediction"):
+        b = load_model(make_bundle(tmp_path / kind, kind=kind, defaults=FAST))
+        if kind == "synthesis":
+            steer(b)
+        texts = ["a", "a much longer line of words here", "ok", "middling line", "x y"]
+        steps = 0 if kind == "synthesis" else 40
+        res = {}
+        for compact in (False, True):
+            gens = [torch.Generator().manual_seed(s) for s in range(len(texts))]
+            res[compact] = sample_batch(b, texts, 0.5, torch.Generator(), b.style(None), max_steps_per_char=6,
+                                        unconditional_steps=steps, hard_bias=1.0, row_generators=gens,
+                                        compact=compact)
+        lens = [o.steps for o in res[False]]
+        if kind == "synthesis":
+            assert max(lens) > min(lens) + 16  # some lines finish batches of 8 steps before others
+        for a, c in zip(res[False], res[True]):
+            np.testing.assert_allclose(a.strokes, c.strokes, atol=1e-5)
+            assert (a.steps, a.reached_end, a.hit_cap) == (c.steps, c.reached_end, c.hit_cap)
+            if a.chars is not None:
+                np.testing.assert_array_equal(a.chars, c.chars)
+
+
 def test_per_line_seeds_give_the_same_strokes_whatever_the_neighbours(tmp_path):
     """With `seeds`, a line (segments and resampling included) comes out bit for bit the same alone or mixed
     with other lines, in any order; another seed changes it."""

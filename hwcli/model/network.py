@@ -137,6 +137,13 @@ class SynthesisNetwork(nn.Module):
         return {**{k: rep(state[k], 0) for k in ("h1", "c1", "kappa", "w")},
                 "upper": None if upper is None else [(rep(h, 1), rep(c, 1)) for h, c in upper]}  # nn.LSTM: (1, B, H)
 
+    @staticmethod
+    def select_state(state: dict, rows: Tensor) -> dict:
+        """The state of the given rows only (e.g. the lines still being sampled)."""
+        upper = state["upper"]
+        return {**{k: state[k].index_select(0, rows) for k in ("h1", "c1", "kappa", "w")},
+                "upper": None if upper is None else [(h.index_select(1, rows), c.index_select(1, rows)) for h, c in upper]}
+
     def window_step(self, h1: Tensor, kappa: Tensor, onehot: Tensor, u: Tensor) -> tuple[Tensor, Tensor, Tensor]:
         """Eq. 46-51 for one step. h1 (B,H), kappa (B,K), onehot (B,U,C), u (U,) -> w (B,C), kappa, phi (B,U).
 
@@ -235,6 +242,15 @@ class PredictionNetwork(nn.Module):
 
     def initial_state(self, batch: int, device=None) -> dict:
         return {"first": None, "upper": None}
+
+    @staticmethod
+    def select_state(state: dict, rows: Tensor) -> dict:
+        """The state of the given rows only (e.g. the lines still being sampled)."""
+        def sel(pair):
+            return None if pair is None else (pair[0].index_select(1, rows), pair[1].index_select(1, rows))
+
+        upper = state["upper"]
+        return {"first": sel(state["first"]), "upper": None if upper is None else [sel(p) for p in upper]}
 
     def forward(self, x: Tensor, onehot: Tensor | None = None, state: dict | None = None, return_phi: bool = False):
         st = state or self.initial_state(x.shape[0], x.device)

@@ -60,6 +60,7 @@ def sample_batch(
     hard_bias: float = 0.0,
     row_generators: Sequence[torch.Generator] | None = None,
     min_chars: int = 0,
+    compact: bool | None = None,
 ) -> list[Sample]:
     """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
 
@@ -72,6 +73,7 @@ def sample_batch(
     generator, up front (`row_noise`), so its strokes do not depend on which other lines share the batch;
     `min_chars` pads the characters (prime text included) to at least this many, since the window's sums
     over characters round differently for different lengths (the caller keeps the row count fixed).
+    `compact` (default: unless `row_generators` is given) drops finished lines from the batch as it goes.
     """
     net = bundle.network
     B = len(texts)
@@ -142,32 +144,51 @@ def sample_batch(
             for j, ch in enumerate(text):
                 hard[b, len(pre) + j] = not (ch.islower() or ch.isspace())
         hard = hard.to(dev)
-    rows = torch.arange(B, device=dev)
+    # Lines finish at different steps. The loop steps only the lines still being written: every 8 steps the
+    # finished ones are dropped from the batch (`live` maps the batch's rows to lines), so a long last line
+    # does not drag the whole batch along. Not with `row_generators`: a line's strokes must not depend on
+    # its batch mates, and the arithmetic of a batch depends (in the last bits) on its size.
+    compact = row_generators is None if compact is None else compact
+    live = torch.arange(B, device=dev)
+    rows = live.clone()
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
         if bundle.is_synthesis:
-            phi = extra["phi"][:, 0]  # (B, U+1)
+            phi = extra["phi"][:, 0]  # (b, U+1)
             u_best = phi.argmax(dim=1) + 1  # 1-based
-            at[:, t] = u_best
+            at[live, t] = u_best
         b_t = bias
         if hard is not None:
             b_t = bias + hard_bias * hard[rows, (u_best - 1).clamp(max=hard.shape[1] - 1)].to(y.dtype)
-        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, None if noise is None else noise[:, t])
-        nxt[done] = 0.0
-        out[:, t] = nxt
-        steps += (~done).long()
+        d = done[live]
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, None if noise is None else noise[live, t])
+        nxt[d] = 0.0
+        out[live, t] = nxt
+        steps[live] += (~d).long()
         if bundle.is_synthesis:
             # the window has moved past the last character when the component beyond it dominates
-            past_end |= u_best >= end + 1
-            end_step = torch.where((end_step < 0) & past_end, torch.full_like(end_step, t), end_step)
-            first = torch.where((first < 0) & (u_best > n_prefix), torch.full_like(first, t), first)
+            pe = past_end[live] | (u_best >= end[live] + 1)
+            past_end[live] = pe
+            es, fs = end_step[live], first[live]
+            end_step[live] = torch.where((es < 0) & pe, torch.full_like(es, t), es)
+            first[live] = torch.where((fs < 0) & (u_best > n_prefix[live]), torch.full_like(fs, t), fs)
             pen_up = nxt[:, 2] > 0.5
-            done = done | (past_end & pen_up) | (steps >= cap)
+            done[live] = d | (pe & pen_up) | (steps[live] >= cap[live])
         else:
-            done = done | (steps >= cap)
-        if t % 8 == 7 and bool(done.all()):  # a host sync every step costs more than a few extra steps
-            break
+            done[live] = d | (steps[live] >= cap[live])
         x = nxt.unsqueeze(1)
+        if t % 8 == 7:  # a host sync every step costs more than a few extra steps
+            keep = torch.nonzero(~done[live]).squeeze(1)
+            if len(keep) == 0:
+                break
+            if compact and len(keep) < len(live):
+                live = live.index_select(0, keep)
+                x, state = x.index_select(0, keep), net.select_state(state, keep)
+                if oh is not None:
+                    oh = oh.index_select(0, keep)
+                if hard is not None:
+                    hard = hard.index_select(0, keep)
+                rows = torch.arange(len(live), device=dev)
     res = []
     for b in range(B):
         n = int(steps[b])
