@@ -37,6 +37,8 @@ def main() -> None:
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--reg-share", type=float, default=0.3)
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
+    ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
+    ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
     ap.add_argument("--out", default="imitation.jsonl")
     args = ap.parse_args()
 
@@ -73,14 +75,15 @@ def main() -> None:
                                               "reg_share": args.reg_share})
             t_add, c_add = time.time() - t0, cpu_s() - c0
             bundle, (key,) = resolve(None, [name])
-            t1 = time.time()
-            res = evaluate_imitation(bundle, key, like, rec, check=True, seed=0)
-            row = {"writer": w, "adapted": adapt, "add_wall_s": round(t_add, 1), "add_cpu_s": round(c_add, 1),
-                   "eval_wall_s": round(time.time() - t1, 1), **res, "adapt": ps.info.get("adapt"),
-                   "prime": ps.style.text}
-            print(json.dumps(row), flush=True)
-            with open(args.out, "a") as fh:
-                fh.write(json.dumps(row) + "\n")
+            for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
+                t1 = time.time()
+                res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=0, tesseract=args.tesseract)
+                row = {"writer": w, "adapted": adapt, "bias": bias, "add_wall_s": round(t_add, 1),
+                       "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
+                       "adapt": ps.info.get("adapt"), "prime": ps.style.text}
+                print(json.dumps(row), flush=True)
+                with open(args.out, "a") as fh:
+                    fh.write(json.dumps(row) + "\n")
 
 
 if __name__ == "__main__":

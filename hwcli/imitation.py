@@ -172,9 +172,11 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
 
 
 def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None = None, check: bool = True,
-                       seed: int = 0, reference: dict | None = None, n_writers: int = 11) -> dict:
+                       seed: int = 0, reference: dict | None = None, n_writers: int = 11,
+                       tesseract: bool = False) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
-    generated lines against the real ones (`score`); with a recognizer, also their read-back CER."""
+    generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
+    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``)."""
     from .recognizer.legibility import style_label
     from .recognizer.reading import corpus_error_rates, make_checker, read_strokes
     from .synthesis import SamplingOptions, synthesize
@@ -193,4 +195,11 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     if recognizer is not None:
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
         out["cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in hyps])["cer"]
+    if tesseract:
+        from .document import hand_metrics
+        from .ocr import read_lines
+
+        scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
+        ocr = read_lines([r.strokes for r in res], scale)
+        out["ocr_cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in ocr])["cer"]
     return out

@@ -26,6 +26,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", default="0", help="comma-separated sampling seeds")
     ap.add_argument("--tesseract", action="store_true", help="also read with tesseract")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--bias", help="comma-separated biases to try instead of each bundle's default")
+    ap.add_argument("--hard-bias", help="comma-separated hard_bias values to try instead of each bundle's default")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -40,18 +42,24 @@ def main(argv: list[str] | None = None) -> int:
     rec = load_recognizer()
     seeds = [int(s) for s in a.seeds.split(",")]
     rows = []
-    for m in a.models:
+    variants = [(bias, hb) for bias in _floats(a.bias) for hb in _floats(a.hard_bias)]
+    for m, (bias, hb) in [(m, v) for m in a.models for v in variants]:
         b = load_model(m)
+        if bias is not None:
+            b.defaults["bias"] = bias
+        if hb is not None:
+            b.defaults["hard_bias"] = hb
         t0 = time.perf_counter()
         per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s) for s in seeds]
-        row = {"model": m, "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
+        row = {"model": m, "bias": b.defaults["bias"], "hard_bias": b.defaults["hard_bias"],
+               "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
         for k in per_seed[0]:
             vals = [p[k] for p in per_seed if p[k] is not None]
             row[k] = float(np.mean(vals)) if vals else None
         row["seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
         cols = [k for k in row if k.startswith("readback_")]
-        print(m, " ".join(f"{k[9:]}={row[k]:.3f}" for k in cols if row[k] is not None),
+        print(m, f"bias={row['bias']} hard_bias={row['hard_bias']}", " ".join(f"{k[9:]}={row[k]:.3f}" for k in cols if row[k] is not None),
               f"nll={row['val_nll_point']}", f"{row['seconds']}s", flush=True)
     if a.json:
         with open(a.json, "w") as fh:
@@ -59,6 +67,10 @@ def main(argv: list[str] | None = None) -> int:
     best = min(rows, key=lambda r: r["readback_cer"])
     print(f"best: {best['model']} readback_cer {best['readback_cer']:.4f}")
     return 0
+
+
+def _floats(spec: str | None) -> list:
+    return [float(v) for v in spec.split(",")] if spec else [None]
 
 
 if __name__ == "__main__":
