@@ -284,6 +284,20 @@ def shear(points: np.ndarray, amount: float, baseline: float) -> np.ndarray:
     out[:, 0] = points[:, 0] + amount * (baseline - points[:, 1])
     return out
 
+def restyle(offsets: np.ndarray, x_scale: float = 1.0, amount: float = 0.0) -> np.ndarray:
+    """Offsets ``(N, 3)`` with x scaled by `x_scale` (letter width) and then `amount` added to the slant (see
+    `slant`) about the line's baseline: a personal style's geometry correction (`styles.geometry_correction`)."""
+    if len(offsets) < 2 or (x_scale == 1.0 and amount == 0.0):
+        return offsets
+    pts = to_points(offsets)
+    pts[:, 0] *= x_scale
+    if amount:
+        pts = shear(pts, amount, estimate_baseline(pts))
+    out = to_offsets(pts).astype(offsets.dtype, copy=False)
+    out[0, :2] = offsets[0, :2]  # the line's first move (from the origin) is kept as it was
+    return out
+
+
 # ----------------------------------------------------------------------------- one line's geometry
 WORD_SPACE = 1.0  # gap between joined segments, in average character advances of the line
 SIZE_CLAMP = 1.4  # joined segments are scaled towards the line's mean size by at most this factor either way

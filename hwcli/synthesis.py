@@ -34,7 +34,7 @@ import torch
 from .errors import ModelFileError, OptionError, check_seed
 from .model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
 from .model.sampling import sample_batch
-from .strokes import join_segments
+from .strokes import join_segments, restyle
 
 log = logging.getLogger(__name__)
 RETRY_BATCH = 8  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
@@ -319,6 +319,9 @@ def synthesize(
                               resampled=any(r.resampled for r in mine),
                               cer=sum(r.cer * len(r.text) for r in mine) / n,
                               steps=sum(r.steps for r in mine), segments=len(mine), chars=chars))
+    if style is not None and (style.x_scale != 1.0 or style.shear != 0.0):
+        for r in out:  # a personal style's letter width and slant (`styles.geometry_correction`)
+            r.strokes = restyle(r.strokes, style.x_scale, style.shear)
     return out
 
 

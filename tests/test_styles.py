@@ -188,6 +188,95 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert changed
     r = run("write", "so we go", "--style", "me", "-o", tmp_path / "a.svg", "--no-check", "-q")
     assert r.exit_code == 0, r.output
+    from hwcli.adapt import ADAPTED_DEFAULTS
+
+    # an adapted network is read back more strictly than the bundle it came from
+    assert ADAPTED_DEFAULTS["check_cer"] < base.sampling.check_cer
+    assert all(bundle.defaults[k] == v for k, v in ADAPTED_DEFAULTS.items())
+    assert bundle.defaults["bias"] == base.defaults["bias"]  # the rest as the bundle had it
+
+
+def _upstrokes(n: int = 24, lean: float = 0.1) -> np.ndarray:
+    """A line of n letter-like strokes (up, over, down) leaning by `lean`, as offsets."""
+    pts = []
+    for i in range(n):
+        x = 1.2 * i
+        for t in np.linspace(0, 1, 8):
+            pts.append([x + lean * t, -t, 0.0])
+        for t in np.linspace(1, 0, 8):
+            pts.append([x + 0.5 + lean * t, -t, 0.0])
+        pts[-1][2] = 1.0
+    pts = np.asarray(pts, np.float32)
+    off = np.diff(np.vstack([[0, 0, 0], pts]), axis=0).astype(np.float32)
+    off[:, 2] = pts[:, 2]
+    return off
+
+
+def test_geometry_correction_gives_the_writers_width_and_slant():
+    from hwcli.strokes import restyle
+
+    text = "x" * 24
+    lines = [(_upstrokes(lean=0.1), text), (_upstrokes(lean=0.14), text)]
+    before = S.hand_geometry(lines)
+    assert 0.05 < before["slant"] < 0.25 and before["width"] > 0
+    writer = {"slant": before["slant"] + 0.2, "width": before["width"] * 0.85}  # within the limits
+    g = S.geometry_correction(writer, lines)
+    after = S.hand_geometry([(restyle(o, g["x_scale"], g["shear"]), t) for o, t in lines])
+    assert after["width"] == pytest.approx(writer["width"], rel=0.02)
+    assert after["slant"] == pytest.approx(writer["slant"], abs=0.02)
+    assert g["corrected_slant"] == pytest.approx(after["slant"], abs=1e-3)
+    far = S.geometry_correction({"slant": 3.0, "width": before["width"] * 9}, lines)  # never beyond the limits
+    assert far["x_scale"] == pytest.approx(S.MAX_X_SCALE, abs=1e-4) and far["shear"] == pytest.approx(S.MAX_SHEAR)
+    assert S.geometry_correction({}, lines) == {"x_scale": 1.0, "shear": 0.0}
+    assert S.geometry_correction(writer, []) == {"x_scale": 1.0, "shear": 0.0}
+    np.testing.assert_array_equal(restyle(lines[0][0], 1.0, 0.0), lines[0][0])  # identity leaves it alone
+
+
+def test_a_styles_geometry_is_applied_to_every_line_and_kept_in_its_json(model, tmp_path):
+    from dataclasses import replace
+
+    from hwcli.model.bundle import Style, load_model
+    from hwcli.strokes import restyle
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    b = load_model(model)
+    plain = b.styles[0]
+    b.styles.append(replace(plain, name="reshaped", x_scale=0.8, shear=0.15))
+    texts = ["the cat sat", "hello world"]
+    a = synthesize(b, texts, SamplingOptions(style=0, seed=5, check=False))
+    c = synthesize(b, texts, SamplingOptions(style=len(b.styles) - 1, seed=5, check=False))
+    for x, y in zip(a, c):
+        np.testing.assert_allclose(y.strokes, restyle(x.strokes, 0.8, 0.15), atol=1e-5)
+    d = b.styles[-1].to_json()
+    assert d["x_scale"] == 0.8 and d["shear"] == 0.15 and "x_scale" not in plain.to_json()
+    assert Style.from_json(d).shear == 0.15
+
+
+@pytest.mark.parametrize("key,value", [("x_scale", 0.1), ("shear", 3.0), ("shear", "0.1")])
+def test_out_of_range_style_geometry_is_refused(model, tmp_path, key, value):
+    from hwcli.errors import ModelFileError
+    from hwcli.model.bundle import load_model
+
+    stem = make_bundle(tmp_path / "bad", defaults=FAST)
+    doc = json.loads(stem.with_suffix(".json").read_text())
+    doc["styles"][0][key] = value
+    stem.with_suffix(".json").write_text(json.dumps(doc))
+    with pytest.raises(ModelFileError, match=key):
+        load_model(stem)
+
+
+def test_added_style_records_its_geometry(model, tmp_path, home):
+    ink = write_ink(tmp_path / "mine")
+    assert run("styles", "add", "me", ink, "--model", model, "--no-check").exit_code == 0
+    doc = json.loads((home / "styles" / "me" / "style.json").read_text())
+    g = doc["info"]["selection"]["geometry"]
+    if g:  # some sampled line passed the checks: the correction is measured and stored with the style
+        assert 1 / S.MAX_X_SCALE - 1e-3 <= g["x_scale"] <= S.MAX_X_SCALE + 1e-3 and abs(g["shear"]) <= S.MAX_SHEAR
+        assert doc["style"].get("x_scale", 1.0) == pytest.approx(g["x_scale"])
+        assert doc["style"].get("shear", 0.0) == pytest.approx(g["shear"])
+        assert {"writer_slant", "sampled_slant", "writer_width", "sampled_width"} <= set(g)
+    else:
+        assert doc["info"]["selection"]["measured_on"] == "the writer's lines"
 
 
 def test_adapt_needs_enough_lines(model, tmp_path):

@@ -76,6 +76,10 @@ class Style:
     source: str = ""  # where it comes from (e.g. IAM-OnDB line id, writer)
     char_width: float = 0.0  # measured advance per character of lines sampled in this style (normalised units; 0 = unknown)
     body_height: float = 0.0  # measured body height (10th-90th percentile of y) of lines sampled in this style (0 = unknown)
+    # a personal style's geometry correction, applied to every line sampled in it (`strokes.restyle`): x scaled
+    # by x_scale, then shear added to the slant, so the lines have the writer's letter width and slant
+    x_scale: float = 1.0
+    shear: float = 0.0
 
     def to_json(self) -> dict:
         d = {"name": self.name, "text": self.text, "source": self.source,
@@ -84,12 +88,20 @@ class Style:
             d["char_width"] = round(float(self.char_width), 4)
         if self.body_height > 0:
             d["body_height"] = round(float(self.body_height), 4)
+        if self.x_scale != 1.0:
+            d["x_scale"] = round(float(self.x_scale), 4)
+        if self.shear != 0.0:
+            d["shear"] = round(float(self.shear), 4)
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Style":
         return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""),
-                   float(d.get("char_width", 0.0)), float(d.get("body_height", 0.0)))
+                   float(d.get("char_width", 0.0)), float(d.get("body_height", 0.0)), float(d.get("x_scale", 1.0)),
+                   float(d.get("shear", 0.0)))
+
+
+STYLE_GEOMETRY = {"x_scale": (0.5, 2.0), "shear": (-1.0, 1.0)}  # allowed ranges of a style's geometry correction
 
 
 @dataclass
@@ -289,6 +301,9 @@ def _validate_style(st, i: int, jpath: Path) -> None:
     for key in ("char_width", "body_height"):
         if key in st and not (_number(st[key]) and st[key] >= 0):
             raise _bad(jpath, f"style {i}: {key} must be a number >= 0, got {_short(st[key])}")
+    for key, (lo, hi) in STYLE_GEOMETRY.items():
+        if key in st and not (_number(st[key]) and lo <= st[key] <= hi):
+            raise _bad(jpath, f"style {i}: {key} must be a number in {lo:g}..{hi:g}, got {_short(st[key])}")
 
 
 def read_bundle_json(path: str | os.PathLike) -> tuple[Path, dict]:
