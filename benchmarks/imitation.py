@@ -45,6 +45,7 @@ def main() -> None:
     import torch
 
     from hwcli.data.convert import load_dataset
+    from hwcli.errors import HwcliError
     from hwcli.imitation import evaluate_imitation, load_reference
     from hwcli.recognizer.network import load_recognizer
     from hwcli.style_ink import prepare_lines, read_ink
@@ -70,9 +71,13 @@ def main() -> None:
 
                 ps = find_style(name)
             else:
-                ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=0,
-                               adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
-                                              "reg_share": args.reg_share})
+                try:
+                    ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=0,
+                                   adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
+                                                  "reg_share": args.reg_share})
+                except HwcliError as exc:  # e.g. a one-letter line among the writer's first lines
+                    print(json.dumps({"writer": w, "adapted": adapt, "skipped": str(exc)}), flush=True)
+                    break
             t_add, c_add = time.time() - t0, cpu_s() - c0
             bundle, (key,) = resolve(None, [name])
             for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
@@ -80,7 +85,8 @@ def main() -> None:
                 res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=0, tesseract=args.tesseract)
                 row = {"writer": w, "adapted": adapt, "bias": bias, "add_wall_s": round(t_add, 1),
                        "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
-                       "adapt": ps.info.get("adapt"), "prime": ps.style.text}
+                       "adapt": ps.info.get("adapt"), "prime": ps.style.text,
+                       "geometry": ps.info.get("selection", {}).get("geometry")}
                 print(json.dumps(row), flush=True)
                 with open(args.out, "a") as fh:
                     fh.write(json.dumps(row) + "\n")

@@ -1,8 +1,9 @@
 """The architecture as STYLE.md draws it: imports flow one way, and the light layers stay light.
 
     errors, alphabet, strokes, fileio -> data, page -> model, recognizer (network, reading), ocr
-        -> synthesis, training, recognizer.training -> document (the public API), recognizer.legibility
-        (measures what `write` produces) -> cli
+        -> synthesis, training, recognizer.training -> document (the public API), recognizer.legibility and
+        recognizer.selection (measure what `write` produces; training gets its read-back scorer from the cli)
+        -> cli
 
 Every import statement counts, also those inside functions (they still make a lower layer depend on a higher).
 """
@@ -17,7 +18,7 @@ LAYERS = [
     ("hwcli.data", "hwcli.page"),
     ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading", "hwcli.ocr"),
     ("hwcli.synthesis", "hwcli.training", "hwcli.recognizer.training"),
-    ("hwcli.document", "hwcli.recognizer.legibility"),
+    ("hwcli.document", "hwcli.recognizer.legibility", "hwcli.recognizer.selection"),
     ("hwcli.cli", "hwcli.__main__", "hwcli"),
 ]
 

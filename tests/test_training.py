@@ -262,8 +262,13 @@ def test_select_readback_exports_the_step_that_reads_best(tmp_path):
     stem = make_bundle(tmp_path / "base", hidden=8, layers=1, mixtures=2)
     npz = make_npz(tmp_path, n_lines=8)
     out = tmp_path / "run"
-    train(Dataset.load(npz), _opts(out, init=str(stem), max_steps=3, val_every=1, select="readback", select_lines=3,
-                                   snapshots=True))
+    from hwcli.recognizer.selection import readback_scorer
+
+    ds = Dataset.load(npz)
+    with pytest.raises(Exception, match="scorer"):
+        train(ds, _opts(tmp_path / "none", init=str(stem), max_steps=1, select="readback"))
+    train(ds, _opts(out, init=str(stem), max_steps=3, val_every=1, select="readback", select_lines=3, snapshots=True),
+          scorer=readback_scorer(ds, 3))
     hist = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [h["step"] for h in hist] == [0, 1, 2, 3]
     for h in hist:  # every validation, the starting bundle's included, reads its lines back

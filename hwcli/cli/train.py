@@ -82,6 +82,11 @@ def train_cmd(
     if show:
         err_console.print(f"loading {data} ...")
     ds = load_dataset(data)
+    scorer = None
+    if select != "nll":
+        from ..recognizer.selection import readback_scorer
+
+        scorer = readback_scorer(ds, select_lines, seed, tesseract=select == "readback-ocr")
     if show:
         err_console.print(f"{len(ds)} lines; training {opts.kind} network {layers} x {hidden} -> {out}")
 
@@ -101,7 +106,7 @@ def train_cmd(
             bar.update(task, completed=p["step"], total=tot,
                        info=f"loss {p['loss']:.3f}  {p['seq_per_s']:.1f} seq/s  lr {p['lr']:.1e}  epoch {p['epoch']}")
 
-        res = train(ds, opts, resume=resume, progress=on_step, data_desc=str(data))
+        res = train(ds, opts, resume=resume, progress=on_step, data_desc=str(data), scorer=scorer)
     if show:
         err_console.print(
             f"stopped ({res.stopped_by}) at step {res.step}; best validation NLL "

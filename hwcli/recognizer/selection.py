@@ -8,7 +8,7 @@ line), hard lines are generated from templates (dates, times, phone numbers, pri
 """
 from __future__ import annotations
 
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -104,6 +104,24 @@ def readback_score(bundle, recognizer, ordinary: Sequence[str], hard: Sequence[s
             cers.append(row.ocr_cer)
     out["readback_cer"] = float(np.mean(cers)) if cers else float("nan")
     return out
+
+
+def readback_scorer(ds, n: int = 40, seed: int = 0, tesseract: bool = False,
+                    recognizer=None) -> Callable[[object], dict]:
+    """For `hwcli train --select readback`: a function bundle -> `readback_score` on `n` testset_v lines of the
+    converted dataset `ds` (all its texts when it has no such lines of a page's length) and `n` hard lines."""
+    from ..data.dataset import VALID_SPLIT
+    from .network import load_recognizer
+
+    valid = [t for t, sp in zip(ds.texts, ds.splits) if sp == VALID_SPLIT] or list(ds.texts)
+    ordinary = ordinary_lines(valid, n, seed) or ordinary_lines(valid, n, seed, 1, 10**6)
+    hard = hard_lines(n, seed)
+    reader = recognizer if recognizer is not None else load_recognizer()
+
+    def score(bundle) -> dict:
+        return readback_score(bundle, reader, ordinary, hard, tesseract=tesseract, seed=seed)
+
+    return score
 
 
 def _accuracy(classes: dict | None, name: str) -> float | None:

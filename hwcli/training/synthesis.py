@@ -103,12 +103,15 @@ class SynthesisTask:
     rate_name = "seq_per_s"
     best_metric = "val_nll_point"
 
-    def __init__(self, ds: Dataset, opts: TrainOptions, state: dict | None, device: torch.device, data_desc: str):
+    def __init__(self, ds: Dataset, opts: TrainOptions, state: dict | None, device: torch.device, data_desc: str,
+                 scorer: Callable[[object], dict] | None = None):
         self.opts, self.device, self.ds = opts, device, ds
         if opts.select != "nll":
             # past a point a lower NLL reads worse (scripts/model_recipe.json): choose by reading back instead
+            if scorer is None:
+                raise OptionError("--select readback needs a read-back scorer (hwcli.recognizer.selection.readback_scorer)")
             self.best_metric = "readback_cer"
-        self._reader = None
+        self.scorer = scorer
         alphabet = Alphabet(DEFAULT_CHARS)
         scale = ds.scale
         cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
@@ -179,28 +182,18 @@ class SynthesisTask:
         return {k: rec[k] for k in ("val_nll_line", "val_nll_point", "step", self.best_metric)}
 
     def readback(self) -> dict:
-        """With --select readback: the network's lines sampled and read back (`recognizer.selection`)."""
+        """With --select readback: the network's lines sampled and read back by the run's `scorer`."""
         if self.opts.select == "nll":
             return {}
         from ..model.bundle import DEFAULT_SAMPLING, Bundle
-        from ..recognizer.selection import hard_lines, ordinary_lines, readback_score
 
-        if self._reader is None:
-            from ..recognizer.network import load_recognizer
-
-            n = self.opts.select_lines
-            texts = [self.vdata.texts[i] for i in range(len(self.vdata))]
-            ordinary = ordinary_lines(texts, n, self.opts.seed) or ordinary_lines(texts, n, self.opts.seed, 1, 10**6)
-            self._reader = (load_recognizer(), ordinary, hard_lines(n, self.opts.seed))
-        reader, ordinary, hard = self._reader
         c = self.carry
         bundle = Bundle(self.net, self.cfg, self.alphabet, self.scale,
                         defaults={**DEFAULT_SAMPLING, **(c.get("defaults") or {})},
                         styles=[Style.from_json(d) for d in c.get("styles", [])])
         try:
             self.net.eval()
-            return readback_score(bundle, reader, ordinary, hard, tesseract=self.opts.select == "readback-ocr",
-                                  seed=self.opts.seed)
+            return self.scorer(bundle)
         finally:
             self.net.train()
 
@@ -228,9 +221,11 @@ def train(
     resume: bool = False,
     progress: Callable[[dict], None] | None = None,
     data_desc: str = "",
+    scorer: Callable[[object], dict] | None = None,
 ) -> TrainResult:
     """Train (or resume from ``OUT/checkpoint.pt``) a network on `ds` with `loop.run`; under torchrun, with DDP.
-    `progress` gets a dict per step (see `loop.run`)."""
+    `progress` gets a dict per step (see `loop.run`). `scorer` (bundle -> dict with ``readback_cer``, e.g.
+    `recognizer.selection.readback_scorer`) judges checkpoints with ``opts.select`` other than "nll"."""
     with distributed(opts):
         rank, _ = dist_info()
         if opts.threads:
@@ -246,7 +241,7 @@ def train(
             from ..model.checkpoint import check_resume
 
             check_resume(state, out / CKPT_NAME, "prediction" if opts.kind == "prediction" else "any-synthesis", {})
-        task = SynthesisTask(ds, opts, state, device, data_desc)
+        task = SynthesisTask(ds, opts, state, device, data_desc, scorer)
         res = run(task, opts, state, device, data_desc, progress)
     best = res.best or {}
     return TrainResult(res.step, res.epoch, best.get("val_nll_point"), best.get("val_nll_line"), res.bundle,
