@@ -80,7 +80,8 @@ def regularisation_lines(bundle, n: int, seed: int = 0) -> list[tuple[np.ndarray
 
 def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: int = 0,
                  steps: int = 60, time_limit: float = 480.0, reg_share: float = 0.3, lr: float = 3e-4,
-                 batch_size: int = 12, progress: Callable[[str, int, int], None] | None = None) -> AdaptResult:
+                 batch_size: int = 12, progress: Callable[[str, int, int], None] | None = None,
+                 freeze: tuple = ()) -> AdaptResult:
     """Fine-tune `base` (loaded from `model_spec`) on the writer's `lines` (`style_ink.InkLine`); write the
     personal bundle ``folder/stem.json`` + ``.safetensors``. See the module docstring."""
     from .data.dataset import Dataset
@@ -113,7 +114,7 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
     work = folder / ".adapt"
     opts = TrainOptions(out=str(work), init=model_spec, batch_size=batch_size, lr=lr, lr_half_life=1e9, lr_min=lr,
                         warmup=10, max_steps=steps, time_limit=time_limit, val_every=max(steps // 6, 5), val_lines=0,
-                        ckpt_minutes=1e9, seed=seed, preview=False, device="cpu")
+                        ckpt_minutes=1e9, seed=seed, preview=False, device="cpu", freeze=tuple(freeze))
 
     def on_step(d: dict) -> None:
         if progress:

@@ -130,8 +130,10 @@ class LineResult:
     chars: np.ndarray | None = None  # the character (0-based, in `text`) the window was on at each point
 
 
-def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool) -> str:
+def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool, stalled: bool = False) -> str:
     """'' when the line looks like handwriting, else the reason it failed (normalised units)."""
+    if stalled:
+        return "attention stalled on one character"
     if not reached_end:
         return "attention never reached the end of the text"
     if hit_cap:
@@ -375,7 +377,7 @@ def _synthesize_units(
                 min_chars = max((len(p.text) + 1 for p in pre), default=0) + SEEDED_CHARS
             outs = sample_batch(bundle, texts, bias, g, row_primes, cap, unconditional_steps=cap * 10,
                                 hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(chunk)]
-            reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap) if bundle.is_synthesis else ""
+            reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
                        for i, o in zip(chunk, outs)]
             cers = [0.0] * len(chunk)
             if checker is not None and bundle.is_synthesis:

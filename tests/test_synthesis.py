@@ -319,6 +319,21 @@ def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
     assert SamplingOptions().resolve(bundle).hard_bias == bundle.sampling.hard_bias
 
 
+def test_a_stalled_window_stops_the_line_and_it_is_resampled(bundle):
+    """Random weights never move the window: a line stalls on its first character. It stops after
+    `stall_steps` steps instead of running to the cap, and the retry policy names the reason."""
+    g = torch.Generator().manual_seed(0)
+    text = "a line that is long enough"
+    stuck, = sample_batch(bundle, [text], 0.5, g, None, max_steps_per_char=6, stall_steps=12)
+    assert stuck.stalled and not stuck.reached_end and not stuck.hit_cap
+    assert stuck.steps <= 12 + 8  # stopped at the stall (the loop looks every 8 steps at most)
+    free, = sample_batch(bundle, [text], 0.5, torch.Generator().manual_seed(0), None, max_steps_per_char=6,
+                         stall_steps=None)
+    assert not free.stalled and free.hit_cap and free.steps == len(text) * 6 + 20
+    # the retry policy resamples it, and says why
+    assert "stalled" in check_line(stuck.strokes, text, stuck.reached_end, stuck.hit_cap, stuck.stalled)
+
+
 def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path):
     """Compaction (finished lines dropped from the batch every 8 steps) changes which rows a step computes,
     not what a line writes: with per-line noise, every line's strokes, alignment and stop are those of the

@@ -47,6 +47,7 @@ class TrainOptions(LoopOptions):
     rare_jitter: float = 0.06  # each extra copy of a rare line is distorted by up to this much (scale, shear)
     select: str = "nll"  # which checkpoint is best: "nll", "readback" (recognizer) or "readback-ocr" (+ tesseract)
     select_lines: int = 40  # lines per set (testset_v and generated hard lines) that --select readback samples
+    freeze: tuple = ()  # names (prefixes) of parameters kept as they start, e.g. ("window",) when adapting
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -144,6 +145,13 @@ class SynthesisTask:
         self.net = build_network(cfg).to(device)
         if init is not None:
             self.net.load_state_dict(init.network.state_dict())
+        if opts.freeze:
+            names = [n for n, _ in self.net.named_parameters()]
+            for prefix in opts.freeze:
+                if not any(n.startswith(prefix) for n in names):
+                    raise OptionError(f"freeze {prefix!r}: the network has no such parameters ({', '.join(names)})")
+            for n, p in self.net.named_parameters():
+                p.requires_grad_(not any(n.startswith(prefix) for prefix in opts.freeze))
         _, world = dist_info()
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts),
