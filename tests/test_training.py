@@ -328,3 +328,17 @@ def test_select_readback_ocr_without_tesseract_is_one_line(tmp_path, monkeypatch
     assert not (tmp_path / "run").exists()
     r = CliRunner().invoke(app, ["train", "--data", str(npz), "--out", str(tmp_path / "run"), "--select", "best"])
     assert_one_line_error(r, "--select", "readback", code=2)  # a bad option: usage error
+
+
+def test_freeze_keeps_the_named_parameters_as_they_started(tmp_path):
+    from tiny_bundle import make_bundle
+
+    stem = make_bundle(tmp_path / "base", hidden=8, layers=1, mixtures=2)
+    base = load_model(stem).network.state_dict()
+    npz = make_npz(tmp_path, n_lines=8)
+    train(Dataset.load(npz), _opts(tmp_path / "run", init=str(stem), max_steps=3, val_every=3, freeze=("window",)))
+    after = _weights(tmp_path / "run")
+    assert all(torch.equal(after[k], base[k]) for k in base if k.startswith("window"))
+    assert any(not torch.equal(after[k], base[k]) for k in base if not k.startswith("window"))
+    with pytest.raises(Exception, match="no such parameters"):
+        train(Dataset.load(npz), _opts(tmp_path / "bad", init=str(stem), max_steps=1, freeze=("attention",)))
