@@ -342,3 +342,22 @@ def test_freeze_keeps_the_named_parameters_as_they_started(tmp_path):
     assert any(not torch.equal(after[k], base[k]) for k in base if not k.startswith("window"))
     with pytest.raises(Exception, match="no such parameters"):
         train(Dataset.load(npz), _opts(tmp_path / "bad", init=str(stem), max_steps=1, freeze=("attention",)))
+
+
+def test_neat_lines_are_drawn_more_often_and_rare_ones_too():
+    ds = make_dataset(None, n_lines=40, n_valid=0)
+    data = LineData(ds, np.arange(40), Alphabet(), SCALE, max_len=1000)
+    assert len(data) == 40
+    data.rare = np.arange(40) % 4 == 0  # 10 rare lines
+    data.mark_neat(np.arange(40) % 5 == 0)  # 8 neat lines, 2 of them rare (0, 20)
+    ids = [i for b in data.epoch_batches(0, 0, 4, 2.0, 3.0) for i in b]
+    assert ids == [i for b in data.epoch_batches(0, 0, 4, 2.0, 3.0) for i in b]  # deterministic
+    copies = np.bincount([i - 40 for i in ids if i >= 40], minlength=40)
+    for i in range(40):
+        want = (2.0 if i % 4 == 0 else 1.0) * (3.0 if i % 5 == 0 else 1.0) - 1.0
+        assert copies[i] == want, (i, copies[i], want)
+    with pytest.raises(ValueError):
+        data.mark_neat(np.ones(3, bool))
+    # without neat lines the rare-only order is the one earlier runs were trained (and resume) with
+    data.neat[:] = False
+    assert data.epoch_batches(0, 1, 4, 2.0, 3.0) == data.epoch_batches(0, 1, 4, 2.0)

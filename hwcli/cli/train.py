@@ -33,6 +33,8 @@ def train_cmd(
     init: Annotated[Optional[str], typer.Option("--init", help="Start from this bundle's weights (a bundled model's name, e.g. hwcli-synthesis, or a path); its architecture, alphabet, scale, styles and defaults are kept.")] = None,
     rare_weight: Annotated[float, typer.Option("--rare-weight", help="Sample lines holding a rare character (digits, most capitals, rare punctuation) this many times as often.")] = 1.0,
     rare_jitter: Annotated[float, typer.Option("--rare-jitter", help="Distort each extra copy of a rare line by up to this much (scale and shear).")] = 0.06,
+    neat_weight: Annotated[float, typer.Option("--neat-weight", help="Sample the lines the bundled recognizer reads back within --neat-cer (the neater hands) this many times as often.")] = 1.0,
+    neat_cer: Annotated[float, typer.Option("--neat-cer", help="Largest read-back CER of a line that counts as neat.")] = 0.02,
     select: Annotated[str, typer.Option("--select", help="Which checkpoint is exported as best: nll (lowest validation loss), readback (its sampled lines read back best by the recognizer) or readback-ocr (by the recognizer and tesseract).")] = "nll",
     select_lines: Annotated[int, typer.Option("--select-lines", help="Lines per set (testset_v, generated hard lines) that --select readback samples.")] = 40,
     snapshots: Annotated[bool, typer.Option("--snapshots", help="Also export every validated step as OUT/snap-STEP, to compare them afterwards (e.g. with `hwcli eval --model`).")] = False,
@@ -53,7 +55,7 @@ def train_cmd(
         max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
         val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
         init=init, rare_weight=rare_weight, rare_jitter=rare_jitter, snapshots=snapshots,
-        select=select, select_lines=select_lines,
+        select=select, select_lines=select_lines, neat_weight=neat_weight, neat_cer=neat_cer,
     )
     detect_kind(data)  # fail fast with a clear message before anything else
     if select == "readback-ocr":

@@ -28,10 +28,18 @@ class LineData:
         self.lengths = np.array([len(s) for s in self.seqs])
         self.n_chars = len(alphabet)
         self.rare = np.zeros(len(self.seqs), bool)  # set by `mark_rare`
+        self.neat = np.zeros(len(self.seqs), bool)  # set by `mark_neat`
 
     def mark_rare(self, rare_chars: set[str]) -> None:
         """Flag the lines that hold at least one of `rare_chars`."""
         self.rare = np.array([any(c in rare_chars for c in t) for t in self.texts], bool)
+
+    def mark_neat(self, neat: np.ndarray) -> None:
+        """Flag the lines judged neat (e.g. read back right by the recognizer), which `epoch_batches` can favour."""
+        neat = np.asarray(neat, bool)
+        if neat.shape != self.rare.shape:
+            raise ValueError(f"{len(neat)} neatness flags for {len(self)} lines")
+        self.neat = neat
 
     def __len__(self) -> int:
         return len(self.seqs)
@@ -65,14 +73,21 @@ class LineData:
         onehot[..., 0] = 0.0
         return (seq[:, :-1].to(device), seq[:, 1:].to(device), mask.to(device), onehot.to(device))
 
-    def epoch_batches(self, seed: int, epoch: int, batch_size: int, rare_weight: float = 1.0) -> list[list[int]]:
+    def epoch_batches(self, seed: int, epoch: int, batch_size: int, rare_weight: float = 1.0,
+                      neat_weight: float = 1.0) -> list[list[int]]:
         """Batches of similar length (little padding) in a random order that depends only on (seed, epoch).
 
         With `rare_weight` w > 1 each rare line (`mark_rare`) appears w times an epoch on average: floor(w - 1)
-        extra copies plus one more with probability frac(w - 1). A copy has the id ``line + len(self)``."""
+        extra copies plus one more with probability frac(w - 1). A copy has the id ``line + len(self)``. With
+        `neat_weight` v > 1 a neat line (`mark_neat`) is weighted v as well (a neat rare line w * v)."""
         rng = np.random.default_rng([seed, epoch])
         pool_ids = np.arange(len(self))
-        if rare_weight > 1.0 and self.rare.any():
+        if neat_weight > 1.0 and self.neat.any():
+            w = np.where(self.rare, max(rare_weight, 1.0), 1.0) * np.where(self.neat, neat_weight, 1.0)
+            ids = np.flatnonzero(w > 1.0)
+            extra = np.floor(w[ids] - 1.0).astype(int) + (rng.random(len(ids)) < (w[ids] - 1.0) % 1.0)
+            pool_ids = np.concatenate([pool_ids, np.repeat(ids, extra) + len(self)])
+        elif rare_weight > 1.0 and self.rare.any():
             rare_ids = np.flatnonzero(self.rare)
             extra = np.floor(rare_weight - 1.0).astype(int) + (rng.random(len(rare_ids)) < (rare_weight - 1.0) % 1.0)
             pool_ids = np.concatenate([pool_ids, np.repeat(rare_ids, extra) + len(self)])

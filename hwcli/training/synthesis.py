@@ -48,6 +48,8 @@ class TrainOptions(LoopOptions):
     select: str = "nll"  # which checkpoint is best: "nll", "readback" (recognizer) or "readback-ocr" (+ tesseract)
     select_lines: int = 40  # lines per set (testset_v and generated hard lines) that --select readback samples
     freeze: tuple = ()  # names (prefixes) of parameters kept as they start, e.g. ("window",) when adapting
+    neat_weight: float = 1.0  # lines the bundled recognizer reads back within neat_cer are sampled this many times as often
+    neat_cer: float = 0.02
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -63,6 +65,10 @@ class TrainOptions(LoopOptions):
             raise OptionError(f"unknown --select {self.select!r}: use {', '.join(SELECT_MODES)}")
         if self.select != "nll" and self.kind != "synthesis":
             raise OptionError("--select readback needs a synthesis network (a prediction network has no text to read)")
+        if not (math.isfinite(self.neat_weight) and 1.0 <= self.neat_weight <= 20.0):
+            raise OptionError("--neat-weight must be between 1 and 20")
+        if not (math.isfinite(self.neat_cer) and 0.0 <= self.neat_cer <= 1.0):
+            raise OptionError("--neat-cer must be between 0 and 1")
         if not 1 <= self.select_lines <= 1000:
             raise OptionError("--select-lines must be between 1 and 1000")
         super().__post_init__()
@@ -140,6 +146,8 @@ class SynthesisTask:
         self.tdata.mark_rare(rare)
         self.vdata.mark_rare(rare)
         self.val_ids = validation_subset(len(self.vdata), opts.val_lines, opts.seed)
+        if opts.neat_weight > 1.0:
+            self.tdata.mark_neat(neat_lines(self.tdata, opts.neat_cer, scale))
 
         torch.manual_seed(opts.seed)
         self.net = build_network(cfg).to(device)
@@ -156,7 +164,7 @@ class SynthesisTask:
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts),
                          "world_size": world, "rare_chars": "".join(sorted(rare)),
-                         "rare_train_lines": int(self.tdata.rare.sum())}
+                         "rare_train_lines": int(self.tdata.rare.sum()), "neat_train_lines": int(self.tdata.neat.sum())}
         if state is not None and state.get("init"):
             self.run_info["init"] = state["init"]
         elif init is not None:
@@ -170,7 +178,8 @@ class SynthesisTask:
                           "char_width": init.meta.get("char_width")}
 
     def batches(self, epoch: int) -> list[list[int]]:
-        return self.tdata.epoch_batches(self.opts.seed, epoch, self.opts.batch_size, self.opts.rare_weight)
+        return self.tdata.epoch_batches(self.opts.seed, epoch, self.opts.batch_size, self.opts.rare_weight,
+                                        self.opts.neat_weight)
 
     def loss(self, model, ids: list[int], epoch: int, pos: int, rank: int) -> tuple:
         rng = np.random.default_rng([self.opts.seed, epoch, pos, rank])
@@ -280,6 +289,22 @@ def evaluate(net, data: LineData, ids: list[int], batch_size: int, mixtures: int
         rec["val_nll_point_rare"] = sums[True][0] / sums[True][1]
         rec["val_nll_point_plain"] = sums[False][0] / sums[False][1]
     return rec
+
+
+def neat_lines(data: LineData, max_cer: float, scale: float) -> np.ndarray:
+    """Which training lines the bundled recognizer reads back within `max_cer`: the neater hands. (It learnt
+    from these lines, so it reads most of them well; what it still misreads is the sloppiest writing.)"""
+    from ..recognizer.network import load_recognizer
+    from ..recognizer.reading import cer, read_strokes
+
+    rec = load_recognizer()
+    out = np.zeros(len(data), bool)
+    for s in range(0, len(data), 256):
+        chunk = list(range(s, min(s + 256, len(data))))
+        hyps = read_strokes(rec, [data.seqs[i].numpy() for i in chunk], scale)  # lines normalised by `scale`
+        for i, h in zip(chunk, hyps):
+            out[i] = cer(" ".join(data.texts[i].split()), " ".join(h.split())) <= max_cer
+    return out
 
 
 def init_from_bundle(spec: str):
