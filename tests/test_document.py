@@ -168,6 +168,11 @@ def test_style_sheet_has_a_line_per_style(bundle, tmp_path):
 def test_load_model_takes_a_bundled_name_or_a_path(tmp_path):
     assert model_path("hwcli-prediction").with_suffix(".json").is_file()  # resolves without loading weights
     assert model_path(tmp_path / "x") == tmp_path / "x"
+    # the command line hands --model over as a Path: a bare bundled name resolves there too
+    from pathlib import Path
+
+    assert model_path(Path("hwcli-prediction")) == model_path("hwcli-prediction")
+    assert model_path(Path("sub") / "hwcli-prediction") == Path("sub") / "hwcli-prediction"
     with pytest.raises(ModelFileError):
         load_model("no-such-model")
 

@@ -406,8 +406,9 @@ def model_path(spec: str | os.PathLike | None) -> Path:
     ``hwcli-prediction``) -> that bundle, unless a file of that name exists here; otherwise a path."""
     if spec is None:
         return bundled_model_path()
-    p = Path(spec)
-    if isinstance(spec, str) and p.name == spec and not _stem(p).with_suffix(".json").exists():
+    name = os.fspath(spec)  # a Path from the command line's --model too
+    p = Path(name)
+    if isinstance(name, str) and p.name == name and not _stem(p).with_suffix(".json").exists():
         shipped = bundled_model_path(_stem(p).name)
         if shipped.with_suffix(".json").is_file():
             return shipped
