@@ -162,52 +162,76 @@ def sample_batch(
     compact = row_generators is None if compact is None else compact
     live = torch.arange(B, device=dev)
     rows = live.clone()
+    # Per-line bookkeeping of the rows being stepped, in `live` order: kept compact, so a step does no
+    # gathering or scattering; written back to the full tensors when lines leave the batch and at the end.
+    full = {"done": done, "steps": steps, "past_end": past_end, "end_step": end_step, "first": first,
+            "stalled": stalled, "dwell": dwell, "last_u": last_u, "cap": cap, "n_prefix": n_prefix}
+    if bundle.is_synthesis:
+        full["end"] = end.to(dev)
+    r = {k: v.clone() for k, v in full.items()}
+    if noise is not None:
+        r["noise"] = noise
+
+    def write_back() -> None:
+        for k in ("done", "steps", "past_end", "end_step", "first", "stalled"):
+            full[k][live] = r[k]
+
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
+        whole = len(live) == B
         if bundle.is_synthesis:
             phi = extra["phi"][:, 0]  # (b, U+1)
             u_best = phi.argmax(dim=1) + 1  # 1-based
-            at[live, t] = u_best
+            if whole:
+                at[:, t] = u_best
+            else:
+                at[live, t] = u_best
         b_t = bias
         if hard is not None:
             b_t = bias + hard_bias * hard[rows, (u_best - 1).clamp(max=hard.shape[1] - 1)].to(y.dtype)
-        d = done[live]
-        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, None if noise is None else noise[live, t])
+        d = r["done"]
+        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, r["noise"][:, t] if noise is not None else None)
         nxt[d] = 0.0
-        out[live, t] = nxt
-        steps[live] += (~d).long()
+        if whole:
+            out[:, t] = nxt
+        else:
+            out[live, t] = nxt
+        r["steps"] += (~d).long()
         if bundle.is_synthesis:
             # the window has moved past the last character when the component beyond it dominates
-            pe = past_end[live] | (u_best >= end[live] + 1)
-            past_end[live] = pe
-            es, fs = end_step[live], first[live]
-            end_step[live] = torch.where((es < 0) & pe, torch.full_like(es, t), es)
-            first[live] = torch.where((fs < 0) & (u_best > n_prefix[live]), torch.full_like(fs, t), fs)
+            pe = r["past_end"] | (u_best >= r["end"] + 1)
+            r["past_end"] = pe
+            es, fs = r["end_step"], r["first"]
+            r["end_step"] = torch.where((es < 0) & pe, torch.full_like(es, t), es)
+            r["first"] = torch.where((fs < 0) & (u_best > r["n_prefix"]), torch.full_like(fs, t), fs)
             pen_up = nxt[:, 2] > 0.5
-            stop = d | (pe & pen_up) | (steps[live] >= cap[live])
+            stop = d | (pe & pen_up) | (r["steps"] >= r["cap"])
             if stall_steps:
-                on_text = (u_best > n_prefix[live]) & ~pe
-                dw = torch.where(on_text & (u_best == last_u[live]), dwell[live] + 1, torch.ones_like(u_best))
-                dwell[live], last_u[live] = dw, u_best
+                on_text = (u_best > r["n_prefix"]) & ~pe
+                dw = torch.where(on_text & (u_best == r["last_u"]), r["dwell"] + 1, torch.ones_like(u_best))
+                r["dwell"], r["last_u"] = dw, u_best
                 st = on_text & (dw >= stall_steps) & ~stop
-                stalled[live] = stalled[live] | st
+                r["stalled"] = r["stalled"] | st
                 stop = stop | st
-            done[live] = stop
+            r["done"] = stop
         else:
-            done[live] = d | (steps[live] >= cap[live])
+            r["done"] = d | (r["steps"] >= r["cap"])
         x = nxt.unsqueeze(1)
         if t % 8 == 7:  # a host sync every step costs more than a few extra steps
-            keep = torch.nonzero(~done[live]).squeeze(1)
+            keep = torch.nonzero(~r["done"]).squeeze(1)
             if len(keep) == 0:
                 break
             if compact and len(keep) < len(live):
+                write_back()
                 live = live.index_select(0, keep)
+                r = {k: v.index_select(0, keep) for k, v in r.items()}
                 x, state = x.index_select(0, keep), net.select_state(state, keep)
                 if oh is not None:
                     oh = oh.index_select(0, keep)
                 if hard is not None:
                     hard = hard.index_select(0, keep)
                 rows = torch.arange(len(live), device=dev)
+    write_back()
     res = []
     for b in range(B):
         n = int(steps[b])
