@@ -196,10 +196,8 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
         out["cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in hyps])["cer"]
     if tesseract:
-        from .document import hand_metrics
-        from .ocr import read_lines
+        from .recognizer.legibility import read_as_page
 
-        scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
-        ocr = read_lines([r.strokes for r in res], scale)
-        out["ocr_cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in ocr])["cer"]
+        ocr = read_as_page(bundle, style, [r.strokes for r in res])
+        out["ocr_cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], ocr)["cer"]
     return out

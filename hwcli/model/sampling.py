@@ -137,8 +137,6 @@ def sample_batch(
     done = torch.zeros(B, dtype=torch.bool, device=dev)
     past_end = torch.zeros(B, dtype=torch.bool, device=dev)
     steps = torch.zeros(B, dtype=torch.long, device=dev)
-    dwell = torch.zeros(B, dtype=torch.long, device=dev)  # steps in a row the window has been on its character
-    last_u = torch.zeros(B, dtype=torch.long, device=dev)
     stalled = torch.zeros(B, dtype=torch.bool, device=dev)
     # After priming, the window may still rest on the prime's last letters, and the model then finishes them
     # (a stray 't' crossbar at the start of every line). Strokes that end before the window reaches the
@@ -165,16 +163,18 @@ def sample_batch(
     # Per-line bookkeeping of the rows being stepped, in `live` order: kept compact, so a step does no
     # gathering or scattering; written back to the full tensors when lines leave the batch and at the end.
     full = {"done": done, "steps": steps, "past_end": past_end, "end_step": end_step, "first": first,
-            "stalled": stalled, "dwell": dwell, "last_u": last_u, "cap": cap, "n_prefix": n_prefix}
-    if bundle.is_synthesis:
-        full["end"] = end.to(dev)
+            "stalled": stalled}  # what the lines are returned from
     r = {k: v.clone() for k, v in full.items()}
+    r.update(cap=cap, n_prefix=n_prefix, dwell=torch.zeros_like(steps), last_u=torch.zeros_like(steps))
+    # dwell: steps in a row the window has been on the character last_u
+    if bundle.is_synthesis:
+        r["end"] = end.to(dev)
     if noise is not None:
         r["noise"] = noise
 
     def write_back() -> None:
-        for k in ("done", "steps", "past_end", "end_step", "first", "stalled"):
-            full[k][live] = r[k]
+        for k, v in full.items():
+            v[live] = r[k]
 
     for t in range(T_max):
         y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)

@@ -284,14 +284,20 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
                   failed / n, sum(r.attempts > 1 for r in res) / n, (t1 - t0) / n, 1000 * (t2 - t1) / n,
                   classes=class_accuracy(refs, hyps))
     if tesseract:
-        from ..document import hand_metrics
-        from ..ocr import read_lines
-
-        scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
-        ocr = [" ".join(h.split()) for h in read_lines([r.strokes for r in res], scale)]
+        ocr = read_as_page(bundle, style, [r.strokes for r in res])
         o = corpus_error_rates(refs, ocr)
         row.ocr_cer, row.ocr_wer, row.ocr_classes = o["cer"], o["wer"], class_accuracy(refs, ocr)
     return row
+
+
+def read_as_page(bundle, style, strokes: Sequence) -> list[str]:
+    """Tesseract's reading of sampled lines (runs of spaces collapsed), each drawn as a default page draws a
+    line in `style` (`hwcli.ocr`)."""
+    from ..document import hand_metrics
+    from ..ocr import read_lines
+
+    scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
+    return [" ".join(h.split()) for h in read_lines(list(strokes), scale)]
 
 
 def reference_lines(ds, alphabet, n: int = 300, seed: int = 0) -> list[int]:
