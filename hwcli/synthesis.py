@@ -267,19 +267,20 @@ def synthesize(
             if progress:
                 progress(finished, total)
 
-    # Segments are sampled in rounds: round k writes the k-th segment of every line that has one. With
-    # `chain_segments`, a segment is primed with the ink and text of the segment before it instead of the
-    # style's prime, so it continues that hand (size, slant, spacing) rather than starting afresh.
+    # With `chain_segments`, a segment is primed with the ink and text of the segment before it instead of the
+    # style's prime, so it continues that hand (size, slant, spacing) rather than starting afresh; segments are
+    # then sampled in rounds: round k writes the k-th segment of every line that has one. Without it (the
+    # default) every segment of every line is sampled in one pass below.
     n_rounds = max((len(ss) for ss in segs), default=0)
     by_line: list[list[LineResult | None]] = [[None] * len(ss) for ss in segs]
     style = s.style
-    if seeds is not None and not s.chain_segments:
-        # every unit has its own seed and no segment waits for the one before: all rounds in one pass, so
-        # the batches (padded to a fixed size) are as full as they can be
+    if not s.chain_segments:
+        # no segment waits for the one before: all units in one pass, so batches are as full as they can be
+        # and the resampling of every segment shares its rounds (with per-unit seeds, each unit's own stream)
         units = [(i, k) for i, ss in enumerate(segs) for k in range(len(ss))]
         res_all = _synthesize_units(bundle, [segs[i][k] for i, k in units], s,
                                     lambda j: unit_done(int(first_unit[units[j][0]]) + units[j][1]), checker,
-                                    seeds=[unit_seed(seeds[i], k) for i, k in units])
+                                    seeds=None if seeds is None else [unit_seed(seeds[i], k) for i, k in units])
         for (i, k), r in zip(units, res_all):
             by_line[i][k] = r
         n_rounds = 0

@@ -24,7 +24,7 @@ from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
-    "segments": "34a2bfc74af72cd17e838910bbfe8f0b895e2ff24e7508cc36fe607fec4d3734",
+    "segments": "05fd41b04867534540d208c084fec90840290145163491575b7357b5952a4249",
     "read_back": "6ac9d86983c15ecd0aa768969f7a32e2fc70a54b3832f111ce926ef779b586f5",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
     "pages": "45007bd25a6b65035f8cd8e6d4330aef6a9b527fa3416a25eea2b96c715f6dae",
