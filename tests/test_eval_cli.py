@@ -64,6 +64,23 @@ def test_every_style_bias_and_check_setting(models, tmp_path):
     combos = {(row["style"].split(":")[0], row["bias"], row["check"]) for row in doc["rows"]}
     assert combos == {(s, b, c) for s in "012" for b in (0.5, 2.0) for c in (True, False)}
     assert doc["reference"]["lines"] == 2 and 0.0 <= doc["reference"]["cer"]
+    assert doc["reference"]["classes"]["lower"]["total"] > 0 and doc["reference"]["ocr_cer"] is None
+
+
+def test_hard_set_reference_reads_only_real_lines_with_digits_or_capitals(models, tmp_path):
+    # testset_v holds the last 3 lines: one with digits, one with three capitals, one plain
+    npz = make_npz(tmp_path, n_lines=5, n_valid=3, texts=["ab", "cd", "Call 0161", "ab cd", "ABC de"])
+    r = run(models, "--set", "hard", "--lines", "1", "--reference", npz, "--reference-lines", "0", "--json")
+    assert r.exit_code == 0, r.output
+    ref = json.loads(r.stdout)["reference"]
+    assert ref["lines"] == 2 and ref["classes"]["digits"]["total"] == 4 and ref["classes"]["capitals"]["total"] == 4
+    # the ordinary set reads every validation line
+    r = run(models, "--lines", "1", "--reference", npz, "--reference-lines", "0", "--json")
+    assert json.loads(r.stdout)["reference"]["lines"] == 3
+    # a reference with no such line is one clear error, before sampling
+    (tmp_path / "plain").mkdir()
+    plain = make_npz(tmp_path / "plain", n_lines=4, n_valid=2, texts=["ab", "cd"])
+    assert_one_line_error(run(models, "--set", "hard", "--reference", plain), "digits or capitals")
 
 
 def test_table_on_stdout(models):
@@ -189,3 +206,12 @@ def test_tesseract_eval_row(models):
     assert r.exit_code == 0, r.output
     row = json.loads(r.stdout)["rows"][0]
     assert row["ocr_cer"] is not None and row["ocr_cer"] >= 0 and "digits" in row["ocr_classes"]
+
+
+def test_tesseract_reads_the_reference_too(models, tmp_path):
+    pytest.importorskip("shutil").which("tesseract") or pytest.skip("tesseract is not installed")
+    npz = make_npz(tmp_path, n_lines=4)
+    r = run(models, "--input", models["lines"], "--reader", "tesseract", "--reference", npz, "--json")
+    assert r.exit_code == 0, r.output
+    ref = json.loads(r.stdout)["reference"]
+    assert ref["lines"] == 2 and ref["ocr_cer"] >= 0 and "digits" in ref["ocr_classes"]

@@ -41,7 +41,7 @@ def eval_cmd(
     check: Annotated[Optional[bool], typer.Option("--check/--no-check", help="Self-checking while sampling (read back, resample bad lines). [default: the model's default]", show_default=False)] = None,
     compare_check: Annotated[bool, typer.Option("--compare-check", help="Run every style x bias both with and without self-checking.")] = False,
     fail_cer: Annotated[Optional[float], typer.Option("--fail-cer", min=0.0, help="A line reading back with a CER above this counts as failed. [default: the model's report threshold, fail_cer]", show_default=False)] = None,
-    reference: Annotated[Optional[Path], typer.Option("--reference", help="Dataset (.npz or IAM-OnDB) whose testset_v lines the recognizer reads as the human reference.", show_default=False)] = None,
+    reference: Annotated[Optional[Path], typer.Option("--reference", help="Dataset (.npz or IAM-OnDB) whose testset_v lines the readers read as the human reference (with --set hard: the lines holding digits or capitals).", show_default=False)] = None,
     reference_lines: Annotated[int, typer.Option("--reference-lines", min=0, help="Validation lines for --reference (a fixed subset; 0 = all).")] = 300,
     segment_chars: Annotated[Optional[int], typer.Option("--segment-chars", min=0, help="Write longer lines in segments of at most this many characters (0 = never split). [default: the model's default]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
@@ -82,8 +82,10 @@ def eval_cmd(
         from ..errors import DatasetError
         from ..recognizer.legibility import reference_lines as ref_lines
 
-        if not ref_lines(ref_ds, rec.alphabet, reference_lines):
-            raise DatasetError(f"--reference {str(reference)!r} has no validation (testset_v) lines the recognizer can read")
+        ref_set = "hard" if input is None and line_set == LineSet.hard else "ordinary"
+        if not ref_lines(ref_ds, rec.alphabet, reference_lines, line_set=ref_set):
+            what = "validation (testset_v) lines with digits or capitals" if ref_set == "hard" else "validation (testset_v) lines"
+            raise DatasetError(f"--reference {str(reference)!r} has no {what} the recognizer can read")
     from ..styles import resolve
 
     bundle, style = resolve(model, style or [])  # personal styles join the bundle's styles
@@ -132,7 +134,7 @@ def eval_cmd(
     if ref_ds is not None:
         if not quiet:
             err_console.print(f"reading real validation lines of {reference} ...")
-        ref = evaluate_reference(ref_ds, rec, reference_lines)
+        ref = evaluate_reference(ref_ds, rec, reference_lines, line_set=ref_set, tesseract_bundle=bundle if use_ocr else None)
 
     imitation = None
     if like:
@@ -189,8 +191,12 @@ def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> No
         t.add_row(*cells)
     if ref is not None:
         t.add_section()
-        t.add_row("real testset_v lines", "", "", str(ref["lines"]), _pct(ref["cer"]), _pct(ref["wer"]),
-                  *[""] * (len(cols) - 6))
+        c = ref.get("classes")
+        cells = ["real testset_v lines", "", "", str(ref["lines"]), _pct(ref["cer"]), _pct(ref["wer"]),
+                 _acc(c, "lower"), _acc(c, "capitals"), _acc(c, "digits"), _acc(c, "punctuation")]
+        if ocr:
+            cells += [_pct(ref.get("ocr_cer")), _pct(ref.get("ocr_wer")), _acc(ref.get("ocr_classes"), "digits")]
+        t.add_row(*cells, *[""] * (len(cols) - len(cells)))
     console = Console(highlight=False)
     if not console.is_terminal:  # piped: no terminal width to fit, keep every column readable
         console = Console(highlight=False, width=180)

@@ -2,7 +2,8 @@
 
 `evaluate` samples lines with a synthesis bundle for one style x bias x self-checking setting, reads them back
 with the recognizer and returns CER, WER, the share of failed lines and timings. `evaluate_reference` reads
-real validation lines with the same recognizer: the human reference.
+real validation lines with the same judges (the recognizer, and tesseract): the human reference, which says how
+far a judge's figure can be trusted (the recognizer reads real people's digits far worse than their letters).
 
 `SENTENCES`: 100 ordinary English sentences of 30-60 characters, written for hwcli, not taken from any corpus, and checked against every IAM-OnDB transcription: no sentence
 occurs in IAM-OnDB's texts, no IAM line of 25+ characters occurs in a sentence, and no six consecutive words
@@ -300,24 +301,62 @@ def read_as_page(bundle, style, strokes: Sequence) -> list[str]:
     return [" ".join(h.split()) for h in read_lines(list(strokes), scale)]
 
 
-def reference_lines(ds, alphabet, n: int = 300, seed: int = 0) -> list[int]:
-    """A fixed subset of `n` validation lines (testset_v) that `alphabet` can spell (all of them when n is 0)."""
+def is_hard_text(text: str) -> bool:
+    """A real line like the hard set's: it holds a digit, or at least three capitals."""
+    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 3
+
+
+def reference_lines(ds, alphabet, n: int = 300, seed: int = 0, line_set: str = "ordinary") -> list[int]:
+    """A fixed subset of `n` validation lines (testset_v) that `alphabet` can spell (all of them when n is 0);
+    for the ``"hard"`` set only the lines `is_hard_text` accepts (digits, capitals)."""
     from ..data.dataset import VALID_SPLIT
 
-    idx = [int(i) for i in ds.indices([VALID_SPLIT]) if ds.texts[i].strip() and all(c in alphabet for c in ds.texts[i])]
+    idx = [int(i) for i in ds.indices([VALID_SPLIT]) if ds.texts[i].strip() and all(c in alphabet for c in ds.texts[i])
+           and (line_set != "hard" or is_hard_text(ds.texts[i]))]
     if n and len(idx) > n:
         idx = sorted(np.random.default_rng(seed).choice(idx, n, replace=False).tolist())
     return idx
 
 
-def evaluate_reference(ds, recognizer, n: int = 300, seed: int = 0) -> dict:
-    """CER/WER of the recognizer on real validation lines (the human reference); keys as `corpus_error_rates`."""
+def read_real_as_page(bundle, strokes: Sequence) -> list[str]:
+    """Tesseract's reading of real lines (normalised units of `bundle`), each drawn at the size a default page
+    gives a line of the bundle's default style: scaled by its own body height, as the page scales a style."""
+    from dataclasses import replace
+
+    from ..document import hand_metrics
+    from ..model.bundle import Style
+    from ..ocr import read_lines
+    from ..strokes import body_height, to_points
+
+    out = []
+    base = bundle.style(None)
+    for s in strokes:
+        body = body_height(to_points(s))
+        st = replace(base, body_height=body) if base is not None else Style("real line", "", s, body_height=body)
+        scale, _ = hand_metrics(bundle, st, 10.0)
+        out.append(" ".join(read_lines([s], scale)[0].split()))
+    return out
+
+
+def evaluate_reference(ds, recognizer, n: int = 300, seed: int = 0, line_set: str = "ordinary",
+                       tesseract_bundle=None) -> dict:
+    """How the judges read real people's lines (testset_v, the human reference): keys as `corpus_error_rates`
+    plus ``classes`` (`class_accuracy`) and ``read_ms_per_line``; with `tesseract_bundle` (a synthesis bundle,
+    for the page size) also ``ocr_cer``, ``ocr_wer`` and ``ocr_classes`` from tesseract (`read_real_as_page`), else None.
+    With ``line_set="hard"`` only lines holding digits or capitals (`is_hard_text`), like the hard set."""
     from .reading import corpus_error_rates, read_strokes
 
-    idx = reference_lines(ds, recognizer.alphabet, n, seed)
+    idx = reference_lines(ds, recognizer.alphabet, n, seed, line_set)
+    refs = [" ".join(ds.texts[i].split()) for i in idx]
     t0 = time.perf_counter()
-    hyps = read_strokes(recognizer, [ds.normalised_line(i) for i in idx], ds.scale)
+    hyps = [" ".join(h.split()) for h in read_strokes(recognizer, [ds.normalised_line(i) for i in idx], ds.scale)]
     dt = time.perf_counter() - t0
-    out = corpus_error_rates([ds.texts[i] for i in idx], hyps)
+    out = corpus_error_rates(refs, hyps)
     out["read_ms_per_line"] = 1000 * dt / max(len(idx), 1)
+    out["classes"] = class_accuracy(refs, hyps)
+    out.update(ocr_cer=None, ocr_wer=None, ocr_classes=None)
+    if tesseract_bundle is not None:
+        ocr = read_real_as_page(tesseract_bundle, [ds.normalised_line(i, tesseract_bundle.scale) for i in idx])
+        o = corpus_error_rates(refs, ocr)
+        out.update(ocr_cer=o["cer"], ocr_wer=o["wer"], ocr_classes=class_accuracy(refs, ocr))
     return out
