@@ -47,7 +47,7 @@ Checker = Callable[[list[np.ndarray], list[str]], list[float]]
 @dataclass(frozen=True)
 class SamplingOptions:
     bias: float | None = None  # Graves eq. 61-62; None = the bundle's default
-    style: int | str | None = None  # style index or name; None = the bundle's default style (0)
+    style: int | str | None = None  # style index or name; None = the bundle's default style (defaults.default_style)
     seed: int = 0  # same seed, bundle and options -> same strokes
     max_steps_per_char: int | None = None  # cap on points per character (None = bundle default)
     retries: int | None = None  # resamples of a failed line (None = bundle default)

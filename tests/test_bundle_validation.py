@@ -67,6 +67,9 @@ def _retensor(stem: Path, blob: bytes) -> None:
     ("defaults.retries", 10**6, "retries"),
     ("defaults.bias", "high", "bias"),
     ("defaults.check", "yes", "check"),
+    ("defaults.default_style", 3, "default_style is 3 but the model has 3 style(s)"),
+    ("defaults.default_style", -1, "default_style"),
+    ("defaults.default_style", "2", "default_style"),
     ("styles", {}, "'styles' must be a list"),
     ("styles.0.text", "", "no text"),
     ("styles.0.text", KeyError, "no text"),
@@ -179,3 +182,11 @@ def test_missing_tensor_and_non_finite_weights(stem):
     _retensor(stem, save(bad))
     with pytest.raises(ModelFileError, match=f"missing {name}"):
         load_model(stem)
+
+
+def test_default_style_names_the_style_used_when_none_is_given(stem):
+    _edit(stem, _set("defaults.default_style", 2))
+    b = load_model(stem)
+    assert b.default_style_index == 2 and b.style(None) is b.styles[2] and b.style(0) is b.styles[0]
+    b.styles = b.styles[:1]  # a bundle put together in code with fewer styles falls back to the first
+    assert b.style(None) is b.styles[0]

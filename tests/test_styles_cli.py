@@ -34,6 +34,14 @@ def test_list_names_every_style(model):
         assert name in res.stdout and text in res.stdout
 
 
+def test_list_marks_the_default_style(tmp_path):
+    stem = make_bundle(tmp_path / "d", defaults={"default_style": 1})
+    res = styles("--model", stem)
+    assert res.exit_code == 0, res.output
+    marked = [line for line in res.stdout.splitlines() if "(default)" in line]
+    assert len(marked) == 1 and STYLE_TEXTS[1][0] in marked[0]
+
+
 def test_preview_sheet_has_a_line_per_style(model, tmp_path):
     out = tmp_path / "sheet.svg"
     res = styles("--model", model, "--preview", out, "--text", "abc", "--seed", "2")

@@ -49,7 +49,7 @@ def styles_cmd(
     table.add_column("name")
     table.add_column("priming text")
     for i, s in enumerate(bundle.styles[:n_builtin]):
-        table.add_row(str(i) + (" (default)" if i == 0 else ""), s.name, s.text)
+        table.add_row(str(i) + (" (default)" if i == bundle.default_style_index else ""), s.name, s.text)
     Console().print(table)
     personal = list_styles()
     if personal:

@@ -42,6 +42,7 @@ class SamplingDefaults:
     fail_cer: float = 0.5  # out of retries, report a line reading back above this (never below check_cer)
     segment_chars: int = 0  # write longer lines in segments of at most this many characters (0 = never split)
     size_ramp: float = 0.0  # evens out the network's shrinking along a line (`strokes.even_out_size`)
+    default_style: int = 0  # index of the style used when none is named
 
     @property
     def report_cer(self) -> float:
@@ -125,10 +126,17 @@ class Bundle:
         """`defaults`, typed (the dict stays as the JSON has it, so training can carry it into new bundles)."""
         return SamplingDefaults.from_dict(self.defaults)
 
+    @property
+    def default_style_index(self) -> int:
+        """The index of the style used when none is named: the defaults' ``default_style`` (0 when that is not
+        one of the styles, e.g. in a bundle put together in code)."""
+        i = self.sampling.default_style
+        return i if 0 <= i < len(self.styles) else 0
+
     def style(self, key: int | str | None) -> Style | None:
-        """Style by index or name; None -> the default style (index 0), or None when there are none."""
+        """Style by index or name; None -> the default style (`default_style_index`), or None when there are none."""
         if key is None:
-            return self.styles[0] if self.styles else None
+            return self.styles[self.default_style_index] if self.styles else None
         if isinstance(key, str) and key.strip().lstrip("-").isdigit():
             key = int(key)
         if isinstance(key, int):
@@ -253,6 +261,9 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
         raise _bad(jpath, "'styles' must be a list")
     for i, st in enumerate(styles):
         _validate_style(st, i, jpath)
+    chosen = doc.get("defaults", {}).get("default_style", 0)
+    if chosen and chosen >= len(styles):
+        raise _bad(jpath, f"defaults.default_style is {chosen} but the model has {len(styles)} style(s)")
     for key in ("char_width", "body_height"):
         if key in doc and not (_number(doc[key]) and doc[key] > 0):
             raise _bad(jpath, f"{key} must be a positive number, got {_short(doc[key])}")
@@ -268,7 +279,8 @@ def validate_bundle_doc(doc: dict, jpath: Path) -> None:
 def _validate_defaults(d, jpath: Path) -> None:
     if not isinstance(d, dict):
         raise _bad(jpath, "'defaults' must be an object")
-    ints = {"max_steps_per_char": (5, MAX_STEPS_PER_CHAR), "retries": (0, MAX_RETRIES), "segment_chars": (0, 10_000)}
+    ints = {"max_steps_per_char": (5, MAX_STEPS_PER_CHAR), "retries": (0, MAX_RETRIES), "segment_chars": (0, 10_000),
+            "default_style": (0, 10_000)}
     nums = {"bias": (0.0, 10.0), "hard_bias": (0.0, 10.0), "check_cer": (0.0, 10.0), "fail_cer": (0.0, 10.0), "size_ramp": (-1.0, 1.0)}
     for k, (lo, hi) in ints.items():
         if k in d and (isinstance(d[k], bool) or not isinstance(d[k], int) or not lo <= d[k] <= hi):

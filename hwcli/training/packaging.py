@@ -2,7 +2,8 @@
 defaults and provenance (``scripts/package_model.py`` is the command line around `package_model`).
 
 A recipe (``scripts/model_recipe.json``) names the model, records the exact training command and a note, gives
-the sampling defaults, and lists the priming lines that become the styles, in order (style 0 is the default):
+the sampling defaults, and lists the priming lines that become the styles, in order (the default style is
+``defaults.default_style``, 0 unless the recipe says otherwise):
 ``{"line_id": "e02-025-05", "name": "neat print"}``, IAM-OnDB line ids of ``testset_v`` writers.
 
 Each style is measured on lines the model samples in it (`measure_styles`): the advance per character, so page
