@@ -116,12 +116,14 @@ def main() -> None:
     ap.add_argument("--bias", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--chain", action="store_true", help="also sample with each segment primed by the one before")
+    ap.add_argument("--style", type=int, action="append", help="only this style (repeatable; default: all, round-robin)")
     args = ap.parse_args()
     bundle = load_bundle(args)
     seg = bundle.sampling.segment_chars or 36
     long_lines = [s for s in SENTENCES if len(s) > seg]
-    n_styles = max(len(bundle.styles), 1)
-    by_style = {st: [long_lines[i % len(long_lines)] for i in range(st, args.lines, n_styles)] for st in range(n_styles)}
+    chosen = args.style or list(range(max(len(bundle.styles), 1)))
+    n_styles = len(chosen)
+    by_style = {st: [long_lines[i % len(long_lines)] for i in range(k, args.lines, n_styles)] for k, st in enumerate(chosen)}
     print(f"{args.lines} lines of {seg + 1}-{max(map(len, long_lines))} characters, {n_styles} styles round-robin, "
           f"segments of <= {seg} characters, seed {args.seed}")
     for chain in ((False, True) if args.chain else (False,)):
