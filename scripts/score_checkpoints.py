@@ -5,7 +5,9 @@
 Each bundle samples the same selection lines (testset_v transcriptions and generated hard lines, never `hwcli
 eval`'s own sets: see `hwcli.recognizer.selection`) in its default style at its default bias without the
 self-check, for each seed, and the lines are read back by the bundled recognizer (and tesseract). Prints a table and,
-with --json, writes the figures. Lower ``readback_cer`` (the mean of the CERs) is better.
+with --json, writes the figures. Lower ``readback_cer`` (the mean of the CERs) is better. ``--style 2,4``
+scores each bundle in those styles instead of its default one (styles differ a lot in how well they read, so
+compare weights in the style that will ship).
 """
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--bias", help="comma-separated biases to try instead of each bundle's default")
     ap.add_argument("--hard-bias", help="comma-separated hard_bias values to try instead of each bundle's default")
+    ap.add_argument("--style", help="comma-separated style indices to try instead of each bundle's default style")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
@@ -42,16 +45,21 @@ def main(argv: list[str] | None = None) -> int:
     rec = load_recognizer()
     seeds = [int(s) for s in a.seeds.split(",")]
     rows = []
-    variants = [(bias, hb) for bias in _floats(a.bias) for hb in _floats(a.hard_bias)]
-    for m, (bias, hb) in [(m, v) for m in a.models for v in variants]:
+    styles = [int(v) for v in a.style.split(",")] if a.style else [None]
+    variants = [(bias, hb, st) for bias in _floats(a.bias) for hb in _floats(a.hard_bias) for st in styles]
+    for m, (bias, hb, st) in [(m, v) for m in a.models for v in variants]:
         b = load_model(m)
+        if st is not None:
+            if not 0 <= st < len(b.styles):
+                ap.error(f"--style {st}: {m} has {len(b.styles)} styles")
+            b.defaults["default_style"] = st
         if bias is not None:
             b.defaults["bias"] = bias
         if hb is not None:
             b.defaults["hard_bias"] = hb
         t0 = time.perf_counter()
         per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s) for s in seeds]
-        row = {"model": m, "bias": b.defaults["bias"], "hard_bias": b.defaults["hard_bias"],
+        row = {"model": m, "style": b.default_style_index, "bias": b.defaults["bias"], "hard_bias": b.defaults["hard_bias"],
                "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
         for k in per_seed[0]:
             vals = [p[k] for p in per_seed if p[k] is not None]
@@ -59,13 +67,13 @@ def main(argv: list[str] | None = None) -> int:
         row["seconds"] = round(time.perf_counter() - t0, 1)
         rows.append(row)
         cols = [k for k in row if k.startswith("readback_")]
-        print(m, f"bias={row['bias']} hard_bias={row['hard_bias']}", " ".join(f"{k[9:]}={row[k]:.3f}" for k in cols if row[k] is not None),
+        print(m, f"style={row['style']} bias={row['bias']} hard_bias={row['hard_bias']}", " ".join(f"{k[9:]}={row[k]:.3f}" for k in cols if row[k] is not None),
               f"nll={row['val_nll_point']}", f"{row['seconds']}s", flush=True)
     if a.json:
         with open(a.json, "w") as fh:
             json.dump({"ordinary": ordinary, "hard": hard, "seeds": seeds, "rows": rows}, fh, indent=1)
     best = min(rows, key=lambda r: r["readback_cer"])
-    print(f"best: {best['model']} readback_cer {best['readback_cer']:.4f}")
+    print(f"best: {best['model']} style {best['style']} readback_cer {best['readback_cer']:.4f}")
     return 0
 
 
