@@ -6,7 +6,8 @@ Each bundle samples the same selection lines (testset_v transcriptions and gener
 eval`'s own sets: see `hwcli.recognizer.selection`) in its default style at its default bias without the
 self-check, for each seed, and the lines are read back by the bundled recognizer (and tesseract). Prints a table and,
 with --json, writes the figures. Lower ``readback_cer`` (the mean of the CERs) is better. ``--style 2,4``
-scores each bundle in those styles instead of its default one (styles differ a lot in how well they read, so
+scores each bundle in those styles instead of its default one, and ``--check`` samples with the self-check
+on, as users get the lines, (styles differ a lot in how well they read, so
 compare weights in the style that will ship).
 """
 from __future__ import annotations
@@ -30,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--bias", help="comma-separated biases to try instead of each bundle's default")
     ap.add_argument("--hard-bias", help="comma-separated hard_bias values to try instead of each bundle's default")
+    ap.add_argument("--check", action="store_true", help="sample with the read-back self-check on, as hwcli write does")
     ap.add_argument("--style", help="comma-separated style indices to try instead of each bundle's default style")
     ap.add_argument("--json", help="write the figures here")
     a = ap.parse_args(argv)
@@ -58,7 +60,7 @@ def main(argv: list[str] | None = None) -> int:
         if hb is not None:
             b.defaults["hard_bias"] = hb
         t0 = time.perf_counter()
-        per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s) for s in seeds]
+        per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s, check=a.check) for s in seeds]
         row = {"model": m, "style": b.default_style_index, "bias": b.defaults["bias"], "hard_bias": b.defaults["hard_bias"],
                "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
         for k in per_seed[0]:

@@ -82,9 +82,9 @@ def ordinary_lines(texts: Sequence[str], n: int, seed: int = 0, lo: int = 25, hi
 
 
 def readback_score(bundle, recognizer, ordinary: Sequence[str], hard: Sequence[str], tesseract: bool = False,
-                   seed: int = 0) -> dict:
-    """Sample both sets in the bundle's default style at its default bias (no self-check: it would hide what the
-    network itself writes) and read them back. Returns the CERs per set and reader and ``readback_cer``, their
+                   seed: int = 0, check: bool = False) -> dict:
+    """Sample both sets in the bundle's default style at its default bias (by default no self-check: it would hide
+    what the network itself writes; `check` samples as `hwcli write` does) and read them back. Returns the CERs per set and reader and ``readback_cer``, their
     mean: the figure to minimise."""
     from .legibility import evaluate
 
@@ -94,7 +94,7 @@ def readback_score(bundle, recognizer, ordinary: Sequence[str], hard: Sequence[s
     for name, lines in (("ordinary", ordinary), ("hard", hard)):
         if not lines:
             continue
-        row = evaluate(bundle, recognizer, list(lines), None, bias, False, seed=seed, tesseract=tesseract)
+        row = evaluate(bundle, recognizer, list(lines), None, bias, check, seed=seed, tesseract=tesseract)
         out[f"readback_{name}_cer"] = row.cer
         out[f"readback_{name}_digits"] = _accuracy(row.classes, "digits")
         cers.append(row.cer)
