@@ -82,15 +82,11 @@ class LineData:
         `neat_weight` v > 1 a neat line (`mark_neat`) is weighted v as well (a neat rare line w * v)."""
         rng = np.random.default_rng([seed, epoch])
         pool_ids = np.arange(len(self))
-        if neat_weight > 1.0 and self.neat.any():
-            w = np.where(self.rare, max(rare_weight, 1.0), 1.0) * np.where(self.neat, neat_weight, 1.0)
-            ids = np.flatnonzero(w > 1.0)
+        w = np.where(self.rare, max(rare_weight, 1.0), 1.0) * np.where(self.neat, max(neat_weight, 1.0), 1.0)
+        ids = np.flatnonzero(w > 1.0)
+        if len(ids):
             extra = np.floor(w[ids] - 1.0).astype(int) + (rng.random(len(ids)) < (w[ids] - 1.0) % 1.0)
             pool_ids = np.concatenate([pool_ids, np.repeat(ids, extra) + len(self)])
-        elif rare_weight > 1.0 and self.rare.any():
-            rare_ids = np.flatnonzero(self.rare)
-            extra = np.floor(rare_weight - 1.0).astype(int) + (rng.random(len(rare_ids)) < (rare_weight - 1.0) % 1.0)
-            pool_ids = np.concatenate([pool_ids, np.repeat(rare_ids, extra) + len(self)])
         perm = pool_ids[rng.permutation(len(pool_ids))]
         pool = batch_size * 50
         batches = []
