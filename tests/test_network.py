@@ -145,3 +145,28 @@ def test_prime_of_rows_of_different_lengths_equals_each_row_alone():
             for (h, c), (h1, c1) in zip(st["upper"], one["upper"]):
                 torch.testing.assert_close(h[:, b : b + 1], h1)
                 torch.testing.assert_close(c[:, b : b + 1], c1)
+
+
+def test_sampling_weight_copies_match_the_parameters_and_follow_their_changes():
+    """Without autograd the network multiplies by cached contiguous copies of its transposed weights: the same
+    function as with autograd, and a change of the weights (an optimiser step, load_state_dict) is seen."""
+    torch.manual_seed(0)
+    net = SynthesisNetwork(tiny_config())
+    x, oh = torch.randn(3, 1, 3), F.one_hot(torch.randint(1, 10, (3, 6)), net.cfg.alphabet_size).float()
+    state = None
+    for _ in range(3):  # step by step, as sampling does (the upper layers take their one-step path)
+        with torch.no_grad():
+            y_fast, s_fast, _ = net(x, oh, state)
+        y_ref, s_ref, _ = net(x, oh, state)  # autograd on: nn.Linear and nn.LSTM themselves
+        torch.testing.assert_close(y_fast, y_ref.detach(), rtol=1e-5, atol=1e-5)
+        state = {k: v for k, v in s_fast.items()}
+    with torch.no_grad():
+        before, _, _ = net(x, oh, None)
+        for p in net.parameters():
+            p.add_(0.05)  # in place, as an optimiser does
+        after, _, _ = net(x, oh, None)
+        net.load_state_dict({k: v + 0.01 for k, v in net.state_dict().items()})
+        loaded, _, _ = net(x, oh, None)
+    ref, _, _ = net(x, oh, None)
+    assert not torch.allclose(before, after) and not torch.allclose(after, loaded)
+    torch.testing.assert_close(loaded, ref.detach(), rtol=1e-5, atol=1e-5)

@@ -24,8 +24,8 @@ from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
-    "segments": "05fd41b04867534540d208c084fec90840290145163491575b7357b5952a4249",
-    "read_back": "6ac9d86983c15ecd0aa768969f7a32e2fc70a54b3832f111ce926ef779b586f5",
+    "segments": "71879f00358889282eb46e7944746f9a746f329d8105798e5ba781e85e01d356",
+    "read_back": "d5ba660c9328f56e8b27ca76cfe734fe5a96fe6189d9a3fb6f5a47d4bf81cb5f",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
     "pages": "45007bd25a6b65035f8cd8e6d4330aef6a9b527fa3416a25eea2b96c715f6dae",
 }
