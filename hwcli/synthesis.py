@@ -4,8 +4,9 @@ The sampling loop itself lives beside the network (`hwcli.model.sampling.sample_
 are sampled together as one batch, and each line stops on its own when the attention window has moved past
 its last character and the pen has lifted, or at a cap of steps per character. This module decides what
 to sample and what to keep. Lines that fail the sanity checks (window never reached the end, ran to the cap,
-absurd extents, scribbles) are resampled with a new seed up to ``retries`` times; a line that still fails is
-returned with ``ok=False`` and its reason, never dropped.
+absurd extents, scribbles) are resampled with a new seed up to ``retries`` times, a few copies of it in each
+resampling pass (the best-reading copy is kept); a line that still fails is returned with ``ok=False`` and its
+reason, never dropped.
 
 Long lines are written in segments. IAM-OnDB lines are short (median 29 characters, 95th percentile 41), and a
 network asked for a 50-character page line is outside what it learnt: the attention drifts and the end of the
@@ -37,7 +38,10 @@ from .model.sampling import sample_batch
 from .strokes import join_segments, restyle
 
 log = logging.getLogger(__name__)
-RETRY_BATCH = 8  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
+RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
+SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
+MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
+MIN_CANDIDATES = 2  # ...and at least this many
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
@@ -355,46 +359,59 @@ def _synthesize_units(
         failed: list[int] = []
         # sort by length so a batch's lines end at similar times
         order = sorted(todo, key=lambda i: len(lines[i]))
-        # with per-unit seeds every batch is padded to a fixed size (see below): resampling, usually of a few
-        # units, then uses small batches, so a handful of retries does not cost a full batch each
-        size = opts.batch_size if seeds is None or attempt == 0 else min(opts.batch_size, RETRY_BATCH)
-        for start in range(0, len(order), size):
-            chunk = order[start : start + size]
+        # A resampling pass writes every failed unit `k` times and keeps the copy that reads best. A pass costs
+        # about as long as its longest line whatever its rows (on 1 CPU thread, 8 rows of 36 characters take
+        # ~1.0 s, 32 rows ~1.2 s), so spare rows make a second pass for the same unit rare, and the best of
+        # `k` reads better than the first that passes. With per-unit seeds `k` is fixed (a unit's strokes must
+        # not depend on how many others failed) and every batch is padded to a fixed size (see below).
+        if attempt == 0:
+            k = 1
+        elif seeds is not None:
+            k = SEEDED_CANDIDATES
+        else:
+            k = max(MIN_CANDIDATES, min(MAX_CANDIDATES, opts.batch_size // max(len(order), 1)))
+        size = opts.batch_size if seeds is None or attempt == 0 else min(max(opts.batch_size, k), RETRY_BATCH)
+        per_batch = max(1, size // k)  # units per batch
+        for start in range(0, len(order), per_batch):
+            chunk = order[start : start + per_batch]
             g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
-            texts = [lines[i] for i in chunk]
-            row_primes = prime if primes is None else [primes[i] for i in chunk]
+            row_units = [i for i in chunk for _ in range(k)]  # unit of each row: k rows per unit
+            texts = [lines[i] for i in row_units]
+            row_primes = prime if primes is None else [primes[i] for i in row_units]
             rows, min_chars = None, 0
             if seeds is not None:
-                rows = [torch.Generator().manual_seed(unit_seed(seeds[i], attempt)) for i in chunk]
+                rows = [torch.Generator().manual_seed(unit_seed(seeds[i], attempt) if j == 0 else unit_seed(seeds[i], attempt, j))
+                        for i in chunk for j in range(k)]
                 # CPU matrix products round differently for different numbers of rows (not for different
                 # neighbours), and the window's sums for different numbers of characters: a batch padded to
                 # `size` rows (copies of its shortest line) and to a fixed length keeps every shape fixed
-                pad = size - len(chunk)
+                pad = size - len(row_units)
                 texts += [texts[0]] * pad
-                rows += [torch.Generator().manual_seed(k) for k in range(pad)]
+                rows += [torch.Generator().manual_seed(j) for j in range(pad)]
                 if primes is not None:
                     row_primes += [row_primes[0]] * pad
                 pre = [p for p in ([prime] if primes is None else primes) if p is not None]
                 min_chars = max((len(p.text) + 1 for p in pre), default=0) + SEEDED_CHARS
             outs = sample_batch(bundle, texts, bias, g, row_primes, cap, unconditional_steps=cap * 10,
-                                hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(chunk)]
+                                hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(row_units)]
             reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
-                       for i, o in zip(chunk, outs)]
-            cers = [0.0] * len(chunk)
+                       for i, o in zip(row_units, outs)]
+            cers = [0.0] * len(row_units)
             if checker is not None and bundle.is_synthesis:
                 if seeds is None:
-                    cers = checker([o.strokes for o in outs], [lines[i] for i in chunk])
+                    cers = checker([o.strokes for o in outs], [lines[i] for i in row_units])
                 else:  # one line at a time: the reading must not depend on the neighbours either
-                    cers = [checker([o.strokes], [lines[i]])[0] for i, o in zip(chunk, outs)]
+                    cers = [checker([o.strokes], [lines[i]])[0] for i, o in zip(row_units, outs)]
                 reasons = [r or (f"{READ_BACK} (CER {c:.2f})" if c > threshold else "") for r, c in zip(reasons, cers)]
-            for i, o, r, c in zip(chunk, outs, reasons, cers):
+            for n, i in enumerate(chunk):
+                # this pass's best copy of unit i: a passing one that reads best, else the one that reads best
+                j = min(range(n * k, n * k + k), key=lambda r: (bool(reasons[r]), cers[r], r))
+                o, r, c = outs[j], reasons[j], cers[j]
                 prev = results[i]
                 cand = LineResult(lines[i], o.strokes, ok=not r, reason=r, attempts=attempt + 1,
                                   resampled=attempt > 0, cer=c, steps=o.steps, chars=o.chars)
                 # keep the best attempt: a passing one, else the one that reads best
                 if prev is None or (not prev.ok and (cand.ok or c < prev.cer)):
-                    if prev is not None:
-                        cand.attempts = attempt + 1
                     results[i] = cand
                 else:
                     prev.attempts = attempt + 1

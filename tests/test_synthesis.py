@@ -78,6 +78,32 @@ def test_checker_failures_trigger_resampling(bundle):
     assert len(calls) == 3 and res.attempts == 3 and not res.ok
 
 
+def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bundle):
+    seen = []  # (pass, text, cer) of every reading
+
+    def checker(strokes, texts):
+        n = len(seen) and seen[-1][0] + 1
+        cers = [0.9 if n == 0 else 0.3 + (len(s) % 5) / 50 for s in strokes]  # the 1st pass fails; later ones vary
+        seen.extend((n, t, c) for t, c in zip(texts, cers))
+        return cers
+
+    res = synthesize(bundle, ["abc", "de"], SamplingOptions(retries=1, batch_size=8), checker=checker)
+    second = [(t, c) for n, t, c in seen if n == 1]
+    for r in res:
+        mine = [c for t, c in second if t == r.text]
+        assert len(mine) == 4  # a batch of 8 rows: 4 copies of each of the 2 failed lines
+        assert r.cer == min(mine) and r.attempts == 2 and r.resampled
+    # with per-line seeds the number of copies is fixed (2), whatever else failed, and each is read alone
+    calls = []
+
+    def alone(strokes, texts):
+        calls.append(len(texts))
+        return [0.9 if len(calls) == 1 else 0.3 + (len(strokes[0]) % 5) / 50]
+
+    r = synthesize(bundle, ["abc"], SamplingOptions(retries=1, batch_size=8), checker=alone, seeds=[3])[0]
+    assert calls == [1, 1, 1] and r.attempts == 2 and r.cer < 0.9
+
+
 def test_unconditional_sampling(tmp_path):
     pred = load_model(make_bundle(tmp_path / "pred", kind="prediction", defaults=FAST))
     res = synthesize(pred, ["x" * 10, "y" * 10], SamplingOptions(seed=1))
