@@ -181,6 +181,27 @@ def test_train_resume_and_export(tmp_path):
     assert res2.step == 5
 
 
+def test_train_from_a_recognizer_bundle(tmp_path):
+    ds = make_dataset(n_lines=6, n_valid=2)
+    first = train_recognizer(ds, RecognizerTrainOptions(out=str(tmp_path / "a"), hidden=8, layers=1, conv_channels=8,
+                                                        batch_size=2, val_every=2, threads=1, device="cpu",
+                                                        max_steps=2))
+    start = load_recognizer(first.bundle)
+    # --init: the bundle's architecture wins over the (default) sizes given, and its weights are the starting point
+    opts = RecognizerTrainOptions(out=str(tmp_path / "b"), batch_size=2, val_every=1, threads=1, device="cpu",
+                                  max_steps=1, lr=1e-12, lr_min=0.0, warmup=0, init=first.bundle)
+    res = train_recognizer(ds, opts)
+    rec = load_recognizer(res.bundle)
+    assert rec.config == start.config and rec.provenance["init"]["model"] == first.bundle
+    for k, v in start.network.state_dict().items():
+        assert torch.allclose(v, rec.network.state_dict()[k], atol=1e-6), k
+    # resuming keeps the run's own weights and config, and where it started from
+    res2 = train_recognizer(ds, RecognizerTrainOptions(**{**opts.__dict__, "max_steps": 2}), resume=True)
+    assert res2.step == 2 and load_recognizer(res2.bundle).provenance["init"]["model"] == first.bundle
+    with pytest.raises(ModelFileError, match="not found"):
+        train_recognizer(ds, RecognizerTrainOptions(out=str(tmp_path / "c"), max_steps=1, init=str(tmp_path / "nope")))
+
+
 def test_train_recognizer_cli(tmp_path):
     npz = make_npz(tmp_path, n_lines=4)
     out = tmp_path / "run"
@@ -193,6 +214,14 @@ def test_train_recognizer_cli(tmp_path):
     assert_one_line_error(bad, "missing.npz")
     r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "fresh"), "--resume", "-q"])
     assert_one_line_error(r, "nothing to resume")
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "fresh"),
+                                 "--init", str(tmp_path / "no-such-bundle"), "-q"])
+    assert_one_line_error(r, "no-such-bundle")
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "more"), "--init",
+                                 str(out / "best"), "--max-steps", "1", "--batch-size", "2", "--threads", "1",
+                                 "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    assert load_recognizer(tmp_path / "more" / "best").config.hidden == 8
 
 
 def test_train_recognizer_options_are_validated():

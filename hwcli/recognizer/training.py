@@ -44,6 +44,7 @@ class RecognizerTrainOptions(LoopOptions):
     conv_channels: int = 64  # channels of the input convolutions
     dropout: float = 0.1  # between LSTM layers and before the output
     augment: bool = True  # random scale, stretch, shear and rotation of each training line
+    init: str | None = None  # start from this recognizer bundle's weights (path, or "hwcli-recognizer" for the bundled one)
 
     def __post_init__(self) -> None:
         for name in ("hidden", "layers", "conv_channels"):
@@ -114,9 +115,17 @@ class RecognizerTask:
                  data_desc: str):
         self.opts, self.device, self.scale = opts, device, ds.scale
         self.alphabet = Alphabet(DEFAULT_CHARS)
+        init = None
+        if state is None and opts.init:
+            # a fresh run from a bundle: its architecture, alphabet and normalisation win (a resumed run has
+            # them in its checkpoint and its weights there)
+            init = init_recognizer(opts.init)
+            self.alphabet, self.scale = init.alphabet, init.scale
+        elif state is not None:
+            self.alphabet, self.scale = Alphabet(state["alphabet"]), float(state["scale"])
         train_idx, valid_idx = split_indices(ds)
-        self.tdata = LineData(ds, train_idx, self.alphabet, ds.scale, opts.max_len)
-        self.vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], self.alphabet, ds.scale, 10**9)
+        self.tdata = LineData(ds, train_idx, self.alphabet, self.scale, opts.max_len)
+        self.vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], self.alphabet, self.scale, 10**9)
         if len(self.tdata) == 0:
             raise DatasetError("no usable training lines (all too long or with unknown characters)")
         for s in self.tdata.seqs + self.vdata.seqs:
@@ -126,10 +135,20 @@ class RecognizerTask:
                                     dropout=opts.dropout, alphabet_size=len(self.alphabet))
         if state is not None:
             self.cfg = RecognizerConfig.from_dict(state["config"])
+        elif init is not None:
+            self.cfg = init.config
         torch.manual_seed(opts.seed)
         self.net = Recognizer(self.cfg).to(device)
+        if init is not None:
+            self.net.load_state_dict(init.network.state_dict())
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts)}
+        if state is not None and state.get("init"):
+            self.run_info["init"] = state["init"]
+        elif init is not None:
+            prov = init.provenance if isinstance(init.provenance, dict) else {}
+            self.run_info["init"] = {"model": opts.init, "steps": prov.get("steps"),
+                                     "wall_time_s": prov.get("wall_time_s"), "val_cer": prov.get("val_cer")}
 
     def batches(self, epoch: int) -> list[list[int]]:
         return self.tdata.epoch_batches(self.opts.seed, epoch, self.opts.batch_size)
@@ -159,7 +178,17 @@ class RecognizerTask:
         return str(save_recognizer(out, self.net, self.alphabet, self.scale, provenance))
 
     def checkpoint_state(self) -> dict:
-        return {"config": self.cfg.to_dict(), "scale": self.scale, "alphabet": self.alphabet.chars}
+        return {"config": self.cfg.to_dict(), "scale": self.scale, "alphabet": self.alphabet.chars,
+                "init": self.run_info.get("init")}
+
+
+def init_recognizer(spec: str):
+    """The recognizer bundle `--init` names: a path, or the bundled model's name."""
+    from .network import DEFAULT_RECOGNIZER, load_recognizer
+
+    if spec == DEFAULT_RECOGNIZER:
+        return load_recognizer(None)
+    return load_recognizer(spec)
 
 
 def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = False,
