@@ -42,6 +42,7 @@ RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (
 SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
 MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
 MIN_CANDIDATES = 2  # ...and at least this many
+HARD_COPIES = 2  # default of SamplingOptions.hard_copies
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
@@ -64,6 +65,9 @@ class SamplingOptions:
     # style) and reads worse (CER 3.2% -> 4.0%, 7.3% -> 10.5%); see benchmarks/segment_continuity.py --chain
     chain_segments: bool = False
     hard_bias: float | None = None  # extra bias on digits, capitals and punctuation (None = bundle default)
+    # copies written at once of a line or segment holding digits or capitals when lines are read back (the
+    # best reading is kept); None = HARD_COPIES
+    hard_copies: int | None = None
 
     def __post_init__(self) -> None:
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
@@ -77,6 +81,8 @@ class SamplingOptions:
         check_seed(self.seed)
         if self.batch_size < 1:
             raise OptionError("batch_size must be >= 1")
+        if self.hard_copies is not None and not 1 <= self.hard_copies <= MAX_CANDIDATES:
+            raise OptionError(f"hard_copies must be between 1 and {MAX_CANDIDATES}")
         if self.segment_chars is not None and self.segment_chars != 0 and self.segment_chars < 8:
             raise OptionError("segment_chars must be 0 (never split) or at least 8")
 
@@ -98,6 +104,7 @@ class SamplingOptions:
             segment_chars=(d.segment_chars if self.segment_chars is None else self.segment_chars) if synth else 0,
             size_ramp=d.size_ramp if synth else 0.0,
             chain_segments=self.chain_segments and synth,
+            hard_copies=HARD_COPIES if self.hard_copies is None else self.hard_copies,
         )
 
 
@@ -118,6 +125,7 @@ class Sampling:
     segment_chars: int  # 0 = never split
     size_ramp: float
     chain_segments: bool
+    hard_copies: int = 1
 
 
 @dataclass
@@ -191,6 +199,11 @@ def _cached_recognizer(path: str | None):
     from .recognizer.reading import load_recognizer
 
     return load_recognizer(path)
+
+
+def is_hard_unit(text: str) -> bool:
+    """A line or segment holding a digit or at least two capitals: the characters the network writes worst."""
+    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 2
 
 
 def unit_seed(*parts: int) -> int:
@@ -347,6 +360,7 @@ def _synthesize_units(
     `seeds`: one per unit, each unit then sampled from its own generator (seed, attempt) in batches of a
     fixed shape (see below), and read back alone."""
     bias, cap, retries, prime = opts.bias, opts.max_steps_per_char, opts.retries, opts.style
+    hard_copies = max(1, opts.hard_copies)
     threshold = opts.check_cer  # resample a unit that reads back worse than this
     report_above = opts.report_cer  # ...and report it only above this
     results: list[LineResult | None] = [None] * len(lines)
@@ -370,22 +384,29 @@ def _synthesize_units(
             k = SEEDED_CANDIDATES
         else:
             k = max(MIN_CANDIDATES, min(MAX_CANDIDATES, opts.batch_size // max(len(order), 1)))
+        # copies of each unit in this pass: on the first, `hard_copies` of a unit holding digits or capitals
+        # (what the network writes worst) when lines are read back, so the better reading is kept from the start
+        copies = {i: (hard_copies if attempt == 0 and checker is not None and is_hard_unit(lines[i]) else k)
+                  for i in order}
         size = opts.batch_size if seeds is None or attempt == 0 else min(max(opts.batch_size, k), RETRY_BATCH)
-        per_batch = max(1, size // k)  # units per batch
-        for start in range(0, len(order), per_batch):
-            chunk = order[start : start + per_batch]
+        chunks: list[list[int]] = [[]]
+        for i in order:  # whole units per batch, at most `size` rows (a unit with more copies fills one alone)
+            if chunks[-1] and sum(copies[j] for j in chunks[-1]) + copies[i] > size:
+                chunks.append([])
+            chunks[-1].append(i)
+        for chunk in chunks:
             g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
-            row_units = [i for i in chunk for _ in range(k)]  # unit of each row: k rows per unit
+            row_units = [i for i in chunk for _ in range(copies[i])]  # the unit of each row
             texts = [lines[i] for i in row_units]
             row_primes = prime if primes is None else [primes[i] for i in row_units]
             rows, min_chars = None, 0
             if seeds is not None:
                 rows = [torch.Generator().manual_seed(unit_seed(seeds[i], attempt) if j == 0 else unit_seed(seeds[i], attempt, j))
-                        for i in chunk for j in range(k)]
+                        for i in chunk for j in range(copies[i])]
                 # CPU matrix products round differently for different numbers of rows (not for different
                 # neighbours), and the window's sums for different numbers of characters: a batch padded to
                 # `size` rows (copies of its shortest line) and to a fixed length keeps every shape fixed
-                pad = size - len(row_units)
+                pad = max(size - len(row_units), 0)
                 texts += [texts[0]] * pad
                 rows += [torch.Generator().manual_seed(j) for j in range(pad)]
                 if primes is not None:
@@ -403,9 +424,11 @@ def _synthesize_units(
                 else:  # one line at a time: the reading must not depend on the neighbours either
                     cers = [checker([o.strokes], [lines[i]])[0] for i, o in zip(row_units, outs)]
                 reasons = [r or (f"{READ_BACK} (CER {c:.2f})" if c > threshold else "") for r, c in zip(reasons, cers)]
-            for n, i in enumerate(chunk):
+            first_row = 0
+            for i in chunk:
                 # this pass's best copy of unit i: a passing one that reads best, else the one that reads best
-                j = min(range(n * k, n * k + k), key=lambda r: (bool(reasons[r]), cers[r], r))
+                j = min(range(first_row, first_row + copies[i]), key=lambda r: (bool(reasons[r]), cers[r], r))
+                first_row += copies[i]
                 o, r, c = outs[j], reasons[j], cers[j]
                 prev = results[i]
                 cand = LineResult(lines[i], o.strokes, ok=not r, reason=r, attempts=attempt + 1,

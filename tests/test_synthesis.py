@@ -104,6 +104,25 @@ def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bund
     assert calls == [1, 1, 1] and r.attempts == 2 and r.cer < 0.9
 
 
+def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle):
+    from hwcli.synthesis import is_hard_unit
+
+    assert is_hard_unit("call at 9") and is_hard_unit("NO way") and not is_hard_unit("Dear john")
+    read = []
+
+    def checker(strokes, texts):
+        read.extend(texts)
+        return [0.0] * len(texts)
+
+    res = synthesize(bundle, ["abc", "ab 12", "AB cd"], SamplingOptions(hard_copies=2, retries=0), checker=checker)
+    assert sorted(read) == sorted(["abc", "ab 12", "ab 12", "AB cd", "AB cd"]) and all(r.attempts == 1 for r in res)
+    read.clear()
+    synthesize(bundle, ["ab 12"], SamplingOptions(hard_copies=1, retries=0), checker=checker)
+    assert read == ["ab 12"]
+    with pytest.raises(OptionError):
+        SamplingOptions(hard_copies=0)
+
+
 def test_unconditional_sampling(tmp_path):
     pred = load_model(make_bundle(tmp_path / "pred", kind="prediction", defaults=FAST))
     res = synthesize(pred, ["x" * 10, "y" * 10], SamplingOptions(seed=1))
