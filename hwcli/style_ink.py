@@ -11,8 +11,11 @@ A pen tablet, a touch screen or a mouse in a browser has its own units and sampl
 1. cleaned by the pipeline's steps (spikes, jumps, gaps, straightening, smoothing; no downsampling),
 2. scaled so that its body height (10th-90th percentile of y) is `TARGET_BODY`, the median of IAM-OnDB lines
    in the model's normalised units (the model then sees letters of the size it was trained on),
-3. resampled inside each stroke so that the median pen-down step is about `TARGET_STEP`, the IAM-OnDB median
-   (keeping every k-th point of dense ink, interpolating sparse ink), so letters get as many points as in training.
+3. resampled inside each stroke (at evenly spaced fractional point indices, so the pen's speed profile is kept)
+   so that a letter gets about as many points as in a typical IAM-OnDB line (`LETTER_POINTS`): the median
+   pen-down step becomes the hand's pen-down ink per letter / `LETTER_POINTS`, kept inside `STEP_RANGE` (the
+   steps of 80% of IAM-OnDB lines). A hand with much ink per letter is then sampled in as many steps per
+   letter as a typical one (as fast), and no hand gets steps the model has rarely seen.
 
 Lines that cannot make a style raise `InkError` naming the file and line: no text, too little ink, a text whose
 length does not match the ink's width, characters the model lacks.
@@ -34,6 +37,12 @@ from .strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_
 TARGET_BODY = 3.5
 #: Median pen-down step of IAM-OnDB lines in normalised units (after the training pipeline's downsampling).
 TARGET_STEP = 0.62
+#: Points per letter (non-space character) of the median IAM-OnDB line, and the 10th-90th percentile of the lines'
+#: median pen-down steps, both at body height `TARGET_BODY` (iam.npz, every 7th line of 10+ letters: points per
+#: letter 10.6 / 13.2 / 16.9 at the 10th / 50th / 90th percentile, steps 0.46 / 0.63 / 0.83).
+LETTER_POINTS = 13.2
+STEP_RANGE = (0.46, 0.83)
+STEP_TOLERANCE = 1.15  # a line whose step is within this factor of the wanted one is left as it is
 #: Ink width per character over body height: IAM-OnDB lines lie in 0.44-2.34 (0.1st-99.9th percentile).
 #: Outside these bounds, with some slack, the text cannot be what the ink says.
 WIDTH_RATIO = (0.25, 4.0)
@@ -58,36 +67,50 @@ def median_step(points: np.ndarray) -> float:
     return float(np.median(d)) if len(d) else 0.0
 
 
-def resample_density(points: np.ndarray, target: float = TARGET_STEP) -> np.ndarray:
-    """Points (N, 3) with about `target` median pen-down step: dense strokes keep every k-th point (and their
-    ends), sparse ones get k-1 points linearly interpolated between neighbours. Strokes keep their ends."""
+def resample_density(points: np.ndarray, target: float = TARGET_STEP, tolerance: float = 1.5) -> np.ndarray:
+    """Points (N, 3) with about `target` median pen-down step (left alone within `tolerance` of it): each stroke
+    is sampled at evenly spaced fractional indices (every `target / step` points, interpolating linearly), so
+    dense ink loses points and sparse ink gains them while the pen's speed profile along the stroke is kept.
+    Strokes keep their first and last points."""
     step = median_step(points)
-    if step <= 0 or 1 / 1.5 <= step / target <= 1.5:
+    if step <= 0 or 1 / tolerance <= step / target <= tolerance:
         return points
+    r = target / step  # index increment: > 1 drops points, < 1 adds them
     out = []
     ends = np.flatnonzero(points[:, 2] > 0.5) + 1
-    starts = np.concatenate([[0], ends[:-1]])
+    starts = np.concatenate([[0], ends[:-1]]).astype(int)
+    if len(ends) == 0 or ends[-1] < len(points):  # a last stroke without a pen lift
+        ends = np.append(ends, len(points))
+        starts = np.concatenate([[0], ends[:-1]]).astype(int)
     for a, b in zip(starts, ends):
         s = points[a:b]
-        if step < target:
-            k = int(round(target / step))
-            keep = np.zeros(len(s), bool)
-            keep[::k] = True
-            keep[-1] = True
-            s = s[keep]
-        elif len(s) > 1:
-            k = int(round(step / target))
-            t = np.arange((len(s) - 1) * k + 1) / k
+        if len(s) > 1:
+            t = np.arange(0.0, len(s) - 1, r)
+            if len(s) - 1 - t[-1] > 0.5 * r or len(t) == 1:
+                t = np.append(t, len(s) - 1)
+            else:
+                t[-1] = len(s) - 1  # the stroke's own end, not a point just short of it
             xy = np.stack([np.interp(t, np.arange(len(s)), s[:, j]) for j in (0, 1)], axis=1)
-            s = np.concatenate([xy, np.zeros((len(xy), 1))], axis=1).astype(np.float32)
-            s[-1, 2] = 1.0
-        out.append(s)
+            pen = np.zeros((len(xy), 1))
+            pen[-1] = s[-1, 2]
+            s = np.concatenate([xy, pen], axis=1)
+        out.append(np.asarray(s, np.float32))
     return np.concatenate(out).astype(np.float32) if out else points
 
 
-def normalise(points: np.ndarray, cleaned: bool = False) -> np.ndarray:
+def letter_step(points: np.ndarray, letters: int) -> float:
+    """The pen-down step that gives `letters` letters of these points (at body height `TARGET_BODY`) about
+    `LETTER_POINTS` points each, inside `STEP_RANGE`."""
+    d = np.hypot(*np.diff(points[:, :2], axis=0).T)
+    ink = float(d[points[:-1, 2] < 0.5].sum()) / max(letters, 1)
+    return float(np.clip(ink / LETTER_POINTS, *STEP_RANGE))
+
+
+def normalise(points: np.ndarray, cleaned: bool = False, letters: int | None = None) -> np.ndarray:
     """Raw absolute points (N, 3), any units, y down -> offsets (N', 3) in the model's normalised units
-    (see the module docstring). `cleaned`: the points already went through the pipeline (a converted .npz)."""
+    (see the module docstring). `cleaned`: the points already went through the pipeline (a converted .npz).
+    `letters`: the line's non-space characters, for the point density per letter (without it, the median
+    IAM-OnDB step `TARGET_STEP`, resampling only ink more than 1.5x off it)."""
     pts = np.asarray(points, np.float32)
     if not cleaned:
         pts = preprocess(pts, CLEANING)
@@ -96,7 +119,10 @@ def normalise(points: np.ndarray, cleaned: bool = False) -> np.ndarray:
         return np.zeros((0, 3), np.float32)
     pts = pts.copy()
     pts[:, :2] = (pts[:, :2] - pts[0, :2]) * (TARGET_BODY / h)
-    pts = resample_density(pts)
+    if letters:
+        pts = resample_density(pts, letter_step(pts, letters), STEP_TOLERANCE)
+    else:
+        pts = resample_density(pts)
     off = to_offsets(pts)
     off[0] = (0.0, 0.0, 1.0)  # as training lines: a zero move with the pen up
     off[-1, 2] = 1.0
@@ -175,7 +201,7 @@ def prepare_lines(raw: list[tuple[str, str, np.ndarray, bool]], alphabet) -> lis
         if len(text.replace(" ", "")) < MIN_CHARS:
             problems.append(f"{name}: text {text!r} is too short (at least {MIN_CHARS} characters)")
             continue
-        off = normalise(points, cleaned)
+        off = normalise(points, cleaned, letters=len(text.replace(" ", "")))
         if len(off) < MIN_POINTS:
             problems.append(f"{name}: too little ink ({len(off)} points after cleaning)")
             continue

@@ -283,3 +283,31 @@ def test_adapt_needs_enough_lines(model, tmp_path):
     ink = write_ink(tmp_path / "mine", texts=TEXTS[:3])
     assert_one_line_error(run("styles", "add", "me", ink, "--model", model, "--no-check", "--adapt"),
                           "--adapt needs at least 5 lines")
+
+
+def test_personal_ink_gets_the_point_density_per_letter_of_training_lines():
+    """`style_ink.normalise` resamples a line at fractional point indices: a hand with much ink per letter gets
+    about LETTER_POINTS points per letter (steps kept inside STEP_RANGE); stroke ends and pen lifts stay."""
+    from hwcli.style_ink import LETTER_POINTS, STEP_RANGE, median_step, normalise, resample_density
+    from hwcli.strokes import to_points
+
+    t = np.linspace(0, 2 * np.pi, 401)
+    loop = np.stack([np.cos(t) * 5, np.sin(t) * 5, np.zeros_like(t)], 1)  # even speed: median step = mean step
+    loop[-1, 2] = 1.0
+    line = np.concatenate([loop + [k * 30, 0, 0] for k in range(12)]).astype(np.float32)  # 12 strokes, dense
+    for target in (0.3, 0.62, 1.1):
+        r = resample_density(line, target, 1.05)
+        assert abs(median_step(r) / target - 1) < 0.05
+        assert int(r[:, 2].sum()) == 12 and r[-1, 2] == 1.0
+        ends = r[r[:, 2] > 0.5, :2]
+        np.testing.assert_allclose(ends, line[line[:, 2] > 0.5, :2], atol=1e-4)
+    # the same ink as few letters (much ink each) or as more: about LETTER_POINTS points a letter, steps in range
+    norm = to_points(normalise(line, cleaned=True))
+    d = np.hypot(*np.diff(norm[:, :2], axis=0).T)
+    ink = float(d[norm[:-1, 2] < 0.5].sum())
+    mid = int(round(ink / (0.7 * LETTER_POINTS)))  # letters that need a step of about 0.7
+    for letters in (mid, int(mid * 0.85)):
+        p = to_points(normalise(line, cleaned=True, letters=letters))
+        assert abs(len(p) / letters / LETTER_POINTS - 1) < 0.15
+    few = to_points(normalise(line, cleaned=True, letters=2))  # would need a step far beyond the range: capped
+    assert median_step(few) <= STEP_RANGE[1] * 1.1 and len(few) / 2 > 2 * LETTER_POINTS
