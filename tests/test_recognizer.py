@@ -248,6 +248,7 @@ def test_bundled_recognizer():
     if not bundled_recognizer_path().with_suffix(".json").is_file():
         pytest.skip("no bundled recognizer")
     rec = load_recognizer()
+    assert load_recognizer("hwcli-recognizer").path == rec.path  # by name, as --init and --recognizer take it
     assert bundled_recognizer_path().with_suffix(".safetensors").stat().st_size < 5_000_000
     assert rec.provenance["split_valid"] == "testset_v" and rec.provenance["val_cer"] < 0.3
     assert isinstance(read_strokes(rec, [glyph_offsets("hello")])[0], str)

@@ -49,9 +49,9 @@ def train_recognizer_cmd(
     )
     detect_kind(data)  # fail fast with a clear message before loading anything
     if init and not resume:
-        from ..recognizer.training import init_recognizer
+        from ..recognizer.network import load_recognizer
 
-        init_recognizer(init)  # a missing or broken bundle is one clear line before the data loads
+        load_recognizer(init)  # a missing or broken bundle is one clear line before the data loads
     from ..fileio import check_output_dir
 
     check_output_dir(out)

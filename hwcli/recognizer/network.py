@@ -29,7 +29,7 @@ from torch import Tensor, nn
 from ..alphabet import Alphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
-from ..model.bundle import (FORMAT_VERSION, _stem, bundled_model_path, load_tensors, read_bundle_json,
+from ..model.bundle import (FORMAT_VERSION, _stem, bundled_model_path, load_tensors, model_path, read_bundle_json,
                             read_verified_tensors, tensor_file)
 
 DEFAULT_RECOGNIZER = "hwcli-recognizer"
@@ -169,14 +169,16 @@ def bundled_recognizer_path() -> Path:
 
 
 def load_recognizer(path: str | os.PathLike | None = None, device: str = "cpu") -> RecognizerBundle:
-    """Load a recognizer bundle (default: the bundled one); checks version, kind and the tensor file's sha256.
+    """Load a recognizer bundle by path or name (default: the bundled one); checks version, kind and the tensor
+    file's sha256.
 
     Cheap (a few MB, no data); a missing or wrong file raises ModelFileError with the path in the message.
     """
     if path is None and not bundled_recognizer_path().with_suffix(".json").is_file():
         raise ModelFileError(f"the bundled recognizer {str(bundled_recognizer_path().with_suffix('.json'))!r} is not installed "
                              "(train one with `hwcli train-recognizer`, or pass --recognizer PATH)")
-    stem, doc = read_bundle_json(path if path is not None else bundled_recognizer_path())
+    # a path, or a bundled model's name (e.g. hwcli-recognizer), resolved as `load_model` resolves them
+    stem, doc = read_bundle_json(model_path(path) if path is not None else bundled_recognizer_path())
     kind = doc["config"].get("kind") if isinstance(doc["config"], dict) else None
     if kind != "recognizer":
         raise ModelFileError(f"model {str(stem)!r} is a {kind or 'unknown'} model, not a recognizer")

@@ -23,7 +23,7 @@ from ..data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from ..errors import DatasetError, OptionError
 from ..training.data import LineData, split_indices, validation_subset
 from ..training.loop import CKPT_NAME, LoopOptions, device_for, resume_checkpoint, run
-from .network import N_FEATURES, Recognizer, RecognizerConfig, features, save_recognizer
+from .network import N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
 from .reading import corpus_error_rates, recognize
 
 log = logging.getLogger(__name__)
@@ -119,7 +119,7 @@ class RecognizerTask:
         if state is None and opts.init:
             # a fresh run from a bundle: its architecture, alphabet and normalisation win (a resumed run has
             # them in its checkpoint and its weights there)
-            init = init_recognizer(opts.init)
+            init = load_recognizer(opts.init)
             self.alphabet, self.scale = init.alphabet, init.scale
         elif state is not None:
             self.alphabet, self.scale = Alphabet(state["alphabet"]), float(state["scale"])
@@ -180,15 +180,6 @@ class RecognizerTask:
     def checkpoint_state(self) -> dict:
         return {"config": self.cfg.to_dict(), "scale": self.scale, "alphabet": self.alphabet.chars,
                 "init": self.run_info.get("init")}
-
-
-def init_recognizer(spec: str):
-    """The recognizer bundle `--init` names: a path, or the bundled model's name."""
-    from .network import DEFAULT_RECOGNIZER, load_recognizer
-
-    if spec == DEFAULT_RECOGNIZER:
-        return load_recognizer(None)
-    return load_recognizer(spec)
 
 
 def train_recognizer(ds: Dataset, opts: RecognizerTrainOptions, resume: bool = False,
