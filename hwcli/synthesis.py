@@ -360,7 +360,6 @@ def _synthesize_units(
     `seeds`: one per unit, each unit then sampled from its own generator (seed, attempt) in batches of a
     fixed shape (see below), and read back alone."""
     bias, cap, retries, prime = opts.bias, opts.max_steps_per_char, opts.retries, opts.style
-    hard_copies = max(1, opts.hard_copies)
     threshold = opts.check_cer  # resample a unit that reads back worse than this
     report_above = opts.report_cer  # ...and report it only above this
     results: list[LineResult | None] = [None] * len(lines)
@@ -386,14 +385,17 @@ def _synthesize_units(
             k = max(MIN_CANDIDATES, min(MAX_CANDIDATES, opts.batch_size // max(len(order), 1)))
         # copies of each unit in this pass: on the first, `hard_copies` of a unit holding digits or capitals
         # (what the network writes worst) when lines are read back, so the better reading is kept from the start
-        copies = {i: (hard_copies if attempt == 0 and checker is not None and is_hard_unit(lines[i]) else k)
+        copies = {i: (opts.hard_copies if attempt == 0 and checker is not None and is_hard_unit(lines[i]) else k)
                   for i in order}
         size = opts.batch_size if seeds is None or attempt == 0 else min(max(opts.batch_size, k), RETRY_BATCH)
         chunks: list[list[int]] = [[]]
+        rows_in = 0  # rows of the last chunk
         for i in order:  # whole units per batch, at most `size` rows (a unit with more copies fills one alone)
-            if chunks[-1] and sum(copies[j] for j in chunks[-1]) + copies[i] > size:
+            if chunks[-1] and rows_in + copies[i] > size:
                 chunks.append([])
+                rows_in = 0
             chunks[-1].append(i)
+            rows_in += copies[i]
         for chunk in chunks:
             g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0] + round_ * 104_729) % (2**63))
             row_units = [i for i in chunk for _ in range(copies[i])]  # the unit of each row
