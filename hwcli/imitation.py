@@ -127,7 +127,8 @@ def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
     chosen = sorted(w for w, ids in counts.items() if w >= 0 and len(ids) >= 40)[:writers]
     out = {}
     for w in chosen:
-        lines = [(normalise(to_points(ds.line(i)), cleaned=True), ds.texts[i]) for i in counts[w][:max_lines]]
+        lines = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
+                 for i in counts[w][:max_lines]]
         out[str(w)] = np.round(features([ln for ln in lines if len(ln[0]) > 10]), 5).tolist()
     return {"source": "IAM-OnDB testset_v", "features": FEATURES, "writers": out,
             "line_ids": {str(w): [ds.line_ids[i] for i in counts[w][:max_lines]] for w in chosen}}

@@ -78,10 +78,9 @@ def resample_density(points: np.ndarray, target: float = TARGET_STEP, tolerance:
     r = target / step  # index increment: > 1 drops points, < 1 adds them
     out = []
     ends = np.flatnonzero(points[:, 2] > 0.5) + 1
-    starts = np.concatenate([[0], ends[:-1]]).astype(int)
     if len(ends) == 0 or ends[-1] < len(points):  # a last stroke without a pen lift
         ends = np.append(ends, len(points))
-        starts = np.concatenate([[0], ends[:-1]]).astype(int)
+    starts = np.concatenate([[0], ends[:-1]]).astype(int)
     for a, b in zip(starts, ends):
         s = points[a:b]
         if len(s) > 1:
