@@ -19,7 +19,10 @@ before it (`SamplingOptions.chain_segments`) was measured and is off: the networ
 
 Read-back checking is decided here too: when checking is on (`SamplingOptions.check`, default the bundle's),
 `synthesize` reads lines back with the bundled recognizer, and raises `ModelFileError` saying why when it
-cannot load one; it never turns checking off by itself.
+cannot load one; it never turns checking off by itself. Digits are held to a stricter rule than letters
+(`SamplingOptions.strict_digits`): a line or segment whose digits do not all read back as written is
+resampled like a failing one, and among copies the one with the fewest misread digits wins, since a wrong
+digit changes a date, a price or a phone number where a sloppy letter only looks sloppy.
 """
 from __future__ import annotations
 
@@ -43,6 +46,7 @@ SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_u
 MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
 MIN_CANDIDATES = 2  # ...and at least this many
 HARD_COPIES = 2  # default of SamplingOptions.hard_copies
+RETRY_BIAS = 0.0  # default of SamplingOptions.retry_bias
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
@@ -68,6 +72,13 @@ class SamplingOptions:
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
     # best reading is kept); None = HARD_COPIES
     hard_copies: int | None = None
+    # when lines are read back, a line or segment whose digits are not all read back as written is resampled
+    # like a failing one (a wrong digit changes a date, a price or a phone number) and the copy with the fewest
+    # misread digits is kept; out of retries the best copy is kept and not reported for its digits alone
+    strict_digits: bool = True
+    # added to the bias in each resampling pass (pass k: k x this, up to +1): a line that read back badly is
+    # written again a little more carefully; None = RETRY_BIAS
+    retry_bias: float | None = None
 
     def __post_init__(self) -> None:
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
@@ -105,6 +116,8 @@ class SamplingOptions:
             size_ramp=d.size_ramp if synth else 0.0,
             chain_segments=self.chain_segments and synth,
             hard_copies=HARD_COPIES if self.hard_copies is None else self.hard_copies,
+            strict_digits=self.strict_digits,
+            retry_bias=RETRY_BIAS if self.retry_bias is None else float(self.retry_bias),
         )
 
 
@@ -126,6 +139,8 @@ class Sampling:
     size_ramp: float
     chain_segments: bool
     hard_copies: int = 1
+    strict_digits: bool = False  # resample a unit whose digits read back wrong (see SamplingOptions)
+    retry_bias: float = 0.0  # extra bias per resampling pass (see SamplingOptions)
 
 
 @dataclass
@@ -363,6 +378,7 @@ def _synthesize_units(
     threshold = opts.check_cer  # resample a unit that reads back worse than this
     report_above = opts.report_cer  # ...and report it only above this
     results: list[LineResult | None] = [None] * len(lines)
+    wrong: dict[int, int] = {}  # misread digits of each unit's kept copy (with `strict_digits`)
     todo = [i for i, t in enumerate(lines) if t.strip()]
     for i, t in enumerate(lines):
         if not t.strip():
@@ -415,32 +431,39 @@ def _synthesize_units(
                     row_primes += [row_primes[0]] * pad
                 pre = [p for p in ([prime] if primes is None else primes) if p is not None]
                 min_chars = max((len(p.text) + 1 for p in pre), default=0) + SEEDED_CHARS
-            outs = sample_batch(bundle, texts, bias, g, row_primes, cap, unconditional_steps=cap * 10,
+            outs = sample_batch(bundle, texts, bias + min(attempt * opts.retry_bias, 1.0), g, row_primes, cap, unconditional_steps=cap * 10,
                                 hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(row_units)]
             reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
                        for i, o in zip(row_units, outs)]
             cers = [0.0] * len(row_units)
+            digits = [0] * len(row_units)  # misread digits per row (counted with `strict_digits` only)
             if checker is not None and bundle.is_synthesis:
                 if seeds is None:
                     cers = checker([o.strokes for o in outs], [lines[i] for i in row_units])
                 else:  # one line at a time: the reading must not depend on the neighbours either
                     cers = [checker([o.strokes], [lines[i]])[0] for i, o in zip(row_units, outs)]
                 reasons = [r or (f"{READ_BACK} (CER {c:.2f})" if c > threshold else "") for r, c in zip(reasons, cers)]
+                if opts.strict_digits:
+                    digits = [getattr(c, "wrong_digits", 0) for c in cers]
             first_row = 0
             for i in chunk:
-                # this pass's best copy of unit i: a passing one that reads best, else the one that reads best
-                j = min(range(first_row, first_row + copies[i]), key=lambda r: (bool(reasons[r]), cers[r], r))
+                # this pass's best copy of unit i: a passing one with the fewest misread digits that reads
+                # best, else the one that reads best
+                j = min(range(first_row, first_row + copies[i]),
+                        key=lambda r: (bool(reasons[r]), digits[r], cers[r], r))
                 first_row += copies[i]
-                o, r, c = outs[j], reasons[j], cers[j]
+                o, r, c = outs[j], reasons[j], float(cers[j])
                 prev = results[i]
                 cand = LineResult(lines[i], o.strokes, ok=not r, reason=r, attempts=attempt + 1,
                                   resampled=attempt > 0, cer=c, steps=o.steps, chars=o.chars)
-                # keep the best attempt: a passing one, else the one that reads best
-                if prev is None or (not prev.ok and (cand.ok or c < prev.cer)):
+                # keep the best attempt: a passing one, else the one that reads best (fewest misread digits
+                # first, then CER)
+                if prev is None or (not cand.ok, digits[j], c) < (not prev.ok, wrong[i], prev.cer):
                     results[i] = cand
+                    wrong[i] = digits[j]
                 else:
                     prev.attempts = attempt + 1
-                if r and attempt < retries:
+                if (r or wrong[i]) and attempt < retries:
                     failed.append(i)
                 else:
                     done(i)

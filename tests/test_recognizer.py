@@ -12,7 +12,7 @@ from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
-from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_strokes,
+from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, misread_digits, read_strokes,
                                recognize, wer)
 from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
@@ -163,6 +163,21 @@ def test_checker_converts_units(tmp_path):
 
     assert make_checker(rec, SimpleNamespace(scale=10.0))(halved, ["one line", "two"]) == cers
     assert read_strokes(rec, [np.zeros((0, 3), np.float32)]) == [""]
+    # each result also says what was read and how many of the text's digits it got wrong
+    res = chk(lines, ["one 12", "two"])
+    read = [" ".join(b.split()) for b in base]  # runs of spaces collapsed, as the CER is taken
+    assert [c.reading for c in res] == read
+    assert res[0].wrong_digits == misread_digits("one 12", read[0]) and res[1].wrong_digits == 0
+
+
+def test_misread_digits_counts_digits_not_given_back_as_themselves():
+    assert misread_digits("call 0161 234", "call 0161 234") == 0
+    assert misread_digits("call 0161 234", "call 0l6l 234") == 2  # two 1s read as l
+    assert misread_digits("at 9:30", "at g:30") == 1
+    assert misread_digits("at 9:30", "at 9:3") == 1  # a dropped digit
+    assert misread_digits("at 9:30", "at 19:30") == 0  # an added one is the CER's business
+    assert misread_digits("no digits", "xx") == 0
+    assert misread_digits("42", "") == 2
 
 
 # ----------------------------------------------------------------------------- trainer

@@ -123,6 +123,39 @@ def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(
         SamplingOptions(hard_copies=0)
 
 
+def test_a_line_whose_digits_read_back_wrong_is_resampled_and_the_fewest_misread_kept(bundle, monkeypatch):
+    from hwcli.recognizer.reading import ReadBack
+
+    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the read-back alone
+
+    passes = []  # texts read in each checker call
+
+    def checker(strokes, texts):
+        passes.append(list(texts))
+        n = len(passes)
+        # CER always passes; the digits are misread in the first two calls, one of them in the third, none later
+        w = 2 if n <= 2 else (1 if n == 3 else 0)
+        return [ReadBack(0.05, wrong_digits=w if any(c.isdigit() for c in t) else 0) for t in texts]
+
+    opts = SamplingOptions(hard_copies=1, retries=3, batch_size=8)
+    r = synthesize(bundle, ["call 12"], opts, checker=checker)[0]
+    assert r.ok and r.reason == "" and r.attempts == 4  # misread digits (not CER) drove 3 more passes
+    assert len(passes) == 4
+    # out of retries a line whose digits still read wrong is kept as written, not reported as failing
+    r = synthesize(bundle, ["call 12"], SamplingOptions(hard_copies=1, retries=1), checker=lambda s, t: [ReadBack(0.05, 1)] * len(t))[0]
+    assert r.ok and r.attempts == 2
+    # strict_digits off: the digits are not looked at, and a plain float from any checker works as before
+    passes.clear()
+    r = synthesize(bundle, ["call 12"], SamplingOptions(hard_copies=1, retries=3, strict_digits=False), checker=checker)[0]
+    assert r.ok and r.attempts == 1 and len(passes) == 1
+    r = synthesize(bundle, ["call 12"], SamplingOptions(hard_copies=1, retries=3), checker=lambda s, t: [0.05] * len(t))[0]
+    assert r.ok and r.attempts == 1
+    # a line without digits is never resampled for them
+    passes.clear()
+    synthesize(bundle, ["call me"], opts, checker=checker)
+    assert len(passes) == 1
+
+
 def test_unconditional_sampling(tmp_path):
     pred = load_model(make_bundle(tmp_path / "pred", kind="prediction", defaults=FAST))
     res = synthesize(pred, ["x" * 10, "y" * 10], SamplingOptions(seed=1))

@@ -17,6 +17,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from .reading import aligned_matches
+
 SENTENCES: tuple[str, ...] = (
     'The kettle clicked off just as the doorbell rang.',
     'Please water the ferns on the windowsill twice a week.',
@@ -199,37 +201,13 @@ def class_accuracy(refs: Sequence[str], hyps: Sequence[str]) -> dict:
     right = {c: 0 for c in CHAR_CLASSES}
     total = {c: 0 for c in CHAR_CLASSES}
     for ref, hyp in zip(refs, hyps):
-        for ch, ok in zip(ref, _aligned_matches(ref, hyp)):
+        for ch, ok in zip(ref, aligned_matches(ref, hyp)):
             c = char_class(ch)
             if c is not None:
                 total[c] += 1
                 right[c] += int(ok)
     return {c: {"right": right[c], "total": total[c], "accuracy": (right[c] / total[c]) if total[c] else None}
             for c in CHAR_CLASSES}
-
-
-def _aligned_matches(ref: str, hyp: str) -> list[bool]:
-    """For each character of `ref`: is it matched by the same character in a minimal edit alignment?"""
-    n, m = len(ref), len(hyp)
-    d = np.zeros((n + 1, m + 1), np.int32)
-    d[:, 0] = np.arange(n + 1)
-    d[0, :] = np.arange(m + 1)
-    for i in range(1, n + 1):
-        for j in range(1, m + 1):
-            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
-    ok = [False] * n
-    i, j = n, m
-    while i > 0 and j > 0:
-        if ref[i - 1] == hyp[j - 1] and d[i, j] == d[i - 1, j - 1]:
-            ok[i - 1] = True
-            i, j = i - 1, j - 1
-        elif d[i, j] == d[i - 1, j - 1] + 1:
-            i, j = i - 1, j - 1
-        elif d[i, j] == d[i - 1, j] + 1:
-            i -= 1
-        else:
-            j -= 1
-    return ok
 
 
 @dataclass

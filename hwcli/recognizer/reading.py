@@ -46,6 +46,52 @@ def cer(ref: str, hyp: str) -> float:
     return edit_distance(ref, hyp) / len(ref)
 
 
+def aligned_matches(ref: str, hyp: str) -> list[bool]:
+    """For each character of `ref`: is it matched by the same character in a minimal edit alignment?"""
+    n, m = len(ref), len(hyp)
+    d = np.zeros((n + 1, m + 1), np.int32)
+    d[:, 0] = np.arange(n + 1)
+    d[0, :] = np.arange(m + 1)
+    for i in range(1, n + 1):
+        for j in range(1, m + 1):
+            d[i, j] = min(d[i - 1, j] + 1, d[i, j - 1] + 1, d[i - 1, j - 1] + (ref[i - 1] != hyp[j - 1]))
+    ok = [False] * n
+    i, j = n, m
+    while i > 0 and j > 0:
+        if ref[i - 1] == hyp[j - 1] and d[i, j] == d[i - 1, j - 1]:
+            ok[i - 1] = True
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j - 1] + 1:
+            i, j = i - 1, j - 1
+        elif d[i, j] == d[i - 1, j] + 1:
+            i -= 1
+        else:
+            j -= 1
+    return ok
+
+
+def misread_digits(ref: str, hyp: str) -> int:
+    """Digits of `ref` that a reading `hyp` does not give back as themselves (minimal edit alignment)."""
+    if not any(c.isdigit() for c in ref):
+        return 0
+    return sum(1 for c, ok in zip(ref, aligned_matches(ref, hyp)) if c.isdigit() and not ok)
+
+
+class ReadBack(float):
+    """A checker's result for one line: its CER (the float's value), and how many of its digits were misread
+    (`wrong_digits`) and what was read (`reading`). A plain float from another checker means no digit
+    was counted."""
+
+    wrong_digits: int = 0
+    reading: str = ""
+
+    def __new__(cls, value: float, wrong_digits: int = 0, reading: str = "") -> "ReadBack":
+        self = super().__new__(cls, value)
+        self.wrong_digits = int(wrong_digits)
+        self.reading = reading
+        return self
+
+
 def wer(ref: str, hyp: str) -> float:
     """Word error rate of one line (words split on whitespace)."""
     r, h = _words(ref), _words(hyp)
@@ -142,7 +188,8 @@ def read_strokes(rec: RecognizerBundle, strokes: Sequence[np.ndarray], scale: fl
 
 
 def make_checker(rec: RecognizerBundle, units=None) -> Callable[[list[np.ndarray], list[str]], list[float]]:
-    """The ``checker(strokes, texts) -> CER per line`` that `synthesis.synthesize` accepts.
+    """The ``checker(strokes, texts) -> CER per line`` that `synthesis.synthesize` accepts; each CER is a
+    `ReadBack` that also counts the line's misread digits.
 
     `units`: what the strokes' units are: the synthesis `Bundle` (its ``scale`` is used), a scale, or None (the
     recognizer's own, true for models trained on the same converted data). Texts and readings are compared
@@ -152,6 +199,10 @@ def make_checker(rec: RecognizerBundle, units=None) -> Callable[[list[np.ndarray
 
     def checker(strokes: list[np.ndarray], texts: list[str]) -> list[float]:
         hyps = read_strokes(rec, strokes, scale)
-        return [cer(" ".join(t.split()), " ".join(h.split())) for t, h in zip(texts, hyps)]
+        out = []
+        for t, h in zip(texts, hyps):
+            t, h = " ".join(t.split()), " ".join(h.split())
+            out.append(ReadBack(cer(t, h), misread_digits(t, h), h))
+        return out
 
     return checker
