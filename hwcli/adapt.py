@@ -10,9 +10,14 @@ This is `hwcli train --init BUNDLE` (the one training loop, `training.train`) on
   (real IAM-OnDB ink of several writers) and lines the bundle samples now in those styles (replay of what it
   writes: a pull back towards the starting network, as in rehearsal / self-distillation).
 
-A small constant learning rate and few steps keep the run within minutes on a CPU. The held-out lines decide
-which weights are kept: on IAM-OnDB writers their NLL stops improving after 20-50 steps (each writer line seen
-~10-20 times) while the training NLL keeps falling (memorising), so the loop validates every steps/6 steps.
+A small constant learning rate and few steps keep the run within minutes on a CPU. The held-out lines narrow
+down which weights are kept: on IAM-OnDB writers their NLL stops improving after 20-50 steps (each writer line
+seen ~10-20 times) while the training NLL keeps falling (memorising), so the loop validates every steps/6 steps.
+Then the weights are chosen by how they *write* (`choose_weights`): every validated step whose held-out NLL is
+within `NLL_SLACK` of the best writes the same short lines in the writer's hand, and the one whose lines most
+often pass the adapted read-back check (no stalled attention, CER <= 0.12) is kept. Steps with nearly the same
+held-out NLL write very differently: writer 10029's best-NLL step stalled in 13 of 48 segments, a step
+0.02 nats/point behind it in 2; stalled and misread segments are what make a personal page slow to write.
 Measured choices (benchmarks/imitation.py, 4 unseen writers): replay lines sampled whole and unchecked as
 below identified the writer in 61% of generated lines (priming alone 46%); shorter replay lines kept only when
 the recognizer read them right did worse (27% against 52% on the 3 writers tried), as did lr 1e-4 (1 writer).
@@ -30,6 +35,8 @@ import numpy as np
 from .errors import OptionError
 
 HOLDOUT = 10  # every 10th writer line is held out for validation (at least one)
+NLL_SLACK = 0.08  # nats/point: validated steps this close to the best held-out NLL are compared by their writing
+SELECTION_ROWS = 48  # sampled lines that compare them (the calibration texts, in the writer's first lines)
 # An adapted network writes the writer's hand, slips included, so its lines are read back more strictly: a
 # segment reading back above CER 0.12 is resampled, up to 5 times. On 4 unseen IAM-OnDB writers (30 lines each,
 # adapted on 20), recognizer CER 10.8% -> 7.9% and writer identification 55% -> 58%, for ~30% more sampling time.
@@ -78,12 +85,62 @@ def regularisation_lines(bundle, n: int, seed: int = 0) -> list[tuple[np.ndarray
     return out
 
 
+def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed: int = 0,
+                   check_cer: float = ADAPTED_DEFAULTS["check_cer"],
+                   progress: Callable[[int, int], None] | None = None) -> tuple[Path | None, list[dict]]:
+    """Of the validated steps exported in `work` (``snap-STEP``), the one that writes best among those whose
+    held-out NLL per point is within `NLL_SLACK` of the best (see the module docstring): its bundle path, and
+    per compared step what was measured. None when no step was validated (the loop's best export stands).
+
+    Each compared step samples the same `SELECTION_ROWS` lines (the calibration texts primed with the writer's
+    first lines of 12-50 characters) with one seed; a line passes when it passes the sampling checks (attention
+    reached the end, never stalled, sane extents) and, with a `recognizer`, reads back within `check_cer`."""
+    import torch
+
+    from .model.bundle import Style, load_model
+    from .model.sampling import sample_batch
+    from .recognizer.reading import make_checker
+    from .synthesis import check_line
+    from .texts import CALIBRATION
+
+    vals = [(int(m["step"]), float(m["val_nll_point"])) for m in metrics
+            if int(m.get("step", 0)) > 0 and m.get("val_nll_point") is not None
+            and (work / f"snap-{int(m['step']):06d}.json").exists()]
+    if not vals:
+        return None, []
+    best = min(v for _, v in vals)
+    cands = sorted((st, v) for st, v in vals if v <= best + NLL_SLACK)
+    pool = [ln for ln in lines if 12 <= len(ln.text) <= 50] or list(lines)
+    primes = [Style("writer", ln.text, ln.offsets, source=ln.name) for ln in pool[:3]]
+    rows = [(primes[j % len(primes)], CALIBRATION[(j // len(primes)) % len(CALIBRATION)]) for j in range(SELECTION_ROWS)]
+    measured = []
+    for k, (st, v) in enumerate(cands):
+        b = load_model(work / f"snap-{st:06d}")
+        b.network.eval()
+        texts = [t for _, t in rows]
+        outs = sample_batch(b, texts, b.sampling.bias, torch.Generator().manual_seed(seed + 1), [p for p, _ in rows],
+                            b.sampling.max_steps_per_char, hard_bias=b.sampling.hard_bias)
+        ok = [not check_line(o.strokes, t, o.reached_end, o.hit_cap, o.stalled) for o, t in zip(outs, texts)]
+        if recognizer is not None:
+            cers = make_checker(recognizer, b)([o.strokes for o in outs], texts)
+            ok = [g and float(c) <= check_cer for g, c in zip(ok, cers)]
+        measured.append({"step": st, "val_nll_point": round(v, 4), "passed": round(sum(ok) / len(ok), 3),
+                         "stalled": sum(bool(o.stalled) for o in outs)})
+        if progress:
+            progress(k + 1, len(cands))
+    chosen = max(measured, key=lambda m: (m["passed"], -m["val_nll_point"]))
+    chosen["chosen"] = True
+    return work / f"snap-{chosen['step']:06d}.json", measured
+
+
 def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: int = 0,
                  steps: int = 60, time_limit: float = 480.0, reg_share: float = 0.3, lr: float = 3e-4,
                  batch_size: int = 12, progress: Callable[[str, int, int], None] | None = None,
-                 freeze: tuple = ()) -> AdaptResult:
+                 freeze: tuple = (), recognizer=None, select: bool = True) -> AdaptResult:
     """Fine-tune `base` (loaded from `model_spec`) on the writer's `lines` (`style_ink.InkLine`); write the
-    personal bundle ``folder/stem.json`` + ``.safetensors``. See the module docstring."""
+    personal bundle ``folder/stem.json`` + ``.safetensors``. See the module docstring. `select`: choose the
+    weights by their writing (`choose_weights`, read back with `recognizer` when given); else the validated step
+    with the best held-out NLL is kept."""
     from .data.dataset import Dataset
     from .model.bundle import load_model, save_bundle
     from .training.synthesis import TrainOptions, train
@@ -114,7 +171,8 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
     work = folder / ".adapt"
     opts = TrainOptions(out=str(work), init=model_spec, batch_size=batch_size, lr=lr, lr_half_life=1e9, lr_min=lr,
                         warmup=10, max_steps=steps, time_limit=time_limit, val_every=max(steps // 6, 5), val_lines=0,
-                        ckpt_minutes=1e9, seed=seed, preview=False, device="cpu", freeze=tuple(freeze))
+                        ckpt_minutes=1e9, seed=seed, preview=False, device="cpu", freeze=tuple(freeze),
+                        snapshots=select)
 
     def on_step(d: dict) -> None:
         if progress:
@@ -124,7 +182,12 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
     result = train(ds, opts, progress=on_step, data_desc=f"{len(lines)} personal lines + {len(reg)} regularisation lines")
     wall, cpu = time.time() - t0, time.process_time() - c0
     before = next((m for m in result.metrics if m.get("step") == 0), {})
-    adapted = load_model(result.bundle)
+    chosen, compared = None, []
+    if select:
+        chosen, compared = choose_weights(
+            work, result.metrics, train_lines, recognizer, seed,
+            progress=(lambda d, t: progress("choosing the adapted weights", d, t)) if progress else None)
+    adapted = load_model(chosen or result.bundle)
     prov = dict(adapted.provenance)
     prov["adapted_from"] = model_spec
     defaults = {**adapted.defaults, **ADAPTED_DEFAULTS}
@@ -136,4 +199,8 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
               "regularisation_lines": len(reg), "reg_share": reg_share, "lr": lr, "batch_size": batch_size,
               "val_nll_point_before": before.get("val_nll_point"), "val_nll_point_after": result.best_val_point,
               "best_step": prov.get("step")}
+    if chosen is not None:
+        pick = next(m for m in compared if m.get("chosen"))
+        record.update(best_step=pick["step"], val_nll_point_after=pick["val_nll_point"], compared=compared,
+                      wall_time_s=round(time.time() - t0, 1), cpu_time_s=round(time.process_time() - c0, 1))
     return AdaptResult(load_model(folder / stem), record)

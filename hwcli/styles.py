@@ -403,7 +403,7 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
             from .adapt import adapt_bundle
 
             res = adapt_bundle(bundle, model_spec, lines, folder, MODEL_STEM, seed=seed, progress=progress,
-                               **(adapt_options or {}))
+                               recognizer=rec, **(adapt_options or {}))
             bundle, adapted, info["adapt"] = res.bundle, MODEL_STEM, res.record
         choice = choose_prime(bundle, lines, name, rec, seed,
                               (lambda d, t: progress("choosing the priming line", d, t)) if progress else None)

@@ -181,6 +181,8 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert doc["adapted"] == "model" and doc["info"]["adapt"]["steps"] == 4
     assert doc["info"]["adapt"]["regularisation_lines"] > 0 and doc["info"]["adapt"]["held_out_lines"] == 1
     assert not (folder / ".adapt").exists()
+    compared = doc["info"]["adapt"]["compared"]  # the validated steps, compared by their writing
+    assert [m["step"] for m in compared if m.get("chosen")] == [doc["info"]["adapt"]["best_step"]]
     bundle, (key,) = S.resolve(None, ["me"])
     assert bundle.path == str(folder / "model") and bundle.styles[key].name == "me"
     base = S.resolve(model, [])[0]
@@ -194,6 +196,35 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert ADAPTED_DEFAULTS["check_cer"] < base.sampling.check_cer
     assert all(bundle.defaults[k] == v for k, v in ADAPTED_DEFAULTS.items())
     assert bundle.defaults["bias"] == base.defaults["bias"]  # the rest as the bundle had it
+
+
+def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_nll(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import hwcli.recognizer.reading as R
+    from hwcli.adapt import NLL_SLACK, choose_weights
+
+    work = tmp_path / "work"
+    work.mkdir()
+    for step, seed in ((10, 1), (20, 2), (30, 3)):
+        make_bundle(work / f"snap-{step:06d}", seed=seed, defaults=FAST)
+    lines = [SimpleNamespace(text=t, offsets=glyph_offsets(t), name=f"l{i}") for i, t in enumerate(TEXTS)]
+    metrics = [{"step": 0, "val_nll_point": 1.0}, {"step": 10, "val_nll_point": -0.5 + NLL_SLACK + 0.01},
+               {"step": 20, "val_nll_point": -0.5}, {"step": 30, "val_nll_point": -0.5 + NLL_SLACK / 2},
+               {"step": 40, "val_nll_point": -0.9}]  # no snapshot of step 40: not a candidate
+    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # random weights: the reading decides
+
+    def reads(cer_of):  # a stand-in recognizer: every line of snapshot STEP reads at cer_of[STEP]
+        return lambda rec, b: (lambda strokes, texts: [cer_of[int(b.path.split("-")[-1])]] * len(texts))
+
+    monkeypatch.setattr(R, "make_checker", reads({20: 0.3, 30: 0.05}))
+    path, compared = choose_weights(work, metrics, lines, recognizer=object())
+    # step 10 is too far from the best held-out NLL; of 20 and 30, the one whose lines read back within 0.12
+    assert [m["step"] for m in compared] == [20, 30] and path == work / "snap-000030.json"
+    assert compared[1]["chosen"] and compared[1]["passed"] == 1.0 and compared[0]["passed"] == 0.0
+    monkeypatch.setattr(R, "make_checker", reads({20: 0.05, 30: 0.05}))
+    assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000020.json"  # tie: NLL
+    assert choose_weights(tmp_path / "none", metrics, lines) == (None, [])
 
 
 def _upstrokes(n: int = 24, lean: float = 0.1) -> np.ndarray:
