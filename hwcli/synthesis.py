@@ -46,7 +46,6 @@ SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_u
 MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
 MIN_CANDIDATES = 2  # ...and at least this many
 HARD_COPIES = 2  # default of SamplingOptions.hard_copies
-RETRY_BIAS = 0.0  # default of SamplingOptions.retry_bias
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 #: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
@@ -76,9 +75,6 @@ class SamplingOptions:
     # like a failing one (a wrong digit changes a date, a price or a phone number) and the copy with the fewest
     # misread digits is kept; out of retries the best copy is kept and not reported for its digits alone
     strict_digits: bool = True
-    # added to the bias in each resampling pass (pass k: k x this, up to +1): a line that read back badly is
-    # written again a little more carefully; None = RETRY_BIAS
-    retry_bias: float | None = None
 
     def __post_init__(self) -> None:
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
@@ -117,7 +113,6 @@ class SamplingOptions:
             chain_segments=self.chain_segments and synth,
             hard_copies=HARD_COPIES if self.hard_copies is None else self.hard_copies,
             strict_digits=self.strict_digits,
-            retry_bias=RETRY_BIAS if self.retry_bias is None else float(self.retry_bias),
         )
 
 
@@ -140,7 +135,6 @@ class Sampling:
     chain_segments: bool
     hard_copies: int = 1
     strict_digits: bool = False  # resample a unit whose digits read back wrong (see SamplingOptions)
-    retry_bias: float = 0.0  # extra bias per resampling pass (see SamplingOptions)
 
 
 @dataclass
@@ -431,7 +425,7 @@ def _synthesize_units(
                     row_primes += [row_primes[0]] * pad
                 pre = [p for p in ([prime] if primes is None else primes) if p is not None]
                 min_chars = max((len(p.text) + 1 for p in pre), default=0) + SEEDED_CHARS
-            outs = sample_batch(bundle, texts, bias + min(attempt * opts.retry_bias, 1.0), g, row_primes, cap, unconditional_steps=cap * 10,
+            outs = sample_batch(bundle, texts, bias, g, row_primes, cap, unconditional_steps=cap * 10,
                                 hard_bias=opts.hard_bias, row_generators=rows, min_chars=min_chars)[: len(row_units)]
             reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
                        for i, o in zip(row_units, outs)]
