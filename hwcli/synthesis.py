@@ -215,6 +215,23 @@ def is_hard_unit(text: str) -> bool:
     return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 2
 
 
+SPLIT_SEED = 104_729  # mixed into the seeds of the halves a unit is split into (see `synthesize`)
+
+
+def _lost_end(r: "LineResult | None") -> bool:
+    """A unit given up on with its attention stalled or short of its end: its last characters are missing."""
+    return r is not None and not r.ok and r.reason.startswith(("attention stalled", "attention never reached"))
+
+
+def halves(text: str) -> list[str]:
+    """`text` cut at the space nearest its middle into two parts (the text alone when it has no space)."""
+    spaces = [j for j, c in enumerate(text) if c == " " and text[:j].strip() and text[j + 1:].strip()]
+    if not spaces:
+        return [text]
+    j = min(spaces, key=lambda j: (abs(2 * j - len(text)), j))
+    return [text[:j].rstrip(), text[j + 1:].lstrip()]
+
+
 def unit_seed(*parts: int) -> int:
     """A 63-bit seed mixed from non-negative integers (numpy's SeedSequence: stable across platforms)."""
     return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1, np.uint64)[0] >> 1)
@@ -310,6 +327,19 @@ def synthesize(
         for (i, k), r in zip(units, res_all):
             by_line[i][k] = r
         n_rounds = 0
+        # A unit whose attention stalled or never reached its end in every attempt has lost its last words
+        # (all-caps text does this most). Shorter text stalls less: it is written again as two halves, which
+        # replace it when neither loses its end.
+        redo = [(i, k) for i, k in units if _lost_end(by_line[i][k]) and len(halves(segs[i][k])) == 2]
+        if redo:
+            parts = [h for i, k in redo for h in halves(segs[i][k])]
+            res_h = _synthesize_units(bundle, parts, s, lambda j: None, checker,
+                                      seeds=None if seeds is None else
+                                      [unit_seed(seeds[i], k, SPLIT_SEED, h) for i, k in redo for h in range(2)])
+            for n, (i, k) in reversed(list(enumerate(redo))):  # from the end: a line's later units keep their place
+                pair = res_h[2 * n: 2 * n + 2]
+                if not any(_lost_end(r) for r in pair):
+                    by_line[i][k: k + 1] = pair
     for k in range(n_rounds):
         rows = [i for i, ss in enumerate(segs) if len(ss) > k]
         primes = None
@@ -324,12 +354,8 @@ def synthesize(
                                   seeds=None if seeds is None else [unit_seed(seeds[i], k) for i in rows])
         for i, r in zip(rows, res_k):
             by_line[i][k] = r
-    res = [r for rs in by_line for r in rs]
     out: list[LineResult] = []
-    pos = 0
-    for t, ss in zip(lines, segs):
-        mine = res[pos : pos + len(ss)]  # units are in line order
-        pos += len(ss)
+    for t, mine in zip(lines, by_line):  # each line's units, in order
         if len(mine) == 1:
             mine[0].text = t
             if ramp and len(mine[0].strokes):

@@ -104,8 +104,10 @@ def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bund
     assert calls == [1, 1, 1] and r.attempts == 2 and r.cer < 0.9
 
 
-def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle):
+def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle, monkeypatch):
     from hwcli.synthesis import is_hard_unit
+
+    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the copies alone
 
     assert is_hard_unit("call at 9") and is_hard_unit("NO way") and not is_hard_unit("Dear john")
     read = []
@@ -154,6 +156,26 @@ def test_a_line_whose_digits_read_back_wrong_is_resampled_and_the_fewest_misread
     passes.clear()
     synthesize(bundle, ["call me"], opts, checker=checker)
     assert len(passes) == 1
+
+
+def test_a_unit_that_keeps_losing_its_end_is_written_again_as_two_halves(bundle, monkeypatch):
+    from hwcli.synthesis import halves
+
+    assert halves("KEEP OUT OF REACH") == ["KEEP OUT", "OF REACH"] and halves("ONEWORD") == ["ONEWORD"]
+    assert halves("ab cdefgh ij") == ["ab cdefgh", "ij"] or halves("ab cdefgh ij") == ["ab", "cdefgh ij"]
+    # a random model: the stall is the rule here, by length (text longer than 10 characters always stalls)
+    monkeypatch.setattr("hwcli.synthesis.check_line",
+                        lambda strokes, text, *a, **k: "attention stalled on one character" if len(text) > 10 else "")
+    line = "KEEP OUT OF REACH"
+    r = synthesize(bundle, [line, "SHORT"], SamplingOptions(retries=1, check=False))
+    assert [x.text for x in r] == [line, "SHORT"]
+    assert r[0].ok and r[0].segments == 2 and r[1].ok and r[1].segments == 1
+    assert r[0].chars is not None and r[0].chars.max() <= len(line) - 1 and len(r[0].chars) == len(r[0].strokes)
+    # halves that lose their end too are not kept: the line stays as it was, reported
+    monkeypatch.setattr("hwcli.synthesis.check_line",
+                        lambda strokes, text, *a, **k: "attention stalled on one character" if len(text) > 3 else "")
+    r = synthesize(bundle, [line], SamplingOptions(retries=1, check=False))[0]
+    assert not r.ok and r.segments == 1 and "stalled" in r.reason
 
 
 def test_unconditional_sampling(tmp_path):
@@ -229,8 +251,9 @@ def test_join_segments_shares_a_baseline_and_spaces_words():
     assert join_segments([], []).shape == (0, 3)
 
 
-def test_long_lines_are_sampled_in_segments_and_joined(bundle):
+def test_long_lines_are_sampled_in_segments_and_joined(bundle, monkeypatch):
     line = "the quick brown fox jumps over the lazy dog again and again"
+    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the segments alone
     seen = []
 
     def checker(strokes, texts):
