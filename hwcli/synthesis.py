@@ -6,7 +6,8 @@ its last character and the pen has lifted, or at a cap of steps per character. T
 to sample and what to keep. Lines that fail the sanity checks (window never reached the end, ran to the cap,
 absurd extents, scribbles) are resampled with a new seed up to ``retries`` times, a few copies of it in each
 resampling pass (the best-reading copy is kept); a line that still fails is returned with ``ok=False`` and its
-reason, never dropped.
+reason, never dropped. A line or segment that lost its end in every attempt (attention stalled, or never
+reached the last character) is first written again as two halves, which replace it when both reach their ends.
 
 Long lines are written in segments. IAM-OnDB lines are short (median 29 characters, 95th percentile 41), and a
 network asked for a 50-character page line is outside what it learnt: the attention drifts and the end of the
