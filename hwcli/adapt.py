@@ -112,13 +112,13 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     cands = sorted((st, v) for st, v in vals if v <= best + NLL_SLACK)
     pool = [ln for ln in lines if 12 <= len(ln.text) <= 50] or list(lines)
     primes = [Style("writer", ln.text, ln.offsets, source=ln.name) for ln in pool[:3]]
-    rows = [(primes[j % len(primes)], CALIBRATION[(j // len(primes)) % len(CALIBRATION)]) for j in range(SELECTION_ROWS)]
+    row_primes = [primes[j % len(primes)] for j in range(SELECTION_ROWS)]
+    texts = [CALIBRATION[(j // len(primes)) % len(CALIBRATION)] for j in range(SELECTION_ROWS)]
     measured = []
     for k, (st, v) in enumerate(cands):
         b = load_model(work / f"snap-{st:06d}")
         b.network.eval()
-        texts = [t for _, t in rows]
-        outs = sample_batch(b, texts, b.sampling.bias, torch.Generator().manual_seed(seed + 1), [p for p, _ in rows],
+        outs = sample_batch(b, texts, b.sampling.bias, torch.Generator().manual_seed(seed + 1), row_primes,
                             b.sampling.max_steps_per_char, hard_bias=b.sampling.hard_bias)
         ok = [not check_line(o.strokes, t, o.reached_end, o.hit_cap, o.stalled) for o, t in zip(outs, texts)]
         if recognizer is not None:
@@ -180,13 +180,13 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
 
     t0, c0 = time.time(), time.process_time()
     result = train(ds, opts, progress=on_step, data_desc=f"{len(lines)} personal lines + {len(reg)} regularisation lines")
-    wall, cpu = time.time() - t0, time.process_time() - c0
     before = next((m for m in result.metrics if m.get("step") == 0), {})
     chosen, compared = None, []
     if select:
         chosen, compared = choose_weights(
             work, result.metrics, train_lines, recognizer, seed,
             progress=(lambda d, t: progress("choosing the adapted weights", d, t)) if progress else None)
+    wall, cpu = time.time() - t0, time.process_time() - c0  # training and the choice
     adapted = load_model(chosen or result.bundle)
     prov = dict(adapted.provenance)
     prov["adapted_from"] = model_spec
@@ -201,6 +201,5 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
               "best_step": prov.get("step")}
     if chosen is not None:
         pick = next(m for m in compared if m.get("chosen"))
-        record.update(best_step=pick["step"], val_nll_point_after=pick["val_nll_point"], compared=compared,
-                      wall_time_s=round(time.time() - t0, 1), cpu_time_s=round(time.process_time() - c0, 1))
+        record.update(best_step=pick["step"], val_nll_point_after=pick["val_nll_point"], compared=compared)
     return AdaptResult(load_model(folder / stem), record)

@@ -72,9 +72,8 @@ class SamplingOptions:
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
     # best reading is kept); None = HARD_COPIES
     hard_copies: int | None = None
-    # when lines are read back, a line or segment whose digits are not all read back as written is resampled
-    # like a failing one (a wrong digit changes a date, a price or a phone number) and the copy with the fewest
-    # misread digits is kept; out of retries the best copy is kept and not reported for its digits alone
+    # when lines are read back, resample a line or segment whose digits do not all read back as written (see
+    # the module docstring); out of retries the best copy is kept and not reported for its digits alone
     strict_digits: bool = True
 
     def __post_init__(self) -> None:
@@ -152,12 +151,16 @@ class LineResult:
     chars: np.ndarray | None = None  # the character (0-based, in `text`) the window was on at each point
 
 
+STALLED = "attention stalled on one character"  # reasons a line fails that mean its last characters are missing
+SHORT_OF_END = "attention never reached the end of the text"
+
+
 def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool, stalled: bool = False) -> str:
     """'' when the line looks like handwriting, else the reason it failed (normalised units)."""
     if stalled:
-        return "attention stalled on one character"
+        return STALLED
     if not reached_end:
-        return "attention never reached the end of the text"
+        return SHORT_OF_END
     if hit_cap:
         return "ran to the step cap"
     if len(strokes) < 2:
@@ -221,7 +224,7 @@ SPLIT_SEED = 104_729  # mixed into the seeds of the halves a unit is split into 
 
 def _lost_end(r: "LineResult | None") -> bool:
     """A unit given up on with its attention stalled or short of its end: its last characters are missing."""
-    return r is not None and not r.ok and r.reason.startswith(("attention stalled", "attention never reached"))
+    return r is not None and not r.ok and r.reason in (STALLED, SHORT_OF_END)
 
 
 def halves(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
-from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, misread_digits, read_strokes,
+from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_back, read_strokes,
                                recognize, wer)
 from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
@@ -167,10 +167,13 @@ def test_checker_converts_units(tmp_path):
     res = chk(lines, ["one 12", "two"])
     read = [" ".join(b.split()) for b in base]  # runs of spaces collapsed, as the CER is taken
     assert [c.reading for c in res] == read
-    assert res[0].wrong_digits == misread_digits("one 12", read[0]) and res[1].wrong_digits == 0
+    assert res[0].wrong_digits == read_back("one 12", read[0]).wrong_digits and res[1].wrong_digits == 0
 
 
-def test_misread_digits_counts_digits_not_given_back_as_themselves():
+def test_read_back_counts_digits_not_given_back_as_themselves():
+    def misread_digits(ref, hyp):
+        return read_back(ref, hyp).wrong_digits
+
     assert misread_digits("call 0161 234", "call 0161 234") == 0
     assert misread_digits("call 0161 234", "call 0l6l 234") == 2  # two 1s read as l
     assert misread_digits("at 9:30", "at g:30") == 1
@@ -178,6 +181,10 @@ def test_misread_digits_counts_digits_not_given_back_as_themselves():
     assert misread_digits("at 9:30", "at 19:30") == 0  # an added one is the CER's business
     assert misread_digits("no digits", "xx") == 0
     assert misread_digits("42", "") == 2
+    # the CER comes from the same alignment, equal to the plain one
+    for ref, hyp in (("call 0161 234", "call 0l6l 234"), ("at 9:30", "at 19:3"), ("no digits", "xx"), ("42", "")):
+        r = read_back(ref, hyp)
+        assert float(r) == cer(ref, hyp) and r.reading == hyp
 
 
 # ----------------------------------------------------------------------------- trainer

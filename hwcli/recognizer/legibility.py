@@ -17,7 +17,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .reading import aligned_matches
+from .reading import alignment
 
 SENTENCES: tuple[str, ...] = (
     'The kettle clicked off just as the doorbell rang.',
@@ -201,7 +201,7 @@ def class_accuracy(refs: Sequence[str], hyps: Sequence[str]) -> dict:
     right = {c: 0 for c in CHAR_CLASSES}
     total = {c: 0 for c in CHAR_CLASSES}
     for ref, hyp in zip(refs, hyps):
-        for ch, ok in zip(ref, aligned_matches(ref, hyp)):
+        for ch, ok in zip(ref, alignment(ref, hyp)[1]):
             c = char_class(ch)
             if c is not None:
                 total[c] += 1

@@ -46,8 +46,9 @@ def cer(ref: str, hyp: str) -> float:
     return edit_distance(ref, hyp) / len(ref)
 
 
-def aligned_matches(ref: str, hyp: str) -> list[bool]:
-    """For each character of `ref`: is it matched by the same character in a minimal edit alignment?"""
+def alignment(ref: str, hyp: str) -> tuple[int, list[bool]]:
+    """The edit distance of `ref` and `hyp`, and for each character of `ref` whether a minimal edit alignment
+    matches it with the same character."""
     n, m = len(ref), len(hyp)
     d = np.zeros((n + 1, m + 1), np.int32)
     d[:, 0] = np.arange(n + 1)
@@ -67,14 +68,7 @@ def aligned_matches(ref: str, hyp: str) -> list[bool]:
             i -= 1
         else:
             j -= 1
-    return ok
-
-
-def misread_digits(ref: str, hyp: str) -> int:
-    """Digits of `ref` that a reading `hyp` does not give back as themselves (minimal edit alignment)."""
-    if not any(c.isdigit() for c in ref):
-        return 0
-    return sum(1 for c, ok in zip(ref, aligned_matches(ref, hyp)) if c.isdigit() and not ok)
+    return int(d[n, m]), ok
 
 
 class ReadBack(float):
@@ -90,6 +84,14 @@ class ReadBack(float):
         self.wrong_digits = int(wrong_digits)
         self.reading = reading
         return self
+
+
+def read_back(ref: str, hyp: str) -> ReadBack:
+    """The CER of reading `hyp` for `ref` and its misread digits, from one alignment (none without digits)."""
+    if not any(c.isdigit() for c in ref):
+        return ReadBack(cer(ref, hyp), 0, hyp)
+    dist, ok = alignment(ref, hyp)
+    return ReadBack(dist / len(ref), sum(1 for c, m in zip(ref, ok) if c.isdigit() and not m), hyp)
 
 
 def wer(ref: str, hyp: str) -> float:
@@ -199,10 +201,6 @@ def make_checker(rec: RecognizerBundle, units=None) -> Callable[[list[np.ndarray
 
     def checker(strokes: list[np.ndarray], texts: list[str]) -> list[float]:
         hyps = read_strokes(rec, strokes, scale)
-        out = []
-        for t, h in zip(texts, hyps):
-            t, h = " ".join(t.split()), " ".join(h.split())
-            out.append(ReadBack(cer(t, h), misread_digits(t, h), h))
-        return out
+        return [read_back(" ".join(t.split()), " ".join(h.split())) for t, h in zip(texts, hyps)]
 
     return checker
