@@ -15,6 +15,9 @@ from __future__ import annotations
 __version__ = "0.1.0"
 __all__ = ["write", "write_many", "load_model", "Document", "PageOptions", "SamplingOptions", "__version__"]
 
+from .arithmetic import configure as _configure_arithmetic
+
+_configure_arithmetic()  # before any hwcli module imports torch: MKL's path is fixed when it first runs
 
 
 def __getattr__(name: str):

@@ -1,7 +1,16 @@
 """Shared fixtures: tiny IAM-OnDB copies (see iam_fixtures.py), a converted tiny dataset, the real data."""
 from __future__ import annotations
 
-from pathlib import Path
+import os
+
+# The suite runs under hwcli's portable arithmetic rule (hwcli/arithmetic.py: MKL's compatible branch, torch's
+# AVX2 kernels), set before anything imports torch: the stored output digests (test_output_digest.py) and every
+# bit-identity test hold on any x86-64 CPU with it. Subprocesses (the CLI tests) inherit it.
+os.environ["HWCLI_ARITHMETIC"] = "portable"
+for _key in ("MKL_CBWR", "ATEN_CPU_CAPABILITY"):
+    os.environ.pop(_key, None)  # the rule's own values, not whatever the shell running the suite had
+
+from pathlib import Path  # noqa: E402
 
 import pytest
 

@@ -1,6 +1,6 @@
 """The architecture as STYLE.md draws it: imports flow one way, and the light layers stay light.
 
-    errors, alphabet, strokes, fileio -> data, page -> model, recognizer (network, reading), ocr
+    errors, alphabet, strokes, fileio, arithmetic -> data, page -> model, recognizer (network, reading), ocr
         -> synthesis, training, recognizer.training -> document (the public API), recognizer.legibility and
         recognizer.selection (measure what `write` produces; training gets its read-back scorer from the cli)
         -> cli
@@ -14,7 +14,8 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "hwcli"
 LAYERS = [
-    ("hwcli.errors", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio", "hwcli.formats", "hwcli.texts"),
+    ("hwcli.errors", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio", "hwcli.formats", "hwcli.texts",
+     "hwcli.arithmetic"),
     ("hwcli.data", "hwcli.page"),
     ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading", "hwcli.ocr"),
     ("hwcli.synthesis", "hwcli.training", "hwcli.recognizer.training"),

@@ -10,6 +10,11 @@ changes, and says so in its commit.
 - `read_back`: a fake checker makes some lines read back wrong (the read-back resampling policy);
 - `prediction`: the unconditional prediction network;
 - `pages`: a short document laid out and placed on pages in mm (layout, scale, placement).
+
+The digests rely on hwcli's portable arithmetic rule (hwcli/arithmetic.py: MKL's compatible branch, torch's AVX2
+kernels), which tests/conftest.py sets for the whole suite: under it they are the same on every x86-64 CPU with
+AVX2 (recorded on an AMD EPYC; `segments` and `pages` were recorded on an AVX-512 Intel before the rule existed).
+`test_the_portable_rule_is_in_force` fails if something loaded torch before the rule could be set.
 """
 from __future__ import annotations
 
@@ -24,10 +29,10 @@ from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
-    "segments": "71879f00358889282eb46e7944746f9a746f329d8105798e5ba781e85e01d356",
+    "segments": "05fd41b04867534540d208c084fec90840290145163491575b7357b5952a4249",
     "read_back": "d5ba660c9328f56e8b27ca76cfe734fe5a96fe6189d9a3fb6f5a47d4bf81cb5f",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
-    "pages": "45007bd25a6b65035f8cd8e6d4330aef6a9b527fa3416a25eea2b96c715f6dae",
+    "pages": "a990791c2e659958a89118074c6f4ffa79c6969737b69ed82df73d90f90d4670",
 }
 
 LINES = ["the cat sat", "", "hello world", "a b"]
@@ -65,6 +70,17 @@ def _sample(bundle, lines, checker=None, **opts):
     from hwcli.synthesis import SamplingOptions, synthesize
 
     return synthesize(bundle, lines, SamplingOptions(**opts), checker=checker)
+
+
+def test_the_portable_rule_is_in_force(tiny):
+    from hwcli import arithmetic
+
+    assert arithmetic.rule_name() == "portable"
+    assert arithmetic.verify() in ("portable", "no-mkl")
+    if arithmetic.mkl_mode() is not None:
+        assert arithmetic.mkl_mode() == arithmetic.wanted_mode() == 3 | 0x10000  # COMPATIBLE, STRICT
+    if torch.backends.cpu.get_cpu_capability() != "DEFAULT":  # a CPU without AVX2 falls back below it
+        assert torch.backends.cpu.get_cpu_capability() == "AVX2"
 
 
 def test_plain_lines(tiny):

@@ -1,6 +1,8 @@
 """The sampling engine on tiny random-weights bundles: batching, determinism, stop rule, failures, styles."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
@@ -465,7 +467,8 @@ def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path):
 
 def test_per_line_seeds_give_the_same_strokes_whatever_the_neighbours(tmp_path):
     """With `seeds`, a line (segments and resampling included) comes out bit for bit the same alone or mixed
-    with other lines, in any order; another seed changes it."""
+    with other lines, in any order; another seed changes it. Relies on a fixed MKL path (hwcli/arithmetic.py):
+    here the suite's portable rule; `test_..._under_the_machine_rule` runs it under the users' default."""
     b = load_model(make_bundle(tmp_path / "t", defaults={**FAST, "segment_chars": 12, "size_ramp": 0.2}))
     lines = ["hello there", "a much longer line of words", "x", "ok"]
     seeds = [11, 22, 33, 44]
@@ -479,6 +482,38 @@ def test_per_line_seeds_give_the_same_strokes_whatever_the_neighbours(tmp_path):
     assert not np.array_equal(other.strokes, alone[0].strokes)
     with pytest.raises(ValueError):
         synthesize(b, lines, opts, seeds=[1])
+
+
+def test_per_line_seeds_give_the_same_strokes_whatever_the_neighbours_under_the_machine_rule(tmp_path):
+    """The same promise under the rule users get by default (MKL's automatic branch, held fixed), in a fresh
+    process since the rule is fixed when torch first runs MKL."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("MKL_CBWR", "ATEN_CPU_CAPABILITY", "ONEDNN_MAX_CPU_ISA")}
+    env["HWCLI_ARITHMETIC"] = "machine"
+    env["PYTHONPATH"] = os.pathsep.join([str(Path(__file__).parent), env.get("PYTHONPATH", "")])
+    code = f"""
+import sys, numpy as np, torch
+from hwcli import arithmetic
+from hwcli.model.bundle import load_model
+from hwcli.synthesis import SamplingOptions, synthesize
+from tiny_bundle import make_bundle
+torch.set_num_threads(2)
+b = load_model(make_bundle({str(tmp_path / "t")!r}, defaults={{"max_steps_per_char": 12, "retries": 1, "check": False,
+               "segment_chars": 12, "size_ramp": 0.2}}))
+assert arithmetic.verify() in ("machine", "no-mkl"), arithmetic.verify()
+lines, seeds = ["hello there", "a much longer line of words", "x", "ok"], [11, 22, 33, 44]
+opts = SamplingOptions(batch_size=3)
+alone = [synthesize(b, [t], opts, seeds=[s])[0] for t, s in zip(lines, seeds)]
+mixed = synthesize(b, ["filler words here"] * 2 + lines[::-1], opts, seeds=[1, 2] + seeds[::-1])[2:][::-1]
+for a, m in zip(alone, mixed):
+    np.testing.assert_array_equal(a.strokes, m.strokes)
+print("same")
+"""
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0 and out.stdout.strip() == "same", out.stderr[-2000:]
 
 
 def test_per_line_seeds_read_lines_back_one_at_a_time(bundle):

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from safetensors.torch import save
 
+from ..arithmetic import verify as verify_arithmetic
 from ..alphabet import Alphabet
 from ..errors import ModelFileError, StyleNotFoundError
 from ..fileio import atomic_output
@@ -429,6 +430,7 @@ def model_path(spec: str | os.PathLike | None) -> Path:
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
     """Load a bundle by name or path (default: the bundled synthesis model); verifies the tensor file's sha256."""
+    verify_arithmetic()  # MKL's fixed path (hwcli.arithmetic), checked before the first product
     stem, doc = read_bundle_json(model_path(path))
     validate_bundle_doc(doc, stem.with_suffix(".json"))
     blob = read_verified_tensors(stem, doc)
