@@ -11,6 +11,42 @@ from .errors import UnsupportedCharactersError
 #: Every character of IAM-OnDB's transcriptions that is worth learning ('#' marks crossed-out words there).
 DEFAULT_CHARS = " !\"%&'()*+,-./0123456789:;?ABCDEFGHIJKLMNOPQRSTUVWXYZ[]abcdefghijklmnopqrstuvwxyz"
 
+#: The character set hwcli writes (issue 23): every printable ASCII character; the letters of the Latin alphabets
+#: of Western and Central Europe (every Latin-1 letter; the Latin Extended-A/B letters of Polish, Czech, Slovak,
+#: Hungarian, Romanian, Turkish, Croatian and Slovenian, with their capitals; French oe and Y-diaeresis); and the
+#: symbols people type in letters, prices and notes. IAM-OnDB holds only `DEFAULT_CHARS`: the rest are taught
+#: with generated lines (scripts/augment_charset.py). Order matters: a bundle's one-hot index is its position.
+CHARSET = (
+    DEFAULT_CHARS
+    + "#$<=>@\\^_`{|}~"  # the rest of printable ASCII
+    + "".join(chr(i) for i in range(0xC0, 0x100) if chr(i) not in "\u00d7\u00f7")  # Latin-1 letters
+    + "ąćęłńśźżčďěňřšťůžőűăğışđĺľŕţ"  # Latin Extended-A (small)
+    + "ĄĆĘŁŃŚŹŻČĎĚŇŘŠŤŮŽŐŰĂĞŞĐĹĽŔŢİ"  # and capitals (I with dot above: Turkish capital i)
+    + "șțȘȚœŒŸ"  # Romanian comma-below s/t, French oe and Y-diaeresis
+    + "€£¥¢°§¿¡«»–—•×÷±"  # symbols
+)
+
+#: Classes of `CHARSET` for figures per class (hwcli eval --set charset).
+CHAR_CLASSES = ("letters", "accented letters", "digits", "punctuation", "symbols")
+
+
+def char_class(c: str) -> str:
+    """One of `CHAR_CLASSES`: plain A-Z/a-z, other letters (accented, ß, æ, ı ...), 0-9, sentence punctuation,
+    symbols (the rest: @ # $ % & / ...; the space too, which no figure counts)."""
+    if c.isascii() and c.isalpha():
+        return "letters"
+    if c.isalpha():
+        return "accented letters"
+    if c.isdigit():
+        return "digits"
+    if c in _PUNCTUATION:
+        return "punctuation"
+    return "symbols"
+
+
+_PUNCTUATION = ".,;:!?'\"()[]-\u2013\u2014\u00ab\u00bb\u00bf\u00a1"  # sentence punctuation; @ # / % & ... are symbols
+
+
 # Typographic variants the model never saw -> what a hand writes for them.
 _MAP = {
     "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
