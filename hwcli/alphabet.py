@@ -26,6 +26,14 @@ CHARSET = (
     + "€£¥¢°§¿¡«»–—•×÷±"  # symbols
 )
 
+def data_alphabet(ds) -> "Alphabet":
+    """The alphabet a fresh training run on dataset `ds` takes: IAM-OnDB's (`DEFAULT_CHARS`) followed by the
+    characters of `CHARSET` the data holds beyond it (generated lines: scripts/augment_charset.py), in CHARSET's
+    order. A dataset of IAM-OnDB alone gives `DEFAULT_CHARS`."""
+    seen = set().union(*map(set, ds.texts)) if len(ds.texts) else set()
+    return Alphabet(DEFAULT_CHARS + "".join(c for c in CHARSET if c in seen and c not in DEFAULT_CHARS))
+
+
 #: Classes of `CHARSET` for figures per class (hwcli eval --set charset).
 CHAR_CLASSES = ("letters", "accented letters", "digits", "punctuation", "symbols")
 

@@ -30,6 +30,7 @@ def train_recognizer_cmd(
     threads: Annotated[int, typer.Option(help="CPU threads for torch (0 = default).")] = 0,
     seed: Annotated[int, typer.Option(help="Random seed (initialisation, data order, augmentation).")] = 0,
     init: Annotated[Optional[str], typer.Option("--init", help="Start from a recognizer bundle's weights (a path, or hwcli-recognizer for the bundled one); its architecture and alphabet win.", show_default=False)] = None,
+    grow_alphabet: Annotated[bool, typer.Option("--grow-alphabet", help="With --init: grow the bundle's alphabet to hwcli's whole character set (its characters keep their weights; each new one starts from the character it is written most like: é from e, € from C).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -45,7 +46,7 @@ def train_recognizer_cmd(
         out=str(out), hidden=hidden, layers=layers, conv_channels=conv_channels, dropout=dropout,
         batch_size=batch_size, lr=lr, lr_half_life=lr_half_life, max_steps=max_steps, epochs=epochs,
         time_limit=parse_duration(time_limit) if time_limit else None, val_every=val_every, val_lines=val_lines,
-        augment=augment, seed=seed, device=device.value, threads=threads, init=init,
+        augment=augment, seed=seed, device=device.value, threads=threads, init=init, grow_alphabet=grow_alphabet,
     )
     detect_kind(data)  # fail fast with a clear message before loading anything
     if init and not resume:

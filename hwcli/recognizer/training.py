@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
@@ -18,9 +18,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from ..alphabet import DEFAULT_CHARS, Alphabet
+from ..alphabet import Alphabet, data_alphabet
 from ..data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from ..errors import DatasetError, OptionError
+from ..model.grow import grow_recognizer_state, grown
 from ..training.data import LineData, split_indices, validation_subset
 from ..training.loop import CKPT_NAME, LoopOptions, device_for, resume_checkpoint, run
 from .network import N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
@@ -45,6 +46,7 @@ class RecognizerTrainOptions(LoopOptions):
     dropout: float = 0.1  # between LSTM layers and before the output
     augment: bool = True  # random scale, stretch, shear and rotation of each training line
     init: str | None = None  # start from this recognizer bundle's weights (path, or "hwcli-recognizer" for the bundled one)
+    grow_alphabet: bool = False  # with init: the bundle's alphabet grown to hwcli's whole character set (model/grow.py)
 
     def __post_init__(self) -> None:
         for name in ("hidden", "layers", "conv_channels"):
@@ -52,6 +54,8 @@ class RecognizerTrainOptions(LoopOptions):
                 raise OptionError(f"--{name.replace('_', '-')} must be a positive integer")
         if not 0.0 <= self.dropout < 1.0:
             raise OptionError("--dropout must be in [0, 1)")
+        if self.grow_alphabet and not self.init:
+            raise OptionError("--grow-alphabet needs --init (a fresh run takes every character of the set that its data holds)")
         super().__post_init__()
 
 
@@ -114,13 +118,15 @@ class RecognizerTask:
     def __init__(self, ds: Dataset, opts: RecognizerTrainOptions, state: dict | None, device: torch.device,
                  data_desc: str):
         self.opts, self.device, self.scale = opts, device, ds.scale
-        self.alphabet = Alphabet(DEFAULT_CHARS)
+        self.alphabet = data_alphabet(ds)
         init = None
         if state is None and opts.init:
             # a fresh run from a bundle: its architecture, alphabet and normalisation win (a resumed run has
             # them in its checkpoint and its weights there)
             init = load_recognizer(opts.init)
             self.alphabet, self.scale = init.alphabet, init.scale
+            if opts.grow_alphabet:
+                self.alphabet = grown(init.alphabet)
         elif state is not None:
             self.alphabet, self.scale = Alphabet(state["alphabet"]), float(state["scale"])
         train_idx, valid_idx = split_indices(ds)
@@ -136,11 +142,14 @@ class RecognizerTask:
         if state is not None:
             self.cfg = RecognizerConfig.from_dict(state["config"])
         elif init is not None:
-            self.cfg = init.config
+            self.cfg = replace(init.config, alphabet_size=len(self.alphabet))
         torch.manual_seed(opts.seed)
         self.net = Recognizer(self.cfg).to(device)
         if init is not None:
-            self.net.load_state_dict(init.network.state_dict())
+            weights = init.network.state_dict()
+            if self.alphabet.chars != init.alphabet.chars:
+                weights = grow_recognizer_state(weights, init.alphabet, self.alphabet, opts.seed)
+            self.net.load_state_dict(weights)
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts)}
         if state is not None and state.get("init"):

@@ -10,18 +10,19 @@ from __future__ import annotations
 
 import logging
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 import torch
 
-from ..alphabet import DEFAULT_CHARS, Alphabet
+from ..alphabet import Alphabet, data_alphabet
 from ..data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from ..errors import DatasetError, OptionError
 from ..model import mdn
 from ..model.bundle import Style, save_bundle
+from ..model.grow import grow_synthesis_state, grown
 from ..model.network import NetworkConfig, build_network
 from .data import LineData, rare_characters, split_indices, validation_subset
 from .loop import (CKPT_NAME, LoopOptions, device_for, dist_info, distributed, lr_at, optimizer_step,
@@ -50,6 +51,7 @@ class TrainOptions(LoopOptions):
     freeze: tuple = ()  # names (prefixes) of parameters kept as they start, e.g. ("window",) when adapting
     neat_weight: float = 1.0  # lines the bundled recognizer reads back within neat_cer are sampled this many times as often
     neat_cer: float = 0.02
+    grow_alphabet: bool = False  # with init: the bundle's alphabet grown to hwcli's whole character set (model/grow.py)
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -71,6 +73,8 @@ class TrainOptions(LoopOptions):
             raise OptionError("--neat-cer must be between 0 and 1")
         if not 1 <= self.select_lines <= 1000:
             raise OptionError("--select-lines must be between 1 and 1000")
+        if self.grow_alphabet and not self.init:
+            raise OptionError("--grow-alphabet needs --init (a fresh run takes every character of the set that its data holds)")
         super().__post_init__()
 
 
@@ -119,7 +123,7 @@ class SynthesisTask:
                 raise OptionError("--select readback needs a read-back scorer (hwcli.recognizer.selection.readback_scorer)")
             self.best_metric = "readback_cer"
         self.scorer = scorer
-        alphabet = Alphabet(DEFAULT_CHARS)
+        alphabet = data_alphabet(ds)
         scale = ds.scale
         cfg = NetworkConfig(kind=opts.kind, hidden=opts.hidden, layers=opts.layers, window_k=opts.window_k,
                             mixtures=opts.mixtures, alphabet_size=len(alphabet))
@@ -136,6 +140,9 @@ class SynthesisTask:
                                   + (" (add --unconditional)" if init.config.kind == "prediction" else ""))
             # the bundle's architecture, alphabet and normalisation: its weights mean nothing with others
             cfg, alphabet, scale = init.config, init.alphabet, init.scale
+            if opts.grow_alphabet:
+                alphabet = grown(init.alphabet)
+                cfg = replace(cfg, alphabet_size=len(alphabet))
         self.cfg, self.alphabet, self.scale, self.init = cfg, alphabet, scale, init
         train_idx, valid_idx = split_indices(ds)
         self.tdata = LineData(ds, train_idx, alphabet, scale, opts.max_len)
@@ -152,7 +159,10 @@ class SynthesisTask:
         torch.manual_seed(opts.seed)
         self.net = build_network(cfg).to(device)
         if init is not None:
-            self.net.load_state_dict(init.network.state_dict())
+            weights = init.network.state_dict()
+            if alphabet.chars != init.alphabet.chars:
+                weights = grow_synthesis_state(weights, init.alphabet, alphabet, opts.seed)
+            self.net.load_state_dict(weights)
         if opts.freeze:
             names = [n for n, _ in self.net.named_parameters()]
             for prefix in opts.freeze:
