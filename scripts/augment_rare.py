@@ -65,9 +65,11 @@ def align(bundle, seqs: list[np.ndarray], texts: list[str], batch: int = 32) -> 
     return out  # type: ignore[return-value]
 
 
-def cut_words(seq: np.ndarray, text: str, chars: np.ndarray, tol: float = 2.5):
+def cut_words(seq: np.ndarray, text: str, chars: np.ndarray, tol: float = 2.5, with_chars: bool = False):
     """[(word text, absolute points (n,3) relative to the word's left edge and the line's baseline fit)] and the
-    gaps between neighbouring words, or None when the cut is not clean (see the module docstring)."""
+    gaps between neighbouring words, or None when the cut is not clean (see the module docstring). With
+    `with_chars`, each piece also holds the aligned character of each of its points, 0-based in the word (-1 for
+    the space before it)."""
     words, spans, pos = [], [], 0
     for w in text.split(" "):
         if w:
@@ -99,12 +101,13 @@ def cut_words(seq: np.ndarray, text: str, chars: np.ndarray, tol: float = 2.5):
     for k in range(len(words)):
         runs = [(a, b) for a, b, w in owner if w == k]
         pts = np.concatenate([np.column_stack([xy[a:b], seq[a:b, 2]]) for a, b in runs])
+        own = np.concatenate([chars[a:b] for a, b in runs]) - spans[k][0]
         pts[-1, 2] = 1.0
         left, right = pts[:, 0].min(), pts[:, 0].max()
         pts = pts.copy()
         pts[:, 1] -= slope * pts[:, 0] + icpt
         pts[:, 0] -= left
-        pieces.append((words[k], pts, left, right))
+        pieces.append((words[k], pts, left, right, np.clip(own, -1, len(words[k]) - 1)))
     widths = np.array([(p[3] - p[2]) / len(p[0]) for p in pieces])
     per_char = np.sum([p[3] - p[2] for p in pieces]) / sum(len(w) for w in words)
     if np.any(widths > tol * per_char) or np.any(widths * tol < per_char * np.array([min(len(w), 3) / 3 for w in words])):
@@ -112,7 +115,9 @@ def cut_words(seq: np.ndarray, text: str, chars: np.ndarray, tol: float = 2.5):
     gaps = [b[2] - a[3] for a, b in zip(pieces, pieces[1:])]
     if min(gaps) <= 0:
         return None
-    return [(w, p) for w, p, _, _ in pieces], gaps
+    if with_chars:
+        return [(w, p, c) for w, p, _, _, c in pieces], gaps
+    return [(w, p) for w, p, _, _, _ in pieces], gaps
 
 
 def compose(words: list[tuple[str, np.ndarray]], gaps: list[float]) -> np.ndarray:

@@ -74,6 +74,39 @@ def hard_lines(n: int, seed: int = 0) -> list[str]:
     return [_hard_line(rng) for _ in range(n)]
 
 
+_WORDS_ACCENTED = ("café", "naïve", "über", "Müller", "façade", "Åsa", "señor", "Ørsted", "Łukasz", "Zoë",
+                   "Dvořák", "Šťastný", "Göbel", "Ærø", "Bjørn", "crêpe", "Mañana", "Kraków", "Straße", "Ærlig",
+                   "Hôtel", "Ćwiek", "Žilina", "Ştefan", "Ţară", "Örsöd", "Győr", "Iğdır", "Ísafjörður", "Þór",
+                   "Çelik", "Mœurs", "Ďurovič", "Ľubica", "Ňuňo", "Ŕeka", "Đorđe", "Èze", "Ìsola", "Ýmir", "Ÿves",
+                   "Ùrsula", "Îles", "Âge", "Ãna", "Õun", "Ëlo", "Ïda", "Ñandú", "Ůvoz")
+_SYMBOL_LINES = (
+    "mail {n}@{w}.org or {w}_{n}@{w}.net", "{n}% off, now £{n}.{d} (was €{n})", "{n}°C at {h}:{d} # {n}",
+    "x = {n} + {n} and y <= {n} > z", "path C:\\{w}\\{w} | {w} ~ {n}", "¥{n} = ${n}.{d} ± {n}¢",
+    "§ {n}: «{w}» – {w} — {w}", "¿{w}? ¡{w}! • {n} × {n} ÷ {n}", "[{w}] {{{w}}} ^{n} * {n}/{n}",
+    "{n} & {n}, {w}/{w}, {w}+{w}", "{W} {W}-{n}{W} Q{n} X{n} Z{n} J{n}", "`{w}` «{w}» {n}:{d}",
+)
+
+
+def charset_lines(n: int, seed: int = 0) -> list[str]:
+    """`n` generated lines that hold the characters IAM-OnDB lacks (accented words, symbols, weak capitals), for
+    choosing weights trained on them (never `hwcli eval`'s own charset or everyday sets). The same for a seed."""
+    rng = np.random.default_rng([seed, 4244])
+    words = ("note", "price", "room", "order", "home", "main", "shop", "list", "tea", "cake", "road", "plan")
+    out = []
+    for k in range(n):
+        if k % 2:
+            ws = [_pick(rng, _WORDS_ACCENTED) for _ in range(int(rng.integers(3, 6)))]
+            out.append(" ".join(ws))
+            continue
+        t = _pick(rng, _SYMBOL_LINES)
+        while any(f in t for f in ("{n}", "{d}", "{h}", "{w}", "{W}")):
+            t = (t.replace("{n}", str(int(rng.integers(1, 500))), 1).replace("{d}", f"{int(rng.integers(100)):02d}", 1)
+                 .replace("{h}", str(int(rng.integers(1, 13))), 1).replace("{w}", _pick(rng, words), 1)
+                 .replace("{W}", _pick(rng, ("QXZ", "ZJ", "XQ", "JAZZ", "QUIZ", "ZOO", "XYZ")), 1))
+        out.append(t.replace("{{", "{").replace("}}", "}"))
+    return out
+
+
 def ordinary_lines(texts: Sequence[str], n: int, seed: int = 0, lo: int = 25, hi: int = 60) -> list[str]:
     """`n` of `texts` (e.g. testset_v transcriptions) with lo..hi characters, picked by a seeded shuffle."""
     pool = sorted({" ".join(t.split()) for t in texts if lo <= len(" ".join(t.split())) <= hi})
