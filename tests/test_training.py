@@ -15,7 +15,7 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from hwcli.alphabet import Alphabet
+from hwcli.alphabet import DEFAULT_CHARS, Alphabet
 from hwcli.cli.app import app
 from hwcli.data.dataset import Dataset
 from hwcli.errors import DatasetError
@@ -180,9 +180,16 @@ def test_resume_keeps_the_checkpoint_architecture(tmp_path):
 
 
 def test_unusable_data_is_a_dataset_error(tmp_path):
-    ds = make_dataset(None, n_lines=4, texts=["caf\u00e9"])  # no line can be encoded with the alphabet
+    ds = make_dataset(None, n_lines=4, texts=["\u4e2d\u6587"])  # no line can be encoded: outside hwcli's whole set
     with pytest.raises(DatasetError, match="no usable training lines"):
         train(ds, _opts(tmp_path / "r", max_steps=1))
+
+
+def test_a_fresh_run_takes_the_sets_characters_its_data_holds(tmp_path):
+    ds = make_dataset(None, n_lines=4, texts=["caf\u00e9 \u20ac5"])
+    res = train(ds, _opts(tmp_path / "r", max_steps=1))
+    alphabet = json.loads(Path(res.bundle).with_suffix(".json").read_text())["alphabet"]
+    assert alphabet.startswith(DEFAULT_CHARS) and alphabet[len(DEFAULT_CHARS):] == "\u00e9\u20ac"
 
 
 # ----------------------------------------------------------------------------- rare lines, --init

@@ -1,0 +1,446 @@
+"""Training lines for every character of the set (issue 23): real handwriting with accents added and symbols spliced in.
+
+IAM-OnDB has no accented letters, none of ``@ # $ £ € = < > _ ...`` and only a handful of ``/ % & + X Z Q J``.
+This script makes lines that hold them, in the hands of the data set's writers:
+
+1. Every training line is aligned with a synthesis bundle (the attention window's most-weighted character at each
+   point, `augment_rare.align`) and cut into words at pen lifts (`augment_rare.cut_words`); each writer gets a bank
+   of their own words, with the character each point was written for, and their measures: x-height and baseline
+   from the aligned small letters (`hwcli.strokes.x_height`, `aligned_baseline`), slant (`strokes.slant`) and the
+   median distance between pen-down points.
+2. New lines are written from a writer's own words, at their own word spacing (as augment_rare does), with one to
+   three changes each:
+   - **an accent on a real letter** (é from one of the writer's e's): the mark's ink (`charset_ink.mark_strokes`,
+     sized and slanted to the writer) above, below or through the letter's own ink, written either straight after
+     the letter (where the letter ends in a pen lift) or, like most i-dots and t-bars, after the word; for í ì î ï ı
+     the letter's own dot stroke is taken away first (a line whose i has no separate dot cannot give them);
+   - **a symbol or a weak glyph** (`charset_ink.glyph_strokes`, the writer's x-height, slant and point spacing)
+     on its own between words, attached to a word (``$18``, ``50%``, ``«oui»``, ``¿Qué``) or joining two words
+     (``j.price@example``, ``and/or``, ``x=y``), with the writer's own digit words where they have them.
+   Targets are taken round-robin over every character the set needs, so each gets its share.
+3. The output is the input dataset plus the new lines (``trainset``, line ids ``chr-...``); validation (testset_v)
+   is untouched. It is derived from IAM-OnDB: never commit it.
+
+    python scripts/augment_charset.py --data iam.npz --model hwcli-synthesis -o iam-charset.npz --lines 12000
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent))
+sys.path.insert(0, str(HERE))
+
+import augment_rare as ar  # noqa: E402
+import charset_ink as ink  # noqa: E402
+
+from hwcli.alphabet import CHARSET, DEFAULT_CHARS  # noqa: E402
+from hwcli.data.dataset import TRAIN_SPLITS, Dataset  # noqa: E402
+from hwcli.strokes import aligned_baseline, estimate_baseline, slant, x_height  # noqa: E402
+
+WEAK = "/%&+*XZQJxzqj047"  # in IAM-OnDB, but too few to learn from
+
+
+@dataclass
+class Word:
+    text: str
+    pts: np.ndarray  # (n, 3) [x, y, eos], left edge at x = 0, y down, the line's centre fit at y = 0
+    chars: np.ndarray  # (n,) the word's character each point was written for (-1: the space before it)
+
+
+@dataclass
+class Hand:
+    """One writer's words and measures (units: normalised model units, y down)."""
+    words: list[Word] = field(default_factory=list)
+    gaps: list[float] = field(default_factory=list)
+    xh: list[float] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)
+    slants: list[float] = field(default_factory=list)
+    steps: list[float] = field(default_factory=list)
+
+    def measures(self) -> tuple[float, float, float, float]:
+        """(x-height, baseline y, slant, point step): medians over the writer's lines."""
+        return (float(np.median(self.xh)), float(np.median(self.base)), float(np.median(self.slants)),
+                float(np.median(self.steps)))
+
+
+def _strokes_to_points(strokes: list[np.ndarray], dx: float = 0.0, dy: float = 0.0) -> np.ndarray:
+    parts = []
+    for s in strokes:
+        s = np.asarray(s, np.float32)
+        if len(s) == 0:
+            continue
+        eos = np.zeros((len(s), 1), np.float32)
+        eos[-1] = 1.0
+        parts.append(np.concatenate([s + np.array([dx, dy], np.float32), eos], 1))
+    return np.concatenate(parts) if parts else np.zeros((0, 3), np.float32)
+
+
+def _pen_down_step(pts: np.ndarray) -> float:
+    d = np.linalg.norm(np.diff(pts[:, :2], axis=0), axis=1)
+    down = pts[:-1, 2] < 0.5
+    return float(np.median(d[down])) if down.any() else 0.0
+
+
+def build_hands(ds: Dataset, idx: list[int], seqs, texts, chars) -> tuple[dict[int, Hand], int]:
+    hands: dict[int, Hand] = {}
+    clean = 0
+    for i, s, t, c in zip(idx, seqs, texts, chars):
+        w = int(ds.writer_ids[i])
+        if w < 0:
+            continue
+        r = ar.cut_words(s, t, c, with_chars=True)
+        if r is None:
+            continue
+        clean += 1
+        pieces, gaps = r
+        h = hands.setdefault(w, Hand())
+        h.words.extend(Word(word, pts, ch) for word, pts, ch in pieces)
+        h.gaps.extend(gaps)
+        if len(h.xh) >= 8:  # a writer's measures settle on a few lines (and cost ~50 ms a line)
+            continue
+        # the line's measures, in the detrended frame of its pieces: rebuild the line's points from them
+        line_pts, line_chars, text_pos, xoff = [], [], 0, 0.0
+        for (word, pts, ch), g in zip(pieces, gaps + [0.0]):
+            p = pts.copy()
+            p[:, 0] += xoff
+            line_pts.append(p)
+            line_chars.append(np.where(ch >= 0, ch + text_pos, -1))
+            text_pos += len(word) + 1
+            xoff = p[:, 0].max() + g
+        lp, lc = np.concatenate(line_pts), np.concatenate(line_chars)
+        line_text = " ".join(p[0] for p in pieces)
+        xh = x_height(lp, lc, line_text)
+        if xh <= 0:
+            continue
+        b = aligned_baseline(lp, lc, line_text)
+        h.xh.append(xh)
+        h.base.append(b if b is not None else estimate_baseline(lp))
+        h.slants.append(slant(lp))
+        h.steps.append(_pen_down_step(lp))
+    return {w: h for w, h in hands.items() if len(h.words) >= 6 and h.xh}, clean
+
+
+# ----------------------------------------------------------------------------- changes to words
+def _stroke_bounds(pts: np.ndarray) -> list[tuple[int, int]]:
+    ends = np.flatnonzero(pts[:, 2] > 0.5)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    return [(int(a), int(b) + 1) for a, b in zip(starts, ends) if b >= a]
+
+
+def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
+    """`word` with its letter j (the base of `target`) accented: the mark's ink added after the letter or the word."""
+    xh, base, sl, step = hand
+    dec = ink.decompose(target)
+    if dec is None:
+        return None
+    _, marks = dec
+    pts = word.pts
+    own = word.chars == j
+    if own.sum() < 3:
+        return None
+    keep = np.ones(len(pts), bool)
+    if target in ink.DOTLESS:
+        # take the i's own dot away: a short stroke above the x-height band, over the letter
+        x0, x1 = pts[own, 0].min() - 0.4 * xh, pts[own, 0].max() + 0.4 * xh
+        found = False
+        for a, b in _stroke_bounds(pts):
+            s = pts[a:b]
+            ext = np.ptp(s[:, :2], axis=0).max() if len(s) > 1 else 0.0
+            if (b - a <= 14 and ext < 0.45 * xh and s[:, 1].max() < base - 0.85 * xh
+                    and x0 <= s[:, 0].mean() <= x1):
+                keep[a:b] = False
+                found = True
+        if not found:
+            return None
+        own = own & keep
+        if own.sum() < 3:
+            return None
+    lp = pts[own]
+    top = lp[:, 1].min() if target not in ink.DOTLESS else max(lp[:, 1].min(), base - 1.05 * xh)
+    box = (float(lp[:, 0].min()), float(lp[:, 0].max()), float(top), float(lp[:, 1].max()))
+    mark_pts = []
+    for m in marks:
+        strokes = ink.mark_strokes(m, rng, box=box, x_height=xh, slant=sl, step=step, capital=target.isupper())
+        mark_pts.append(_strokes_to_points(strokes))
+    mp = np.concatenate(mark_pts) if mark_pts else np.zeros((0, 3), np.float32)
+    pts2, ch2 = pts[keep], word.chars[keep]
+    if len(mp) == 0 and target not in ink.DOTLESS:
+        return None
+    # where the mark is written: straight after the letter when the letter ends with a pen lift, else after the word
+    last = np.flatnonzero(ch2 == j)
+    at = len(pts2)
+    if len(last) and pts2[last[-1], 2] > 0.5 and rng.random() < 0.35:
+        at = int(last[-1]) + 1
+    new_pts = np.concatenate([pts2[:at], mp, pts2[at:]]).astype(np.float32)
+    new_ch = np.concatenate([ch2[:at], np.full(len(mp), j), ch2[at:]])
+    new_pts[-1, 2] = 1.0
+    return Word(word.text[:j] + target + word.text[j + 1:], new_pts, new_ch)
+
+
+def glyph_word(text: str, rng, hand, digits: list[Word] | None = None) -> Word:
+    """A token written from glyphs (the writer's own digit words where `text` is one of theirs is used instead)."""
+    xh, base, sl, step = hand
+    parts, chars, x = [], [], 0.0
+    for k, c in enumerate(text):
+        if c in ink.GLYPH_CHARS:
+            strokes, adv = ink.glyph_strokes(c, rng, x_height=xh, slant=sl, step=step)
+        else:  # the punctuation of numbers and codes that charset_ink leaves to the data: a dot, a dash
+            strokes, adv = _plain(c, rng, xh)
+        p = _strokes_to_points(strokes, dx=x, dy=base)
+        parts.append(p)
+        chars.append(np.full(len(p), k))
+        x += adv + xh * rng.uniform(0.08, 0.22)
+    pts = np.concatenate(parts)
+    pts[:, 0] -= pts[:, 0].min()
+    return Word(text, pts.astype(np.float32), np.concatenate(chars))
+
+
+def _plain(c: str, rng, xh: float) -> tuple[list[np.ndarray], float]:
+    if c == "-":
+        y = -xh * rng.uniform(0.4, 0.55)
+        w = xh * rng.uniform(0.45, 0.7)
+        n = max(3, int(w / (xh / 6)))
+        return [np.column_stack([np.linspace(0, w, n), y + np.linspace(0, -0.05 * xh, n)]).astype(np.float32)], w
+    if c in ".,":
+        d = xh * 0.08
+        tail = [[0.0, 0.0], [d, d]] if c == "." else [[0.0, 0.0], [-0.05 * xh, 0.35 * xh]]
+        return [np.array([[0.0, -d], *tail], np.float32)], 0.2 * xh
+    raise KeyError(f"no ink for {c!r}")
+
+
+def attach(a: Word, b: Word, gap: float) -> Word:
+    """`a` and `b` written as one word (no space), `b` after `a` with `gap` between their inks."""
+    pb = b.pts.copy()
+    pb[:, 0] += a.pts[:, 0].max() + gap - pb[:, 0].min()
+    ch = np.concatenate([a.chars, np.where(b.chars >= 0, b.chars + len(a.text), -1)])
+    return Word(a.text + b.text, np.concatenate([a.pts, pb]).astype(np.float32), ch)
+
+
+# ----------------------------------------------------------------------------- what to write
+CURRENCY_PRE, CURRENCY_POST = "$£€¥", "€¢"
+PRE = "#§•<[{(~±¿¡«"
+POST = "%°>]})^*»"
+JOIN = "@_/\\|=+&×÷~^*-–—<>"
+ALONE = "&+=-–—•§×÷±<>|~^#*@/"
+
+
+def _number(rng, hand, digit_words: list[Word]) -> Word:
+    if digit_words and rng.random() < 0.6:
+        return digit_words[int(rng.integers(len(digit_words)))]
+    n = str(int(rng.integers(1, 999))) if rng.random() < 0.6 else f"{rng.integers(1, 99)}.{rng.integers(0, 99):02d}"
+    return glyph_word(n, rng, hand)
+
+
+def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word]) -> list[Word]:
+    """One to three words of a new line holding glyph character `c`, in a context people write it in."""
+    xh = hand[0]
+    g = glyph_word(c, rng, hand)
+    pick = lambda: words[int(rng.integers(len(words)))]  # noqa: E731
+    tight = lambda: xh * rng.uniform(0.1, 0.35)  # noqa: E731
+    r = rng.random()
+    if c in CURRENCY_PRE + CURRENCY_POST + "%°" and r < 0.8:
+        num = _number(rng, hand, digit_words)
+        if c in "%°¢" or (c == "€" and rng.random() < 0.4):
+            return [attach(num, g, tight())]
+        return [attach(g, num, tight())]
+    if c in "«" and r < 0.7:
+        return [g, pick(), glyph_word("»", rng, hand)] if rng.random() < 0.5 else [attach(attach(g, pick(), tight()), glyph_word("»", rng, hand), tight())]
+    if c in PRE and r < 0.5:
+        return [attach(g, pick(), tight())]
+    if c in POST and r < 0.5:
+        return [attach(pick(), g, tight())]
+    if c in JOIN and r < 0.75:
+        return [attach(attach(pick(), g, tight()), pick(), tight())]
+    if c.isalnum() and r < 0.5:
+        # a weak letter or digit inside a code or before a word (a capital starting a word, "QX-47", "4/7")
+        pool = [ch for ch in WEAK + "0123456789-" if ch in ink.GLYPH_CHARS or ch == "-"]
+        other = glyph_word("".join(rng.choice(pool, size=int(rng.integers(1, 3)))), rng, hand)
+        return [attach(g, other, tight())] if rng.random() < 0.5 else [attach(g, pick(), tight())]
+    return [g]
+
+
+def _later(queue: list[str], target: str, rng, retried: Counter, limit: int = 30) -> None:
+    """Put a target that this line could not take back into the queue, at a random place (at most `limit` times)."""
+    if retried[target] < limit:
+        retried[target] += 1
+        queue.insert(int(rng.integers(len(queue) + 1)), target)
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True)
+    ap.add_argument("--model", default=None, help="synthesis bundle for the alignment (default: bundled)")
+    ap.add_argument("-o", "--out", required=True)
+    ap.add_argument("--lines", type=int, default=12000, help="new lines to write")
+    ap.add_argument("--words", default="3,7", help="words per new line: min,max")
+    ap.add_argument("--max-chars", type=int, default=60)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
+    ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
+    ap.add_argument("--align-cache", default=None, help="keep the alignment in this .npz and reuse it (same data, model, limit)")
+    a = ap.parse_args(argv)
+    t0 = time.time()
+
+    import torch  # noqa: F401  (after hwcli's arithmetic rule)
+    from hwcli.model.bundle import load_model, model_path
+
+    ds = Dataset.load(a.data)
+    bundle = load_model(model_path(a.model))
+    alpha, scale = bundle.alphabet, bundle.scale
+    idx = [int(i) for i in ds.indices(list(TRAIN_SPLITS)) if ds.texts[i].strip() and all(c in alpha for c in ds.texts[i])]
+    if a.limit:
+        idx = idx[: a.limit]
+    seqs = [ds.normalised_line(i, scale) for i in idx]
+    texts = [ds.texts[i] for i in idx]
+    cache = Path(a.align_cache) if a.align_cache else None
+    if cache is not None and cache.exists():
+        with np.load(cache, allow_pickle=False) as z:
+            flat, starts = z["chars"], z["starts"]
+        chars = [flat[starts[k]:starts[k + 1]] for k in range(len(starts) - 1)]
+        if len(chars) != len(seqs) or any(len(c) != len(s) for c, s in zip(chars, seqs)):
+            raise SystemExit(f"{cache} was made for other data: delete it")
+    else:
+        chars = ar.align(bundle, seqs, texts)
+        if cache is not None:
+            np.savez(cache, chars=np.concatenate(chars), starts=np.concatenate([[0], np.cumsum([len(c) for c in chars])]))
+    t_align = time.time() - t0
+    hands, clean = build_hands(ds, idx, seqs, texts, chars)
+    writers = sorted(hands)
+
+    accents = [c for c in CHARSET if c not in DEFAULT_CHARS and ink.decompose(c) is not None]
+    glyphs = [c for c in CHARSET if c not in DEFAULT_CHARS and ink.decompose(c) is None and c != " "]
+    missing = [c for c in glyphs if c not in ink.GLYPH_CHARS]
+    if missing:
+        raise SystemExit(f"charset_ink has no glyph for {''.join(missing)!r}")
+    glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
+    per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
+                      [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
+    rng = np.random.default_rng(a.seed)
+    queue: list[str] = []
+    done: Counter = Counter()
+    failed: Counter = Counter()
+    retried: Counter = Counter()
+    lo, hi = (int(v) for v in a.words.split(","))
+    new_off, new_txt, new_ids, new_w = [], [], [], []
+    tries = 0
+    while len(new_txt) < a.lines and tries < a.lines * 20:
+        tries += 1
+        w = writers[int(rng.integers(len(writers)))]
+        h = hands[w]
+        hand, words, digit_words = per_writer[w]
+        if len(words) < lo:
+            continue
+        n = int(rng.integers(lo, hi + 1))
+        line = [words[int(k)] for k in rng.choice(len(words), size=min(n, len(words)), replace=False)]
+        changes = int(rng.choice([1, 2, 3], p=[0.45, 0.4, 0.15]))
+        ok = 0
+        for _ in range(changes):
+            if not queue:
+                queue = accents + glyphs * 3  # an accented letter starts from its base letter; a glyph from nothing
+                rng.shuffle(queue)
+            target = queue.pop()
+            if target in accents:
+                base_letter = ink.decompose(target)[0]
+                cands = [(k, j) for k, wd in enumerate(line) for j, ch in enumerate(wd.text) if ch == base_letter
+                         and target not in wd.text]
+                if not cands:
+                    # look through the writer's whole bank for a word with this letter and put it in the line
+                    bank = [wd for wd in h.words if base_letter in wd.text]
+                    if bank:
+                        line[int(rng.integers(len(line)))] = bank[int(rng.integers(len(bank)))]
+                    elif base_letter in ink.GLYPH_CHARS:  # z, Z, X ...: the base letter from glyphs, before a word
+                        gw = glyph_word(base_letter, rng, hand)
+                        line[int(rng.integers(len(line)))] = attach(gw, words[int(rng.integers(len(words)))],
+                                                                    hand[0] * rng.uniform(0.1, 0.3))
+                    else:
+                        _later(queue, target, rng, retried)  # another writer may have one (capitals are rare)
+                        continue
+                    cands = [(k, j) for k, wd in enumerate(line) for j, ch in enumerate(wd.text) if ch == base_letter]
+                k, j = cands[int(rng.integers(len(cands)))]
+                try:
+                    new = add_accent(line[k], j, target, rng, hand)
+                except (ValueError, IndexError, KeyError) as exc:  # a mark charset_ink cannot draw here: count it
+                    failed[f"{target}: {type(exc).__name__}"] += 1
+                    continue
+                if new is None:
+                    _later(queue, target, rng, retried)
+                    continue
+                line[k] = new
+            else:
+                try:
+                    piece = symbol_piece(target, rng, hand, words, digit_words)
+                except (ValueError, IndexError, KeyError) as exc:
+                    failed[f"{target}: {type(exc).__name__}"] += 1
+                    continue
+                pos = int(rng.integers(0, len(line) + 1))
+                line[pos:pos] = piece
+            done[target] += 1
+            ok += 1
+        if not ok:
+            continue
+        while len(line) > 2 and sum(len(x.text) + 1 for x in line) - 1 > a.max_chars:
+            plain = [k for k, x in enumerate(line) if all(c in DEFAULT_CHARS for c in x.text)]
+            if not plain:
+                break
+            line.pop(int(rng.choice(plain)))
+        gap = float(np.median(h.gaps))
+        spread = float(np.std(h.gaps)) * 0.5
+        gaps = list(np.clip(gap + spread * rng.standard_normal(len(line) - 1), 0.4 * gap, 2.0 * gap))
+        off = ar.compose([(x.text, x.pts) for x in line], gaps)
+        if not np.isfinite(off).all():
+            continue
+        new_off.append(off * np.array([scale, scale, 1.0], np.float32))
+        new_txt.append(" ".join(x.text for x in line))
+        new_ids.append(f"chr-{w}-{len(new_txt)}")
+        new_w.append(w)
+
+    old = [ds.line(i) for i in range(len(ds))]
+    meta = dict(ds.meta)
+    meta["augmentation_charset"] = {"script": "scripts/augment_charset.py", "args": vars(a), "aligned_lines": len(idx),
+                                    "clean_cuts": clean, "writers": len(writers), "new_lines": len(new_txt)}
+    out = Dataset.from_lines(old + new_off, list(ds.texts) + new_txt, list(ds.line_ids) + new_ids,
+                             [int(v) for v in ds.writer_ids] + new_w, list(ds.splits) + ["trainset"] * len(new_txt), meta)
+    out.save(a.out)
+    counts = Counter(c for t in new_txt for c in t if c not in DEFAULT_CHARS)
+    thin = sorted((counts[c], c) for c in CHARSET if c not in DEFAULT_CHARS and c != " ")[:12]
+    print(json.dumps({**meta["augmentation_charset"], "align_s": round(t_align, 1), "total_s": round(time.time() - t0, 1),
+                      "new_chars": sum(counts.values()), "fewest": thin,
+                      "ink_failures": dict(failed.most_common(10))}, default=str, ensure_ascii=False))
+    for t in new_txt[:12]:
+        print("  ", t)
+    if a.preview:
+        _preview(a.preview, new_off[:40], new_txt[:40], scale)
+    return 0
+
+
+def _preview(path: str, offs, txts, scale: float) -> None:
+    import svgwrite
+
+    from hwcli.strokes import split_strokes, to_points
+
+    dwg = svgwrite.Drawing(path, size=("1400px", f"{60 * len(offs) + 20}px"))
+    dwg.add(dwg.rect((0, 0), ("100%", "100%"), fill="white"))
+    for k, (o, t) in enumerate(zip(offs, txts)):
+        pts = to_points(o / np.array([scale, scale, 1.0], np.float32))
+        pts[:, :2] -= pts[:, :2].min(0)
+        f = 40.0 / max(np.ptp(pts[:, 1]), 1e-6)
+        f = min(f, 1000.0 / max(np.ptp(pts[:, 0]), 1e-6))
+        for s in split_strokes(pts):
+            dwg.add(dwg.polyline([(float(x * f + 10), float(y * f + 60 * k + 15)) for x, y in s[:, :2]],
+                                 stroke="black", fill="none", stroke_width=1.2))
+        dwg.add(dwg.text(t, insert=(1050, 60 * k + 40), font_size=13, fill="#a00"))
+    dwg.save()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,65 @@
+"""scripts/augment_charset.py: accents added to real letters, glyph words attached to real words."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+SCRIPTS = Path(__file__).resolve().parents[1] / "scripts"
+sys.path.insert(0, str(SCRIPTS))
+import augment_charset as aug  # noqa: E402  (scripts/ is not a package)
+
+HAND = (1.0, 0.0, 0.1, 0.15)  # x-height, baseline y, slant, point step (y down: ink above the baseline is < 0)
+
+
+def _stroke(x0, x1, y0, y1, n=8):
+    pts = np.column_stack([np.linspace(x0, x1, n), np.linspace(y0, y1, n), np.zeros(n)])
+    pts[-1, 2] = 1.0
+    return pts
+
+
+def _word_tie():
+    """"tie": a t stem and bar, an i stem and its dot (a separate short stroke high up), an e."""
+    parts = [(_stroke(0.0, 0.1, -1.6, 0.0), 0), (_stroke(-0.2, 0.4, -1.0, -1.0, 5), 0),
+             (_stroke(0.6, 0.65, -1.0, 0.0), 1), (_stroke(0.62, 0.64, -1.5, -1.45, 2), 1),
+             (_stroke(0.9, 1.5, -0.5, -0.1, 10), 2)]
+    pts = np.concatenate([p for p, _ in parts]).astype(np.float32)
+    chars = np.concatenate([np.full(len(p), c) for p, c in parts])
+    return aug.Word("tie", pts, chars)
+
+
+def _added(out, w):
+    """The rows of `out` that are not rows of `w` (the mark's ink)."""
+    return out.pts[[i for i in range(len(out.pts)) if not any(np.allclose(out.pts[i], p) for p in w.pts)]]
+
+
+def test_an_accent_is_written_above_its_letter_and_the_transcript_changes():
+    w = _word_tie()
+    out = aug.add_accent(w, 2, "é", np.random.default_rng(0), HAND)
+    assert out is not None and out.text == "tié"
+    mark = _added(out, w)
+    assert len(mark) >= 2 and mark[:, 1].max() < w.pts[w.chars == 2, 1].min()  # above the e (y down)
+    assert (out.chars[len(out.pts) - len(mark):] == 2).all() or (out.chars == 2).sum() > (w.chars == 2).sum()
+    assert out.pts[-1, 2] == 1.0
+
+
+def test_an_accented_i_loses_its_own_dot_first():
+    w = _word_tie()
+    out = aug.add_accent(w, 1, "í", np.random.default_rng(1), HAND)
+    assert out is not None and out.text == "tíe"
+    dot = w.pts[(w.chars == 1) & (w.pts[:, 1] < -1.4)]
+    assert not any(np.allclose(p, q) for p in out.pts for q in dot)  # the dot stroke is gone
+    bare = aug.add_accent(aug.Word("te", w.pts[w.chars != 1], w.chars[w.chars != 1]), 0, "ı", np.random.default_rng(1), HAND)
+    assert bare is None  # no i, no dot to take away
+
+
+def test_glyph_words_attach_without_a_space_and_keep_their_characters():
+    rng = np.random.default_rng(2)
+    num = aug.glyph_word("18", rng, HAND)
+    money = aug.attach(aug.glyph_word("£", rng, HAND), num, 0.2)
+    assert money.text == "£18"
+    assert set(money.chars.tolist()) == {0, 1, 2}
+    first = money.pts[money.chars == 0, 0].max()
+    assert money.pts[money.chars == 1, 0].min() > first  # the digits come after the pound sign
+    assert np.isfinite(money.pts).all() and money.pts[-1, 2] == 1.0
