@@ -34,17 +34,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="sample with the read-back self-check on, as hwcli write does")
     ap.add_argument("--style", help="comma-separated style indices to try instead of each bundle's default style")
     ap.add_argument("--json", help="write the figures here")
+    ap.add_argument("--charset", action="store_true",
+                    help="also score generated lines that hold the characters IAM-OnDB lacks (selection.charset_lines)")
+    ap.add_argument("--recognizer", default=None, help="recognizer bundle to read with (default: the bundled one)")
     a = ap.parse_args(argv)
     torch.set_num_threads(a.threads)
     from hwcli.data.dataset import VALID_SPLIT, Dataset
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.network import load_recognizer
-    from hwcli.recognizer.selection import hard_lines, ordinary_lines, readback_score
+    from hwcli.recognizer.selection import charset_lines, hard_lines, ordinary_lines, readback_score
 
     ds = Dataset.load(a.data)
     texts = [t for t, s in zip(ds.texts, ds.splits) if s == VALID_SPLIT]
     ordinary, hard = ordinary_lines(texts, a.lines), hard_lines(a.lines)
-    rec = load_recognizer()
+    charset = charset_lines(a.lines) if a.charset else []
+    rec = load_recognizer(a.recognizer) if a.recognizer else load_recognizer()
     seeds = [int(s) for s in a.seeds.split(",")]
     rows = []
     styles = [int(v) for v in a.style.split(",")] if a.style else [None]
@@ -60,7 +64,8 @@ def main(argv: list[str] | None = None) -> int:
         if hb is not None:
             b.defaults["hard_bias"] = hb
         t0 = time.perf_counter()
-        per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s, check=a.check) for s in seeds]
+        per_seed = [readback_score(b, rec, ordinary, hard, tesseract=a.tesseract, seed=s, check=a.check,
+                                   charset=charset) for s in seeds]
         row = {"model": m, "style": b.default_style_index, "bias": b.defaults["bias"], "hard_bias": b.defaults["hard_bias"],
                "steps": b.provenance.get("steps"), "val_nll_point": b.provenance.get("val_nll_point")}
         for k in per_seed[0]:
@@ -73,7 +78,7 @@ def main(argv: list[str] | None = None) -> int:
               f"nll={row['val_nll_point']}", f"{row['seconds']}s", flush=True)
     if a.json:
         with open(a.json, "w") as fh:
-            json.dump({"ordinary": ordinary, "hard": hard, "seeds": seeds, "rows": rows}, fh, indent=1)
+            json.dump({"ordinary": ordinary, "hard": hard, "charset": charset, "seeds": seeds, "rows": rows}, fh, indent=1)
     best = min(rows, key=lambda r: r["readback_cer"])
     print(f"best: {best['model']} style {best['style']} readback_cer {best['readback_cer']:.4f}")
     return 0

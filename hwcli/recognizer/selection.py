@@ -115,16 +115,17 @@ def ordinary_lines(texts: Sequence[str], n: int, seed: int = 0, lo: int = 25, hi
 
 
 def readback_score(bundle, recognizer, ordinary: Sequence[str], hard: Sequence[str], tesseract: bool = False,
-                   seed: int = 0, check: bool = False) -> dict:
+                   seed: int = 0, check: bool = False, charset: Sequence[str] = ()) -> dict:
     """Sample both sets in the bundle's default style at its default bias (by default no self-check: it would hide
-    what the network itself writes; `check` samples as `hwcli write` does) and read them back. Returns the CERs per set and reader and ``readback_cer``, their
-    mean: the figure to minimise."""
+    what the network itself writes; `check` samples as `hwcli write` does) and read them back. Returns the CERs per
+    set and reader and ``readback_cer``, their mean: the figure to minimise. `charset` lines (`charset_lines`) count
+    as a third set when given."""
     from .legibility import evaluate
 
     bias = bundle.sampling.bias
     out: dict = {}
     cers = []
-    for name, lines in (("ordinary", ordinary), ("hard", hard)):
+    for name, lines in (("ordinary", ordinary), ("hard", hard), ("charset", charset)):
         if not lines:
             continue
         row = evaluate(bundle, recognizer, list(lines), None, bias, check, seed=seed, tesseract=tesseract)
