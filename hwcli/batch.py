@@ -26,11 +26,13 @@ from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotte
 from .errors import HwcliError, InputTextError, OptionError, OutputError
 from .fileio import check_writable
 from .formats import FORMATS, format_for, page_paths
-from .jobs import Job, check_unique, document_seed, shard_of, text_jobs
+from .jobs import ENVELOPE_SUFFIX, Job, check_unique, document_seed, shard_of, text_jobs
 from .model.bundle import Bundle, load_model
 from .page import PageOptions, group_pages, iter_layout
+from .page import layout as L
+from .page.layout import prepare_marked
 from .page.machines import PlotterOptions
-from .page.placement import Page, build_page, place_line
+from .page.placement import Page, align_lines, build_page, place_line
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
 
 log = logging.getLogger(__name__)
@@ -70,6 +72,7 @@ class _Doc:
     report: DocReport
     text: str = ""
     lines: list = field(default_factory=list)  # LayoutLines
+    page: PageOptions = PageOptions()  # its paper (an envelope's differs from its letter's)
     base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
     targets: list[Path] = field(default_factory=list)
     seed: int = 0
@@ -91,6 +94,7 @@ def write_many(
     progress: Callable[[int, int, DocReport], None] | None = None,
     dpi: float = 150,
     plotter: PlotterOptions | None = None,
+    envelope: str | None = None,
     *,
     style: int | str | None = None,
     bias: float | None = None,
@@ -109,6 +113,8 @@ def write_many(
     ``page.seed`` is replaced by each document's seed. Read-back checking as in `hwcli.write` (``sampling.check``,
     default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
     each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
+    `envelope` (an envelope size, e.g. "DL") writes each job's `envelope` text as ``NAME-envelope.EXT`` beside
+    its document, or, with `one_file`, as the page after it (letters and envelopes interleaved for printing).
     """
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
@@ -133,6 +139,15 @@ def write_many(
         except OSError as exc:
             raise OutputError(f"cannot make the output folder {str(out_dir)!r}: {exc.strerror or exc}") from None
         check_writable(out_dir / ".hwcli-check")
+    env_page = None
+    if envelope is not None:
+        env_page = replace(page, page_size=envelope, ruled=False)
+        if not env_page.envelope:
+            raise OptionError(f"{envelope!r} is not an envelope size: use one of "
+                              f"{', '.join(L.size_name(n) for n in L.ENVELOPE_SIZES)}")
+        if not any(j.envelope for j in jobs):
+            raise OptionError("envelopes need their text: give a mail merge an envelope template "
+                              "(--envelope-template FILE)")
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if f == "png":
@@ -149,7 +164,12 @@ def write_many(
 
     mine = shard_of(jobs, shard)
     report = BatchReport(total_jobs=len(jobs), shard=shard)
-    docs = [_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed) for j in mine]
+    docs = []
+    for j in mine:
+        docs.append(_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed))
+        if env_page is not None and not j.problem:
+            docs.append(_prepare(Job(j.name + ENVELOPE_SUFFIX, j.envelope, f"{j.source} envelope", j.problem),
+                                 bundle, env_page, char_w, on_unsupported, sampling.seed))
     report.docs = [d.report for d in docs]
     total, done = len(docs), 0
 
@@ -188,7 +208,7 @@ def write_many(
             pending.append(d)
     for d, pages in _sampled(pending, bundle, sampling, page, scale, checker, group_lines):
         try:
-            doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
+            doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
                            title=_title(d.text))
             d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
         except (HwcliError, OSError) as exc:
@@ -199,11 +219,12 @@ def write_many(
 
 def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:
     """Check and lay out one job (no sampling): a _Doc whose report says 'failed' when it cannot be written."""
-    d = _Doc(job, DocReport(job.name, job.source), seed=document_seed(seed, job.name))
+    d = _Doc(job, DocReport(job.name, job.source), page=page, seed=document_seed(seed, job.name))
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        text = bundle.alphabet.prepare(job.text, on_unsupported) if bundle.is_synthesis else job.text
+        text = (prepare_marked(job.text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
+                if bundle.is_synthesis else job.text)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
@@ -241,7 +262,7 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
         pos = 0
         for d in group:
             mine, pos = results[pos : pos + len(d.lines)], pos + len(d.lines)
-            opts = replace(page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
+            opts = replace(d.page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
             pages = []
             it = iter(mine)
             for number, lines in group_pages(d.lines):
@@ -252,7 +273,7 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
                     if not res.ok:
                         d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
                     placed.append(place_line(res.strokes, ln, scale, opts))
-                pages.append(build_page(number, placed, opts, [ln.text for ln in lines]))
+                pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines]))
             yield d, pages
         del results
 

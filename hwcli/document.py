@@ -39,7 +39,7 @@ from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page import layout as L
 from .formats import FORMATS, Format, format_for, page_paths
 from .page.machines import PROFILES, Machine, PlotterOptions, resolve
-from .page.placement import BODY_FRACTION, Page, build_page, place_line
+from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line
 from .strokes import to_points
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize
 
@@ -306,7 +306,7 @@ def write(
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if bundle.is_synthesis:
-        text = bundle.alphabet.prepare(text, on_unsupported)
+        text = L.prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -347,7 +347,7 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
                 report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
             placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
-        yield build_page(number, placed, page, texts)
+        yield build_page(number, align_lines(placed, group), page, texts)
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)

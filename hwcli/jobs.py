@@ -27,6 +27,7 @@ from .errors import InputTextError, OptionError
 
 MAX_INPUT_BYTES = 20_000_000
 MAX_NAME = 120  # characters of an output file name (before the suffix)
+ENVELOPE_SUFFIX = "-envelope"  # a document's envelope is written as NAME-envelope.EXT
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Job:
     text: str  # the text to write ('' when `problem`)
     source: str  # where it came from, for messages: "letters/a.txt", "people.csv row 3"
     problem: str = ""  # why it cannot be written ('' = fine)
+    envelope: str = ""  # the text of its envelope (mail merge with an envelope template), '' for none
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -129,13 +131,14 @@ def text_jobs(texts: Mapping[str, str] | Sequence[tuple[str, str]]) -> list[Job]
 def check_unique(jobs: Sequence[Job]) -> None:
     """OptionError listing every output name two or more jobs share (compared case-insensitively, as
     on macOS and Windows file systems)."""
-    by: dict[str, list[Job]] = {}
+    by: dict[str, list[tuple[str, Job]]] = {}
     for j in jobs:
-        if j.name:
-            by.setdefault(j.name.casefold(), []).append(j)
+        for name in (j.name, j.name + ENVELOPE_SUFFIX if j.envelope else ""):
+            if name:
+                by.setdefault(name.casefold(), []).append((name, j))
     clashes = [js for js in by.values() if len(js) > 1]
     if clashes:
-        shown = "; ".join(f"{js[0].name!r} from " + ", ".join(j.source for j in js) for js in clashes[:8])
+        shown = "; ".join(f"{js[0][0]!r} from " + ", ".join(j.source for _, j in js) for js in clashes[:8])
         more = f" and {len(clashes) - 8} more" if len(clashes) > 8 else ""
         raise OptionError(f"{len(clashes)} output name(s) used more than once: {shown}{more} "
                           "(use --name or --name-column to tell them apart)")
@@ -195,16 +198,20 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[s
 
 
 def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
-               name_pattern: str | None = None) -> list[Job]:
+               name_pattern: str | None = None, envelope_template: str | os.PathLike | None = None) -> list[Job]:
     """One job per CSV row: the template filled from the row, named from `name_column`, from
     `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
 
     Raises (every problem listed) for a field or name column the CSV lacks and for output names that
     clash; a row's own problems (empty row, wrong number of cells, an empty field the template or the
-    name uses) stay with its job, reported with the row's line number in the CSV file.
+    name uses) stay with its job, reported with the row's line number in the CSV file. `envelope_template`
+    (a template of the envelope's text: the recipient's address) fills each job's `envelope` the same way.
     """
     template = read_file(template_path, "template")
     fields = template_fields(template)
+    envelope = read_file(envelope_template, "envelope template") if envelope_template is not None else None
+    if envelope is not None:
+        fields += [f for f in template_fields(envelope, "envelope template") if f not in fields]
     header, rows = read_csv(data_path)
     if name_column is not None and name_pattern is not None:
         raise OptionError("give --name-column or --name, not both")
@@ -239,7 +246,7 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
         elif not name:
             jobs.append(Job(default_name, "", source, "the name is empty once made a file name"))
         else:
-            jobs.append(Job(name, fill(template, row), source))
+            jobs.append(Job(name, fill(template, row), source, envelope=fill(envelope, row) if envelope else ""))
     check_unique(jobs)
     return jobs
 

@@ -16,6 +16,7 @@ Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker")
 Origin = choices("Origin", ("bottom-left", "top-left"))
 YAxis = choices("YAxis", ("up", "down"))
 OnUnsupported = choices("OnUnsupported", ("error", "skip"))
+Breaks = choices("Breaks", ("auto", "keep", "flow"))  # hwcli.page.layout.BREAKS
 
 
 def write_cmd(
@@ -32,6 +33,9 @@ def write_cmd(
     line_height: Annotated[float, typer.Option("--line-height", help="Distance between lines in mm.")] = 10.0,
     indent: Annotated[float, typer.Option("--indent", help="Paragraph indent in mm.")] = 8.0,
     ruled: Annotated[bool, typer.Option("--ruled", help="Draw ruled paper.")] = False,
+    breaks: Annotated[Breaks, typer.Option("--breaks", help="Line breaks inside a paragraph: keep every one, flow (reflow the paragraph), or auto: keep them, except after a line of 60+ characters (hard-wrapped prose), which flows on unless a list item, a marked line or a closing follows.")] = Breaks.auto,
+    envelope: Annotated[Optional[str], typer.Option("--envelope", help="Write an envelope (DL, C6, C5, C4, US10, US9, Monarch), landscape: the text is the recipient's address (with the sender's first, then a blank line, to write it top left). With a mail merge: the size of --envelopes.", rich_help_panel="Envelopes")] = None,
+    sender: Annotated[Optional[str], typer.Option("--sender", help="The sender's address for --envelope, written small in the top-left corner ('\\n' or real line breaks between lines).", rich_help_panel="Envelopes")] = None,
     natural: Annotated[bool, typer.Option("--natural/--no-natural", help="Small per-line drift, slant and size variation.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same handwriting.")] = 0,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model bundle (.json); default: the bundled model.")] = None,
@@ -62,6 +66,8 @@ def write_cmd(
     data: Annotated[Optional[Path], typer.Option("--data", help="Mail merge: a UTF-8 CSV file with a header row; one document per row.", rich_help_panel="Many documents")] = None,
     name_column: Annotated[Optional[str], typer.Option("--name-column", help="Mail merge: name each document after this column (default: row-0001, ...).", rich_help_panel="Many documents")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Mail merge: name each document by a pattern over the columns, e.g. '{last}-{first}'.", rich_help_panel="Many documents")] = None,
+    envelopes: Annotated[bool, typer.Option("--envelopes", help="Mail merge: also write each row's envelope from --envelope-template, as NAME-envelope.pdf beside its letter (with --one-file: after its letter, interleaved). Size: --envelope (default DL).", rich_help_panel="Many documents")] = False,
+    envelope_template: Annotated[Optional[Path], typer.Option("--envelope-template", help="Mail merge: the envelope's text (the recipient's address) with {column} fields.", rich_help_panel="Many documents")] = None,
     one_file: Annotated[bool, typer.Option("--one-file", help="All documents into the one file -o FILE.pdf, each from a new page.", rich_help_panel="Many documents")] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave documents whose output is already there (resume a stopped run).", rich_help_panel="Many documents")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: write only part K of N (inputs or rows number i with i mod N = K-1), for job arrays.", rich_help_panel="Many documents")] = None,
@@ -75,14 +81,34 @@ def write_cmd(
       hwcli write "Dear John" -o letter.pdf --pen fountain
       hwcli write --input 'letters/*.txt' --out-dir out/ --skip-existing
       hwcli write --template letter.txt --data people.csv --name '{last}-{first}' --out-dir out/ --shard 2/4
+      hwcli write --envelope DL $'Ms H. Smith\\n27 Elm Grove\\nLeeds LS6 2AA' --sender 'S. Jones, Whitby' -o env.pdf
+      hwcli write --template letter.txt --data people.csv --envelopes --envelope-template address.txt --out-dir out/
+
+    Layout markup, at the start of a line: '>> ' sets it right (a sender's address, a date), '>< ' centres it,
+    '> ' starts it at the middle of the line (a closing, a signature); a mark alone on a line applies to the
+    rest of its paragraph. Lists ('- ', '* ', '1. ') keep one item a line.
     """
     from ..errors import OptionError, check_threads
     from ..page import PageOptions
     from ..page.machines import PlotterOptions
     from .inputs import read_text
 
+    many = (out_dir is not None or template is not None or data is not None or one_file or skip_existing
+            or shard is not None or len(input_file or []) > 1)
+    if (envelopes or envelope_template is not None) and template is None:
+        raise OptionError("--envelopes and --envelope-template belong to a mail merge (--template, --data); "
+                          "one envelope is --envelope SIZE")
+    if envelopes != (envelope_template is not None):
+        raise OptionError("--envelopes writes each row's envelope from --envelope-template FILE: give both")
+    if envelope is not None and not envelopes:
+        if page_size != "A4":
+            raise OptionError("--envelope is the page size: leave out --page-size")
+        page_size = envelope
+    if sender is not None:
+        if envelope is None or many:
+            raise OptionError("--sender is the sender's address on one envelope: use it with --envelope SIZE")
     page = PageOptions(page_size=page_size, margin=margin, line_height=line_height, indent=indent, width=width,
-                       color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value)
+                       color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value, breaks=breaks.value)
     plot = PlotterOptions(plotter=plotter, bed=bed, feed=feed, travel_feed=travel_feed,
                           pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
@@ -92,8 +118,7 @@ def write_cmd(
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     texts, inputs = list(text or []), list(input_file or [])
-    if (out_dir is not None or template is not None or data is not None or one_file or skip_existing
-            or shard is not None or len(inputs) > 1):
+    if many:
         from ..synthesis import SamplingOptions
         from .write_many import run
 
@@ -101,6 +126,7 @@ def write_cmd(
             raise OptionError("--preview draws one document's toolpath: leave it out when writing many documents")
         return run(texts=texts, inputs=inputs, template=template, data=data, name_column=name_column, name=name,
                    out_dir=out_dir, one_file=one_file, output=output or "handwriting.pdf",
+                   envelope_template=envelope_template, envelope=(envelope or "DL") if envelopes else None,
                    output_given=output is not None,
                    fmt="plotter-svg" if plotter_svg else (format.value if format else None),
                    skip_existing=skip_existing, shard=shard, quiet=quiet,
@@ -115,6 +141,8 @@ def write_cmd(
                           "with --input FILE... --out-dir DIR)")
     output = output or "handwriting.pdf"
     body = read_text(texts[0] if texts else None, Path(inputs[0]) if inputs else None)
+    if sender is not None:
+        body = sender.replace("\\n", "\n").strip("\n") + "\n\n" + body.strip("\n")
 
     from ..document import plotter_setup, write
     from ..formats import format_for

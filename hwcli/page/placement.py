@@ -12,6 +12,9 @@ Placement steps for one line (`place_line`):
 3. natural variation (optional): size, slant (shear) and drift (rotation) about that anchor;
 4. fit: shrink uniformly if wider than the line's room, so ink never crosses the right margin;
 5. translate to (line.x, line.baseline_y).
+
+A page's lines set right or centred (`LayoutLine.align`) are then moved sideways as wholes by
+`align_lines`, which measures their real ink: a right block's widest line ends at the right margin.
 """
 from __future__ import annotations
 
@@ -83,7 +86,7 @@ def place_line(offsets: np.ndarray, line: LayoutLine, scale: float, opts: PageOp
     xy = pts[:, :2].astype(np.float64)
     # 2. anchor at (left-most ink, baseline), in mm
     xy -= (xy[:, 0].min(), estimate_baseline(pts))
-    xy *= scale
+    xy *= scale * line.size
     dx = dy = 0.0
     if opts.natural:
         rng = rng if rng is not None else line_rng(opts, line)
@@ -138,6 +141,30 @@ class Page:
             yield from split_strokes(pts)
 
 
+def align_lines(placed: Sequence[np.ndarray], lines: Sequence[LayoutLine]) -> list[np.ndarray]:
+    """Placed lines of one page (as `place_line` left them, at their `x`) with the right and centred ones
+    moved sideways by their real ink: a centred line is centred in [x, x + max_width]; the lines of a right
+    block (same `block`) keep their left edges in line, the block's widest line ending at x + max_width.
+    Left lines are returned as they are (the same arrays)."""
+    out = list(placed)
+    shift: dict[int, float] = {}
+    for k, (pts, ln) in enumerate(zip(placed, lines)):
+        if ln.align == "left" or len(pts) == 0:
+            continue
+        lo, hi = float(pts[:, 0].min()), float(pts[:, 0].max())
+        if ln.align == "center":
+            d = ln.x + (ln.max_width - (hi - lo)) / 2 - lo
+            out[k] = pts + np.array([d, 0, 0], np.float32)
+        else:
+            key = ln.block if ln.block >= 0 else -1 - k
+            shift[key] = min(shift.get(key, math.inf), ln.x + ln.max_width - hi)
+    for k, (pts, ln) in enumerate(zip(placed, lines)):
+        if ln.align == "right" and len(pts):
+            d = max(shift[ln.block if ln.block >= 0 else -1 - k], 0.0)
+            out[k] = pts + np.array([d, 0, 0], np.float32)
+    return out
+
+
 def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions,
                texts: Sequence[str] = ()) -> Page:
     """A Page from already placed lines (and their `texts`); adds the ruling (every baseline + margin line)
@@ -147,7 +174,7 @@ def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOption
     if opts.ruled:
         page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
         # the margin line sits a little left of the text, like on school paper
-        page.margin_x = opts.margin - min(3.0, opts.margin / 2)
+        page.margin_x = opts.text_left - min(3.0, opts.margin / 2)
     return page
 
 
@@ -166,7 +193,8 @@ def iter_pages(placed: Iterable[tuple[LayoutLine, np.ndarray]], scale: float, op
         # groupby has read one line past this page; its offsets are the last pending entry
         offs = pending[: len(lines)]
         del pending[: len(lines)]
-        yield build_page(number, [place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], opts)
+        yield build_page(number, align_lines([place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], lines),
+                         opts)
 
 
 # ----------------------------------------------------------------------------- curve geometry
