@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotter_setup
+from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
 from .errors import HwcliError, InputTextError, OptionError, OutputError
 from .fileio import check_writable
 from .formats import FORMATS, format_for, page_paths
@@ -267,8 +267,8 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
             it = iter(mine)
             for number, lines in group_pages(d.lines):
                 placed = []
-                for ln in lines:
-                    res = next(it)
+                page_results = [next(it) for _ in lines]
+                for ln, res in zip(even_sizes(lines, page_results), page_results):
                     d.report.resampled += int(res.resampled)
                     if not res.ok:
                         d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))

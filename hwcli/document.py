@@ -39,8 +39,8 @@ from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page import layout as L
 from .formats import FORMATS, Format, format_for, page_paths
 from .page.machines import PROFILES, Machine, PlotterOptions, resolve
-from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line
-from .strokes import to_points
+from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
+from .strokes import to_points, x_height
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize
 
 log = logging.getLogger(__name__)
@@ -341,13 +341,20 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
         results = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
         done += len(group)
         placed = []
-        for ln, res in zip(group, results):
+        for ln, res in zip(even_sizes(group, results), results):
             report.resampled += int(res.resampled)
             if not res.ok:
                 report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
             placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
         yield build_page(number, align_lines(placed, group), page, texts)
+
+
+def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
+    """The lines of one page with their `size` pulled towards one x-height (`placement.size_factors`), measured
+    on each sampled line's small letters through its attention window (`results`: its LineResults)."""
+    heights = [x_height(to_points(r.strokes), r.chars, r.text) if len(r.strokes) else 0.0 for r in results]
+    return [replace(ln, size=ln.size * f) if f != 1.0 else ln for ln, f in zip(lines, size_factors(heights))]
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)

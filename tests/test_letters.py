@@ -295,3 +295,33 @@ def test_mail_merge_envelope_options_are_checked_up_front(bundle, tmp_path):
     with pytest.raises(OptionError, match="used more than once"):
         (tmp_path / "p2.csv").write_text("first,last,street,town\nAnn,Lee,1,L\nAnn-envelope,X,2,Y\n")
         hwcli.jobs.merge_jobs(letter, tmp_path / "p2.csv", "first", envelope_template=address)
+
+
+# ----------------------------------------------------------------------------- one hand's size on a page
+def test_size_factors_pull_lines_towards_the_page_median():
+    from hwcli.page.placement import SIZE_LIMITS, size_factors
+
+    f = size_factors([1.0, 1.0, 0.8, 1.25, 0.0], pull=1.0)
+    assert f[:2] == [1.0, 1.0] and f[4] == 1.0  # unknown height: left alone
+    assert f[2] == pytest.approx(1.25) and f[3] == pytest.approx(0.8)
+    half = size_factors([1.0, 1.0, 0.8], pull=0.5)
+    assert half[2] == pytest.approx(1.25 ** 0.5)
+    assert size_factors([1.0, 0.2, 1.0], pull=1.0)[1] == SIZE_LIMITS[1]  # a runaway is not blown up
+    assert size_factors([1.0, 0.0]) == [1.0, 1.0]
+
+
+def test_even_sizes_scale_the_placed_lines(monkeypatch):
+    from hwcli import document
+    from hwcli.page.layout import LayoutLine
+
+    class R:
+        def __init__(self, h):
+            self.strokes, self.chars, self.text, self.h = np.zeros((10, 3), np.float32), None, "x", h
+
+    monkeypatch.setattr(document, "x_height", lambda pts, chars, text: heights.pop(0))
+    heights = [2.0, 2.0, 1.0]
+    lines = [LayoutLine("x", 0, k, 20.0, 30.0 + 10 * k, 170.0, False) for k in range(3)]
+    out = document.even_sizes(lines, [R(0), R(0), R(0)])
+    from hwcli.page.placement import SIZE_LIMITS, SIZE_PULL
+
+    assert out[0] is lines[0] and out[2].size == pytest.approx(min(2.0 ** SIZE_PULL, SIZE_LIMITS[1]))

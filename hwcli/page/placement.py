@@ -63,6 +63,25 @@ def estimate_scale(offsets_list: Sequence[np.ndarray], line_height_mm: float) ->
     return BODY_FRACTION * float(line_height_mm) / float(np.median(usable))
 
 
+# Line-to-line size: a line's x-height (the median height of its small letters, found through the attention
+# window) is pulled this far (as a power) towards the median of its page's lines, within SIZE_LIMITS. The
+# network writes some lines of a page visibly smaller or larger than the rest (benchmarks/line_size.py).
+SIZE_PULL = 0.5
+SIZE_LIMITS = (0.8, 1.25)
+
+
+def size_factors(heights: Sequence[float], pull: float = SIZE_PULL) -> list[float]:
+    """Per-line size multipliers that pull each line's x-height (any unit; 0 = unknown, left as it is)
+    towards the median of the page's known ones: ``(median / h) ** pull``, within `SIZE_LIMITS`.
+    All 1.0 when fewer than two lines have a height."""
+    known = [h for h in heights if h > 0]
+    if len(known) < 2 or pull == 0:
+        return [1.0] * len(heights)
+    m = float(np.median(known))
+    lo, hi = SIZE_LIMITS
+    return [min(max((m / h) ** pull, lo), hi) if h > 0 else 1.0 for h in heights]
+
+
 # ----------------------------------------------------------------------------- placing one line
 def line_rng(opts: PageOptions, line: LayoutLine) -> np.random.Generator:
     """The generator `place_line` uses when given none: seeded by (seed, page, line), so a line's
