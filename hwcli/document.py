@@ -17,7 +17,8 @@ bytes only after the whole document rendered.
 
 Pen-plotter formats (G-code, HP-GL, plotter SVG) render through the same `save` with `plotter` options
 (profile, bed, feeds, pen commands, simplification, stroke order; `plotter_setup` checks them) and can write a
-toolpath `preview` SVG beside the output; `Document.plans` then holds each page's toolpath figures.
+toolpath `preview` (SVG or PNG, by its suffix) beside the output; `Document.plans` then holds each page's
+toolpath figures and `Document.machine` the resolved machine (for `page.estimate`).
 """
 from __future__ import annotations
 
@@ -90,6 +91,7 @@ class Document:
         self._report: Report | None = None
         self._kept: list[Page] | None = None
         self.plans: list = []  # after a plotter `save`: one toolpath.PagePlan per page (travel, points)
+        self.machine: Machine | None = None  # after a plotter `save`: the machine it was written for
         self.stale: list[str] = []  # after `save`: numbered pages of an earlier, longer document (left as they are)
 
     def __len__(self) -> int:
@@ -126,7 +128,7 @@ class Document:
         `format` (a name in `hwcli.formats.FORMATS`) defaults to the path's suffix, PDF for a stream.
         Per-page formats (SVG, PNG, G-code, HP-GL) write ``out-1.svg, out-2.svg, ...`` when there are several
         pages; a stream takes one page of those. `dpi` is used by raster formats; `plotter` and `preview` (a
-        toolpath SVG written beside the output) by plotter formats (`plotter_setup`).
+        toolpath SVG or PNG written beside the output) by plotter formats (`plotter_setup`).
         """
         stream = target if hasattr(target, "write") else None
         name = None if stream is not None else str(target)
@@ -153,12 +155,13 @@ class Document:
         with tmp_cm as tmpdir:
             try:
                 files = self._render(fmt, Path(tmpdir), dpi, machine)
+                self.machine = machine
                 if preview:
-                    from .page.plotter_svg import render_preview
+                    from .page.preview import preview_format, render_preview
 
                     files.append(Path(tmpdir) / "preview")
                     with open(files[-1], "wb") as fh:
-                        render_preview(self.plans, fh, self.page_options)
+                        render_preview(self.plans, fh, self.page_options, machine, preview_format(preview), dpi)
             except OSError as exc:  # a full disk under the temporary folder: nothing of the user's has changed
                 if exc.filename is not None and not str(exc.filename).startswith(str(tmpdir)):
                     raise
@@ -248,10 +251,14 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
         return f, None
     if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
         raise OptionError("--preview needs a file name of its own")
+    if preview is not None:
+        from .page.preview import preview_format
+
+        preview_format(preview)
     if page.pen != "uniform":
         raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
                           "its own pen: leave --pen out for plotter output")
-    return f, resolve(f, plot, page.page_mm)
+    return f, resolve(f, plot, page.page_mm, page.width)
 
 
 def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:

@@ -15,6 +15,8 @@ Format = choices("Format", tuple(FORMATS))
 Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
 Origin = choices("Origin", ("bottom-left", "top-left"))
 YAxis = choices("YAxis", ("up", "down"))
+Corner = choices("Corner", ("top-left", "top-right", "bottom-left", "bottom-right"))
+Rotate = choices("Rotate", ("0", "90", "auto"))
 OnUnsupported = choices("OnUnsupported", ("error", "skip"))
 Breaks = choices("Breaks", ("auto", "keep", "flow"))  # hwcli.page.layout.BREAKS
 
@@ -47,20 +49,23 @@ def write_cmd(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
     pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed.", rich_help_panel="Ink")] = Pen.uniform,
     plotter_svg: Annotated[bool, typer.Option("--plotter-svg", help="SVG for a pen plotter: every page a layer, one open path per stroke.", rich_help_panel="Plotters")] = False,
-    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG). Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
+    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z, marlin (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG), or your own FILE.toml with the same fields. Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
     bed: Annotated[Optional[str], typer.Option("--bed", help="Plotter's drawable area WxH in mm (default: the profile's).", rich_help_panel="Plotters")] = None,
     feed: Annotated[Optional[float], typer.Option("--feed", help="Drawing speed, mm/min.", rich_help_panel="Plotters")] = None,
     travel_feed: Annotated[Optional[float], typer.Option("--travel-feed", help="Pen-up speed, mm/min (default: rapid G0 moves).", rich_help_panel="Plotters")] = None,
-    pen_up: Annotated[Optional[str], typer.Option("--pen-up", help="G-code that lifts the pen (e.g. 'M5').", rich_help_panel="Plotters")] = None,
+    pen_up: Annotated[Optional[str], typer.Option("--pen-up", help="G-code that lifts the pen (e.g. 'M5'; '\\n' between lines, e.g. 'M400\\nM280 P0 S90').", rich_help_panel="Plotters")] = None,
     pen_down: Annotated[Optional[str], typer.Option("--pen-down", help="G-code that lowers the pen (e.g. 'M3 S90').", rich_help_panel="Plotters")] = None,
     pen_dwell: Annotated[Optional[float], typer.Option("--pen-dwell", help="Seconds to wait after each pen move.", rich_help_panel="Plotters")] = None,
     origin: Annotated[Optional[Origin], typer.Option("--origin", help="Corner of the machine's (0, 0).", rich_help_panel="Plotters")] = None,
+    start: Annotated[Optional[Corner], typer.Option("--start", help="Corner where the pen starts and parks (default: the profile's: top-left for AxiDraw and plotter SVG, the origin for G-code and HP-GL).", rich_help_panel="Plotters")] = None,
+    rotate: Annotated[Optional[Rotate], typer.Option("--rotate", help="Turn the page 90 degrees clockwise onto the bed: 90, or auto (only when it fits no other way).", rich_help_panel="Plotters")] = None,
     y_axis: Annotated[Optional[YAxis], typer.Option("--y-axis", help="Direction of the machine's +y.", rich_help_panel="Plotters")] = None,
     gcode_start: Annotated[Optional[str], typer.Option("--gcode-start", help="Extra G-code lines after G21/G90 ('\\n' between lines).", rich_help_panel="Plotters")] = None,
     gcode_end: Annotated[Optional[str], typer.Option("--gcode-end", help="Extra G-code lines at the end.", rich_help_panel="Plotters")] = None,
     simplify: Annotated[Optional[float], typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off; default 0.05).", rich_help_panel="Plotters")] = None,
     keep_order: Annotated[bool, typer.Option("--keep-order", help="Draw strokes in writing order (no pen-up travel optimisation).", rich_help_panel="Plotters")] = False,
-    preview: Annotated[Optional[Path], typer.Option("--preview", help="Also write an SVG of the toolpath (pen-up moves in light red).", rich_help_panel="Plotters")] = None,
+    join: Annotated[bool, typer.Option("--join", help="Draw on without lifting the pen where a stroke starts within a pen width (--width) of the last one's end.", rich_help_panel="Plotters")] = False,
+    preview: Annotated[Optional[Path], typer.Option("--preview", help="Also draw the toolpath, .svg or .png by the suffix: pen-up moves in red, start and end marked, the plot-time estimate below.", rich_help_panel="Plotters")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Write one document per input file or CSV row into this folder, named after it.", rich_help_panel="Many documents")] = None,
     template: Annotated[Optional[Path], typer.Option("--template", help="Mail merge: a text with {column} fields, filled from each row of --data.", rich_help_panel="Many documents")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Mail merge: a UTF-8 CSV file with a header row; one document per row.", rich_help_panel="Many documents")] = None,
@@ -113,6 +118,7 @@ def write_cmd(
                           pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
                           gcode_start=gcode_start, gcode_end=gcode_end, keep_order=keep_order,
+                          start=start.value if start else None, rotate=rotate.value if rotate else None, join=join,
                           **({} if simplify is None else {"simplify": simplify}))
     check_threads(threads)
     if not 10 <= dpi <= 600:
@@ -183,11 +189,17 @@ def write_cmd(
         err_console.print(f"hwcli: warning: page {f.page} line {f.line} may be illegible ({f.reason}): {f.text!r}",
                           markup=False)
     if not quiet:
+        from ..page.estimate import describe, plot_time, total_time
+
         for plan in doc.plans:
             cut = 100 * (1 - plan.travel_after / plan.travel_before) if plan.travel_before > 0 else 0.0
             err_console.print(f"page {plan.number + 1}: pen-up travel {plan.travel_after:.0f} mm (writing order "
                               f"{plan.travel_before:.0f} mm, {cut:.0f}% less); {plan.points_after} points "
-                              f"(simplified from {plan.points_before})", markup=False)
+                              f"(simplified from {plan.points_before}); {describe(plot_time(plan, doc.machine))}",
+                              markup=False, soft_wrap=True)
+        if len(doc.plans) > 1:
+            err_console.print(f"{len(doc.plans)} pages: {describe(total_time(doc.plans, doc.machine))}",
+                              markup=False, soft_wrap=True)
         dest = ", ".join(outputs) if outputs[:1] != ["-"] else ", ".join(["standard output"] + outputs[1:])
         extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)

@@ -38,6 +38,8 @@ class PlanOptions:
     tolerance: float = DEFAULT_TOLERANCE  # RDP simplification tolerance in mm (0 = keep every point)
     keep_order: bool = False  # draw strokes in writing order and direction (no optimisation)
     start: tuple[float, float] = (0.0, 0.0)  # pen park position in page mm (y down), where travel starts and ends
+    rotate: bool = False  # turn the page 90 degrees clockwise first (onto a bed it fits only that way)
+    join: float = 0.0  # mm: draw a stroke that starts within this of the previous one's end without lifting
 
     def __post_init__(self) -> None:
         tol = self.tolerance
@@ -45,6 +47,8 @@ class PlanOptions:
             raise OptionError(f"simplify tolerance must be a number of mm, got {tol!r}")
         if not 0 <= tol <= MAX_TOLERANCE:
             raise OptionError(f"simplify tolerance must be between 0 and {MAX_TOLERANCE:g} mm, got {tol:g}")
+        if isinstance(self.join, bool) or not isinstance(self.join, (int, float)) or not 0 <= self.join <= 5:
+            raise OptionError(f"join distance must be between 0 and 5 mm, got {self.join!r}")
 
 
 @dataclass
@@ -60,6 +64,8 @@ class PagePlan:
     travel_after: float  # pen-up travel (mm) in drawing order
     points_before: int  # points before simplification
     points_after: int  # points after simplification
+    rotated: bool = False  # the page was turned 90 degrees clockwise (width_mm, height_mm are the turned sheet's)
+    joined: int = 0  # pen lifts saved by joining strokes that end where the next begins
 
     @property
     def draw_length(self) -> float:
@@ -217,6 +223,10 @@ def order_strokes(strokes: Sequence[np.ndarray], start: tuple[float, float] = (0
 def plan_page(page: Page, opts: PlanOptions = PlanOptions()) -> PagePlan:
     """The toolpath of one placed page (see the module docstring for the steps)."""
     strokes = [np.asarray(s, np.float64) for s in page.strokes()]  # 1. collect
+    w, h = page.width_mm, page.height_mm
+    if opts.rotate:  # clockwise: the page's top-left corner goes to the turned sheet's top-right
+        strokes = [np.column_stack([h - s[:, 1], s[:, 0]]) for s in strokes]
+        w, h = h, w
     points_before = sum(len(s) for s in strokes)
     simple = [simplify_stroke(s, opts.tolerance) for s in strokes]  # 2. simplify
     before = travel_length(simple, opts.start)
@@ -225,6 +235,23 @@ def plan_page(page: Page, opts: PlanOptions = PlanOptions()) -> PagePlan:
     else:  # 3. order
         idx, rev = order_strokes(simple, opts.start)
         drawn = [simple[i][::-1] if r else simple[i] for i, r in zip(idx, rev)]
-    return PagePlan(number=page.number, width_mm=page.width_mm, height_mm=page.height_mm, strokes=drawn,
+    lifts = len(drawn)
+    drawn = join_strokes(drawn, opts.join)  # 4. join
+    return PagePlan(number=page.number, width_mm=w, height_mm=h, strokes=drawn,
                     start=tuple(opts.start), travel_before=before, travel_after=travel_length(drawn, opts.start),
-                    points_before=points_before, points_after=sum(len(s) for s in drawn))
+                    points_before=points_before, points_after=sum(len(s) for s in drawn), rotated=opts.rotate,
+                    joined=lifts - len(drawn))
+
+
+def join_strokes(strokes: Sequence[np.ndarray], distance: float) -> list[np.ndarray]:
+    """Strokes in drawing order, each one that starts within `distance` mm of the previous one's end drawn
+    on from it without a pen lift (the pen crosses the gap: under a pen width it is inside the ink)."""
+    if distance <= 0 or not strokes:
+        return list(strokes)
+    out = [strokes[0]]
+    for s in strokes[1:]:
+        if float(np.hypot(*(s[0] - out[-1][-1]))) <= distance:
+            out[-1] = np.vstack([out[-1], s])
+        else:
+            out.append(s)
+    return out
