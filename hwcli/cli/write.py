@@ -12,7 +12,7 @@ from .common import choices, clean_progress, err_console, handle_errors
 
 #: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
 Format = choices("Format", tuple(FORMATS))
-Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
+Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
 Origin = choices("Origin", ("bottom-left", "top-left"))
 YAxis = choices("YAxis", ("up", "down"))
 Corner = choices("Corner", ("top-left", "top-right", "bottom-left", "bottom-right"))
@@ -47,7 +47,7 @@ def write_cmd(
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
     threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = torch's default, fastest on an idle machine; 1 is faster when other programs keep the CPU busy).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
-    pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed.", rich_help_panel="Ink")] = Pen.uniform,
+    pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed (fountain, italic: and the nib's direction; italic: --width is the nib's breadth).", rich_help_panel="Ink")] = Pen.uniform,
     plotter_svg: Annotated[bool, typer.Option("--plotter-svg", help="SVG for a pen plotter: every page a layer, one open path per stroke.", rich_help_panel="Plotters")] = False,
     plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z, marlin (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG), or your own FILE.toml with the same fields. Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
     bed: Annotated[Optional[str], typer.Option("--bed", help="Plotter's drawable area WxH in mm (default: the profile's).", rich_help_panel="Plotters")] = None,

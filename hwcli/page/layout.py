@@ -73,7 +73,7 @@ _HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 #: Pens: "uniform" is a plain line of constant width (stroked paths); the others are pressure-like ink,
 #: filled outlines whose width follows the pen's speed and tapers at stroke ends (see ink.py).
-PENS = ("uniform", "ballpoint", "fineliner", "fountain", "marker")
+PENS = ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker")
 
 # Smallest writable width we accept: narrower than this no word of handwriting fits.
 MIN_TEXT_WIDTH_MM = 20.0
