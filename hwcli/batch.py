@@ -32,6 +32,7 @@ from .page import PageOptions, group_pages, iter_layout
 from .page import layout as L
 from .page.layout import prepare_marked
 from .page.machines import PlotterOptions
+from .page.colors import document_colors, line_colors, split_colors
 from .page.placement import Page, align_lines, build_page, place_line
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
 
@@ -73,6 +74,8 @@ class _Doc:
     text: str = ""
     lines: list = field(default_factory=list)  # LayoutLines
     page: PageOptions = PageOptions()  # its paper (an envelope's differs from its letter's)
+    colors: list = field(default_factory=list)  # ink of each line ({color:...} lines in the text; colors.py)
+    inks: list = field(default_factory=list)
     base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
     targets: list[Path] = field(default_factory=list)
     seed: int = 0
@@ -223,12 +226,17 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        text = (prepare_marked(job.text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
-                if bundle.is_synthesis else job.text)
+        text, marks = split_colors(job.text, (lambda t: bundle.alphabet.prepare(t, "skip")) if bundle.is_synthesis
+                                   else None)
+        text = (prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
+                if bundle.is_synthesis else text)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
         d.lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+        if marks:
+            d.colors = line_colors([ln.text for ln in d.lines], marks)
+            d.inks = document_colors(page.color, [c for _, c in marks])
         d.report.lines = len(d.lines)
         d.report.pages = d.lines[-1].page + 1 if d.lines else 0
     except HwcliError as exc:
@@ -265,6 +273,7 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
             opts = replace(d.page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
             pages = []
             it = iter(mine)
+            first = 0
             for number, lines in group_pages(d.lines):
                 placed = []
                 page_results = [next(it) for _ in lines]
@@ -273,7 +282,9 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
                     if not res.ok:
                         d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
                     placed.append(place_line(res.strokes, ln, scale, opts))
-                pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines]))
+                pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines],
+                                        d.colors[first:first + len(lines)], d.inks))
+                first += len(lines)
             yield d, pages
         del results
 

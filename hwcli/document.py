@@ -42,6 +42,7 @@ from .formats import FORMATS, Format, format_for, page_paths
 from .page.machines import PROFILES, Machine, PlotterOptions, resolve
 from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
 from .strokes import to_points, x_height
+from .page.colors import Marks, document_colors, line_colors, split_colors
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize
 
 log = logging.getLogger(__name__)
@@ -312,6 +313,7 @@ def write(
     opts = replace(opts, **given)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
+    text, marks = split_colors(text, (lambda t: bundle.alphabet.prepare(t, "skip")) if bundle.is_synthesis else None)
     if bundle.is_synthesis:
         text = L.prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
     if not text.strip():
@@ -324,14 +326,16 @@ def write(
         n_pages = last.page + 1
 
     def produce(report: Report) -> Iterator[Page]:
-        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress)
+        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress, marks)
 
     return Document(produce, n_pages, page, title=_title(text))
 
 
 def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float, char_w: float,
-           report: Report, checker: Checker | None, progress: Progress | None) -> Iterator[Page]:
+           report: Report, checker: Checker | None, progress: Progress | None, marks: Marks = ()) -> Iterator[Page]:
     lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+    colors = line_colors([ln.text for ln in lines], list(marks)) if marks else []
+    inks = document_colors(page.color, [c for _, c in marks]) if marks else []
     total = len(lines)
     report.lines = total
     done = 0
@@ -342,6 +346,7 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
             if progress:
                 progress(base + k, total)
 
+        first = done
         opts = replace(sampling, seed=(sampling.seed * 100_003 + number) % (2**31))
         if checker is None:
             opts = replace(opts, check=False)
@@ -354,7 +359,7 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
                 report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
             placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
-        yield build_page(number, align_lines(placed, group), page, texts)
+        yield build_page(number, align_lines(placed, group), page, texts, colors[first:first + len(group)], inks)
 
 
 def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
@@ -362,6 +367,7 @@ def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
     on each sampled line's small letters through its attention window (`results`: its LineResults)."""
     heights = [x_height(to_points(r.strokes), r.chars, r.text) if len(r.strokes) else 0.0 for r in results]
     return [replace(ln, size=ln.size * f) if f != 1.0 else ln for ln, f in zip(lines, size_factors(heights))]
+from .page.colors import Marks, document_colors, line_colors, split_colors
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)

@@ -10,7 +10,8 @@ pen-down command (one or more lines, e.g. Marlin's ``M400`` then ``M280 P0 S30``
 in seconds for GRBL, in milliseconds for Marlin), ``G1`` moves at the drawing feed, then the pen-up command
 and the dwell. A dot (one point) is a pen down and up in place. Every page starts and ends with the pen up
 at the profile's start corner (the machine's origin unless ``start`` says otherwise); a page turned onto
-the bed (``rotate``) says so in its header, as does the plot-time estimate.
+the bed (``rotate``) says so in its header, as does the plot-time estimate. A document with several inks
+(``{color:...}`` lines, colors.py) draws each ink from the start corner after ``M0 ; pen change: load pen N``.
 """
 from __future__ import annotations
 
@@ -42,20 +43,27 @@ def gcode_lines(plan: PagePlan, machine: Machine, page_label: str = "") -> list[
            f"(writing order {plan.travel_before:.0f} mm)",
            f"; {describe(plot_time(plan, machine))}",
            "G21 ; millimetres", "G90 ; absolute coordinates", *machine.gcode_start, *up, *dwell]
-    for s in plan.strokes:
-        x, y = machine.to_machine(s[0, 0], s[0, 1], h)
-        out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
-        out.extend(down)
-        out.extend(dwell)
-        first = True
-        for px, py in s[1:]:
-            x, y = machine.to_machine(px, py, h)
-            out.append(f"G1 X{_n(x)} Y{_n(y)}" + (f" F{_n(machine.feed)}" if first else ""))
-            first = False
-        out.extend(up)
-        out.extend(dwell)
-    x, y = machine.to_machine(*plan.start, h)
-    out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
+    park = machine.to_machine(*plan.start, h)
+    for k, (ink, strokes) in enumerate(plan.layers()):
+        if ink:  # a document with several inks: each is drawn from the start corner after a pen change
+            pen = plan.inks.index(ink) + 1 if ink in plan.inks else k + 1
+            if k:
+                out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
+            if k or pen != 1:
+                out.append(f"M0 ; pen change: load pen {pen} ({ink}), then resume")
+        for s in strokes:
+            x, y = machine.to_machine(s[0, 0], s[0, 1], h)
+            out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
+            out.extend(down)
+            out.extend(dwell)
+            first = True
+            for px, py in s[1:]:
+                x, y = machine.to_machine(px, py, h)
+                out.append(f"G1 X{_n(x)} Y{_n(y)}" + (f" F{_n(machine.feed)}" if first else ""))
+                first = False
+            out.extend(up)
+            out.extend(dwell)
+    out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
     return out
 
 

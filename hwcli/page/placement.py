@@ -25,7 +25,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..strokes import body_height, estimate_baseline, split_strokes, to_points
-from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
+from .layout import LayoutLine, PageOptions, baseline_y, color_rgb, group_pages, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
 #: fraction of the line height. At 0.42 the x-height comes out near 0.28 line heights, so
@@ -153,6 +153,12 @@ class Page:
     rule_ys: list[float] = field(default_factory=list)  # y of each ruled line (mm); empty = plain paper
     margin_x: float | None = None  # x of the ruled margin line (mm); None = none drawn
     texts: list[str] = field(default_factory=list)  # what each of `lines` says (empty when not known)
+    colors: list[str] = field(default_factory=list)  # ink of each of `lines` as #rrggbb (empty: all the page's)
+    inks: list[str] = field(default_factory=list)  # the document's inks in pen order (colors.document_colors)
+
+    def line_color(self, k: int, default: str) -> str:
+        """The ink of line `k`: its own colour, else `default`."""
+        return (self.colors[k] if k < len(self.colors) else "") or default
 
     def strokes(self) -> Iterator[np.ndarray]:
         """Every pen-down stroke on the page, each ``(n, 2)`` [x, y] mm (n = 1 is a dot)."""
@@ -185,11 +191,16 @@ def align_lines(placed: Sequence[np.ndarray], lines: Sequence[LayoutLine]) -> li
 
 
 def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions,
-               texts: Sequence[str] = ()) -> Page:
-    """A Page from already placed lines (and their `texts`); adds the ruling (every baseline + margin line)
-    when ruled."""
+               texts: Sequence[str] = (), colors: Sequence[str] = (), inks: Sequence[str] = ()) -> Page:
+    """A Page from already placed lines (and their `texts`, and `colors` and the document's `inks` when a
+    document has more than one ink: see colors.py); adds the ruling (every baseline + margin line) when ruled."""
     w, h = opts.page_mm
     page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines), texts=list(texts))
+    if any(colors):
+        from .colors import document_colors
+
+        page.colors = ["#%02x%02x%02x" % color_rgb(c or opts.color) for c in colors]
+        page.inks = list(inks) or document_colors(opts.color, colors)
     if opts.ruled:
         page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
         # the margin line sits a little left of the text, like on school paper

@@ -9,6 +9,10 @@ real millimetres (``width="210mm"``, ``viewBox="0 0 210 297"``). Each page is it
 - vpype's ``read`` makes each top-level group a layer whose id is the digits of its
   ``inkscape:label`` (then of its ``id``): the label holds only the page number, so page N is layer N.
 
+A document with several inks (``{color:...}`` lines in the text, colors.py) has one layer per page and
+ink, labelled ``N01``, ``N02``, ... (page N, pen 1, 2, ... in the document's pen order) with the ink as its
+stroke colour: plotted in label order, one pen after the other, page after page.
+
 Inside a layer each pen stroke is one open ``<path>`` of straight segments (``M x,y L ...``) in
 drawing order, with ``fill="none"``: a plotter draws exactly these lines. A dot is a 0.01 mm segment.
 
@@ -60,11 +64,14 @@ def render_plotter_svg(pages: Iterable[Page], fh: BinaryIO, machine: Machine, pa
     for k, page in enumerate(pages):
         plan = plans[k] if plans is not None else plan_page(page, machine.plan)
         n = page.number + 1
-        body.append(f'<g inkscape:groupmode="layer" inkscape:label="{n}" id="layer{n}" fill="none" '
-                    f'stroke="{color}" stroke-width="{_f(page_opts.width)}" stroke-linecap="round" '
-                    f'stroke-linejoin="round">')
-        body.extend(f'<path d="{polyline_data(s)}"/>' for s in plan.strokes)
-        body.append("</g>")
+        for k, (ink, strokes) in enumerate(plan.layers()):
+            # several inks: layer N01, N02, ... (page N, pen 1, 2, ...), in the order AxiDraw and vpype plot
+            label = f"{n}{plan.inks.index(ink) + 1 if ink in plan.inks else k + 1:02d}" if ink else f"{n}"
+            body.append(f'<g inkscape:groupmode="layer" inkscape:label="{label}" id="layer{label}" fill="none" '
+                        f'stroke="{ink or color}" stroke-width="{_f(page_opts.width)}" stroke-linecap="round" '
+                        f'stroke-linejoin="round">')
+            body.extend(f'<path d="{polyline_data(s)}"/>' for s in strokes)
+            body.append("</g>")
         done.append(plan)
     w, h = (done[0].width_mm, done[0].height_mm) if done else page_opts.page_mm
     note = [f"<!-- hwcli: {'every page turned 90 degrees clockwise onto the bed; ' if done and done[0].rotated else ''}"

@@ -55,8 +55,12 @@ def captions(plans: list[PagePlan], machine: Machine | None) -> tuple[list[tuple
 
 
 def _moves(plan: PagePlan) -> list[tuple[tuple[float, float], tuple[float, float]]]:
-    ends = [tuple(plan.start)] + [tuple(pt) for s in plan.strokes for pt in (s[0], s[-1])] + [tuple(plan.start)]
-    return list(zip(ends[0::2], ends[1::2]))
+    """Every pen-up move: from the start corner, between strokes, back to it (after each ink, for a pen change)."""
+    out = []
+    for _, strokes in plan.layers():
+        ends = [tuple(plan.start)] + [tuple(pt) for s in strokes for pt in (s[0], s[-1])] + [tuple(plan.start)]
+        out += list(zip(ends[0::2], ends[1::2]))
+    return out
 
 
 def render_preview(plans: list[PagePlan], fh: BinaryIO, page_opts: PageOptions, machine: Machine | None = None,
@@ -80,10 +84,11 @@ def render_svg(plans: list[PagePlan], fh: BinaryIO, page_opts: PageOptions, mach
         dx = k * (w + PAGE_GAP)
         out.append(f'<rect x="{_f(dx)}" y="0" width="{_f(w)}" height="{_f(h)}" fill="white" stroke="#999999" '
                    f'stroke-width="0.3"/>')
-        ink = " ".join(polyline_data(s, dx) for s in plan.strokes)
-        if ink:
-            out.append(f'<path d="{ink}" fill="none" stroke="{color}" stroke-width="{_f(page_opts.width)}" '
-                       f'stroke-linecap="round" stroke-linejoin="round"/>')
+        for c, strokes in plan.layers():
+            ink = " ".join(polyline_data(s, dx) for s in strokes)
+            if ink:
+                out.append(f'<path d="{ink}" fill="none" stroke="{c or color}" stroke-width="{_f(page_opts.width)}" '
+                           f'stroke-linecap="round" stroke-linejoin="round"/>')
         moves = " ".join(f"M{_f(a[0] + dx)},{_f(a[1])} L{_f(b[0] + dx)},{_f(b[1])}" for a, b in _moves(plan))
         out.append(f'<path d="{moves}" fill="none" stroke="{TRAVEL_COLOR}" stroke-width="0.25"/>')
         sx, sy = plan.start
@@ -128,13 +133,14 @@ def render_png(plans: list[PagePlan], fh: BinaryIO, page_opts: PageOptions, mach
             return (x0 + float(p[0]) * k, float(p[1]) * k)
 
         draw.rectangle([x0, 0, x0 + pw - 1, ph - 1], fill="white", outline=(153, 153, 153))
-        for s in plan.strokes:
+        for s, c in zip(plan.strokes, plan.colors or [""] * len(plan.strokes)):
+            rgb = color_rgb(c) if c else ink
             pts = [px(p) for p in s]
             if len(pts) == 1:
                 (cx, cy), r = pts[0], width / 2
-                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=ink)
+                draw.ellipse([cx - r, cy - r, cx + r, cy + r], fill=rgb)
             else:
-                draw.line(pts, fill=ink, width=width, joint="curve")
+                draw.line(pts, fill=rgb, width=width, joint="curve")
         for a, b in _moves(plan):
             draw.line([px(a), px(b)], fill=TRAVEL_RGB, width=max(1, round(0.25 * k)))
         r = 2.5 * k

@@ -17,12 +17,13 @@ machine's park position, page coordinates) to the first stroke, between strokes,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import OptionError
+from ..strokes import split_strokes
 from .placement import Page
 
 DEFAULT_TOLERANCE = 0.05  # mm: a tenth of the default 0.5 mm pen; saves ~18% of the points of sampled handwriting
@@ -66,6 +67,19 @@ class PagePlan:
     points_after: int  # points after simplification
     rotated: bool = False  # the page was turned 90 degrees clockwise (width_mm, height_mm are the turned sheet's)
     joined: int = 0  # pen lifts saved by joining strokes that end where the next begins
+    colors: list[str] = field(default_factory=list)  # ink of each stroke (#rrggbb); empty: one ink
+    inks: list[str] = field(default_factory=list)  # the document's inks in pen order (pen n = inks[n - 1])
+
+    def layers(self) -> list[tuple[str, list[np.ndarray]]]:
+        """(ink, strokes) runs in drawing order: one per ink on the page, [("", strokes)] for a one-ink page."""
+        if not self.colors:
+            return [("", self.strokes)]
+        out: list[tuple[str, list[np.ndarray]]] = []
+        for c, st in zip(self.colors, self.strokes):
+            if not out or out[-1][0] != c:
+                out.append((c, []))
+            out[-1][1].append(st)
+        return out
 
     @property
     def draw_length(self) -> float:
@@ -221,26 +235,43 @@ def order_strokes(strokes: Sequence[np.ndarray], start: tuple[float, float] = (0
 
 # ----------------------------------------------------------------------------- pages
 def plan_page(page: Page, opts: PlanOptions = PlanOptions()) -> PagePlan:
-    """The toolpath of one placed page (see the module docstring for the steps)."""
-    strokes = [np.asarray(s, np.float64) for s in page.strokes()]  # 1. collect
+    """The toolpath of one placed page (see the module docstring for the steps). A page whose lines have
+    inks of their own (``page.colors``) is planned one ink after the other, in the document's pen order,
+    each from and back to the start corner (where the pen is changed)."""
+    groups: dict[str, list[np.ndarray]] = {}
+    for k, pts in enumerate(page.lines):  # 1. collect
+        ink = page.colors[k] if k < len(page.colors) else ""
+        groups.setdefault(ink, []).extend(np.asarray(s, np.float64) for s in split_strokes(pts))
     w, h = page.width_mm, page.height_mm
     if opts.rotate:  # clockwise: the page's top-left corner goes to the turned sheet's top-right
-        strokes = [np.column_stack([h - s[:, 1], s[:, 0]]) for s in strokes]
+        groups = {c: [np.column_stack([h - s[:, 1], s[:, 0]]) for s in g] for c, g in groups.items()}
         w, h = h, w
-    points_before = sum(len(s) for s in strokes)
-    simple = [simplify_stroke(s, opts.tolerance) for s in strokes]  # 2. simplify
-    before = travel_length(simple, opts.start)
-    if opts.keep_order:
-        drawn = simple
-    else:  # 3. order
-        idx, rev = order_strokes(simple, opts.start)
-        drawn = [simple[i][::-1] if r else simple[i] for i, r in zip(idx, rev)]
-    lifts = len(drawn)
-    drawn = join_strokes(drawn, opts.join)  # 4. join
-    return PagePlan(number=page.number, width_mm=w, height_mm=h, strokes=drawn,
-                    start=tuple(opts.start), travel_before=before, travel_after=travel_length(drawn, opts.start),
-                    points_before=points_before, points_after=sum(len(s) for s in drawn), rotated=opts.rotate,
-                    joined=lifts - len(drawn))
+    order = {c: i for i, c in enumerate(page.inks)}
+    drawn: list[np.ndarray] = []
+    colors: list[str] = []
+    points_before = joined = 0
+    before = after = 0.0
+    for ink in sorted(groups, key=lambda c: order.get(c, len(order))):
+        strokes = groups[ink]
+        points_before += sum(len(s) for s in strokes)
+        simple = [simplify_stroke(s, opts.tolerance) for s in strokes]  # 2. simplify
+        before += travel_length(simple, opts.start)
+        if opts.keep_order:
+            mine = simple
+        else:  # 3. order
+            idx, rev = order_strokes(simple, opts.start)
+            mine = [simple[i][::-1] if r else simple[i] for i, r in zip(idx, rev)]
+        n = len(mine)
+        mine = join_strokes(mine, opts.join)  # 4. join
+        joined += n - len(mine)
+        after += travel_length(mine, opts.start)
+        drawn += mine
+        colors += [ink] * len(mine)
+    many = len(groups) > 1 or bool(page.colors)
+    return PagePlan(number=page.number, width_mm=w, height_mm=h, strokes=drawn, start=tuple(opts.start),
+                    travel_before=before, travel_after=after, points_before=points_before,
+                    points_after=sum(len(s) for s in drawn), rotated=opts.rotate, joined=joined,
+                    colors=colors if many else [], inks=list(page.inks) if many else [])
 
 
 def join_strokes(strokes: Sequence[np.ndarray], distance: float) -> list[np.ndarray]:
