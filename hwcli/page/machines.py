@@ -8,6 +8,13 @@ Machine coordinates: the page is placed at the bed's origin corner. With origin 
 and y ``up`` (GRBL and HPGL plotters) a page point (x, y) mm, y down from the page's top-left
 corner, goes to (x, page_height - y); with origin ``top-left`` and y ``up`` (machines homed at the
 back) to (x, -y); with y ``down`` the page's own y is kept, measured from the origin corner.
+
+Start corner: every profile says where its pen starts and parks (``start``; AxiDraw, saxi and vpype at the
+sheet's top-left, G-code and HP-GL machines at their origin), and strokes are ordered from there;
+``PlotterOptions.start`` overrides it for every format. Rotation: ``rotate="90"`` turns the page 90 degrees
+clockwise onto the bed (``"auto"``: only when it fits no other way); the plans, and so every writer, then
+work on the turned sheet. A profile file (``--plotter NAME.toml``, `load_profile`) has the fields of
+`Profile`, checked by the same rules as the options.
 """
 from __future__ import annotations
 
@@ -100,10 +107,6 @@ class Machine:
         """Page mm (y down from the page's top-left) -> machine mm."""
         oy = page_height if self.origin == "bottom-left" else 0.0
         return x, (oy - y) if self.y_axis == "up" else (y - oy)
-
-    def park(self, page_height: float) -> tuple[float, float]:
-        """The machine's (0, 0) in page mm."""
-        return (0.0, page_height if self.origin == "bottom-left" else 0.0)
 
     @property
     def travel_speed(self) -> float:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
@@ -81,10 +82,16 @@ class PagePlan:
             out[-1][1].append(st)
         return out
 
-    @property
+    @cached_property
     def draw_length(self) -> float:
         """Pen-down path length (mm)."""
-        return float(sum(np.linalg.norm(np.diff(s, axis=0), axis=1).sum() for s in self.strokes))
+        if not self.strokes:
+            return 0.0
+        p = np.concatenate(self.strokes)
+        seg = np.hypot(*np.diff(p, axis=0).T)
+        ends = np.cumsum([len(s) for s in self.strokes])[:-1] - 1  # the jumps from one stroke to the next
+        seg[ends] = 0.0
+        return float(seg.sum())
 
 
 # ----------------------------------------------------------------------------- simplification
