@@ -39,7 +39,7 @@ from .model.bundle import Bundle, Style, load_model
 from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page import layout as L
 from .formats import FORMATS, Format, format_for, page_paths
-from .page.machines import PROFILES, Machine, PlotterOptions, resolve
+from .page.machines import Machine, PlotterOptions, profile, resolve
 from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
 from .strokes import to_points, x_height
 from .page.colors import Marks, document_colors, line_colors, split_colors
@@ -238,11 +238,11 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
     """(format, machine) for output format `f` with the user's plotter options; every bad combination
     is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
     plot = plotter or PlotterOptions()
-    if f == "svg" and plot.plotter and PROFILES[plot.plotter].format == "plotter-svg":
+    if f == "svg" and plot.plotter and profile(plot.plotter).format == "plotter-svg":
         f = "plotter-svg"
     if not FORMATS[f].plotter:
         if plot.plotter:
-            prof = PROFILES[plot.plotter]
+            prof = profile(plot.plotter)
             suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
             raise OptionError(f"plotter profile {plot.plotter!r} writes {prof.format}: use -o FILE{suffix}")
         if plot.changed() or preview:

@@ -57,12 +57,14 @@ def two_ink_page(number: int = 0):
 
 def test_plotter_svg_has_a_layer_per_page_and_ink_in_plotting_order():
     pages = [two_ink_page(0), two_ink_page(1)]
+    blue_only = build_page(2, pages[0][0].lines[:1], OPTS, ["a"], [""], [BLUE, RED])  # a page all in the first ink
     m = resolve("plotter-svg", PlotterOptions(simplify=0.05), OPTS.page_mm)
     buf = io.BytesIO()
-    render_plotter_svg([p for p, _ in pages], buf, m, OPTS)
+    render_plotter_svg([p for p, _ in pages] + [blue_only], buf, m, OPTS)
     layers = ET.fromstring(buf.getvalue()).findall(f"{SVG}g")
-    assert [g.get(f"{INK}label") for g in layers] == ["101", "102", "201", "202"]
-    assert [g.get("stroke") for g in layers] == [BLUE, RED, BLUE, RED]
+    assert [g.get(f"{INK}label") for g in layers] == ["101", "102", "201", "202", "301"]
+    assert [g.get("stroke") for g in layers] == [BLUE, RED, BLUE, RED, BLUE]
+    layers = layers[:4]
     for g, (ink, (_, want)) in zip(layers, [(BLUE, pages[0]), (RED, pages[0]), (BLUE, pages[1]), (RED, pages[1])]):
         got = []
         for p in g.findall(f"{SVG}path"):

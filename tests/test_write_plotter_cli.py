@@ -194,3 +194,10 @@ def test_marlin_and_a_profile_file_from_the_command_line(model, tmp_path):
     g = parse_gcode((tmp_path / "s.gcode").read_text(), "M400\nM5", "M400\nM3 S1000", dwell_ms=True)
     assert set(g["dwells"]) == {250.0} and g["strokes"] and g["end_up"]
     assert g["moves"][-1] == (0.0, 297.0)  # parks at the top-left corner of the A4 sheet (origin bottom-left, y up)
+    svg_prof = tmp_path / "pens.toml"
+    svg_prof.write_text('format = "plotter-svg"\nbed = "A4"\nstart = "bottom-right"\n')
+    res = write(model, "hi", "-o", str(tmp_path / "p.svg"), "--plotter", str(svg_prof), "-q")
+    assert res.exit_code == 0, res.output
+    assert "ordered from the bottom-right corner" in (tmp_path / "p.svg").read_text()
+    res = write(model, "hi", "-o", str(tmp_path / "p.pdf"), "--plotter", str(svg_prof))
+    assert_one_line_error(res, "writes plotter-svg: use -o FILE.svg", code=res.exit_code)

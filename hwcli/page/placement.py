@@ -196,7 +196,7 @@ def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOption
     document has more than one ink: see colors.py); adds the ruling (every baseline + margin line) when ruled."""
     w, h = opts.page_mm
     page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines), texts=list(texts))
-    if any(colors):
+    if any(colors) or len(inks) > 1:  # every page of a document with several inks, even one all in the first
         from .colors import document_colors
 
         page.colors = ["#%02x%02x%02x" % color_rgb(c or opts.color) for c in colors]
