@@ -32,6 +32,7 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
+from .charset import prepare_text
 from .errors import InputTextError, OptionError, OutputError
 from .fileio import check_writable, describe_os_error, publish_files
 from .model.bundle import Bundle, Style, load_model
@@ -306,7 +307,7 @@ def write(
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if bundle.is_synthesis:
-        text = L.prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
+        text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -367,7 +368,7 @@ def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "Th
     if not bundle.styles:
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")
     lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
-    bundle.alphabet.prepare("\n".join(lines))  # every unsupported character at once, before sampling
+    prepare_text(bundle, "\n".join(lines))  # every unsupported character at once, before sampling
     SamplingOptions(bias=bias)  # validates
     per_page = L.lines_per_page(page)
 
