@@ -144,3 +144,15 @@ def test_regularisation_prefers_lines_with_the_new_characters(full, old, monkeyp
     asked.clear()
     regularisation_lines(load_model(old), 6)
     assert asked and all(all(c in DEFAULT_CHARS for c in t) for t in asked)
+
+
+def test_the_character_sheet_shows_every_character_of_the_set():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "docs_sheet.py"
+    spec = importlib.util.spec_from_file_location("docs_sheet", path)
+    sheet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sheet)
+    assert set(CHARSET) <= set(" ".join(sheet.LINES)) and set(" ".join(sheet.LINES)) <= set(CHARSET)
+    assert max(map(len, sheet.LINES)) <= 52  # one column of the sheet
