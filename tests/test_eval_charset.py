@@ -54,11 +54,12 @@ def test_everyday_set_holds_what_people_write():
 def test_eval_sets_are_disjoint_from_every_set_that_chooses_or_trains_weights():
     from hwcli.adapt import REPLAY_CHARSET_TEXTS, REPLAY_TEXTS
     from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
-    from hwcli.recognizer.selection import hard_lines
+    from hwcli.recognizer.selection import charset_lines, hard_lines
     from hwcli.texts import CALIBRATION
 
     ours = set(CHARSET_CONTEXTS) | set(EVERYDAY)
-    others = set(REPLAY_TEXTS) | set(REPLAY_CHARSET_TEXTS) | set(CALIBRATION) | set(hard_lines(400, 0))
+    chosen_by = [charset_lines(400, s) for s in range(3)] + [hard_lines(400, s) for s in range(3)]
+    others = set(REPLAY_TEXTS) | set(REPLAY_CHARSET_TEXTS) | set(CALIBRATION) | set().union(*map(set, chosen_by))
     assert not ours & others
     assert not set(CHARSET_CONTEXTS) & set(EVERYDAY) and not ours & (set(SENTENCES) | set(HARD_SENTENCES))
     # no line shares a run of four words with a replay line (those teach an adapted network)
