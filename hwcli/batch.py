@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
+from .charset import prepare_text
 from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
 from .errors import HwcliError, InputTextError, OptionError, OutputError
 from .fileio import check_writable
@@ -226,9 +227,9 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        text, marks = split_colors(job.text, (lambda t: bundle.alphabet.prepare(t, "skip")) if bundle.is_synthesis
+        text, marks = split_colors(job.text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis
                                    else None)
-        text = (prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
+        text = (prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
                 if bundle.is_synthesis else text)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")

@@ -33,6 +33,7 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
+from .charset import prepare_text
 from .errors import InputTextError, OptionError, OutputError
 from .fileio import check_writable, describe_os_error, publish_files
 from .model.bundle import Bundle, Style, load_model
@@ -313,9 +314,9 @@ def write(
     opts = replace(opts, **given)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
-    text, marks = split_colors(text, (lambda t: bundle.alphabet.prepare(t, "skip")) if bundle.is_synthesis else None)
+    text, marks = split_colors(text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis else None)
     if bundle.is_synthesis:
-        text = L.prepare_marked(text, lambda t: bundle.alphabet.prepare(t, on_unsupported))
+        text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -380,7 +381,7 @@ def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "Th
     if not bundle.styles:
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")
     lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
-    bundle.alphabet.prepare("\n".join(lines))  # every unsupported character at once, before sampling
+    prepare_text(bundle, "\n".join(lines))  # every unsupported character at once, before sampling
     SamplingOptions(bias=bias)  # validates
     per_page = L.lines_per_page(page)
 
