@@ -14,6 +14,7 @@ from pypdf import PdfReader
 from typer.testing import CliRunner
 
 import hwcli
+from hwcli.alphabet import CHARSET
 from hwcli.cli.app import app
 from hwcli.errors import InputTextError, OptionError, UnsupportedCharactersError
 from hwcli.model.bundle import load_model
@@ -172,12 +173,14 @@ def test_alignment_is_the_same_in_svg_png_and_plotter_svg(bundle, tmp_path):
     assert cols.max() / 50 * 25.4 == pytest.approx(right, abs=1.5)
 
 
-def test_marks_are_not_characters_and_problems_keep_their_columns(bundle):
+def test_marks_are_not_characters_and_problems_keep_their_columns(bundle, tmp_path):
     prep = lambda t: bundle.alphabet.prepare(t)  # noqa: E731
     assert prepare_marked(">> Whitby\n><\n> x", prep) == ">> Whitby\n>< \n> x"
     with pytest.raises(UnsupportedCharactersError, match="2:7"):
         prepare_marked(">> ok\n>> ab \u2603", prep)
-    assert [t for pg in hwcli.write(">> hi\n\\> there", model=bundle).pages for t in pg.texts][0] == "hi"
+    full = steer(load_model(make_bundle(tmp_path / "full", defaults=FAST, chars=CHARSET)))  # '>' is a character
+    texts = [t for pg in hwcli.write(">> hi\n\\> there", model=full).pages for t in pg.texts]
+    assert texts[0] == "hi" and texts[1] == "> there"
 
 
 # ----------------------------------------------------------------------------- envelopes and cards
