@@ -58,15 +58,20 @@ def coverage_note(chars: str, model: str = "this model") -> str | None:
             f"({shown}), which it refuses")
 
 
+BUNDLED_FULL = ("hwcli-synthesis", "hwcli-charset")  # bundled synthesis models, the default first
+
+
 def full_set_model(chars: str, besides: str | None = None) -> str | None:
-    """A bundled model that writes every character of `chars` ("the bundled hwcli-synthesis"), unless it is
-    `besides` (the path of the model that lacks them); None when the bundled model lacks them too."""
-    have = bundled_alphabet()
-    if have is None or not set(chars) <= set(have):
-        return None
-    if besides is not None and Path(besides).with_suffix("") == _bundled_json(BUNDLED).with_suffix(""):
-        return None
-    return f"the bundled {BUNDLED}"
+    """A bundled model that writes every character of `chars` ("the bundled hwcli-charset (--model
+    hwcli-charset)"), other than `besides` (the path of the model that lacks them); None when none does."""
+    for name in BUNDLED_FULL:
+        have = bundled_alphabet(name)
+        if have is None or not set(chars) <= set(have):
+            continue
+        if besides is not None and Path(besides).with_suffix("") == _bundled_json(name).with_suffix(""):
+            continue
+        return f"the bundled {name}" + ("" if name == BUNDLED else f" (--model {name})")
+    return None
 
 
 def model_label(path: str) -> str:
