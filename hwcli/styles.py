@@ -44,7 +44,7 @@ FORMAT_VERSION = 1
 STYLE_FILE = "style.json"
 INK_FILE = "ink.npz"
 MODEL_STEM = "model"
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")  # used with fullmatch only
 PERSONAL_SOURCE = "personal:"  # how a personal Style's source begins
 CANDIDATES = 4  # priming lines tried by sampling (the rest are ranked out by likelihood alone)
 
@@ -72,7 +72,7 @@ def styles_dir(create: bool = False) -> Path:
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name or "") or name == "all":
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name == "all":  # fullmatch: '$' allows a '\n'
         raise OptionError(f"invalid style name {name!r}: a letter, then up to 39 letters, digits, '_', '-' or '.'")
     return name
 
@@ -124,7 +124,7 @@ def list_styles() -> list[PersonalStyle | tuple[str, str]]:
 
 def find_style(name: str) -> PersonalStyle | None:
     f = styles_dir() / name
-    if not isinstance(name, str) or not _NAME_RE.match(name) or not (f / STYLE_FILE).is_file():
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or not (f / STYLE_FILE).is_file():
         return None
     return _read_style(f)
 
