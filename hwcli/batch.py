@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
 from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotter_setup
-from .errors import HwcliError, InputTextError, OptionError, OutputError
+from .errors import HwcliError, InputTextError, OptionError, OutputError, shorten
 from .fileio import check_writable
 from .formats import FORMATS, format_for, page_paths
 from .jobs import Job, check_unique, document_seed, shard_of, text_jobs
@@ -163,7 +163,7 @@ def write_many(
         bad = [d for d in docs if d.report.status == "failed"]
         if bad:
             raise InputTextError(f"{len(bad)} document(s) cannot be written: "
-                                 + "; ".join(f"{d.job.source}: {d.report.error}" for d in bad))
+                                 + shorten((f"{d.job.source}: {d.report.error}" for d in bad), 5, "; "))
         if skip_existing and Path(one_file).exists():
             for d in docs:
                 d.report.status, d.report.outputs = "skipped", [str(one_file)]

@@ -70,3 +70,32 @@ def test_style_names_with_a_trailing_newline_are_refused(tmp_path, monkeypatch):
             styles.check_name(bad)
         assert styles.find_style(bad) is None
     assert styles.check_name("me") == "me"
+
+
+# ----------------------------------------------------------------------------- 6: linear checks, short messages
+def test_a_huge_csv_header_is_checked_fast_and_reported_briefly(tmp_path):
+    import time
+
+    from hwcli.jobs import merge_jobs
+
+    n = 100_000
+    (tmp_path / "t.txt").write_text("Dear {name} " + " ".join(f"{{f{i}}}" for i in range(0, 2 * n, 2)))
+    (tmp_path / "dup.csv").write_text(",".join(["name"] + ["x"] * n) + "\n")
+    (tmp_path / "wide.csv").write_text(",".join(["name"] + [f"g{i}" for i in range(n)]) + "\nAnn" + "," * n + "\n")
+    for csv_name in ("dup.csv", "wide.csv"):
+        t0 = time.perf_counter()
+        with pytest.raises(HwcliError) as exc:
+            merge_jobs(tmp_path / "t.txt", tmp_path / csv_name)
+        assert time.perf_counter() - t0 < 20
+        assert len(str(exc.value)) < 1000, str(exc.value)[:300]
+        assert "more" in str(exc.value) or "appears twice" in str(exc.value)
+
+
+def test_many_clashing_names_make_a_short_message(tmp_path):
+    from hwcli.jobs import merge_jobs
+
+    (tmp_path / "t.txt").write_text("Dear {name}")
+    (tmp_path / "d.csv").write_text("name\n" + "Ann\n" * 20_000)
+    with pytest.raises(OptionError) as exc:
+        merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", name_column="name")
+    assert len(str(exc.value)) < 600 and "more" in str(exc.value)
