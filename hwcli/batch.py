@@ -16,6 +16,7 @@ lines; a group's strokes are freed once its documents are written.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -24,9 +25,9 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotter_setup
 from .errors import HwcliError, InputTextError, OptionError, OutputError, shorten
-from .fileio import check_writable
-from .formats import FORMATS, format_for, page_paths
-from .jobs import Job, check_unique, document_seed, shard_of, text_jobs
+from .fileio import check_writable, describe_os_error
+from .formats import FORMATS, format_for, is_complete, page_paths
+from .jobs import Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
 from .model.bundle import Bundle, load_model
 from .page import PageOptions, group_pages, iter_layout
 from .page.machines import PlotterOptions
@@ -127,6 +128,7 @@ def write_many(
         check_writable(one_file)
     else:
         f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
+        check_page_names(jobs, FORMATS[f].per_page)  # over every job, not only this shard's
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
@@ -164,7 +166,7 @@ def write_many(
         if bad:
             raise InputTextError(f"{len(bad)} document(s) cannot be written: "
                                  + shorten((f"{d.job.source}: {d.report.error}" for d in bad), 5, "; "))
-        if skip_existing and Path(one_file).exists():
+        if skip_existing and is_complete(one_file, f):
             for d in docs:
                 d.report.status, d.report.outputs = "skipped", [str(one_file)]
                 finished(d)
@@ -180,21 +182,53 @@ def write_many(
             finished(d)
             continue
         d.base = out_dir / (d.job.name + ext)
-        d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
-        if skip_existing and all(t.exists() for t in d.targets):
+        try:  # every file this document will write, decided and checked before anything is sampled
+            d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
+            for t in d.targets:
+                check_writable(t)  # a name too long for the file system, a folder in the way, ...
+        except HwcliError as exc:
+            d.report.status, d.report.error = "failed", str(exc)
+            finished(d)
+            continue
+        if skip_existing and all(is_complete(t, f) for t in d.targets):
             d.report.status, d.report.outputs = "skipped", [str(t) for t in d.targets]
             finished(d)
         else:
             pending.append(d)
-    for d, pages in _sampled(pending, bundle, sampling, page, scale, checker, group_lines):
+    for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines)):
+        full = None
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
                            title=_title(d.text))
             d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
         except (HwcliError, OSError) as exc:
             d.report.status, d.report.error = "failed", str(exc)
+            full = _no_space(exc)
+        except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other documents
+            log.exception("rendering %s failed", d.job.name)
+            d.report.status, d.report.error = "failed", f"unexpected error (a bug in hwcli): {type(exc).__name__}: {exc}"
         finished(d)
+        if full is not None:  # the rest would be sampled for nothing: stop here (the generator samples no more)
+            for rest in pending[k + 1:]:
+                rest.report.status = "failed"
+                rest.report.error = f"not written: {full} (the batch stopped at {d.job.name!r}; free space and run again)"
+                finished(rest)
+            break
     return report
+
+
+def _no_space(exc: BaseException) -> str | None:
+    """'no space left on device' (or 'disk quota exceeded') when `exc` or an exception it was raised from is
+    one (OutputError keeps the OSError it replaced as its context), else None."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return describe_os_error(e)
+        if isinstance(e, HwcliError) and "no space left on device" in str(e):
+            return "no space left on device"
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
 
 
 def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:

@@ -219,6 +219,10 @@ def stale_pages(out: str, n_pages: int, fmt: Format) -> list[str]:
     """Numbered pages beyond this document's last one (``out-26.svg, out-27.svg, ...`` after 25 pages, or
     ``out-1.svg ...`` after one page written to ``out.svg``) left by an earlier, longer write. They are never
     deleted (they may be the user's own files); the CLI names them in a warning."""
+    from .fileio import _is_special
+
+    if _is_special(Path(out)):
+        return []  # a device or stream has no numbered pages beside it
     found = []
     k = 1 if n_pages == 1 else n_pages + 1
     while True:

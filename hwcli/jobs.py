@@ -140,6 +140,26 @@ def check_unique(jobs: Sequence[Job]) -> None:
                           "(use --name or --name-column to tell them apart)")
 
 
+def check_page_names(jobs: Sequence[Job], per_page: bool) -> None:
+    """OptionError when, in a per-page format, one document's numbered pages could take another's file name:
+    document ``a`` of two pages writes ``a-1.svg`` and ``a-2.svg``, so a document named ``a-1`` beside it would
+    overwrite (or be overwritten by) its first page. Decided over the names alone, whatever the page counts, so
+    that every shard of a job array refuses the same set before anything is sampled (a shard does not lay out
+    the other shards' documents)."""
+    if not per_page:
+        return
+    names = {j.name.casefold() for j in jobs if j.name}
+    clashes = []
+    for j in jobs:
+        m = re.fullmatch(r"(.+)-(\d+)", j.name or "")
+        if m and m.group(1).casefold() in names:
+            clashes.append(f"{j.name!r} ({j.source}) beside {m.group(1)!r}")
+    if clashes:
+        raise OptionError(f"{len(clashes)} output name(s) would clash with another document's numbered pages "
+                          f"(a document of several pages writes NAME-1, NAME-2, ...): {shorten(clashes, 5, '; ')} "
+                          "(rename them, e.g. with --name, or write PDF: one file per document)")
+
+
 # --- mail merge --------------------------------------------------------------------------------------
 
 def template_fields(template: str, what: str = "template") -> list[str]:

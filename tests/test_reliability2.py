@@ -99,3 +99,123 @@ def test_many_clashing_names_make_a_short_message(tmp_path):
     with pytest.raises(OptionError) as exc:
         merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", name_column="name")
     assert len(str(exc.value)) < 600 and "more" in str(exc.value)
+
+
+# ----------------------------------------------------------------------------- 1: names through page numbers
+@pytest.mark.parametrize("fmt", ["svg", "png", "gcode", "hpgl"])
+def test_a_name_that_a_numbered_page_would_take_is_refused_before_sampling(model, tmp_path, monkeypatch, fmt):
+    calls = count_sampling(monkeypatch)
+    docs = {"a": "one\n\ntwo\n\nthree", "a-1": "other"}
+    with pytest.raises(OptionError, match="'a-1'.*beside 'a'"):
+        hwcli.write_many(docs, tmp_path / "out", model, fmt=fmt, page=hwcli.PageOptions(line_height=90))
+    assert calls == [] and not list((tmp_path / "out").glob("*")) if (tmp_path / "out").exists() else True
+    hwcli.write_many(docs, tmp_path / "pdf", model, fmt="pdf")  # one file per document: no clash
+    assert sorted(p.name for p in (tmp_path / "pdf").iterdir()) == ["a-1.pdf", "a.pdf"]
+
+
+def test_mail_merge_names_that_clash_with_pages_are_refused_in_every_shard(model, tmp_path):
+    (tmp_path / "t.txt").write_text("Dear {n}")
+    (tmp_path / "d.csv").write_text("n\nBo\nBo-2\nCy\n")
+    out = tmp_path / "out"
+    for shard in ("1/3", "2/3", "3/3"):
+        r = write(model, "--template", tmp_path / "t.txt", "--data", tmp_path / "d.csv", "--name-column", "n",
+                  "--out-dir", out, "--format", "svg", "--shard", shard)
+        assert_one_line_error(r, "'Bo-2'", code=2)
+    assert not out.exists() or not list(out.iterdir())
+
+
+# ----------------------------------------------------------------------------- 13: over-long names before sampling
+def test_an_overlong_output_name_fails_before_sampling_and_the_others_are_written(model, tmp_path, monkeypatch):
+    calls = count_sampling(monkeypatch)
+    long = "\U0001d4b6" * 70  # 70 letters of 4 bytes: past the 255-byte limit of a file name
+    rep = hwcli.write_many({"ok": "hi there", long: "x\n\n" * 12 + "y"}, tmp_path, model, fmt="svg",
+                           page=hwcli.PageOptions(line_height=90))
+    by = {d.name: d for d in rep.docs}
+    assert by["ok"].status == "written"
+    assert by[long].status == "failed" and "too long" in by[long].error
+    assert all(long not in t for call in calls for t in call)  # its lines were never sampled
+    assert "x" not in [t for call in calls for t in call]
+
+
+# ----------------------------------------------------------------------------- 3: --skip-existing checks the file
+@pytest.mark.parametrize("fmt", ["pdf", "svg", "png", "gcode", "hpgl"])
+def test_skip_existing_rewrites_empty_and_truncated_outputs(model, tmp_path, fmt):
+    out = tmp_path / "out"
+    rep = hwcli.write_many({"a": "hello", "b": "there"}, out, model, fmt=fmt)
+    ext = {"gcode": "gcode", "hpgl": "hpgl"}.get(fmt, fmt)
+    good = (out / f"a.{ext}").read_bytes()
+    (out / f"a.{ext}").write_bytes(b"")
+    (out / f"b.{ext}").write_bytes((out / f"b.{ext}").read_bytes()[:-40])
+    rep = hwcli.write_many({"a": "hello", "b": "there"}, out, model, fmt=fmt, skip_existing=True)
+    assert [d.status for d in rep.docs] == ["written", "written"]
+    assert (out / f"a.{ext}").read_bytes() == good
+    rep = hwcli.write_many({"a": "hello", "b": "there"}, out, model, fmt=fmt, skip_existing=True)
+    assert [d.status for d in rep.docs] == ["skipped", "skipped"]
+
+
+def test_skip_existing_one_file_checks_the_pdf(model, tmp_path):
+    out = tmp_path / "all.pdf"
+    out.write_bytes(b"%PDF-1.3\n")  # cut short
+    rep = hwcli.write_many({"a": "hello"}, None, model, one_file=out, skip_existing=True)
+    assert rep.docs[0].status == "written" and out.read_bytes().rstrip().endswith(b"%%EOF")
+
+
+# ----------------------------------------------------------------------------- 4: special files, several pages
+@pytest.mark.parametrize("target", ["/dev/null", "/dev/stdout"])
+def test_a_special_file_takes_one_page_of_a_per_page_format(model, target, monkeypatch):
+    import hwcli.document
+
+    before = set(os.listdir("/dev"))
+    monkeypatch.setattr(hwcli.document, "synthesize",
+                        lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
+    r = write(model, "one\n\ntwo\n\nthree", "--line-height", "90", "-o", target, "--format", "svg")
+    assert_one_line_error(r, "not a regular file", "the text needs", code=2)
+    assert set(os.listdir("/dev")) == before
+
+
+def test_a_special_file_takes_a_one_page_svg(model):
+    r = write(model, "one", "-o", "/dev/null", "--format", "svg")
+    assert r.exit_code == 0, r.output
+
+
+def test_a_fifo_with_several_pages_is_refused(model, tmp_path):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    r = write(model, "one\n\ntwo\n\nthree", "--line-height", "90", "-o", fifo, "--format", "svg")
+    assert_one_line_error(r, "not a regular file", code=2)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
+
+
+# ----------------------------------------------------------------------------- 8 and 9: a batch and its errors
+def test_a_full_disk_stops_the_batch_at_the_first_document(model, tmp_path, monkeypatch):
+    import hwcli.document
+    from cli_checks import fail_on_call
+
+    calls = count_sampling(monkeypatch)
+    monkeypatch.setattr(hwcli.document, "publish_files",
+                        fail_on_call(hwcli.document.publish_files, 1, errno.ENOSPC, "No space left on device"))
+    docs = {f"d{i}": f"letter number {i}" for i in range(6)}
+    rep = hwcli.write_many(docs, tmp_path, model, group_lines=1)
+    assert [d.status for d in rep.docs] == ["failed"] * 6
+    assert "no space left" in rep.docs[0].error.lower()
+    assert all("stopped at 'd0'" in d.error for d in rep.docs[1:])
+    assert len(calls) == 1  # one group sampled, not six
+
+
+def test_one_renderer_error_loses_no_other_document(model, tmp_path, monkeypatch):
+    import hwcli.page.svg as svg
+
+    real = svg.render_svg
+    seen = []
+
+    def flaky(page, fh, *a, **k):
+        seen.append(page.texts)
+        if any("boom" in t for t in page.texts):
+            raise UnicodeEncodeError("ascii", "\u00e9", 0, 1, "a renderer bug")
+        return real(page, fh, *a, **k)
+
+    monkeypatch.setattr(svg, "render_svg", flaky)
+    rep = hwcli.write_many({"a": "hello", "b": "boom", "c": "there"}, tmp_path, model, fmt="svg")
+    assert [d.status for d in rep.docs] == ["written", "failed", "written"]
+    assert "bug in hwcli" in rep.docs[1].error
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "c.svg"]
