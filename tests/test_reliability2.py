@@ -219,3 +219,45 @@ def test_one_renderer_error_loses_no_other_document(model, tmp_path, monkeypatch
     assert [d.status for d in rep.docs] == ["written", "failed", "written"]
     assert "bug in hwcli" in rep.docs[1].error
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "c.svg"]
+
+
+# ----------------------------------------------------------------------------- 2 and 10: the style library
+def _store_style(name: str, doc_extra: dict | None = None) -> Path:
+    from hwcli import styles
+    from tiny_bundle import make_styles
+
+    with styles.staging(name) as folder:
+        styles.write_style(folder, name, "hwcli-synthesis", make_styles()[0], 3, None, {})
+    return styles.styles_dir() / name
+
+
+def test_a_style_that_appears_while_adding_is_never_replaced(tmp_path, monkeypatch):
+    from hwcli import styles
+
+    monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
+    with pytest.raises(OptionError, match="exists already"):
+        with styles.staging("me") as folder:
+            (folder / "style.json").write_text("{}")
+            _store_style("me")  # a second `styles add me` that finished first
+    kept = json.loads((styles.styles_dir() / "me" / "style.json").read_text())
+    assert kept["name"] == "me" and kept["lines"] == 3  # the other add's style, untouched
+    assert [p.name for p in styles.styles_dir().iterdir()] == ["me"]  # no staging folder left
+    with styles.staging("me", replace=True) as folder:  # asked for: replaced
+        (folder / "style.json").write_text('{"replaced": true}')
+    assert json.loads((styles.styles_dir() / "me" / "style.json").read_text()) == {"replaced": True}
+
+
+@pytest.mark.parametrize("content", ['[]', '"text"', '{"name": 3}', '{"format_version": "2"}', '{"name": "x", "model": "m", "style": []}',
+                                     '{"name": "x", "model": "m", "style": {"text": "hi", "strokes": "abc"}}',
+                                     '{"name": "x", "model": "m", "style": {"text": 5, "strokes": []}}', '\xff'])
+def test_one_damaged_style_never_hides_the_others(model, tmp_path, monkeypatch, content):
+    monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
+    _store_style("good")
+    bad = _store_style("bad")
+    (bad / "style.json").write_text(content, encoding="latin-1")
+    r = runner.invoke(app, ["styles", "--model", model])
+    assert r.exit_code == 0, r.output
+    assert "good" in r.stdout and "bad" in r.stdout and "damaged" in r.stdout
+    assert "Traceback" not in r.output
+    assert_one_line_error(runner.invoke(app, ["write", "--model", model, "hi", "--style", "bad", "-o",
+                                              str(tmp_path / "x.pdf")]), "damaged")
