@@ -261,3 +261,111 @@ def test_one_damaged_style_never_hides_the_others(model, tmp_path, monkeypatch, 
     assert "Traceback" not in r.output
     assert_one_line_error(runner.invoke(app, ["write", "--model", model, "hi", "--style", "bad", "-o",
                                               str(tmp_path / "x.pdf")]), "damaged")
+
+
+# ----------------------------------------------------------------------------- 7, 11, 14: the capture server
+def _raw(port: int, head: str, body: bytes = b"", read: bool = True) -> tuple[int, bytes]:
+    import socket
+
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
+        s.sendall(head.encode("latin-1") + b"\r\n\r\n" + body)
+        if not read:
+            return 0, b""
+        data = b""
+        while True:
+            try:
+                chunk = s.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            data += chunk
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    return status, data.split(b"\r\n\r\n", 1)[-1]
+
+
+@pytest.fixture
+def capture(tmp_path):
+    from hwcli.capture import start
+
+    server, session, url = start(tmp_path / "mine", ["abc def", "ghi jkl"])
+    yield server.server_address[1], session, tmp_path / "mine"
+    server.shutdown()
+    server.server_close()
+
+
+def _post(port, token, body: bytes, length: str | None = None) -> tuple[int, bytes]:
+    cl = f"\r\nContent-Length: {len(body) if length is None else length}" if length != "none" else ""
+    return _raw(port, f"POST /{token}/line HTTP/1.1\r\nHost: 127.0.0.1{cl}\r\nConnection: close", body)
+
+
+def test_capture_refuses_bad_content_lengths(capture):
+    port, session, out = capture
+    for length, code in (("-1", 400), ("-100000", 400), ("abc", 400), ("1e3", 400), ("", 400), ("none", 411),
+                         ("99999999999999999999", 413)):
+        status, body = _post(port, session.token, b'{"index": 0}', length)
+        assert status == code, (length, status, body)
+        assert json.loads(body)["error"]
+    assert not list(out.iterdir())
+
+
+def test_capture_answers_every_bad_body(capture):
+    port, session, out = capture
+    for body in (b"[" * 100_000 + b"]" * 100_000, b'{"index": ' + b"9" * 10_000 + b"}", b'{"index": 1e999}',
+                 b'{"index": 0, "strokes": [[[1e999, 0, 0, 0]]]}', b"[1, 2]", b'"x"', b"\xff\xfe", b'{"index": [1]}',
+                 b'{"index": 0, "strokes": ' + b"[" * 50_000 + b"]" * 50_000 + b"}"):
+        status, answer = _post(port, session.token, body)
+        assert status == 400, (body[:40], status, answer)
+        assert json.loads(answer)["error"]
+    assert not list(out.iterdir())
+
+
+def test_capture_full_disk_is_an_answer(capture, monkeypatch):
+    import hwcli.fileio
+    from cli_checks import fail_on_call
+
+    port, session, out = capture
+    monkeypatch.setattr(hwcli.fileio.os, "fsync", fail_on_call(os.fsync, 1, errno.ENOSPC, "No space left on device"))
+    status, answer = _post(port, session.token, json.dumps({"index": 0, "strokes": [[[0, 0, 0, 0], [5, 5, 8, 0.5]]]}).encode())
+    assert status == 507 and "no space left" in json.loads(answer)["error"]
+    assert not list(out.iterdir())
+
+
+def test_capture_a_client_that_leaves_does_not_stop_the_server(capture):
+    port, session, out = capture
+    _raw(port, f"POST /{session.token}/line HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 5000", b'{"ind', read=False)
+    good = json.dumps({"index": 1, "strokes": [[[0, 0, 0, 0], [5, 5, 8, 0.5]]]}).encode()
+    status, _ = _post(port, session.token, good)
+    assert status == 200 and (out / "line-02.inkml").is_file()
+
+
+def test_capture_files_and_folders_are_private(tmp_path):
+    from hwcli.capture import start
+
+    old = os.umask(0o022)
+    try:
+        server, session, _ = start(tmp_path / "a" / "mine", ["abc def"])
+        try:
+            good = json.dumps({"index": 0, "strokes": [[[0, 0, 0, 0], [5, 5, 8, 0.5]]]}).encode()
+            assert _post(server.server_address[1], session.token, good)[0] == 200
+        finally:
+            server.shutdown()
+            server.server_close()
+    finally:
+        os.umask(old)
+    for d in (tmp_path / "a", tmp_path / "a" / "mine"):
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(tmp_path / "a" / "mine" / "line-01.inkml").st_mode) == 0o600
+
+
+def test_capture_sentences_with_control_characters_are_refused(tmp_path):
+    import xml.etree.ElementTree as ET
+
+    from hwcli.capture import SENTENCES, inkml_document
+
+    (tmp_path / "s.txt").write_text("fine line\nbell \x07 here\n")
+    r = runner.invoke(app, ["capture", "-o", str(tmp_path / "mine"), "--sentences", str(tmp_path / "s.txt"),
+                            "--no-browser"])
+    assert_one_line_error(r, "control character", "2")
+    for s in SENTENCES:  # what it does save is well-formed
+        ET.fromstring(inkml_document(s, [[[0, 0, 0, 0]]], "line-01").encode())
