@@ -111,6 +111,9 @@ def write_many(
     default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
     each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
     """
+    _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
+                     plotter)
+    shard = tuple(shard) if shard is not None else None
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
     if not isinstance(bundle, Bundle):
@@ -229,6 +232,37 @@ def _no_space(exc: BaseException) -> str | None:
             return "no space left on device"
         e, seen = e.__cause__ or e.__context__, seen + 1
     return None
+
+
+def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
+                     plotter) -> None:
+    """The Python API's arguments: a wrong type or value is an OptionError with a clear message (the CLI's
+    values are right by construction)."""
+    from .checks import check_callable, check_flag, check_number, check_path, check_shard, check_type
+
+    if isinstance(jobs, Mapping):
+        bad = [f"{k!r}: {type(v).__name__}" for k, v in jobs.items() if not isinstance(k, str) or not isinstance(v, str)]
+        if bad:
+            raise OptionError(f"documents must map names (str) to texts (str); not so for {shorten(bad, 5)}")
+    elif isinstance(jobs, (str, bytes)) or not isinstance(jobs, Sequence):
+        raise OptionError(f"documents must be a mapping name -> text or a list of hwcli.jobs.Job, got "
+                          f"{type(jobs).__name__}")
+    else:
+        bad = [f"{i}: {type(j).__name__}" for i, j in enumerate(jobs) if not isinstance(j, Job)]
+        if bad:
+            raise OptionError(f"documents must be hwcli.jobs.Job items (or pass a mapping name -> text); not so at "
+                              f"position(s) {shorten(bad, 5)}")
+    check_path(out_dir, "out_dir", none=True)
+    check_path(one_file, "one_file", none=True)
+    check_type(sampling, SamplingOptions, "sampling", "a SamplingOptions")
+    check_type(page, PageOptions, "page", "a PageOptions")
+    check_type(fmt, str, "fmt", "a format name", none=True)
+    check_flag(skip_existing, "skip_existing")
+    check_shard(shard)
+    check_number(group_lines, "group_lines", 1, 10**7, integer=True, none=True)
+    check_callable(progress, "progress")
+    check_number(dpi, "dpi", 10, 600)
+    check_type(plotter, PlotterOptions, "plotter", "a PlotterOptions", none=True)
 
 
 def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:

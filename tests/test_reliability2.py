@@ -369,3 +369,77 @@ def test_capture_sentences_with_control_characters_are_refused(tmp_path):
     assert_one_line_error(r, "control character", "2")
     for s in SENTENCES:  # what it does save is well-formed
         ET.fromstring(inkml_document(s, [[[0, 0, 0, 0]]], "line-01").encode())
+
+
+# ----------------------------------------------------------------------------- 12: the Python API's arguments
+def test_api_arguments_raise_hwcli_errors(model, tmp_path, monkeypatch):
+    from hwcli.page.machines import PlotterOptions
+
+    monkeypatch.chdir(tmp_path)
+    doc = hwcli.write("hi", model=model)
+    bad = {
+        "write(None)": lambda: hwcli.write(None, model=model),
+        "write(bytes)": lambda: hwcli.write(b"hi", model=model),
+        "bias='1'": lambda: hwcli.write("hi", model=model, bias="1"),
+        "check='no'": lambda: hwcli.write("hi", model=model, check="no"),
+        "style=[1]": lambda: hwcli.write("hi", model=model, style=[1]),
+        "page='A5'": lambda: hwcli.write("hi", model=model, page="A5"),
+        "sampling={}": lambda: hwcli.write("hi", model=model, sampling={}),
+        "model=5": lambda: hwcli.write("hi", model=5),
+        "progress=5": lambda: hwcli.write("hi", model=model, progress=5),
+        "save(None)": lambda: doc.save(None),
+        "save(5)": lambda: doc.save(5),
+        "save(dpi=nan)": lambda: doc.save("x.png", dpi=float("nan")),
+        "save(dpi='x')": lambda: doc.save("x.png", dpi="x"),
+        "save(plotter='grbl')": lambda: doc.save("x.gcode", plotter="grbl"),
+        "save(format=5)": lambda: doc.save("x.pdf", format=5),
+        "write_many([1])": lambda: hwcli.write_many([1], "out", model),
+        "write_many({'a': None})": lambda: hwcli.write_many({"a": None}, "out", model),
+        "write_many('abc')": lambda: hwcli.write_many("abc", "out", model),
+        "shard=(0, 0)": lambda: hwcli.write_many({"a": "x"}, "out", model, shard=(0, 0)),
+        "shard=(3, 2)": lambda: hwcli.write_many({"a": "x"}, "out", model, shard=(3, 2)),
+        "shard='1/2'": lambda: hwcli.write_many({"a": "x"}, "out", model, shard="1/2"),
+        "group_lines=0": lambda: hwcli.write_many({"a": "x"}, "out", model, group_lines=0),
+        "wm plotter='grbl'": lambda: hwcli.write_many({"a": "x"}, "out", model, fmt="gcode", plotter="grbl"),
+        "wm sampling=None": lambda: hwcli.write_many({"a": "x"}, "out", model, sampling=None),
+        "load_model(5)": lambda: hwcli.load_model(5),
+        "SamplingOptions(retries='1')": lambda: hwcli.SamplingOptions(retries="1"),
+    }
+    for what, call in bad.items():
+        with pytest.raises(HwcliError) as exc:
+            call()
+        assert "\n" not in str(exc.value) and len(str(exc.value)) < 300, what
+    assert sorted(os.listdir(tmp_path)) == []  # no file named "None" or "5", no out/ folder
+    doc.save("ok.svg", plotter=None, dpi=150)
+    doc.save("ok.gcode", plotter=PlotterOptions(plotter="grbl-z"))
+    assert hwcli.write_many({"a": "x"}, "out", model, shard=[1, 1]).docs[0].status == "written"
+
+
+# ----------------------------------------------------------------------------- 14: loose ends
+@pytest.mark.parametrize("args", [["write", "hi", "-o", "/dev/full"], ["styles", "add", "zz", "INK", "--no-check"]])
+def test_no_blank_line_before_the_error_when_stderr_is_not_a_terminal(model, tmp_path, args):
+    import subprocess
+    import sys
+
+    ink = tmp_path / "ink"
+    ink.mkdir()
+    (ink / "line-01.inkml").write_text("<ink/>")
+    args = [str(ink) if a == "INK" else a for a in args]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "HWCLI_HOME": str(tmp_path / "home")}
+    p = subprocess.run([sys.executable, "-m", "hwcli", *args, "--model", model], capture_output=True, env=env,
+                       timeout=120)
+    assert p.returncode != 0
+    assert p.stderr.decode().startswith("hwcli: error: ") and p.stderr.count(b"\n") == 1, p.stderr
+
+
+def test_a_glob_never_takes_the_out_dirs_own_files(model, tmp_path):
+    src = tmp_path / "letters"
+    src.mkdir()
+    (src / "a.txt").write_text("hello")
+    (src / "b.txt").write_text("there")
+    for _ in range(2):  # the second run sees letters/out/a.pdf, b.pdf through the glob
+        r = write(model, "--input", str(src / "**"), "--out-dir", src / "out", "--skip-existing")
+        assert r.exit_code == 0, r.output
+    assert sorted(p.name for p in (src / "out").iterdir()) == ["a.pdf", "b.pdf"]
+    r = write(model, "--input", str(src / "out*"), "--out-dir", src / "out")
+    assert_one_line_error(r, "no file matches", code=2)
