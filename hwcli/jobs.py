@@ -76,17 +76,25 @@ def sanitize_name(name: str) -> str:
     return s
 
 
-def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[Path]:
+def expand_inputs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike | None = None) -> list[Path]:
     """File names from names and glob patterns (``*``, ``?``, ``[...]``, ``**``), in the given order, each
     glob's matches sorted, duplicates dropped. A name that is not a glob is kept even when missing (its job
-    reports it); a glob that matches no file is an OptionError (all such globs listed)."""
+    reports it); a glob that matches no file is an OptionError (all such globs listed). A glob's matches in
+    `out_dir` (the batch's output folder, or the folder itself) are left out: they are this or an earlier
+    run's outputs, never inputs (``--input 'letters/**' --out-dir letters/out`` run twice)."""
     out: list[Path] = []
     seen: set[str] = set()
     empty: list[str] = []
+    skip = os.path.realpath(out_dir) if out_dir is not None else None
+
+    def inside_out_dir(p: str) -> bool:
+        real = os.path.realpath(p)
+        return skip is not None and (real == skip or real.startswith(skip.rstrip(os.sep) + os.sep))
+
     for pat in patterns:
         pat = str(pat)
         if glob.has_magic(pat) and not os.path.exists(pat):
-            found = sorted(p for p in glob.glob(pat, recursive=True) if os.path.isfile(p))
+            found = sorted(p for p in glob.glob(pat, recursive=True) if os.path.isfile(p) and not inside_out_dir(p))
             if not found:
                 empty.append(pat)
         else:
@@ -101,11 +109,12 @@ def expand_inputs(patterns: Sequence[str | os.PathLike]) -> list[Path]:
     return out
 
 
-def file_jobs(patterns: Sequence[str | os.PathLike]) -> list[Job]:
+def file_jobs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike | None = None) -> list[Job]:
     """One job per input file (named after the file, without its suffix). Unreadable files become jobs
-    with a problem; two inputs that would write the same output name are an OptionError."""
+    with a problem; two inputs that would write the same output name are an OptionError. Globs skip what
+    lies in `out_dir` (see `expand_inputs`)."""
     jobs = []
-    for p in expand_inputs(patterns):
+    for p in expand_inputs(patterns, out_dir):
         name = sanitize_name(p.stem) or "document"
         try:
             jobs.append(Job(name, read_file(p), str(p)))
