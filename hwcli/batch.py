@@ -175,7 +175,7 @@ def write_many(
                 finished(d)
             return report
         _write_one_file(docs, Path(one_file), f, plotter, bundle, sampling, page, scale, checker, group_lines,
-                        finished)
+                        finished, char_w)
         return report
 
     ext = EXTENSIONS[f]
@@ -198,7 +198,7 @@ def write_many(
             finished(d)
         else:
             pending.append(d)
-    for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines)):
+    for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines, char_w)):
         full = None
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
@@ -275,9 +275,10 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
-        d.lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
-        d.report.lines = len(d.lines)
-        d.report.pages = d.lines[-1].page + 1 if d.lines else 0
+        last = None
+        for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):  # counted, not kept: laid out again
+            d.report.lines += 1                                           # when its group is sampled
+        d.report.pages = last.page + 1 if last is not None else 0
     except HwcliError as exc:
         d.report.status, d.report.error = "failed", str(exc)
     return d
@@ -289,7 +290,7 @@ def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
     n = 0
     for d in docs:
         group.append(d)
-        n += len(d.lines)
+        n += d.report.lines
         if n >= group_lines:
             yield group
             group, n = [], 0
@@ -298,10 +299,13 @@ def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
 
 
 def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float,
-             checker, group_lines: int | None) -> Iterator[tuple[_Doc, list[Page]]]:
-    """(document, its placed pages) for every document, in order, sampling a group of documents at a time."""
+             checker, group_lines: int | None, char_w: float) -> Iterator[tuple[_Doc, list[Page]]]:
+    """(document, its placed pages) for every document, in order, sampling a group of documents at a time
+    (a group's documents are laid out here, and their lines dropped once they are written)."""
     size = group_lines or 8 * sampling.batch_size
     for group in _groups(docs, size):
+        for d in group:
+            d.lines = list(iter_layout(d.text, page, char_w, MAX_CHARS_PER_LINE))
         texts = [ln.text for d in group for ln in d.lines]
         seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
         log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
@@ -321,19 +325,20 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
                         d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
                     placed.append(place_line(res.strokes, ln, scale, opts))
                 pages.append(build_page(number, placed, opts, [ln.text for ln in lines]))
+            d.lines = []
             yield d, pages
         del results
 
 
 def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, bundle: Bundle, sampling: SamplingOptions,
                     page: PageOptions, scale: float, checker, group_lines: int | None,
-                    finished: Callable[[_Doc], None]) -> None:
+                    finished: Callable[[_Doc], None], char_w: float) -> None:
     """Every document into one file, each from a new page; pages are rendered as their group is sampled."""
     written: list[_Doc] = []
 
     def pages() -> Iterator[Page]:
         number = 0
-        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines):
+        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines, char_w):
             for pg in pgs:
                 pg.number = number
                 number += 1

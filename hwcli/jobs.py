@@ -21,7 +21,7 @@ import re
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import Iterator, Mapping, Sequence
 
 from .errors import InputTextError, OptionError, shorten
 
@@ -68,10 +68,13 @@ def read_file(path: str | os.PathLike, what: str = "input file") -> str:
     return decode_text(data, f"{what} {str(p)!r}")
 
 
+_UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
+
+
 def sanitize_name(name: str) -> str:
     """A file name from any text: letters, digits, '-', '_' and '.' kept, runs of anything else -> '_';
     no leading dot or dash (no hidden files, no option-like names); at most MAX_NAME characters."""
-    s = re.sub(r"[^\w.\-]+", "_", name.strip(), flags=re.UNICODE)
+    s = _UNSAFE.sub("_", name.strip())
     s = s.lstrip(".-_")[:MAX_NAME].rstrip("._")
     return s
 
@@ -191,29 +194,53 @@ def template_fields(template: str, what: str = "template") -> list[str]:
 
 def fill(template: str, row: Mapping[str, str]) -> str:
     """`template` with every ``{field}`` replaced by ``row[field]`` (fields checked by `template_fields`)."""
-    return "".join(lit + (row[name.strip()] if name is not None else "")
-                   for lit, name, _spec, _conv in string.Formatter().parse(template))
+    return fill_parts(_parts(template), row)
+
+
+def _parts(template: str) -> list[tuple[str, str | None]]:
+    """(literal, field or None) pairs of a template, parsed once for every row."""
+    return [(lit, name.strip() if name is not None else None) for lit, name, _s, _c in string.Formatter().parse(template)]
+
+
+def fill_parts(parts: Sequence[tuple[str, str | None]], row: Mapping[str, str]) -> str:
+    return "".join(lit + (row[name] if name is not None else "") for lit, name in parts)
 
 
 def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """(header, [(line number, cells)]) of a CSV file: UTF-8 (BOM tolerated), comma-separated, quoted
     fields may hold commas, quotes ("") and line breaks; the line number is where the record starts (the
     header is line 1). Blank lines at the end are dropped; InputTextError for no header or a bad header."""
+    header, rows = iter_csv(path)
+    return header, list(rows)
+
+
+def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
+    """`read_csv` as a stream: the header is read and checked at once, the rows are parsed as they are
+    taken (a million-row file is never held as a million lists)."""
     text = read_file(path, "data file")
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for rec in reader:
-            rows.append((start, rec))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise InputTextError(f"data file {str(path)!r} line {reader.line_num}: {exc}") from None
-    while rows and not rows[-1][1]:
-        rows.pop()
-    if not rows:
+    del text  # the StringIO keeps its own copy
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        start = 1
+        blank: list[tuple[int, list[str]]] = []  # blank records held back: dropped when nothing follows
+        try:
+            for rec in reader:
+                if not rec:
+                    blank.append((start, rec))
+                else:
+                    yield from blank
+                    blank = []
+                    yield start, rec
+                start = reader.line_num + 1
+        except csv.Error as exc:
+            raise InputTextError(f"data file {str(path)!r} line {reader.line_num}: {exc}") from None
+
+    rows = records()
+    first = next(rows, None)
+    if first is None:
         raise InputTextError(f"data file {str(path)!r} is empty: it needs a header row naming the columns")
-    header = [h.strip() for h in rows[0][1]]
+    header = [h.strip() for h in first[1]]
     bad = [f"column {i + 1} has no name" for i, h in enumerate(header) if not h]
     seen: set[str] = set()  # linear: a header of 100,000 columns is checked in milliseconds
     for h in header:
@@ -222,21 +249,25 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[s
         seen.add(h)
     if bad:
         raise InputTextError(f"data file {str(path)!r} header: {shorten(dict.fromkeys(bad), 5, '; ')}")
-    return header, rows[1:]
+    return header, rows
 
 
 def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
-               name_pattern: str | None = None) -> list[Job]:
+               name_pattern: str | None = None, shard: tuple[int, int] | None = None) -> list[Job]:
     """One job per CSV row: the template filled from the row, named from `name_column`, from
     `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
 
     Raises (every problem listed) for a field or name column the CSV lacks and for output names that
     clash; a row's own problems (empty row, wrong number of cells, an empty field the template or the
     name uses) stay with its job, reported with the row's line number in the CSV file.
+
+    With `shard` (K, N) the rows of other shards are only read and named (every name takes part in the
+    clash checks): their jobs keep an empty text and are never checked further, so a shard pays for its own
+    rows only (`shard_of` then picks this shard's jobs).
     """
     template = read_file(template_path, "template")
     fields = template_fields(template)
-    header, rows = read_csv(data_path)
+    header, rows = iter_csv(data_path)
     if name_column is not None and name_pattern is not None:
         raise OptionError("give --name-column or --name, not both")
     if name_column is not None:
@@ -253,10 +284,17 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     if problems:
         raise OptionError("; ".join(problems) + f" (its columns: {shorten(header)})")
     data = Path(data_path).name
+    text_parts = _parts(template)
+    name_parts = _parts(name_pattern) if name_pattern is not None else None
     jobs = []
     for k, (line, cells) in enumerate(rows, start=1):
         source = f"{data} row {line}"
         default_name = f"row-{k:04d}"
+        if shard is not None and (k - 1) % shard[1] != shard[0] - 1:  # another shard's row: its name only
+            name = sanitize_name(fill_parts(name_parts, dict(zip(header, cells)))) if (
+                name_parts is not None and len(cells) == len(header)) else ""
+            jobs.append(Job(name or default_name, "", source))
+            continue
         if not any(c.strip() for c in cells):
             jobs.append(Job(default_name, "", source, "empty row"))
             continue
@@ -265,13 +303,13 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
             continue
         row = dict(zip(header, cells))
         empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
-        name = sanitize_name(fill(name_pattern, row)) if name_pattern is not None else default_name
+        name = sanitize_name(fill_parts(name_parts, row)) if name_parts is not None else default_name
         if empty:
             jobs.append(Job(name or default_name, "", source, f"empty field(s) {shorten(empty)}"))
         elif not name:
             jobs.append(Job(default_name, "", source, "the name is empty once made a file name"))
         else:
-            jobs.append(Job(name, fill(template, row), source))
+            jobs.append(Job(name, fill_parts(text_parts, row), source))
     check_unique(jobs)
     return jobs
 

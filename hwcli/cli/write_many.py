@@ -41,7 +41,7 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
             raise OptionError("many documents cannot go to standard output")
         target = None
     if template is not None:
-        jobs = merge_jobs(template, data, name_column, name)
+        jobs = merge_jobs(template, data, name_column, name, shard=shard_kn)
     else:
         if not inputs and not texts:
             raise OptionError("no input: give --input FILE... (or quoted globs like 'letters/*.txt')")
