@@ -95,6 +95,26 @@ def main() -> None:
     svg_s = time.perf_counter() - t
     print(f"total: pen-up travel {tb:.0f} mm -> {ta:.0f} mm ({100 * (1 - ta / tb):.1f}% less, target >= 30%); "
           f"points {pb:.0f} -> {pa:.0f} ({100 * (1 - pa / pb):.1f}% fewer)")
+    # start corner: an AxiDraw starts at the top-left; a plan made from the bottom-left (before profiles said
+    # where their machine starts) run from there travels further
+    from dataclasses import replace as _replace
+
+    from hwcli.page.estimate import describe, total_time
+    from hwcli.page.toolpath import travel_length
+
+    a3 = resolve("plotter-svg", _replace(plot, plotter="axidraw-a3"), page.page_mm)
+    own = [plan_page(pg, a3.plan) for pg in pages]
+    old = [plan_page(pg, _replace(a3.plan, start=(0.0, page.page_mm[1]))) for pg in pages]
+    t_own = sum(p.travel_after for p in own)
+    t_old = sum(travel_length(p.strokes, a3.plan.start) for p in old)
+    print(f"AxiDraw from its own corner (top-left): pen-up travel {t_own:.0f} mm; planned from the bottom-left "
+          f"{t_old:.0f} mm ({100 * (t_old / t_own - 1):.1f}% more)")
+    print(f"estimate, grbl-servo: {describe(total_time(plans, gm))}")
+    joined = [plan_page(pg, _replace(gm.plan, join=page.width)) for pg in pages]
+    lifts = sum(len(p.strokes) for p in plans)
+    saved = sum(p.joined for p in joined)
+    print(f"joining strokes within the pen width ({page.width} mm): {saved} of {lifts} lifts saved "
+          f"({100 * saved / lifts:.1f}%); {describe(total_time(joined, gm))}")
     print(f"time: sampling {sample_s:.2f} s; plan + G-code {gcode_s:.3f} s ({100 * gcode_s / sample_s:.1f}% of "
           f"sampling, target < 10%); plan + HP-GL {hpgl_s:.3f} s ({100 * hpgl_s / sample_s:.1f}%); "
           f"plan + plotter SVG {svg_s:.3f} s ({100 * svg_s / sample_s:.1f}%)")

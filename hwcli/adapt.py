@@ -57,6 +57,28 @@ REPLAY_TEXTS = [
     "Zoe mixed 48 jars of jam + 7 of honey",
     "Quiet rooms, warm light and good books",
 ]
+#: Replay lines holding the characters of the set beyond IAM-OnDB's (accents, symbols): an adapted network must
+#: not forget them. Together they hold every character of `CHARSET` outside `DEFAULT_CHARS` (a test checks);
+#: written for adaptation, disjoint from `hwcli eval`'s sets (a test checks that too).
+REPLAY_CHARSET_TEXTS = [
+    "Ren\u00e9e ate cr\u00eape, p\u00e2t\u00e9 and b\u00fbche at No\u00ebl's caf\u00e9",
+    "\u00c0 bient\u00f4t, \u00c9milie! \u00c7a va, gar\u00e7on? \u00e8 \u00e0 l'\u00ceLE",
+    "M\u00fcller \u00e4\u00dft K\u00e4se \u00fcber \u00d6l; \u00c4RGER \u00dcBEL",
+    "Za\u017c\u00f3\u0142\u0107 g\u0119\u015bl\u0105 ja\u017a\u0144 \u2013 \u017b\u00d3\u0141\u0106 \u0118 \u015a\u0104 \u0179 \u0143",
+    "P\u0159\u00edli\u0161 \u017elu\u0165ou\u010dk\u00fd k\u016f\u0148 \u00fap\u011bl \u010f\u00e1belsk\u00e9 \u00f3dy",
+    "\u0158\u00cdJEN \u010cESK\u00dd \u0160\u0164\u010e\u0147 \u017d\u016e\u00dd \u011a\u00c9 \u00c1",
+    "\u013dudia v \u0139\u00c1ZNI, \u013eahk\u00fd k\u013ab, v\u0155ba \u0154",
+    "\u00c1rv\u00edzt\u0171r\u0151 t\u00fck\u00f6rf\u00far\u00f3g\u00e9p \u0150 \u0170 \u00da",
+    "\u0218tefan \u0219i \u021aara \u021bin \u0103 \u0102 \u00ee \u00e2; \u0162ar\u0103 \u0163",
+    "\u0130stanbul'da \u0131l\u0131k ya\u011fmur, DA\u011e, \u015eeker \u015f",
+    "\u0110ur\u0111a i \u0161\u0107 \u2014 Sm\u00f8rrebr\u00f8d \u00d8 \u00e5 \u00c5 \u00e6 \u00c6",
+    "\u00deetta er \u00fe\u00e6r, \u00d0\u00f3ra \u00f0 \u2022 \u0153uvre \u0152 \u00ff \u0178",
+    "\u00bfQui\u00e9n? \u00a1Se\u00f1or! \u00d1 \u00f2 \u00d2 \u00ec \u00cc \u00f9 \u00d9 \u00f5 \u00d5 \u00e3 \u00c3",
+    "\u00ab Ol\u00e1 \u00bb \u00c2 \u00ca \u00d4 \u00db \u00cb \u00cf \u00c8 \u00ea \u00eb \u00ef \u00ee",
+    "Pay \u20ac12, \u00a39, \u00a5800 or 50\u00a2 at 21\u00b0C \u00a7 4 \u00d7 2 \u00f7 3 \u00b1 1",
+    "Mail sam_lee@host.net #12 $5 <b> = ~x ^2 a|b {c} \\d `e`",
+]
+REPLAY_CHARSET_SHARE = 0.5  # of the sampled replay lines, where the bundle's alphabet goes beyond IAM-OnDB's
 
 
 @dataclass
@@ -65,15 +87,43 @@ class AdaptResult:
     record: dict  # what was done and measured: steps, time, validation NLL before and after
 
 
+def replay_texts(alphabet, k: int) -> list[str]:
+    """`k` texts for replay lines: `REPLAY_TEXTS`, with a `REPLAY_CHARSET_SHARE` of `REPLAY_CHARSET_TEXTS`
+    interleaved where `alphabet` holds characters beyond IAM-OnDB's (each such text cut down to the characters
+    the alphabet has, kept when one beyond IAM-OnDB's is left), so that an adapted network keeps them."""
+    from .alphabet import DEFAULT_CHARS
+
+    plain = [t for t in REPLAY_TEXTS if all(c in alphabet for c in t)]
+    extra = []
+    for t in REPLAY_CHARSET_TEXTS:
+        t = " ".join("".join(c for c in t if c in alphabet).split())
+        if any(c not in DEFAULT_CHARS for c in t):
+            extra.append(t)
+    out, ie, ip = [], 0, 0
+    for j in range(k):  # spread evenly, so that every style (rows are dealt to styles in turn) replays both
+        if extra and (not plain or int((j + 1) * REPLAY_CHARSET_SHARE) > int(j * REPLAY_CHARSET_SHARE)):
+            out.append(extra[ie % len(extra)])
+            ie += 1
+        elif plain:
+            out.append(plain[ip % len(plain)])
+            ip += 1
+    return out
+
+
 def regularisation_lines(bundle, n: int, seed: int = 0) -> list[tuple[np.ndarray, str]]:
-    """Up to `n` (normalised offsets, text) lines the bundle offers: its styles' real priming lines first, then
-    lines it samples in its styles (check off: the bundle's own hand, as it is)."""
+    """Up to `n` (normalised offsets, text) lines the bundle offers: its styles' real priming lines first (those
+    holding characters beyond IAM-OnDB's first of all), then lines it samples in its styles (check off: the
+    bundle's own hand, as it is), a share of them holding the set's characters beyond IAM-OnDB's where the
+    bundle has them (`replay_texts`)."""
+    from .alphabet import DEFAULT_CHARS
     from .synthesis import SamplingOptions, synthesize
 
-    out = [(s.strokes, s.text) for s in bundle.styles if len(s.strokes) > 10][:n]
+    primes = [s for s in bundle.styles if len(s.strokes) > 10]
+    primes.sort(key=lambda s: all(c in DEFAULT_CHARS for c in s.text))  # stable: new characters first
+    out = [(s.strokes, s.text) for s in primes][:n]
     k = n - len(out)
     if k > 0:
-        texts = [t for t in REPLAY_TEXTS if all(c in bundle.alphabet for c in t)]
+        texts = replay_texts(bundle.alphabet, k)
         n_styles = max(len(bundle.styles), 1)
         by_style: dict = {}
         for j in range(k):

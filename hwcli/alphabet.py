@@ -55,16 +55,17 @@ def char_class(c: str) -> str:
 _PUNCTUATION = ".,;:!?'\"()[]-\u2013\u2014\u00ab\u00bb\u00bf\u00a1"  # sentence punctuation; @ # / % & ... are symbols
 
 
-# Typographic variants the model never saw -> what a hand writes for them.
+# Typographic variants outside `CHARSET` -> what a hand writes for them (used only when the bundle's alphabet
+# lacks the character itself). Characters of `CHARSET` are never mapped: a model that lacks one refuses it.
 _MAP = {
-    "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201b": "'", "\u2032": "'", "`": "'", "\u00b4": "'",
-    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"', "\u00ab": '"', "\u00bb": '"',
-    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2014": "-", "\u2015": "-", "\u2212": "-",
+    "\u2018": "'", "\u2019": "'", "\u201a": ",", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
+    "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2015": "-", "\u2212": "-",
     "\u2026": "...", "\u00a0": " ", "\u2009": " ", "\u200a": " ", "\u2002": " ", "\u2003": " ", "\u202f": " ",
-    "\t": " ", "\u00d7": "x", "\u00df": "ss", "\u00e6": "ae", "\u00c6": "AE", "\u0153": "oe", "\u0152": "OE",
-    "\u00f8": "o", "\u00d8": "O", "\u0142": "l", "\u0141": "L", "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4",
-    "{": "(", "}": ")", "<": "(", ">": ")", "\u2022": "-", "\u00b7": ".", "\u200b": "", "\ufeff": "",
+    "\t": " ", "\u00bd": "1/2", "\u00bc": "1/4", "\u00be": "3/4", "\u00b7": ".", "\u200b": "", "\ufeff": "",
 }
+_SET = frozenset(CHARSET)
+assert not _SET & set(_MAP), "a character of CHARSET is never mapped"
 
 
 class Alphabet:
@@ -92,21 +93,15 @@ class Alphabet:
 
     # ------------------------------------------------------------------ user text
     def normalize(self, text: str) -> str:
-        """Map typographic variants and accented letters to characters of the alphabet where possible."""
+        """Compose decomposed accents (NFC: "e" + U+0301 -> "é") and map typographic variants outside `CHARSET`
+        (curly quotes, odd spaces, ellipsis ...) that this alphabet lacks to what a hand writes for them. Nothing
+        in the alphabet or in `CHARSET` is ever changed: what the alphabet lacks is left for `unsupported`."""
         out = []
-        for c in text:
-            if c in self._index or c == "\n":
+        for c in unicodedata.normalize("NFC", text):
+            if c in self._index or c == "\n" or c in _SET:
                 out.append(c)
-                continue
-            if c in _MAP:
-                out.append(_MAP[c])
-                continue
-            # accented letters: decompose and drop the combining marks (é -> e, Å -> A)
-            base = "".join(ch for ch in unicodedata.normalize("NFKD", c) if not unicodedata.combining(ch))
-            if base and all(ch in self._index for ch in base):
-                out.append(base)
             else:
-                out.append(c)
+                out.append(_MAP.get(c, c))
         return "".join(out)
 
     def unsupported(self, text: str) -> list[tuple[str, int, int]]:
@@ -118,12 +113,20 @@ class Alphabet:
                     found.append((c, ln, col))
         return found
 
-    def prepare(self, text: str, on_unsupported: str = "error") -> str:
-        """Normalise `text`; raise UnsupportedCharactersError listing all leftovers, or drop them with 'skip'."""
+    def lacking(self) -> str:
+        """The characters of `CHARSET` this alphabet lacks, in CHARSET's order ("" for a full-set model)."""
+        return "".join(c for c in CHARSET if c not in self._index)
+
+    def prepare(self, text: str, on_unsupported: str = "error", model: str | None = None,
+                full_model: str | None = None) -> str:
+        """Normalise `text`; raise UnsupportedCharactersError listing all leftovers, or drop them with 'skip'.
+        `model` names this alphabet's model and `full_model` one that writes all of `CHARSET`, for the message
+        about characters of the set that this model lacks (an older bundle)."""
         text = self.normalize(text.replace("\r\n", "\n").replace("\r", "\n"))
         bad = self.unsupported(text)
         if bad:
             if on_unsupported != "skip":
-                raise UnsupportedCharactersError(bad)
+                raise UnsupportedCharactersError(bad, lacking="".join(dict.fromkeys(c for c, _, _ in bad if c in _SET)),
+                                                 model=model, full_model=full_model)
             text = "".join(c for c in text if c in self._index or c == "\n")
         return text

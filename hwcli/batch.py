@@ -23,15 +23,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from .document import MAX_CHARS_PER_LINE, Document, _title, hand_metrics, plotter_setup
+from .charset import prepare_text
+from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
 from .errors import HwcliError, InputTextError, OptionError, OutputError, shorten
 from .fileio import check_writable, describe_os_error
 from .formats import FORMATS, format_for, is_complete, page_paths
-from .jobs import Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
+from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
 from .model.bundle import Bundle, load_model
 from .page import PageOptions, group_pages, iter_layout
+from .page import layout as L
+from .page.layout import prepare_marked
 from .page.machines import PlotterOptions
-from .page.placement import Page, build_page, place_line
+from .page.colors import document_colors, line_colors, split_colors
+from .page.placement import Page, align_lines, build_page, place_line
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
 
 log = logging.getLogger(__name__)
@@ -71,6 +75,10 @@ class _Doc:
     report: DocReport
     text: str = ""
     lines: list = field(default_factory=list)  # LayoutLines
+    page: PageOptions = PageOptions()  # its paper (an envelope's differs from its letter's)
+    marks: list = field(default_factory=list)  # {color:...} marks of the text (colors.split_colors)
+    colors: list = field(default_factory=list)  # ink of each line (from `marks`, while its group is laid out)
+    inks: list = field(default_factory=list)
     base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
     targets: list[Path] = field(default_factory=list)
     seed: int = 0
@@ -92,6 +100,7 @@ def write_many(
     progress: Callable[[int, int, DocReport], None] | None = None,
     dpi: float = 150,
     plotter: PlotterOptions | None = None,
+    envelope: str | None = None,
     *,
     style: int | str | None = None,
     bias: float | None = None,
@@ -110,6 +119,8 @@ def write_many(
     ``page.seed`` is replaced by each document's seed. Read-back checking as in `hwcli.write` (``sampling.check``,
     default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
     each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
+    `envelope` (an envelope size, e.g. "DL") writes each job's `envelope` text as ``NAME-envelope.EXT`` beside
+    its document, or, with `one_file`, as the page after it (letters and envelopes interleaved for printing).
     """
     _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
                      plotter)
@@ -119,7 +130,7 @@ def write_many(
     if not isinstance(bundle, Bundle):
         bundle = load_model(bundle)
     jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
-    check_unique(jobs)
+    check_unique(jobs, envelopes=envelope is not None)
     if (out_dir is None) == (one_file is None):
         raise OptionError("give an output folder (--out-dir) or one output file (--one-file -o FILE), not both")
     if one_file is not None:
@@ -131,13 +142,22 @@ def write_many(
         check_writable(one_file)
     else:
         f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
-        check_page_names(jobs, FORMATS[f].per_page)  # over every job, not only this shard's
+        check_page_names(jobs, FORMATS[f].per_page, envelope is not None)  # over every job, not only this shard's
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
         except OSError as exc:
             raise OutputError(f"cannot make the output folder {str(out_dir)!r}: {exc.strerror or exc}") from None
         check_writable(out_dir / ".hwcli-check")
+    env_page = None
+    if envelope is not None:
+        env_page = replace(page, page_size=envelope, ruled=False)
+        if not env_page.envelope:
+            raise OptionError(f"{envelope!r} is not an envelope size: use one of "
+                              f"{', '.join(L.size_name(n) for n in L.ENVELOPE_SIZES)}")
+        if not any(j.envelope for j in jobs):
+            raise OptionError("envelopes need their text: give a mail merge an envelope template "
+                              "(--envelope-template FILE)")
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if f == "png":
@@ -154,7 +174,12 @@ def write_many(
 
     mine = shard_of(jobs, shard)
     report = BatchReport(total_jobs=len(jobs), shard=shard)
-    docs = [_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed) for j in mine]
+    docs = []
+    for j in mine:
+        docs.append(_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed))
+        if env_page is not None and not j.problem:
+            docs.append(_prepare(Job(j.name + ENVELOPE_SUFFIX, j.envelope, f"{j.source} envelope", j.problem),
+                                 bundle, env_page, char_w, on_unsupported, sampling.seed))
     report.docs = [d.report for d in docs]
     total, done = len(docs), 0
 
@@ -201,7 +226,7 @@ def write_many(
     for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines, char_w)):
         full = None
         try:
-            doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(page, seed=d.seed % 2**31),
+            doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
                            title=_title(d.text))
             d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
         except (HwcliError, OSError) as exc:
@@ -267,11 +292,14 @@ def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, o
 
 def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:
     """Check and lay out one job (no sampling): a _Doc whose report says 'failed' when it cannot be written."""
-    d = _Doc(job, DocReport(job.name, job.source), seed=document_seed(seed, job.name))
+    d = _Doc(job, DocReport(job.name, job.source), page=page, seed=document_seed(seed, job.name))
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        text = bundle.alphabet.prepare(job.text, on_unsupported) if bundle.is_synthesis else job.text
+        text, marks = split_colors(job.text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis
+                                   else None)
+        text = (prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
+                if bundle.is_synthesis else text)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
@@ -279,9 +307,19 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
         for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):  # counted, not kept: laid out again
             d.report.lines += 1                                           # when its group is sampled
         d.report.pages = last.page + 1 if last is not None else 0
+        if marks:
+            d.marks = marks  # the lines' inks are found when its group is laid out again (_lay_out)
+            d.inks = document_colors(page.color, [c for _, c in marks])
     except HwcliError as exc:
         d.report.status, d.report.error = "failed", str(exc)
     return d
+
+
+def _lay_out(d: _Doc, char_w: float) -> None:
+    """A document's lines (on its own paper: an envelope's differs) and their inks, laid out again when its group
+    is sampled (a batch keeps only the counts from `_prepare`); the same text and options give the same layout."""
+    d.lines = list(iter_layout(d.text, d.page, char_w, MAX_CHARS_PER_LINE))
+    d.colors = line_colors([ln.text for ln in d.lines], d.marks) if d.marks else []
 
 
 def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
@@ -305,7 +343,7 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
     size = group_lines or 8 * sampling.batch_size
     for group in _groups(docs, size):
         for d in group:
-            d.lines = list(iter_layout(d.text, page, char_w, MAX_CHARS_PER_LINE))
+            _lay_out(d, char_w)
         texts = [ln.text for d in group for ln in d.lines]
         seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
         log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
@@ -313,19 +351,22 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
         pos = 0
         for d in group:
             mine, pos = results[pos : pos + len(d.lines)], pos + len(d.lines)
-            opts = replace(page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
+            opts = replace(d.page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
             pages = []
             it = iter(mine)
+            first = 0
             for number, lines in group_pages(d.lines):
                 placed = []
-                for ln in lines:
-                    res = next(it)
+                page_results = [next(it) for _ in lines]
+                for ln, res in zip(even_sizes(lines, page_results), page_results):
                     d.report.resampled += int(res.resampled)
                     if not res.ok:
                         d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
                     placed.append(place_line(res.strokes, ln, scale, opts))
-                pages.append(build_page(number, placed, opts, [ln.text for ln in lines]))
-            d.lines = []
+                pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines],
+                                        d.colors[first:first + len(lines)], d.inks))
+                first += len(lines)
+            d.lines, d.colors = [], []
             yield d, pages
         del results
 

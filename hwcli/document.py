@@ -17,7 +17,8 @@ bytes only after the whole document rendered.
 
 Pen-plotter formats (G-code, HP-GL, plotter SVG) render through the same `save` with `plotter` options
 (profile, bed, feeds, pen commands, simplification, stroke order; `plotter_setup` checks them) and can write a
-toolpath `preview` SVG beside the output; `Document.plans` then holds each page's toolpath figures.
+toolpath `preview` (SVG or PNG, by its suffix) beside the output; `Document.plans` then holds each page's
+toolpath figures and `Document.machine` the resolved machine (for `page.estimate`).
 """
 from __future__ import annotations
 
@@ -32,15 +33,17 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
+from .charset import prepare_text
 from .errors import InputTextError, OptionError, OutputError
 from .fileio import check_writable, describe_os_error, publish_files
 from .model.bundle import Bundle, Style, load_model
 from .page import PageOptions, estimate_scale, group_pages, iter_layout
 from .page import layout as L
 from .formats import FORMATS, Format, format_for, page_paths
-from .page.machines import PROFILES, Machine, PlotterOptions, resolve
-from .page.placement import BODY_FRACTION, Page, build_page, place_line
-from .strokes import to_points
+from .page.machines import Machine, PlotterOptions, profile, resolve
+from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
+from .strokes import to_points, x_height
+from .page.colors import Marks, document_colors, line_colors, split_colors
 from .synthesis import Checker, SamplingOptions, line_checker, synthesize
 
 log = logging.getLogger(__name__)
@@ -90,6 +93,7 @@ class Document:
         self._report: Report | None = None
         self._kept: list[Page] | None = None
         self.plans: list = []  # after a plotter `save`: one toolpath.PagePlan per page (travel, points)
+        self.machine: Machine | None = None  # after a plotter `save`: the machine it was written for
         self.stale: list[str] = []  # after `save`: numbered pages of an earlier, longer document (left as they are)
 
     def __len__(self) -> int:
@@ -126,7 +130,7 @@ class Document:
         `format` (a name in `hwcli.formats.FORMATS`) defaults to the path's suffix, PDF for a stream.
         Per-page formats (SVG, PNG, G-code, HP-GL) write ``out-1.svg, out-2.svg, ...`` when there are several
         pages; a stream takes one page of those. `dpi` is used by raster formats; `plotter` and `preview` (a
-        toolpath SVG written beside the output) by plotter formats (`plotter_setup`).
+        toolpath SVG or PNG written beside the output) by plotter formats (`plotter_setup`).
         """
         from .checks import check_number, check_path, check_type
 
@@ -162,12 +166,13 @@ class Document:
         with tmp_cm as tmpdir:
             try:
                 files = self._render(fmt, Path(tmpdir), dpi, machine)
+                self.machine = machine
                 if preview:
-                    from .page.plotter_svg import render_preview
+                    from .page.preview import preview_format, render_preview
 
                     files.append(Path(tmpdir) / "preview")
                     with open(files[-1], "wb") as fh:
-                        render_preview(self.plans, fh, self.page_options)
+                        render_preview(self.plans, fh, self.page_options, machine, preview_format(preview), dpi)
             except OSError as exc:  # a full disk under the temporary folder: nothing of the user's has changed
                 if exc.filename is not None and not str(exc.filename).startswith(str(tmpdir)):
                     raise
@@ -247,11 +252,11 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
     """(format, machine) for output format `f` with the user's plotter options; every bad combination
     is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
     plot = plotter or PlotterOptions()
-    if f == "svg" and plot.plotter and PROFILES[plot.plotter].format == "plotter-svg":
+    if f == "svg" and plot.plotter and profile(plot.plotter).format == "plotter-svg":
         f = "plotter-svg"
     if not FORMATS[f].plotter:
         if plot.plotter:
-            prof = PROFILES[plot.plotter]
+            prof = profile(plot.plotter)
             suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
             raise OptionError(f"plotter profile {plot.plotter!r} writes {prof.format}: use -o FILE{suffix}")
         if plot.changed() or preview:
@@ -261,10 +266,14 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
         return f, None
     if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
         raise OptionError("--preview needs a file name of its own")
+    if preview is not None:
+        from .page.preview import preview_format
+
+        preview_format(preview)
     if page.pen != "uniform":
         raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
                           "its own pen: leave --pen out for plotter output")
-    return f, resolve(f, plot, page.page_mm)
+    return f, resolve(f, plot, page.page_mm, page.width)
 
 
 def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:
@@ -324,8 +333,9 @@ def write(
     opts = replace(opts, **given)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
+    text, marks = split_colors(text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis else None)
     if bundle.is_synthesis:
-        text = bundle.alphabet.prepare(text, on_unsupported)
+        text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -336,14 +346,16 @@ def write(
         n_pages = last.page + 1
 
     def produce(report: Report) -> Iterator[Page]:
-        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress)
+        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress, marks)
 
     return Document(produce, n_pages, page, title=_title(text))
 
 
 def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float, char_w: float,
-           report: Report, checker: Checker | None, progress: Progress | None) -> Iterator[Page]:
+           report: Report, checker: Checker | None, progress: Progress | None, marks: Marks = ()) -> Iterator[Page]:
     lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+    colors = line_colors([ln.text for ln in lines], list(marks)) if marks else []
+    inks = document_colors(page.color, [c for _, c in marks]) if marks else []
     total = len(lines)
     report.lines = total
     done = 0
@@ -354,19 +366,28 @@ def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptio
             if progress:
                 progress(base + k, total)
 
+        first = done
         opts = replace(sampling, seed=(sampling.seed * 100_003 + number) % (2**31))
         if checker is None:
             opts = replace(opts, check=False)
         results = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
         done += len(group)
         placed = []
-        for ln, res in zip(group, results):
+        for ln, res in zip(even_sizes(group, results), results):
             report.resampled += int(res.resampled)
             if not res.ok:
                 report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
             placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
-        yield build_page(number, placed, page, texts)
+        yield build_page(number, align_lines(placed, group), page, texts, colors[first:first + len(group)], inks)
+
+
+def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
+    """The lines of one page with their `size` pulled towards one x-height (`placement.size_factors`), measured
+    on each sampled line's small letters through its attention window (`results`: its LineResults)."""
+    heights = [x_height(to_points(r.strokes), r.chars, r.text) if len(r.strokes) else 0.0 for r in results]
+    return [replace(ln, size=ln.size * f) if f != 1.0 else ln for ln, f in zip(lines, size_factors(heights))]
+from .page.colors import Marks, document_colors, line_colors, split_colors
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
@@ -382,7 +403,7 @@ def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "Th
     if not bundle.styles:
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")
     lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
-    bundle.alphabet.prepare("\n".join(lines))  # every unsupported character at once, before sampling
+    prepare_text(bundle, "\n".join(lines))  # every unsupported character at once, before sampling
     SamplingOptions(bias=bias)  # validates
     per_page = L.lines_per_page(page)
 

@@ -62,14 +62,24 @@ class InputTextError(HwcliError):
 
 
 class UnsupportedCharactersError(HwcliError):
-    """Characters the model cannot write. `positions` holds (char, line, column), 1-based."""
+    """Characters the model cannot write. `positions` holds (char, line, column), 1-based; `lacking` the distinct
+    characters among them that belong to hwcli's character set (`alphabet.CHARSET`) but not to this model's
+    alphabet (an older bundle): the message says so, naming `model` and a `full_model` that writes them."""
 
-    def __init__(self, positions: list[tuple[str, int, int]]):
+    def __init__(self, positions: list[tuple[str, int, int]], lacking: str = "", model: str | None = None,
+                 full_model: str | None = None):
         self.positions = positions
+        self.lacking = lacking
         shown = ", ".join(f"{c!r} at {ln}:{col}" for c, ln, col in positions[:12])
         more = f" and {len(positions) - 12} more" if len(positions) > 12 else ""
+        why = ""
+        if lacking:
+            instead = (f"{full_model} writes them" if full_model
+                       else "a model trained on the full set writes them")
+            why = (f"; {model or 'the model'} lacks {lacking!r}: hwcli's character set has them, but this model "
+                   f"was trained without them ({instead})")
         super().__init__(
-            f"{len(positions)} unsupported character(s): {shown}{more} "
+            f"{len(positions)} unsupported character(s): {shown}{more}{why} "
             "(use --on-unsupported skip to leave them out)"
         )
 

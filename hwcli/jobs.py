@@ -27,6 +27,7 @@ from .errors import InputTextError, OptionError, shorten
 
 MAX_INPUT_BYTES = 20_000_000
 MAX_NAME = 120  # characters of an output file name (before the suffix)
+ENVELOPE_SUFFIX = "-envelope"  # a document's envelope is written as NAME-envelope.EXT
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Job:
     text: str  # the text to write ('' when `problem`)
     source: str  # where it came from, for messages: "letters/a.txt", "people.csv row 3"
     problem: str = ""  # why it cannot be written ('' = fine)
+    envelope: str = ""  # the text of its envelope (mail merge with an envelope template), '' for none
 
 
 def decode_text(data: bytes, source: str) -> str:
@@ -138,21 +140,23 @@ def text_jobs(texts: Mapping[str, str] | Sequence[tuple[str, str]]) -> list[Job]
     return jobs
 
 
-def check_unique(jobs: Sequence[Job]) -> None:
+def check_unique(jobs: Sequence[Job], envelopes: bool = False) -> None:
     """OptionError listing every output name two or more jobs share (compared case-insensitively, as
-    on macOS and Windows file systems)."""
-    by: dict[str, list[Job]] = {}
+    on macOS and Windows file systems). A job's envelope takes NAME-envelope; with `envelopes` every job
+    claims that name, written or not (a sharded mail merge: every shard refuses the same set)."""
+    by: dict[str, list[tuple[str, Job]]] = {}
     for j in jobs:
-        if j.name:
-            by.setdefault(j.name.casefold(), []).append(j)
+        for name in (j.name, j.name + ENVELOPE_SUFFIX if j.envelope or envelopes else ""):
+            if name:
+                by.setdefault(name.casefold(), []).append((name, j))
     clashes = [js for js in by.values() if len(js) > 1]
     if clashes:
-        shown = shorten((f"{js[0].name!r} from " + shorten((j.source for j in js), 3) for js in clashes), 5, "; ")
+        shown = shorten((f"{js[0][0]!r} from " + shorten((j.source for _, j in js), 3) for js in clashes), 5, "; ")
         raise OptionError(f"{len(clashes)} output name(s) used more than once: {shown} "
                           "(use --name or --name-column to tell them apart)")
 
 
-def check_page_names(jobs: Sequence[Job], per_page: bool) -> None:
+def check_page_names(jobs: Sequence[Job], per_page: bool, envelopes: bool = False) -> None:
     """OptionError when, in a per-page format, one document's numbered pages could take another's file name:
     document ``a`` of two pages writes ``a-1.svg`` and ``a-2.svg``, so a document named ``a-1`` beside it would
     overwrite (or be overwritten by) its first page. Decided over the names alone, whatever the page counts, so
@@ -160,12 +164,14 @@ def check_page_names(jobs: Sequence[Job], per_page: bool) -> None:
     the other shards' documents)."""
     if not per_page:
         return
-    names = {j.name.casefold() for j in jobs if j.name}
+    named = [(j.name, j) for j in jobs if j.name]
+    named += [(j.name + ENVELOPE_SUFFIX, j) for j in jobs if j.name and (j.envelope or envelopes)]  # NAME-envelope
+    names = {n.casefold() for n, _ in named}
     clashes = []
-    for j in jobs:
-        m = re.fullmatch(r"(.+)-(\d+)", j.name or "")
+    for n, j in named:
+        m = re.fullmatch(r"(.+)-(\d+)", n)
         if m and m.group(1).casefold() in names:
-            clashes.append(f"{j.name!r} ({j.source}) beside {m.group(1)!r}")
+            clashes.append(f"{n!r} ({j.source}) beside {m.group(1)!r}")
     if clashes:
         raise OptionError(f"{len(clashes)} output name(s) would clash with another document's numbered pages "
                           f"(a document of several pages writes NAME-1, NAME-2, ...): {shorten(clashes, 5, '; ')} "
@@ -253,20 +259,25 @@ def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, li
 
 
 def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
-               name_pattern: str | None = None, shard: tuple[int, int] | None = None) -> list[Job]:
+               name_pattern: str | None = None, envelope_template: str | os.PathLike | None = None,
+               shard: tuple[int, int] | None = None) -> list[Job]:
     """One job per CSV row: the template filled from the row, named from `name_column`, from
     `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
 
     Raises (every problem listed) for a field or name column the CSV lacks and for output names that
     clash; a row's own problems (empty row, wrong number of cells, an empty field the template or the
-    name uses) stay with its job, reported with the row's line number in the CSV file.
+    name uses) stay with its job, reported with the row's line number in the CSV file. `envelope_template`
+    (a template of the envelope's text: the recipient's address) fills each job's `envelope` the same way.
 
     With `shard` (K, N) the rows of other shards are only read and named (every name takes part in the
-    clash checks): their jobs keep an empty text and are never checked further, so a shard pays for its own
-    rows only (`shard_of` then picks this shard's jobs).
+    clash checks, their envelopes' names too): their jobs keep an empty text and are never checked further, so
+    a shard pays for its own rows only (`shard_of` then picks this shard's jobs).
     """
     template = read_file(template_path, "template")
     fields = template_fields(template)
+    envelope = read_file(envelope_template, "envelope template") if envelope_template is not None else None
+    if envelope is not None:
+        fields += [f for f in template_fields(envelope, "envelope template") if f not in fields]
     header, rows = iter_csv(data_path)
     if name_column is not None and name_pattern is not None:
         raise OptionError("give --name-column or --name, not both")
@@ -286,6 +297,7 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     data = Path(data_path).name
     text_parts = _parts(template)
     name_parts = _parts(name_pattern) if name_pattern is not None else None
+    envelope_parts = _parts(envelope) if envelope else None
     jobs = []
     for k, (line, cells) in enumerate(rows, start=1):
         source = f"{data} row {line}"
@@ -309,8 +321,9 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
         elif not name:
             jobs.append(Job(default_name, "", source, "the name is empty once made a file name"))
         else:
-            jobs.append(Job(name, fill_parts(text_parts, row), source))
-    check_unique(jobs)
+            jobs.append(Job(name, fill_parts(text_parts, row), source,
+                            envelope=fill_parts(envelope_parts, row) if envelope_parts else ""))
+    check_unique(jobs, envelopes=envelope is not None)
     return jobs
 
 

@@ -40,6 +40,29 @@ def tesseract_path(needed_by: str = "--reader tesseract") -> str:
     return exe
 
 
+#: Tesseract language data for the accented letters of `alphabet.CHARSET` (Debian: tesseract-ocr-fra, -deu, ...);
+#: `accent_languages` keeps the installed ones.
+ACCENT_LANGUAGES = ("eng", "fra", "deu", "pol", "ces", "slk", "hun", "ron", "tur", "hrv", "spa", "por", "ita",
+                    "nld", "swe", "dan", "nor")
+
+
+def installed_languages() -> list[str]:
+    """The language data tesseract has (``tesseract --list-langs``); [] when it cannot say."""
+    try:
+        proc = subprocess.run([tesseract_path(), "--list-langs"], capture_output=True, timeout=30, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return []
+    lines = proc.stdout.decode("utf-8", "replace").splitlines()
+    return [ln.strip() for ln in lines if ln.strip() and not ln.lower().startswith("list of")]
+
+
+def accent_languages() -> str:
+    """``-l`` for lines in many European languages: those of `ACCENT_LANGUAGES` that are installed ("eng" at
+    least), joined by '+'."""
+    have = set(installed_languages())
+    return "+".join(lang for lang in ACCENT_LANGUAGES if lang in have or lang == "eng")
+
+
 def line_image(offsets: np.ndarray, mm_per_unit: float, page: PageOptions = PageOptions(), dpi: float = DPI) -> np.ndarray:
     """One line of offsets (model units) -> uint8 RGB pixels of its ink at page size, trimmed, white border."""
     pts = to_points(np.asarray(offsets, np.float32)).astype(np.float64)
@@ -55,8 +78,9 @@ def line_image(offsets: np.ndarray, mm_per_unit: float, page: PageOptions = Page
 
 
 def read_lines(lines: Sequence[np.ndarray], mm_per_unit: float, page: PageOptions = PageOptions(),
-               dpi: float = DPI) -> list[str]:
-    """Tesseract's reading of each line (offsets in model units), in order."""
+               dpi: float = DPI, languages: str = "eng") -> list[str]:
+    """Tesseract's reading of each line (offsets in model units), in order, with the language data
+    `languages` (tesseract's ``-l``: "eng", or "eng+fra+deu" ..., see `accent_languages`)."""
     exe = tesseract_path()
     if not lines:
         return []
@@ -69,7 +93,7 @@ def read_lines(lines: Sequence[np.ndarray], mm_per_unit: float, page: PageOption
         listing = Path(tmp) / "lines.txt"
         listing.write_text("\n".join(names) + "\n")
         try:
-            proc = subprocess.run([exe, str(listing), "stdout", "--psm", "7", "-l", "eng", "--dpi", str(int(dpi))],
+            proc = subprocess.run([exe, str(listing), "stdout", "--psm", "7", "-l", languages, "--dpi", str(int(dpi))],
                                   capture_output=True, timeout=30 + TIMEOUT_S_PER_LINE * len(lines), check=False)
         except subprocess.TimeoutExpired:
             raise HwcliError("tesseract took too long to read the lines") from None

@@ -30,6 +30,7 @@ from typing import Sequence
 
 import numpy as np
 
+from .alphabet import CHARSET
 from .errors import DatasetError, InkError
 from .strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_points
 
@@ -195,7 +196,9 @@ def prepare_lines(raw: list[tuple[str, str, np.ndarray, bool]], alphabet) -> lis
             continue
         bad = sorted({c for c in text if c not in alphabet})
         if bad:
-            problems.append(f"{name}: character(s) the model cannot write: {''.join(bad)!r}")
+            lacks = "".join(c for c in bad if c in CHARSET)
+            why = f" (the model was trained without {lacks!r} of hwcli's character set)" if lacks else ""
+            problems.append(f"{name}: character(s) the model cannot write: {''.join(bad)!r}{why}")
             continue
         if len(text.replace(" ", "")) < MIN_CHARS:
             problems.append(f"{name}: text {text!r} is too short (at least {MIN_CHARS} characters)")

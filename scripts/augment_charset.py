@@ -11,8 +11,8 @@ This script makes lines that hold them, in the hands of the data set's writers:
 2. New lines are written from a writer's own words, at their own word spacing (as augment_rare does), with one to
    three changes each:
    - **an accent on a real letter** (é from one of the writer's e's): the mark's ink (`charset_ink.mark_strokes`,
-     sized and slanted to the writer) above, below or through the letter's own ink, written either straight after
-     the letter (where the letter ends in a pen lift) or, like most i-dots and t-bars, after the word; for í ì î ï ı
+     sized and slanted to the writer) above, below or through the letter's own ink, written mostly straight after
+     the letter (the pen lifts there) and sometimes, like many i-dots and t-bars, after the word; for í ì î ï ı
      the letter's own dot stroke is taken away first (a line whose i has no separate dot cannot give them);
    - **a symbol or a weak glyph** (`charset_ink.glyph_strokes`, the writer's x-height, slant and point spacing)
      on its own between words, attached to a word (``$18``, ``50%``, ``«oui»``, ``¿Qué``) or joining two words
@@ -44,7 +44,7 @@ import augment_rare as ar  # noqa: E402
 import charset_ink as ink  # noqa: E402
 
 from hwcli.alphabet import CHARSET, DEFAULT_CHARS  # noqa: E402
-from hwcli.data.dataset import TRAIN_SPLITS, Dataset  # noqa: E402
+from hwcli.data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset  # noqa: E402
 from hwcli.strokes import aligned_baseline, estimate_baseline, slant, x_height  # noqa: E402
 
 WEAK = "/%&+*XZQJxzqj047"  # in IAM-OnDB, but too few to learn from
@@ -176,11 +176,15 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     pts2, ch2 = pts[keep], word.chars[keep]
     if len(mp) == 0 and target not in ink.DOTLESS:
         return None
-    # where the mark is written: straight after the letter when the letter ends with a pen lift, else after the word
+    # where the mark is written: mostly straight after the letter (the pen lifts there, in a joined hand too), while
+    # the window is on the accented letter, so the network can tie the mark to it; sometimes after the word, as
+    # many i-dots are (then the network must remember the letter: much harder to learn, so the lesser share)
     last = np.flatnonzero(ch2 == j)
     at = len(pts2)
-    if len(last) and pts2[last[-1], 2] > 0.5 and rng.random() < 0.35:
+    if len(last) and rng.random() < 0.8:
         at = int(last[-1]) + 1
+        pts2 = pts2.copy()
+        pts2[at - 1, 2] = 1.0
     new_pts = np.concatenate([pts2[:at], mp, pts2[at:]]).astype(np.float32)
     new_ch = np.concatenate([ch2[:at], np.full(len(mp), j), ch2[at:]])
     new_pts[-1, 2] = 1.0
@@ -288,6 +292,9 @@ def main(argv=None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
     ap.add_argument("--align-cache", default=None, help="keep the alignment in this .npz and reuse it (same data, model, limit)")
+    ap.add_argument("--held-out", action="store_true",
+                    help="write lines from the validation writers (testset_v) only, as a dataset of just the new lines in "
+                         "testset_v: a held-out set to measure a recognizer or a network on the new characters")
     a = ap.parse_args(argv)
     t0 = time.time()
 
@@ -297,7 +304,8 @@ def main(argv=None) -> int:
     ds = Dataset.load(a.data)
     bundle = load_model(model_path(a.model))
     alpha, scale = bundle.alphabet, bundle.scale
-    idx = [int(i) for i in ds.indices(list(TRAIN_SPLITS)) if ds.texts[i].strip() and all(c in alpha for c in ds.texts[i])]
+    splits = [VALID_SPLIT] if a.held_out else list(TRAIN_SPLITS)
+    idx = [int(i) for i in ds.indices(splits) if ds.texts[i].strip() and all(c in alpha for c in ds.texts[i])]
     if a.limit:
         idx = idx[: a.limit]
     seqs = [ds.normalised_line(i, scale) for i in idx]
@@ -406,6 +414,12 @@ def main(argv=None) -> int:
 
     old = [ds.line(i) for i in range(len(ds))]
     meta = dict(ds.meta)
+    if a.held_out:  # just the new lines, as validation lines
+        meta["augmentation_charset"] = {"script": "scripts/augment_charset.py", "args": vars(a), "held_out": True,
+                                        "writers": len(writers), "new_lines": len(new_txt)}
+        Dataset.from_lines(new_off, new_txt, new_ids, new_w, [VALID_SPLIT] * len(new_txt), meta).save(a.out)
+        print(json.dumps(meta["augmentation_charset"], default=str, ensure_ascii=False))
+        return 0
     meta["augmentation_charset"] = {"script": "scripts/augment_charset.py", "args": vars(a), "aligned_lines": len(idx),
                                     "clean_cuts": clean, "writers": len(writers), "new_lines": len(new_txt)}
     out = Dataset.from_lines(old + new_off, list(ds.texts) + new_txt, list(ds.line_ids) + new_ids,

@@ -1,19 +1,45 @@
-"""docs/characters.png: digits, capitals and punctuation in every bundled style, as `hwcli write` samples them
-(default bias, self-check on), so a reader can see what the hard characters look like.
+"""docs/characters.png: every character of hwcli's set (`hwcli.alphabet.CHARSET`) in every bundled style, in
+word contexts, as `hwcli write` samples them (default bias, self-check on), so a reader can see how each one looks.
 
-    python scripts/docs_sheet.py [--model PATH] [-o docs/characters.png]
+    python scripts/docs_sheet.py [--model PATH] [-o docs/characters.png] [--skip-missing]
+
+A bundle that lacks characters of the set is refused (the sheet would not show them); `--skip-missing` writes
+the lines without them, for a look at an older bundle (do not commit that sheet).
 """
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
+#: Every character of the set at least once (a test checks), in words of the languages that use them.
 LINES = [
+    "A B C D E F G H I J K L M N O P Q R S T U V W X Y Z",
+    "the quick brown fox jumps over a lazy dog",
     "0 1 2 3 4 5 6 7 8 9 - 14/03/2027, 9:30",
-    "A B C D E F G H I J K L M",
-    "N O P Q R S T U V W X Y Z",
-    "QUICK ZEBRAS JUMP! Only 45% off? (Yes; 7.50 & \"free\")",
-    "Call 0161 234 5678 at 9:30 on 14 March 2027.",
+    "Noël à l'hôtel: crème brûlée, pâté, œuf et maïs",
+    "Ça coûte être où? Île, dîner, naïve, garçon",
+    "À ÉTÉ, ÊTRE, CRÈME, NOËL, HÔTEL, AOÛT, NAÏF",
+    "DÎNER, ÂGE, ŒUVRE, L'HAŸ-LES-ROSES, L'Haÿ",
+    "Grüße aus Köln: Äpfel, Öl, Übel, Mädchen",
+    "Jørgen, blåbær, ÅRHUS, ÆRØ; Ýmir ýr",
+    "Þórður og það, GUÐRÚN, ÞÓRÐUR",
+    "¿Qué tal? ¡Olé! Niño, ÑANDÚ, São Paulo",
+    "põe, LIÇÕES, SÃO; Ávila, más, aquí, ÍNDICE",
+    "Perché più così? Però città, PIÙ, PERÒ, COSÌ",
+    "Łódź, Gdańsk: zażółć gęślą jaźń",
+    "ŁĄKA, ŻUBR, ŚNIEG, ĆMA, ŹLE, KOŃ, JĘZYK",
+    "Příliš žluťoučký kůň úpěl ďábelské ódy",
+    "ČESKÁ ŘEKA, ŠKODA, ŽENA, ĎÁBEL, ŤAVA",
+    "KŮŇ, BĚH; ľad, kĺb, vŕba, ĽAN, ĹADOVEC, VŔBA",
+    "Győr, tűz, ŐSZ, ŰR; București, Țară",
+    "ȘTEFAN, țuică, Brăila, BRĂILA, ţară, Ţ",
+    "İstanbul, ılık, dağ, DAĞ, şeker, ŞEKER",
+    "Đakovo, đak; j.price@example.org: #42, $5",
+    "50% & (x <= 7 > 2), a_b {c} [d] | ~/x ^2",
+    "\\n `e` * + 'f' \"g\"; h! i?",
+    "€12, £9, ¥800, 50¢ at 20°C, § 4: 3 × 2",
+    "6 ÷ 3 ± 1 • « oui » – — ¿ ¡",
 ]
 
 
@@ -23,6 +49,8 @@ def main() -> None:
     ap.add_argument("-o", "--out", default="docs/characters.png")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--dpi", type=float, default=100)
+    ap.add_argument("--styles", type=int, default=None, help="only the first N styles (a quick look)")
+    ap.add_argument("--skip-missing", action="store_true", help="write the lines without the characters the model lacks")
     args = ap.parse_args()
 
     from hwcli.document import hand_metrics
@@ -37,26 +65,37 @@ def main() -> None:
     from hwcli.synthesis import SamplingOptions, synthesize
 
     bundle = load_model(args.model)
+    lacking = bundle.alphabet.lacking()
+    lines = LINES
+    if lacking:
+        if not args.skip_missing:
+            sys.exit(f"docs_sheet: {bundle.path} lacks {len(lacking)} characters of the set ({lacking}); the sheet "
+                     "shows every one (--skip-missing writes the lines without them, not for docs/)")
+        lines = [" ".join("".join(c for c in t if c in bundle.alphabet).split()) for t in LINES]
     checker = make_checker(load_recognizer(), bundle.scale)
-    n_styles = max(len(bundle.styles), 1)
-    opts = PageOptions(page_size=f"200x{12 + 10 * (len(LINES) + 1) * n_styles:.0f}", margin=6, line_height=10, natural=False)
+    n_styles = max(len(bundle.styles), 1) if args.styles is None else min(args.styles, max(len(bundle.styles), 1))
+    # two columns of lines per style (a style's heading spans the first row), 200 mm each
+    col_w, rows = 200.0, 1 + (len(lines) + 1) // 2
+    opts = PageOptions(page_size=f"{2 * col_w:.0f}x{12 + 10 * rows * n_styles:.0f}", margin=6, line_height=10,
+                       natural=False)
     placed = []
     for si in range(n_styles):
         style = bundle.styles[si] if bundle.styles else None
         scale, _ = hand_metrics(bundle, style, opts.line_height)
         head = f"Style {si}:"
-        res = synthesize(bundle, [head] + LINES, SamplingOptions(style=si if bundle.styles else None, seed=args.seed),
+        res = synthesize(bundle, [head] + lines, SamplingOptions(style=si if bundle.styles else None, seed=args.seed),
                          checker=checker)
-        for r in res:
-            k = len(placed)
-            ln = L.LayoutLine(r.text, 0, k, opts.margin, L.baseline_y(opts, k), opts.text_width, False)
+        for j, r in enumerate(res):
+            row, col = (0, 0) if j == 0 else (1 + (j - 1) // 2, (j - 1) % 2)
+            k = si * rows + row
+            ln = L.LayoutLine(r.text, 0, k, opts.margin + col * col_w, L.baseline_y(opts, k), col_w - 2 * opts.margin, False)
             placed.append(place_line(r.strokes, ln, scale, opts))
     page = build_page(0, placed, opts)
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(out) as fh:
         render_png(page, fh, opts, dpi=args.dpi)
-    print(f"wrote {out}: {n_styles} styles x {len(LINES)} lines")
+    print(f"wrote {out}: {n_styles} styles x {len(lines)} lines")
 
 
 if __name__ == "__main__":

@@ -9,28 +9,44 @@ import numpy as np
 WORD = re.compile(r"([A-Z])\s*(-?\d+(?:\.\d+)?)")
 
 
-def parse_gcode(text: str, pen_up: str, pen_down: str) -> dict:
+def parse_gcode(text: str, pen_up: str, pen_down: str, rapid: float = 5000.0, dwell_ms: bool = False,
+                start: tuple[float, float] = (0.0, 0.0)) -> dict:
     """Strokes (machine mm) drawn by a G-code program, checking that pen-downs and pen-ups alternate.
 
+    A pen command may be several lines ('\n' between them, e.g. Marlin's "M400\nM280 P0 S30"): its last line
+    moves the pen, and the lines before it must come right before that one.
+    Also replays the time the program takes, acceleration-free: every move's length over its feed (the modal
+    F of G1; `rapid` mm/min for G0), plus every G4 P dwell (seconds, or milliseconds when `dwell_ms`), the pen
+    starting at `start` (machine mm).
+
     Returns {"strokes": [(n, 2) arrays], "moves": [(x, y) of every move], "pauses": count of M0,
-             "units": G21 seen, "absolute": G90 seen, "end_up": pen up at the end}.
+             "units": G21 seen, "absolute": G90 seen, "end_up": pen up at the end, "seconds": replayed time,
+             "dwells": [P values], "raw": the code lines}.
     """
-    x = y = 0.0
+    x, y = start
+    feed = None
+    seconds = 0.0
     down = False
     strokes: list[list[tuple[float, float]]] = []
     moves = []
     info = {"units": False, "absolute": False, "pauses": 0}
-    for raw in text.splitlines():
-        line = raw.split(";", 1)[0].strip()
-        if not line:
-            continue
-        if line == pen_down:
+    up_lines, down_lines = pen_up.split("\n"), pen_down.split("\n")
+    raw = [ln.split(";", 1)[0].strip() for ln in text.splitlines()]
+    raw = [ln for ln in raw if ln]
+    dwells = []
+    for k, line in enumerate(raw):
+        for cmd in (up_lines, down_lines):
+            if line == cmd[-1] and len(cmd) > 1:
+                assert raw[k - len(cmd) + 1:k + 1] == cmd, f"pen command split: {raw[k - len(cmd) + 1:k + 1]}"
+        if line == down_lines[-1]:
             assert not down, "pen-down while the pen is already down"
             down = True
             strokes.append([(x, y)])
             continue
-        if line == pen_up:
+        if line == up_lines[-1]:
             down = False
+            continue
+        if line in up_lines[:-1] or line in down_lines[:-1]:
             continue
         words = dict((k, float(v)) for k, v in WORD.findall(line))
         code = line.split()[0]
@@ -38,17 +54,27 @@ def parse_gcode(text: str, pen_up: str, pen_down: str) -> dict:
             info["units"] = True
         elif code == "G90":
             info["absolute"] = True
+        elif code == "G4":
+            dwells.append(words["P"])
+            seconds += words["P"] / 1000 if dwell_ms else words["P"]
         elif code == "M0":
             assert not down, "pause with the pen down"
             info["pauses"] += 1
         elif code in ("G0", "G1"):
+            if code == "G1" and "F" in words:
+                feed = words["F"]
             if "X" in words or "Y" in words:
-                x, y = words.get("X", x), words.get("Y", y)
+                nx, ny = words.get("X", x), words.get("Y", y)
+                speed = rapid if code == "G0" else feed
+                assert speed, "a G1 move before any feed"
+                seconds += 60.0 * float(np.hypot(nx - x, ny - y)) / speed
+                x, y = nx, ny
                 moves.append((x, y))
                 if down:
                     assert code == "G1", "rapid move with the pen down"
                     strokes[-1].append((x, y))
-    return {"strokes": [np.array(s) for s in strokes], "moves": moves, "end_up": not down, **info}
+    return {"strokes": [np.array(s) for s in strokes], "moves": moves, "end_up": not down, "seconds": seconds,
+            "dwells": dwells, "raw": raw, **info}
 
 
 def parse_hpgl(text: str) -> dict:

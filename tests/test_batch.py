@@ -67,7 +67,7 @@ def test_write_many_writes_each_document_as_if_alone(model, tmp_path):
 
 
 def test_svg_output_one_file_per_page_of_each_document(model, tmp_path):
-    rep = hwcli.write_many({"a": "hello", "b": "one\n\ntwo\n\nthree"}, tmp_path, model, fmt="svg",
+    rep = hwcli.write_many({"a": "hello", "b": "one\ntwo\nthree"}, tmp_path, model, fmt="svg",
                            page=hwcli.PageOptions(line_height=90))
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.svg", "b-1.svg", "b-2.svg"]
     assert rep.docs[0].outputs == [str(tmp_path / "a.svg")]

@@ -32,7 +32,7 @@ DIGESTS = {
     "segments": "05fd41b04867534540d208c084fec90840290145163491575b7357b5952a4249",
     "read_back": "d5ba660c9328f56e8b27ca76cfe734fe5a96fe6189d9a3fb6f5a47d4bf81cb5f",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
-    "pages": "a990791c2e659958a89118074c6f4ffa79c6969737b69ed82df73d90f90d4670",
+    "pages": "dd1d5efe9a9c051c93f0dab76c79dac4a9c9bb250a64502faba0d7591d1e1a18",
 }
 
 LINES = ["the cat sat", "", "hello world", "a b"]

@@ -108,9 +108,12 @@ def test_paragraphs_indent_and_reflow():
     lines = layout_text(text, opts, char_width=0.5)
     assert [ln.text for ln in lines] == ["First para line one, long enough to be hard-wrapped prose that flows on still first para.",
                                          "Second para.", "Third."]
-    assert all(ln.paragraph_start for ln in lines)
-    assert all(ln.x == pytest.approx(opts.margin + 8) for ln in lines)
-    assert all(ln.max_width == pytest.approx(opts.text_width - 8) for ln in lines)
+    # prose (a first run of 60+ characters) is indented; a short paragraph is not
+    assert [ln.paragraph_start for ln in lines] == [True, False, False]
+    assert lines[0].x == pytest.approx(opts.margin + 8) and lines[0].max_width == pytest.approx(opts.text_width - 8)
+    assert all(ln.x == pytest.approx(opts.margin) for ln in lines[1:])
+    # one blank line is one empty line; three are three
+    assert [ln.index for ln in lines] == [0, 2, 6]
     # a continuation line is not indented
     long = layout_text("word " * 100, opts, char_width=2.0)
     assert long[0].paragraph_start and not long[1].paragraph_start
@@ -131,9 +134,10 @@ def test_short_lines_keep_their_breaks_and_hard_wrapped_prose_flows():
     assert texts[-2:] == ["With love,", "Sarah"]
     assert any("Winston Smith" in t for t in texts)  # the hard-wrapped line flowed into the next
     starts = [ln.paragraph_start for ln in lines]
-    assert starts[0] and not starts[1]  # a kept break is no new paragraph...
-    assert lines[1].x == pytest.approx(opts.margin)  # ...and is not indented
-    assert lines[-1].x == pytest.approx(opts.margin) and lines[-2].paragraph_start
+    assert not starts[0] and not starts[1] and not starts[2]  # an address, a date, a greeting: no indent
+    assert all(ln.x == pytest.approx(opts.margin) for ln in lines if not ln.paragraph_start)
+    assert starts[3] and lines[3].x == pytest.approx(opts.margin + 8)  # the prose is indented
+    assert lines[-1].x == pytest.approx(opts.margin) and not lines[-2].paragraph_start
 
 
 def test_long_word_is_split():
@@ -153,7 +157,7 @@ def test_max_chars_caps_lines():
 def test_many_lines_flow_onto_pages():
     opts = PageOptions(line_height=12)
     per = lines_per_page(opts)
-    lines = layout_text("\n\n".join(f"para {i}" for i in range(3 * per + 2)), opts, char_width=2.0)
+    lines = layout_text("\n".join(f"para {i}" for i in range(3 * per + 2)), opts, char_width=2.0)
     assert [ln.page for ln in lines][-1] == 3
     for k, ln in enumerate(lines):
         assert (ln.page, ln.index) == divmod(k, per)
@@ -247,7 +251,7 @@ def test_empty_offsets():
 
 def test_iter_pages_and_ruling():
     opts = PageOptions(ruled=True, line_height=20)
-    lines = layout_text("\n\n".join(["some words"] * (lines_per_page(opts) + 3)), opts, char_width=3.0)
+    lines = layout_text("\n".join(["some words"] * (lines_per_page(opts) + 3)), opts, char_width=3.0)
     pages = list(iter_pages(((ln, sine_line(10, seed=i)) for i, ln in enumerate(lines)), 0.8, opts))
     assert [p.number for p in pages] == [0, 1]
     assert [len(p.lines) for p in pages] == [lines_per_page(opts), 3]

@@ -36,7 +36,7 @@ def wave_line(n_points: int = 600, seed: int = 0) -> np.ndarray:
 
 def make_pages(n_pages: int = 1, opts: PageOptions | None = None, lines_per: int = 25) -> list[Page]:
     opts = opts or PageOptions()
-    text = "\n\n".join("some words here" for _ in range(n_pages * lines_per_page(opts)))
+    text = "\n".join("some words here" for _ in range(n_pages * lines_per_page(opts)))
     lines = [ln for ln in layout_text(text, opts, char_width=2.5) if ln.index < lines_per]
     return list(iter_pages(((ln, wave_line(seed=i)) for i, ln in enumerate(lines)), 0.4, opts))
 

@@ -14,7 +14,8 @@ from hwcli.page.hpgl import UNITS_PER_MM, render_hpgl
 from hwcli.page.layout import PageOptions
 from hwcli.page.machines import PROFILES, PlotterOptions, resolve
 from hwcli.page.placement import build_page
-from hwcli.page.plotter_svg import render_plotter_svg, render_preview
+from hwcli.page.plotter_svg import render_plotter_svg
+from hwcli.page.preview import TRAVEL_COLOR, render_preview
 from hwcli.page.toolpath import plan_page
 from hwcli.strokes import points_from_strokes
 from plot_parsers import match_strokes, parse_gcode, parse_hpgl
@@ -132,13 +133,16 @@ def test_preview_draws_ink_and_pen_up_moves():
     m = resolve("gcode", PlotterOptions(), OPTS.page_mm)
     plan = plan_page(page, m.plan)
     buf = io.BytesIO()
-    render_preview([plan, plan], buf, OPTS)
+    render_preview([plan, plan], buf, OPTS, m)
     root = ET.fromstring(buf.getvalue())
     paths = root.findall(f".//{SVG}path")
-    travel = [p for p in paths if p.get("stroke") == "#f4a6a6"]
+    travel = [p for p in paths if p.get("stroke") == TRAVEL_COLOR]
     assert len(travel) == 2
     assert travel[0].get("d").count("M") == len(plan.strokes) + 1  # to each stroke, and back to the park position
-    assert "pen-up travel" in "".join(root.itertext())
+    text = "".join(root.itertext())
+    assert "pen-up travel" in text and "to plot" in text and "2 pages: ~" in text
+    assert [c.find(f"{SVG}title").text for c in root.findall(f"{SVG}circle")][:3] == ["start", "first pen-down",
+                                                                                      "last pen-up"]
     assert float(root.get("width").rstrip("mm")) > 2 * 148
 
 

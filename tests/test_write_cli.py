@@ -92,8 +92,29 @@ def test_same_seed_same_file(model, tmp_path):
 
 
 def test_typographic_characters_are_mapped(model, tmp_path):
-    res = write(model, "“Café” – naïve…", "-o", str(tmp_path / "t.pdf"))
+    res = write(model, "“Cafe” − naive…", "-o", str(tmp_path / "t.pdf"))
     assert res.exit_code == 0, res.output
+
+
+def test_an_old_model_refuses_characters_of_the_set_it_lacks(model, tmp_path):
+    out = tmp_path / "t.pdf"
+    msg = assert_one_line_error(write(model, "“Café” – naïve… ☃", "-o", str(out)))
+    assert msg.count("unsupported character(s)") == 1 and "'é' at 1:5" in msg and "'☃' at 1:19" in msg  # columns of the text as normalised (… is ...)
+    assert "lacks 'é–ï'" in msg and "trained without them" in msg  # said, never silently changed
+    assert not out.exists()
+
+
+def test_a_full_set_model_writes_accents_and_symbols(tmp_path):
+    import hwcli
+    from hwcli.alphabet import CHARSET
+
+    stem = make_bundle(tmp_path / "full", defaults={"retries": 0, "max_steps_per_char": 5}, chars=CHARSET)
+    text = "Crème brûlée – £18.99 @ 20°C «oui» Łódź"
+    doc = hwcli.write(text, model=str(stem), check=False)
+    assert " ".join(t for pg in doc.pages for t in pg.texts) == text
+    res = write(str(stem), text + " ☃", "-o", str(tmp_path / "f.pdf"), "--no-check")
+    msg = assert_one_line_error(res)
+    assert "1 unsupported character(s): '☃'" in msg and "lacks" not in msg
 
 
 def test_unsupported_characters_listed_at_once_or_skipped(model, tmp_path):

@@ -124,6 +124,16 @@ def test_pen_draws_filled_outlines(model, tmp_path, pen):
     (["-o", "x.pdf", "--plotter", "grbl-z"], "writes gcode: use -o FILE.gcode"),
     (["-o", "x.gcode", "--preview", "x.gcode"], "--preview needs a file name"),
     (["-o", "x.png", "--plotter-svg"], "--plotter-svg"),
+    (["-o", "x.svg", "--plotter", "axidraw", "--page-size", "A4"], "--rotate 90 (or auto)"),
+    (["-o", "x.gcode", "--preview", "tp.pdf"], "--preview writes .svg or .png"),
+    (["-o", "x.gcode", "--pen-up", "M5 \u00e9"], "pen-up has a non-ASCII character"),
+    (["-o", "x.gcode", "--pen-down", "M3\x07"], "pen-down has a control character"),
+    (["-o", "x.gcode", "--gcode-start", "G28\x00"], "gcode-start has a control character"),
+    (["-o", "x.gcode", "--gcode-end", "M2\u00a0"], "gcode-end has a non-ASCII character"),
+    (["-o", "x.gcode", "--feed", "0.0001"], "feed must be a speed"),
+    (["-o", "x.gcode", "--pen-dwell", "0.0001"], "pen-dwell must be 0"),
+    (["-o", "x.gcode", "--plotter", "mine.toml"], "plotter profile file 'mine.toml' not found"),
+    (["-o", "x.svg", "--plotter-svg", "--origin", "top-left"], "--start sets the corner"),
 ])
 def test_bad_plotter_input_is_one_line_before_loading_the_model(tmp_path, monkeypatch, args, fragment):
     monkeypatch.chdir(tmp_path)
@@ -143,3 +153,51 @@ def test_cli_choices_match_the_library():
     res = runner.invoke(app, ["write", "--help"], env={"COLUMNS": "200"})
     help_text = " ".join(res.stdout.split())
     assert all(name in help_text for name in PROFILES)
+
+
+def test_bad_pen_command_in_a_batch_is_one_line_before_sampling(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("one")
+    (tmp_path / "b.txt").write_text("two")
+    res = runner.invoke(app, ["write", "--model", str(tmp_path / "missing.json"), "-i", "a.txt", "-i", "b.txt",
+                              "--out-dir", "out", "--format", "gcode", "--pen-up", "M5\u00e9"])
+    assert_one_line_error(res, "pen-up has a non-ASCII character", code=res.exit_code)
+    assert res.exit_code != 0
+    assert not (tmp_path / "out").exists() or list((tmp_path / "out").iterdir()) == []
+
+
+def test_a4_on_an_axidraw_turned_with_a_png_preview_and_estimate(model, tmp_path):
+    from PIL import Image
+
+    out, prev = tmp_path / "a4.svg", tmp_path / "tp.png"
+    res = write(model, "hello there", "-o", str(out), "--plotter", "axidraw", "--rotate", "auto",
+                "--preview", str(prev), "--dpi", "50")
+    assert res.exit_code == 0, res.output
+    root = ET.parse(out).getroot()
+    assert root.get("width") == "297mm" and root.get("height") == "210mm"
+    assert "turned 90 degrees clockwise" in out.read_text()
+    assert re.search(r"page 1: .*; ~\d+ (s|min)[^(]* to plot \(", " ".join(res.stderr.split()))
+    img = Image.open(prev)
+    assert img.format == "PNG" and img.size[0] == round(297 * 50 / 25.4) and img.size[1] > round(210 * 50 / 25.4)
+
+
+def test_marlin_and_a_profile_file_from_the_command_line(model, tmp_path):
+    res = write(model, "hi", "-o", str(tmp_path / "m.gcode"), "--plotter", "marlin", "--page-size", "A5", "-q")
+    assert res.exit_code == 0, res.output
+    text = (tmp_path / "m.gcode").read_text()
+    assert "G4 P150\n" in text and "M400\nM280 P0 S30\nG4 P150" in text
+    prof = tmp_path / "shed.toml"
+    prof.write_text('format = "gcode"\nbed = "A4"\npen_up = "M400\\nM5"\npen_down = "M400\\nM3 S1000"\n'
+                    'dwell_unit = "ms"\npen_dwell = 0.25\n')
+    res = write(model, "hi", "-o", str(tmp_path / "s.gcode"), "--plotter", str(prof), "--start", "top-left", "-q")
+    assert res.exit_code == 0, res.output
+    g = parse_gcode((tmp_path / "s.gcode").read_text(), "M400\nM5", "M400\nM3 S1000", dwell_ms=True)
+    assert set(g["dwells"]) == {250.0} and g["strokes"] and g["end_up"]
+    assert g["moves"][-1] == (0.0, 297.0)  # parks at the top-left corner of the A4 sheet (origin bottom-left, y up)
+    svg_prof = tmp_path / "pens.toml"
+    svg_prof.write_text('format = "plotter-svg"\nbed = "A4"\nstart = "bottom-right"\n')
+    res = write(model, "hi", "-o", str(tmp_path / "p.svg"), "--plotter", str(svg_prof), "-q")
+    assert res.exit_code == 0, res.output
+    assert "ordered from the bottom-right corner" in (tmp_path / "p.svg").read_text()
+    res = write(model, "hi", "-o", str(tmp_path / "p.pdf"), "--plotter", str(svg_prof))
+    assert_one_line_error(res, "writes plotter-svg: use -o FILE.svg", code=res.exit_code)

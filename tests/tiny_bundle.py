@@ -97,10 +97,10 @@ def make_npz(tmp_path: str | Path, n_lines: int = 6, **kw) -> Path:
 
 
 def tiny_config(kind: str = "synthesis", hidden: int = 16, layers: int = 2, window_k: int = 3,
-                mixtures: int = 3) -> NetworkConfig:
-    """A `NetworkConfig` with the default alphabet and tiny sizes."""
+                mixtures: int = 3, alphabet: Alphabet | None = None) -> NetworkConfig:
+    """A `NetworkConfig` with the default alphabet (or `alphabet`) and tiny sizes."""
     return NetworkConfig(kind=kind, hidden=hidden, layers=layers, window_k=window_k, mixtures=mixtures,
-                         alphabet_size=len(Alphabet()))
+                         alphabet_size=len(alphabet or Alphabet()))
 
 
 def make_styles() -> list[Style]:
@@ -110,26 +110,30 @@ def make_styles() -> list[Style]:
 
 
 def make_bundle(path: str | Path, kind: str = "synthesis", hidden: int = 16, styles: bool = True,
-                layers: int = 2, mixtures: int = 3, seed: int = 0, defaults: dict | None = None) -> Path:
+                layers: int = 2, mixtures: int = 3, seed: int = 0, defaults: dict | None = None,
+                chars: str | None = None) -> Path:
     """Save a random-weights bundle at `path` (``path.json`` + ``path.safetensors``); returns the stem.
 
     Seeded: the same arguments give the same weights (the global torch RNG is left as it was). `styles` adds
-    `make_styles()` (synthesis only); `defaults` overrides sampling defaults (e.g. ``{"retries": 0}``).
+    `make_styles()` (synthesis only); `defaults` overrides sampling defaults (e.g. ``{"retries": 0}``); `chars`
+    is the alphabet (default: IAM-OnDB's, `DEFAULT_CHARS`; `CHARSET` for a model of the full set).
     """
-    cfg = tiny_config(kind, hidden, layers, mixtures=mixtures)
+    alphabet = Alphabet(chars) if chars is not None else Alphabet()
+    cfg = tiny_config(kind, hidden, layers, mixtures=mixtures, alphabet=alphabet)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         net = build_network(cfg)
-    return save_bundle(path, net, cfg, Alphabet(), SCALE, defaults=defaults,
+    return save_bundle(path, net, cfg, alphabet, SCALE, defaults=defaults,
                        styles=make_styles() if styles and kind == "synthesis" else [],
                        provenance={"data": "random weights (tests)", "steps": 0},
                        meta={"char_width": 2.5})
 
 
-def tiny_recognizer_config():
+def tiny_recognizer_config(chars: str | None = None):
     from hwcli.recognizer.network import RecognizerConfig
 
-    return RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=len(Alphabet()))
+    size = len(Alphabet(chars) if chars is not None else Alphabet())
+    return RecognizerConfig(conv_channels=8, hidden=8, layers=1, dropout=0.0, alphabet_size=size)
 
 
 def tiny_recognizer(seed: int = 0, cfg=None):
@@ -141,11 +145,14 @@ def tiny_recognizer(seed: int = 0, cfg=None):
         return Recognizer(cfg or tiny_recognizer_config()).eval()
 
 
-def make_recognizer(path: str | Path, seed: int = 0, scale: float = SCALE) -> Path:
-    """Save `tiny_recognizer(seed)` as a recognizer bundle at `path`; returns the stem."""
+def make_recognizer(path: str | Path, seed: int = 0, scale: float = SCALE, chars: str | None = None) -> Path:
+    """Save `tiny_recognizer(seed)` as a recognizer bundle at `path` (alphabet `chars`, default IAM-OnDB's);
+    returns the stem."""
     from hwcli.recognizer.network import save_recognizer
 
-    return save_recognizer(path, tiny_recognizer(seed), Alphabet(), scale, {"data": "random weights (tests)"})
+    alphabet = Alphabet(chars) if chars is not None else Alphabet()
+    return save_recognizer(path, tiny_recognizer(seed, tiny_recognizer_config(chars)), alphabet, scale,
+                           {"data": "random weights (tests)"})
 
 
 def steer(bundle):

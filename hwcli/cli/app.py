@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .. import __version__
+from ..charset import SUMMARY
 from . import capture, convert, styles, train, train_recognizer, write
 from . import eval as eval_
 from .common import HwcliGroup
@@ -12,7 +13,7 @@ from .common import HwcliGroup
 app = typer.Typer(
     name="hwcli",
     cls=HwcliGroup,
-    help="Write text in realistic handwriting (Graves 2013 synthesis network).",
+    help=f"Write text in realistic handwriting (Graves 2013 synthesis network). hwcli {SUMMARY}.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,

@@ -145,6 +145,16 @@ class HwcliGroup(_group_base()):
     """The root command group: typer's own parse errors (unknown option, bad value, missing argument) become
     one ``hwcli: error: ...`` line with typer's exit code (2 for usage errors) instead of a boxed panel."""
 
+    def get_help(self, ctx):
+        """The help, saying which characters of the set the bundled model lacks (read from its JSON: no torch)."""
+        from ..charset import BUNDLED, bundled_alphabet, coverage_note
+
+        chars = bundled_alphabet()
+        note = coverage_note(chars, f"The bundled {BUNDLED}") if chars is not None else None
+        if note and note not in (self.help or ""):
+            self.help = f"{self.help} {note}."
+        return super().get_help(ctx)
+
     def main(self, args=None, prog_name=None, complete_var=None, standalone_mode=True, **extra):
         try:
             rv = super().main(args=args, prog_name=prog_name, complete_var=complete_var, standalone_mode=False,

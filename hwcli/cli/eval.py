@@ -10,10 +10,11 @@ import typer
 from .common import choices, err_console, handle_errors
 
 COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
-           "classes", "ocr_cer", "ocr_wer", "ocr_classes")
+           "classes", "ocr_cer", "ocr_wer", "ocr_classes", "chars", "set_classes", "ocr_chars", "ocr_set_classes")
+CHAR_TARGET = 0.85  # the issue's target: the recognizer reads each character of the set right this often
 
 
-LineSet = choices("LineSet", ("ordinary", "hard"))
+LineSet = choices("LineSet", ("ordinary", "hard", "charset", "everyday"))
 Reader = choices("Reader", ("recognizer", "tesseract"))
 
 
@@ -33,7 +34,7 @@ def eval_cmd(
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle (NAME.json); default: the bundled model.", show_default=False)] = None,
     recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle; default: the bundled hwcli-recognizer.", show_default=False)] = None,
     input: Annotated[Optional[Path], typer.Option("--input", "-i", help="Text lines to sample, one per line ('-' = stdin); default: a built-in set (--set).", show_default=False)] = None,
-    line_set: Annotated[LineSet, typer.Option("--set", help="Built-in lines: 'ordinary' (100 unseen sentences) or 'hard' (dates, times, phone numbers, prices, addresses, all-caps).")] = LineSet.ordinary,
+    line_set: Annotated[LineSet, typer.Option("--set", help="Built-in lines: 'ordinary' (100 unseen sentences), 'hard' (dates, times, phone numbers, prices, addresses, all-caps), 'charset' (every character of hwcli's set in several word contexts, each line written 3 times: a table per character and figures per class) or 'everyday' (e-mails, web addresses, prices, order numbers, temperatures, fractions, accented names and words in many languages).")] = LineSet.ordinary,
     reader: Annotated[Optional[list[Reader]], typer.Option("--reader", help="Who reads the lines: the bundled recognizer (always), and 'tesseract' for an independent OCR of each line rendered as on the page (needs the tesseract program).", show_default=False)] = None,
     lines: Annotated[Optional[int], typer.Option("--lines", "-n", min=1, help="Use the first N lines. [default: all]", show_default=False)] = None,
     style: Annotated[Optional[list[str]], typer.Option("--style", "-s", help="Style index or name; repeat for several, or 'all'. [default: the model's default]", show_default=False)] = None,
@@ -99,8 +100,22 @@ def eval_cmd(
     texts = _read_input(input) if input is not None else eval_lines(line_set=line_set.value)
     if lines is not None:
         texts = texts[:lines]
-    # every unsupported character at once, before any sampling
-    texts = bundle.alphabet.prepare("\n".join(texts)).split("\n")
+    from ..recognizer.legibility import CHARSET_SETS
+
+    charset_set = input is None and line_set.value in CHARSET_SETS
+    if charset_set:
+        # what the model lacks of the set is reported, not refused: each line is written without it
+        texts, coverage = _written(texts, bundle.alphabet, rec.alphabet)
+    else:
+        from ..charset import prepare_text
+
+        texts = prepare_text(bundle, "\n".join(texts)).split("\n")  # every unsupported character at once
+        coverage = None
+    ocr_languages = "eng"
+    if use_ocr and charset_set:
+        from ..ocr import accent_languages
+
+        ocr_languages = accent_languages()
 
     keys = style or [None]
     if any(k == "all" for k in keys):
@@ -129,7 +144,7 @@ def eval_cmd(
             err_console.print(f"[{n}/{len(runs)}] style {k if k is not None else 'default'}, bias {b}, "
                               f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
         rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
-                             segment_chars=segment_chars, tesseract=use_ocr).to_dict())
+                             segment_chars=segment_chars, tesseract=use_ocr, ocr_languages=ocr_languages).to_dict())
     ref = None
     if ref_ds is not None:
         if not quiet:
@@ -148,12 +163,118 @@ def eval_cmd(
         doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
                "set": "input" if input is not None else line_set.value,
                "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
-               "columns": list(COLUMNS), "rows": rows, "reference": ref, "imitation": imitation}
-        typer.echo(json.dumps(doc, indent=1))
+               "columns": list(COLUMNS), "rows": rows, "reference": ref, "imitation": imitation,
+               "ocr_languages": ocr_languages if use_ocr else None, "coverage": coverage}
+        typer.echo(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
         _print_table(rows, ref, bundle.path, rec.path)
+        if charset_set:
+            _print_charset(rows, coverage, per_char=line_set == LineSet.charset, ocr_languages=ocr_languages)
         if imitation:
             _print_imitation(imitation)
+
+
+def _written(texts: list[str], alphabet, rec_alphabet) -> tuple[list[str], dict]:
+    """The lines as the model writes them (characters it lacks left out, as ``--on-unsupported skip``; a line
+    left empty is dropped) and what was left out: ``coverage`` = {"refused_lines": lines that lost a character
+    (what `hwcli write` would refuse), "lines": lines asked for, "not_in_model": characters of the lines the
+    model lacks, "not_in_recognizer": characters written that the recognizer cannot read}."""
+    from ..alphabet import CHARSET
+
+    out, refused = [], 0
+    for t in texts:
+        w = " ".join(alphabet.prepare(t, "skip").split())
+        refused += int(w != " ".join(alphabet.normalize(t).split()))
+        if w:
+            out.append(w)
+    if not out:
+        from ..errors import UnsupportedCharactersError
+
+        raise UnsupportedCharactersError(alphabet.unsupported("\n".join(texts)))
+    asked, written = set("".join(texts)), set("".join(out))
+    order = {c: i for i, c in enumerate(CHARSET)}
+
+    def listed(chars) -> str:
+        return "".join(sorted(chars, key=lambda c: (order.get(c, len(order)), c)))
+
+    return out, {"lines": len(texts), "refused_lines": refused,
+                 "not_in_model": listed(c for c in asked if c not in alphabet and not c.isspace()),
+                 "not_in_recognizer": listed(c for c in written if c not in rec_alphabet and not c.isspace())}
+
+
+def _share(d: dict | None) -> str:
+    if not d or not d.get("total"):
+        return ""
+    return f"{d['right'] / d['total']:.0%}"
+
+
+def _print_charset(rows: list[dict], coverage: dict, per_char: bool, ocr_languages: str = "eng") -> None:
+    """Figures per class of the character set and, for the charset set, a table per character."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..alphabet import CHAR_CLASSES, CHARSET
+
+    console = Console(highlight=False)
+    if not console.is_terminal:
+        console = Console(highlight=False, width=180)
+    ocr = any(r.get("ocr_chars") is not None for r in rows)
+    t = Table(title="per class of the character set: share of characters read right",
+              caption="rec: the bundled recognizer" + (f"; OCR: tesseract -l {ocr_languages}" if ocr else ""))
+    t.add_column("style")
+    for c in CHAR_CLASSES:
+        t.add_column(f"{c} (rec)", justify="right")
+        if ocr:
+            t.add_column(f"{c} (OCR)", justify="right")
+    for r in rows:
+        cells = [f"{r['style']}, bias {r['bias']:g}, check {'on' if r['check'] else 'off'}"]
+        for c in CHAR_CLASSES:
+            cells.append(_share((r.get("set_classes") or {}).get(c)))
+            if ocr:
+                cells.append(_share((r.get("ocr_set_classes") or {}).get(c)))
+        t.add_row(*cells)
+    console.print(t)
+    lacking, unread = coverage["not_in_model"], coverage["not_in_recognizer"]
+    console.print(f"refused lines (holding characters the model lacks): {coverage['refused_lines']} of {coverage['lines']}"
+                  + (f"; not in the model ({len(lacking)}): {lacking}" if lacking else "")
+                  + (f"; not in the recognizer ({len(unread)}): {unread}" if unread else ""), markup=False)
+    if not per_char:
+        return
+    groups = 4
+    for r in rows:
+        chars, ocr_chars = r.get("chars") or {}, r.get("ocr_chars") or {}
+        t = Table(title=f"per character, {r['style']}, bias {r['bias']:g}, check {'on' if r['check'] else 'off'}: "
+                        "times written, share read right")
+        for _ in range(groups):
+            t.add_column("char")
+            t.add_column("n", justify="right")
+            t.add_column("rec", justify="right")
+            if ocr:
+                t.add_column("OCR", justify="right")
+        cells = []
+        for ch in CHARSET:
+            if ch.isspace():
+                continue
+            d = chars.get(ch)
+            if ch in lacking:
+                cells.append([ch, "", "not in the model"] + ([""] if ocr else []))
+                continue
+            row = [ch, str(d["total"]) if d else "0", "n/a" if ch in unread else _share(d)]
+            if ocr:
+                row.append(_share(ocr_chars.get(ch)))
+            cells.append(row)
+        per_row = (len(cells) + groups - 1) // groups
+        for i in range(per_row):  # column-major: read down, then across
+            line = []
+            for g in range(groups):
+                k = g * per_row + i
+                line += cells[k] if k < len(cells) else [""] * (4 if ocr else 3)
+            t.add_row(*line)
+        console.print(t)
+        weak = [ch for ch in CHARSET if not ch.isspace() and ch not in lacking and ch not in unread
+                and chars.get(ch, {}).get("total") and chars[ch]["right"] / chars[ch]["total"] < CHAR_TARGET]
+        console.print(f"read right by the recognizer less than {CHAR_TARGET:.0%} of the time ({len(weak)}): "
+                      f"{''.join(weak) or 'none'}", markup=False)
 
 
 def _pct(v) -> str:

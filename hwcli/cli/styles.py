@@ -51,6 +51,10 @@ def styles_cmd(
     for i, s in enumerate(bundle.styles[:n_builtin]):
         table.add_row(str(i) + (" (default)" if i == bundle.default_style_index else ""), s.name, s.text)
     Console().print(table)
+    from ..charset import SUMMARY, coverage_note
+
+    note = coverage_note(bundle.alphabet.chars, Path(bundle.path).name)
+    typer.echo(f"hwcli {SUMMARY}" + (f"; {note}." if note else "."))
     personal = list_styles()
     if personal:
         pt = Table(title=f"personal styles in {styles_dir()}")

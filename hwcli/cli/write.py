@@ -12,10 +12,13 @@ from .common import choices, clean_progress, err_console, handle_errors
 
 #: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
 Format = choices("Format", tuple(FORMATS))
-Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
+Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
 Origin = choices("Origin", ("bottom-left", "top-left"))
 YAxis = choices("YAxis", ("up", "down"))
+Corner = choices("Corner", ("top-left", "top-right", "bottom-left", "bottom-right"))
+Rotate = choices("Rotate", ("0", "90", "auto"))
 OnUnsupported = choices("OnUnsupported", ("error", "skip"))
+Breaks = choices("Breaks", ("auto", "keep", "flow"))  # hwcli.page.layout.BREAKS
 
 
 def write_cmd(
@@ -32,6 +35,9 @@ def write_cmd(
     line_height: Annotated[float, typer.Option("--line-height", help="Distance between lines in mm.")] = 10.0,
     indent: Annotated[float, typer.Option("--indent", help="Paragraph indent in mm.")] = 8.0,
     ruled: Annotated[bool, typer.Option("--ruled", help="Draw ruled paper.")] = False,
+    breaks: Annotated[Breaks, typer.Option("--breaks", help="Line breaks inside a paragraph: keep every one, flow (reflow the paragraph), or auto: keep them, except after a line of 60+ characters (hard-wrapped prose), which flows on unless a list item, a marked line or a closing follows.")] = Breaks.auto,
+    envelope: Annotated[Optional[str], typer.Option("--envelope", help="Write an envelope (DL, C6, C5, C4, US10, US9, Monarch), landscape: the text is the recipient's address (with the sender's first, then a blank line, to write it top left). With a mail merge: the size of --envelopes.", rich_help_panel="Envelopes")] = None,
+    sender: Annotated[Optional[str], typer.Option("--sender", help="The sender's address for --envelope, written small in the top-left corner ('\\n' or real line breaks between lines).", rich_help_panel="Envelopes")] = None,
     natural: Annotated[bool, typer.Option("--natural/--no-natural", help="Small per-line drift, slant and size variation.")] = True,
     seed: Annotated[int, typer.Option("--seed", help="Random seed: same seed, same handwriting.")] = 0,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model bundle (.json); default: the bundled model.")] = None,
@@ -41,27 +47,32 @@ def write_cmd(
     dpi: Annotated[int, typer.Option("--dpi", help="Resolution of PNG output.")] = 150,
     threads: Annotated[int, typer.Option("--threads", min=0, help="CPU threads for sampling (0 = torch's default, fastest on an idle machine; 1 is faster when other programs keep the CPU busy).")] = 0,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or summary.")] = False,
-    pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed.", rich_help_panel="Ink")] = Pen.uniform,
+    pen: Annotated[Pen, typer.Option("--pen", help="Ink for PDF/SVG/PNG: a uniform line, or pressure-like ink whose width follows the pen's speed (fountain, italic: and the nib's direction; italic: --width is the nib's breadth).", rich_help_panel="Ink")] = Pen.uniform,
     plotter_svg: Annotated[bool, typer.Option("--plotter-svg", help="SVG for a pen plotter: every page a layer, one open path per stroke.", rich_help_panel="Plotters")] = False,
-    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG). Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
+    plotter: Annotated[Optional[str], typer.Option("--plotter", help="Machine profile: grbl-servo, grbl-z, marlin (G-code), hpgl, axidraw, axidraw-a3 (plotter SVG), or your own FILE.toml with the same fields. Default: grbl-servo for G-code, hpgl for HP-GL.", rich_help_panel="Plotters")] = None,
     bed: Annotated[Optional[str], typer.Option("--bed", help="Plotter's drawable area WxH in mm (default: the profile's).", rich_help_panel="Plotters")] = None,
     feed: Annotated[Optional[float], typer.Option("--feed", help="Drawing speed, mm/min.", rich_help_panel="Plotters")] = None,
     travel_feed: Annotated[Optional[float], typer.Option("--travel-feed", help="Pen-up speed, mm/min (default: rapid G0 moves).", rich_help_panel="Plotters")] = None,
-    pen_up: Annotated[Optional[str], typer.Option("--pen-up", help="G-code that lifts the pen (e.g. 'M5').", rich_help_panel="Plotters")] = None,
+    pen_up: Annotated[Optional[str], typer.Option("--pen-up", help="G-code that lifts the pen (e.g. 'M5'; '\\n' between lines, e.g. 'M400\\nM280 P0 S90').", rich_help_panel="Plotters")] = None,
     pen_down: Annotated[Optional[str], typer.Option("--pen-down", help="G-code that lowers the pen (e.g. 'M3 S90').", rich_help_panel="Plotters")] = None,
     pen_dwell: Annotated[Optional[float], typer.Option("--pen-dwell", help="Seconds to wait after each pen move.", rich_help_panel="Plotters")] = None,
     origin: Annotated[Optional[Origin], typer.Option("--origin", help="Corner of the machine's (0, 0).", rich_help_panel="Plotters")] = None,
+    start: Annotated[Optional[Corner], typer.Option("--start", help="Corner where the pen starts and parks (default: the profile's: top-left for AxiDraw and plotter SVG, the origin for G-code and HP-GL).", rich_help_panel="Plotters")] = None,
+    rotate: Annotated[Optional[Rotate], typer.Option("--rotate", help="Turn the page 90 degrees clockwise onto the bed: 90, or auto (only when it fits no other way).", rich_help_panel="Plotters")] = None,
     y_axis: Annotated[Optional[YAxis], typer.Option("--y-axis", help="Direction of the machine's +y.", rich_help_panel="Plotters")] = None,
     gcode_start: Annotated[Optional[str], typer.Option("--gcode-start", help="Extra G-code lines after G21/G90 ('\\n' between lines).", rich_help_panel="Plotters")] = None,
     gcode_end: Annotated[Optional[str], typer.Option("--gcode-end", help="Extra G-code lines at the end.", rich_help_panel="Plotters")] = None,
     simplify: Annotated[Optional[float], typer.Option("--simplify", help="Path simplification tolerance in mm (0 = off; default 0.05).", rich_help_panel="Plotters")] = None,
     keep_order: Annotated[bool, typer.Option("--keep-order", help="Draw strokes in writing order (no pen-up travel optimisation).", rich_help_panel="Plotters")] = False,
-    preview: Annotated[Optional[Path], typer.Option("--preview", help="Also write an SVG of the toolpath (pen-up moves in light red).", rich_help_panel="Plotters")] = None,
+    join: Annotated[bool, typer.Option("--join", help="Draw on without lifting the pen where a stroke starts within a pen width (--width) of the last one's end.", rich_help_panel="Plotters")] = False,
+    preview: Annotated[Optional[Path], typer.Option("--preview", help="Also draw the toolpath, .svg or .png by the suffix: pen-up moves in red, start and end marked, the plot-time estimate below.", rich_help_panel="Plotters")] = None,
     out_dir: Annotated[Optional[Path], typer.Option("--out-dir", help="Write one document per input file or CSV row into this folder, named after it.", rich_help_panel="Many documents")] = None,
     template: Annotated[Optional[Path], typer.Option("--template", help="Mail merge: a text with {column} fields, filled from each row of --data.", rich_help_panel="Many documents")] = None,
     data: Annotated[Optional[Path], typer.Option("--data", help="Mail merge: a UTF-8 CSV file with a header row; one document per row.", rich_help_panel="Many documents")] = None,
     name_column: Annotated[Optional[str], typer.Option("--name-column", help="Mail merge: name each document after this column (default: row-0001, ...).", rich_help_panel="Many documents")] = None,
     name: Annotated[Optional[str], typer.Option("--name", help="Mail merge: name each document by a pattern over the columns, e.g. '{last}-{first}'.", rich_help_panel="Many documents")] = None,
+    envelopes: Annotated[bool, typer.Option("--envelopes", help="Mail merge: also write each row's envelope from --envelope-template, as NAME-envelope.pdf beside its letter (with --one-file: after its letter, interleaved). Size: --envelope (default DL).", rich_help_panel="Many documents")] = False,
+    envelope_template: Annotated[Optional[Path], typer.Option("--envelope-template", help="Mail merge: the envelope's text (the recipient's address) with {column} fields.", rich_help_panel="Many documents")] = None,
     one_file: Annotated[bool, typer.Option("--one-file", help="All documents into the one file -o FILE.pdf, each from a new page.", rich_help_panel="Many documents")] = False,
     skip_existing: Annotated[bool, typer.Option("--skip-existing", help="Leave documents whose output is already there (resume a stopped run).", rich_help_panel="Many documents")] = False,
     shard: Annotated[Optional[str], typer.Option("--shard", help="K/N: write only part K of N (inputs or rows number i with i mod N = K-1), for job arrays.", rich_help_panel="Many documents")] = None,
@@ -75,25 +86,45 @@ def write_cmd(
       hwcli write "Dear John" -o letter.pdf --pen fountain
       hwcli write --input 'letters/*.txt' --out-dir out/ --skip-existing
       hwcli write --template letter.txt --data people.csv --name '{last}-{first}' --out-dir out/ --shard 2/4
+      hwcli write --envelope DL $'Ms H. Smith\\n27 Elm Grove\\nLeeds LS6 2AA' --sender 'S. Jones, Whitby' -o env.pdf
+      hwcli write --template letter.txt --data people.csv --envelopes --envelope-template address.txt --out-dir out/
+
+    Layout markup, at the start of a line: '>> ' sets it right (a sender's address, a date), '>< ' centres it,
+    '> ' starts it at the middle of the line (a closing, a signature); a mark alone on a line applies to the
+    rest of its paragraph. Lists ('- ', '* ', '1. ') keep one item a line.
     """
     from ..errors import OptionError, check_threads
     from ..page import PageOptions
     from ..page.machines import PlotterOptions
     from .inputs import read_text
 
+    many = (out_dir is not None or template is not None or data is not None or one_file or skip_existing
+            or shard is not None or len(input_file or []) > 1)
+    if (envelopes or envelope_template is not None) and template is None:
+        raise OptionError("--envelopes and --envelope-template belong to a mail merge (--template, --data); "
+                          "one envelope is --envelope SIZE")
+    if envelopes != (envelope_template is not None):
+        raise OptionError("--envelopes writes each row's envelope from --envelope-template FILE: give both")
+    if envelope is not None and not envelopes:
+        if page_size != "A4":
+            raise OptionError("--envelope is the page size: leave out --page-size")
+        page_size = envelope
+    if sender is not None:
+        if envelope is None or many:
+            raise OptionError("--sender is the sender's address on one envelope: use it with --envelope SIZE")
     page = PageOptions(page_size=page_size, margin=margin, line_height=line_height, indent=indent, width=width,
-                       color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value)
+                       color=color, ruled=ruled, natural=natural, seed=seed, pen=pen.value, breaks=breaks.value)
     plot = PlotterOptions(plotter=plotter, bed=bed, feed=feed, travel_feed=travel_feed,
                           pen_up=pen_up, pen_down=pen_down, pen_dwell=pen_dwell,
                           origin=origin.value if origin else None, y_axis=y_axis.value if y_axis else None,
                           gcode_start=gcode_start, gcode_end=gcode_end, keep_order=keep_order,
+                          start=start.value if start else None, rotate=rotate.value if rotate else None, join=join,
                           **({} if simplify is None else {"simplify": simplify}))
     check_threads(threads)
     if not 10 <= dpi <= 600:
         raise OptionError(f"--dpi must be between 10 and 600, got {dpi}")
     texts, inputs = list(text or []), list(input_file or [])
-    if (out_dir is not None or template is not None or data is not None or one_file or skip_existing
-            or shard is not None or len(inputs) > 1):
+    if many:
         from ..synthesis import SamplingOptions
         from .write_many import run
 
@@ -101,6 +132,7 @@ def write_cmd(
             raise OptionError("--preview draws one document's toolpath: leave it out when writing many documents")
         return run(texts=texts, inputs=inputs, template=template, data=data, name_column=name_column, name=name,
                    out_dir=out_dir, one_file=one_file, output=output or "handwriting.pdf",
+                   envelope_template=envelope_template, envelope=(envelope or "DL") if envelopes else None,
                    output_given=output is not None,
                    fmt="plotter-svg" if plotter_svg else (format.value if format else None),
                    skip_existing=skip_existing, shard=shard, quiet=quiet,
@@ -115,6 +147,8 @@ def write_cmd(
                           "with --input FILE... --out-dir DIR)")
     output = output or "handwriting.pdf"
     body = read_text(texts[0] if texts else None, Path(inputs[0]) if inputs else None)
+    if sender is not None:
+        body = sender.replace("\\n", "\n").strip("\n") + "\n\n" + body.strip("\n")
 
     from ..document import plotter_setup, write
     from ..formats import format_for
@@ -155,11 +189,17 @@ def write_cmd(
         err_console.print(f"hwcli: warning: page {f.page} line {f.line} may be illegible ({f.reason}): {f.text!r}",
                           markup=False)
     if not quiet:
+        from ..page.estimate import describe, plot_time, total_time
+
         for plan in doc.plans:
             cut = 100 * (1 - plan.travel_after / plan.travel_before) if plan.travel_before > 0 else 0.0
             err_console.print(f"page {plan.number + 1}: pen-up travel {plan.travel_after:.0f} mm (writing order "
                               f"{plan.travel_before:.0f} mm, {cut:.0f}% less); {plan.points_after} points "
-                              f"(simplified from {plan.points_before})", markup=False)
+                              f"(simplified from {plan.points_before}); {describe(plot_time(plan, doc.machine))}",
+                              markup=False, soft_wrap=True)
+        if len(doc.plans) > 1:
+            err_console.print(f"{len(doc.plans)} pages: {describe(total_time(doc.plans, doc.machine))}",
+                              markup=False, soft_wrap=True)
         dest = ", ".join(outputs) if outputs[:1] != ["-"] else ", ".join(["standard output"] + outputs[1:])
         extra = f", {report.resampled} line(s) resampled" if report.resampled else ""
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)

@@ -14,6 +14,7 @@ from .common import clean_progress, err_console
 def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Path | None,
         name_column: str | None, name: str | None, out_dir: Path | None, one_file: bool, output: str,
         output_given: bool, fmt: str | None, skip_existing: bool, shard: str | None, quiet: bool,
+        envelope_template: Path | None = None, envelope: str | None = None,
         load: Callable[[], tuple], options: Callable[[object], dict]) -> None:
     """Validate the batch options, build the jobs (every input problem listed before the model loads),
     write them with `hwcli.batch.write_many`, print a per-document summary; exit 1 when any failed."""
@@ -41,7 +42,7 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
             raise OptionError("many documents cannot go to standard output")
         target = None
     if template is not None:
-        jobs = merge_jobs(template, data, name_column, name, shard=shard_kn)
+        jobs = merge_jobs(template, data, name_column, name, envelope_template, shard=shard_kn)
     else:
         if not inputs and not texts:
             raise OptionError("no input: give --input FILE... (or quoted globs like 'letters/*.txt')")
@@ -63,7 +64,7 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
                 bar.console.print(f"hwcli: error: {where}{doc.error}", markup=False, soft_wrap=True)
 
         report = write_many(jobs, out_dir, bundle, fmt=fmt, skip_existing=skip_existing,
-                            shard=shard_kn, one_file=target, progress=on_doc, **options(style))
+                            shard=shard_kn, one_file=target, progress=on_doc, envelope=envelope, **options(style))
     for doc in report.docs:
         for pg, ln, txt, reason in doc.illegible:
             err_console.print(f"hwcli: warning: {doc.name} page {pg} line {ln} may be illegible ({reason}): {txt!r}",

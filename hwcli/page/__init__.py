@@ -32,7 +32,7 @@ _RENDERERS = {
     "render_gcode": "gcode",
     "render_hpgl": "hpgl",
     "render_plotter_svg": "plotter_svg",
-    "render_preview": "plotter_svg",
+    "render_preview": "preview",
     "plan_page": "toolpath",
 }
 

@@ -6,9 +6,12 @@ several pages, `render_gcode` writes them into one stream with an ``M0`` (progra
 the paper, then resume) between them.
 
 Each stroke is: a travel move to its first point (``G0``, or ``G1`` at the travel feed), the
-pen-down command and a dwell (``G4 P`` seconds, GRBL's unit), ``G1`` moves at the drawing feed,
-then the pen-up command and the dwell. A dot (one point) is a pen down and up in place. Every
-page ends with the pen up and parked at the machine's origin.
+pen-down command (one or more lines, e.g. Marlin's ``M400`` then ``M280 P0 S30``) and a dwell (``G4 P``
+in seconds for GRBL, in milliseconds for Marlin), ``G1`` moves at the drawing feed, then the pen-up command
+and the dwell. A dot (one point) is a pen down and up in place. Every page starts and ends with the pen up
+at the profile's start corner (the machine's origin unless ``start`` says otherwise); a page turned onto
+the bed (``rotate``) says so in its header, as does the plot-time estimate. A document with several inks
+(``{color:...}`` lines, colors.py) draws each ink from the start corner after ``M0 ; pen change: load pen N``.
 """
 from __future__ import annotations
 
@@ -26,30 +29,41 @@ def _n(v: float) -> str:
 
 def gcode_lines(plan: PagePlan, machine: Machine, page_label: str = "") -> list[str]:
     """The G-code of one planned page (no pause, no trailing newline)."""
+    from .estimate import describe, plot_time
+
     h = plan.height_mm
-    dwell = [f"G4 P{_n(machine.pen_dwell)}"] if machine.pen_dwell > 0 else []
+    dwell = machine.dwell_code()
+    up, down = machine.pen_up.split("\n"), machine.pen_down.split("\n")
     travel = "G0" if machine.travel_feed is None else "G1"
     travel_f = "" if machine.travel_feed is None else f" F{_n(machine.travel_feed)}"
-    out = [f"; hwcli {page_label}{plan.width_mm:g} x {plan.height_mm:g} mm, profile {machine.profile}, "
-           f"origin {machine.origin}, y {machine.y_axis}",
+    turned = ", turned 90 degrees clockwise onto the bed" if plan.rotated else ""
+    out = [f"; hwcli {page_label}{plan.width_mm:g} x {plan.height_mm:g} mm{turned}, profile {machine.profile}, "
+           f"origin {machine.origin}, y {machine.y_axis}, pen starts and parks {machine.start_corner}",
            f"; {len(plan.strokes)} strokes, {plan.points_after} points, pen-up travel {plan.travel_after:.0f} mm "
            f"(writing order {plan.travel_before:.0f} mm)",
-           "G21 ; millimetres", "G90 ; absolute coordinates", *machine.gcode_start,
-           machine.pen_up, *dwell]
-    for s in plan.strokes:
-        x, y = machine.to_machine(s[0, 0], s[0, 1], h)
-        out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
-        out.append(machine.pen_down)
-        out.extend(dwell)
-        first = True
-        for px, py in s[1:]:
-            x, y = machine.to_machine(px, py, h)
-            out.append(f"G1 X{_n(x)} Y{_n(y)}" + (f" F{_n(machine.feed)}" if first else ""))
-            first = False
-        out.append(machine.pen_up)
-        out.extend(dwell)
-    x, y = machine.to_machine(*plan.start, h)
-    out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
+           f"; {describe(plot_time(plan, machine))}",
+           "G21 ; millimetres", "G90 ; absolute coordinates", *machine.gcode_start, *up, *dwell]
+    park = machine.to_machine(*plan.start, h)
+    for k, (ink, strokes) in enumerate(plan.layers()):
+        if ink:  # a document with several inks: each is drawn from the start corner after a pen change
+            pen = plan.inks.index(ink) + 1 if ink in plan.inks else k + 1
+            if k:
+                out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
+            if k or pen != 1:
+                out.append(f"M0 ; pen change: load pen {pen} ({ink}), then resume")
+        for s in strokes:
+            x, y = machine.to_machine(s[0, 0], s[0, 1], h)
+            out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")
+            out.extend(down)
+            out.extend(dwell)
+            first = True
+            for px, py in s[1:]:
+                x, y = machine.to_machine(px, py, h)
+                out.append(f"G1 X{_n(x)} Y{_n(y)}" + (f" F{_n(machine.feed)}" if first else ""))
+                first = False
+            out.extend(up)
+            out.extend(dwell)
+    out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
     return out
 
 

@@ -3,8 +3,8 @@
 HP-GL's origin is the lower-left corner with y up, so a page point (x, y) mm (y down) becomes
 ``(round(40 x), round(40 (page_height - y)))``; the page sits in the plotter's lower-left corner.
 One page per file (``letter-1.hpgl``, ...): HP-GL has no way to ask for a new sheet. ``VS`` (pen
-speed, cm/s) is written only when a drawing feed was given. The file ends with ``PU; SP0;``
-(pen put back) and a move to the origin.
+speed, cm/s) is written only when a drawing feed was given. The file ends with a pen-up move back to
+the start corner (the origin unless ``--start`` says otherwise) and ``SP0;`` (pen put back).
 """
 from __future__ import annotations
 
@@ -28,11 +28,19 @@ def hpgl_text(plan: PagePlan, machine: Machine) -> str:
 
     out = ["IN;", "SP1;"]
     if machine.feed_given:
-        out.append(f"VS{machine.feed / 600:.1f};")  # mm/min -> cm/s
-    for s in plan.strokes:
-        out.append(f"PU{xy(s[0])};")
-        out.append("PD" + ",".join(xy(p) for p in (s[1:] if len(s) > 1 else s)) + ";")
-    out += ["PU0,0;", "SP0;"]
+        vs = round(machine.feed / 600, 2)  # mm/min -> cm/s; a feed of at least 60 mm/min is VS0.1 or more
+        out.append(f"VS{vs:.1f};" if vs == round(vs, 1) else f"VS{vs:.2f};")
+    for k, (ink, strokes) in enumerate(plan.layers()):
+        if ink:  # several inks: pen n of the carousel for the document's n-th ink, from the start corner
+            pen = plan.inks.index(ink) + 1 if ink in plan.inks else k + 1
+            if k:
+                out.append(f"PU{xy(plan.start)};")
+            if k or pen != 1:
+                out.append(f"SP{pen};")
+        for s in strokes:
+            out.append(f"PU{xy(s[0])};")
+            out.append("PD" + ",".join(xy(p) for p in (s[1:] if len(s) > 1 else s)) + ";")
+    out += [f"PU{xy(plan.start)};", "SP0;"]
     return "\n".join(out) + "\n"
 
 

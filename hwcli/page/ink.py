@@ -1,4 +1,5 @@
-"""Pressure-like ink: strokes as filled outlines whose width follows the pen's speed and tapers at the ends.
+"""Pressure-like ink: strokes as filled outlines whose width follows the pen's speed (and a nib's direction)
+and changes at the ends.
 
 The model samples the pen at a constant rate, so the distance between neighbouring points of a
 placed stroke is the pen's speed. Real ink thins where the pen moves fast and swells where it slows
@@ -12,6 +13,12 @@ lands and lifts. For one stroke ``(n, 2)`` mm the steps are:
 4. ``flatten``: the same Catmull-Rom curve the uniform renderers draw, cut into pieces of at most
    ``STEP`` mm of chord (equal steps of the curve parameter), widths interpolated along it;
 5. ``outline``: left and right offsets by half the width, joined by round caps: one closed polygon.
+
+A nib (``fountain``, ``italic``) adds the stroke's direction to step 2: a flat nib held at ``nib_angle``
+leaves a mark as wide as its edge projected across the direction of travel, ``hairline`` along the edge
+and ``broad`` across it, and ink swells a little (``turn_swell``) where the stroke turns sharply. Its
+stroke starts slightly wider than it runs (``tip`` above 1: ink pools as the nib lands) and ends at most a
+little narrower (``tip_out``): a nib does not thin to a hairline at every stroke end, a felt tip does.
 
 Renderers fill the outlines with the nonzero rule (SVG, PDF) or rasterise the same centre line with
 a varying radius (PNG). The width given on the page (``--width``) is the width at the median speed.
@@ -38,13 +45,24 @@ class PenModel:
     gamma: float  # how strongly width follows speed (0 = not at all)
     taper_in: float  # mm over which a stroke widens from its tip at the start
     taper_out: float  # mm over which it narrows at the end
-    tip: float  # width factor at the very start and end
+    tip: float  # width factor at the very start (above 1: ink pools where the pen lands)
+    tip_out: float | None = None  # width factor at the very end; None = `tip`
+    nib_angle: float | None = None  # degrees, the nib's broad edge against the line (y up); None = a round tip
+    hairline: float = 1.0  # width factor moving along the nib's edge (1 = no change with direction)
+    broad: float = 1.0  # width factor moving across it
+    turn_swell: float = 0.0  # extra width where the stroke turns sharply (1 = +100% at a reversal)
 
 
 PEN_MODELS: dict[str, PenModel] = {
     "ballpoint": PenModel(thin=0.8, thick=1.1, gamma=0.25, taper_in=0.5, taper_out=1.0, tip=0.55),
     "fineliner": PenModel(thin=0.92, thick=1.05, gamma=0.1, taper_in=0.3, taper_out=0.3, tip=0.75),
-    "fountain": PenModel(thin=0.45, thick=1.6, gamma=0.8, taper_in=0.8, taper_out=2.0, tip=0.3),
+    # a fine stub nib held at 40 degrees: broad across the edge, about half as wide along it, a little wider
+    # where the pen slows; ink pools a little where it lands and turns, and the end keeps most of its width
+    "fountain": PenModel(thin=0.8, thick=1.1, gamma=0.3, taper_in=0.4, taper_out=0.6, tip=1.04, tip_out=0.8,
+                         nib_angle=40.0, hairline=0.45, broad=1.3, turn_swell=0.1),
+    # an italic broad nib at 45 degrees: `--width` is the nib's breadth, hairlines along its edge
+    "italic": PenModel(thin=0.95, thick=1.05, gamma=0.1, taper_in=0.3, taper_out=0.3, tip=1.02, tip_out=0.9,
+                       nib_angle=40.0, hairline=0.12, broad=1.0, turn_swell=0.08),
     "marker": PenModel(thin=0.85, thick=1.2, gamma=0.3, taper_in=0.2, taper_out=0.3, tip=0.8),
 }
 
@@ -97,12 +115,28 @@ def _widths(f: _Flat, width: float, pen: PenModel, ref_speed: float) -> np.ndarr
     k = np.clip(np.maximum(speed, 1e-3) ** -pen.gamma, pen.thin, pen.thick)
     window = f.clamp(i[:, None] + np.arange(-2, 3)[None])  # 5 points, the stroke's ends repeated
     k = np.where(f.b - f.a >= 5, k[window].mean(1), k)
+    if pen.nib_angle is not None or pen.turn_swell:  # after the smoothing: a nib's width changes with each turn
+        d = f.p[f.clamp(i + 1)] - f.p[f.clamp(i - 1)]  # direction of travel at each point (y down)
+        if pen.nib_angle is not None:  # a flat nib's mark is its edge projected across the direction of travel
+            theta = np.arctan2(-d[:, 1], d[:, 0])
+            across = np.abs(np.sin(theta - np.radians(pen.nib_angle)))
+            k = k * (pen.hairline + (pen.broad - pen.hairline) * across)
+        if pen.turn_swell:  # ink pools where the pen turns: the angle between the segments in and out
+            a_in = f.p[i] - f.p[f.clamp(i - 1)]
+            a_out = f.p[f.clamp(i + 1)] - f.p[i]
+            cos = (a_in * a_out).sum(1) / np.maximum(np.linalg.norm(a_in, axis=1) * np.linalg.norm(a_out, axis=1),
+                                                      1e-12)
+            turn = np.where(has_prev & has_next, np.arccos(np.clip(cos, -1, 1)) / np.pi, 0.0)
+            k = k * (1 + pen.turn_swell * turn)
     cum = np.concatenate([[0.0], np.cumsum(seg)])
     s = cum[i] - cum[f.a]  # arc length from the stroke's start
     length = cum[f.b - 1] - cum[f.a]
+    tip_out = pen.tip if pen.tip_out is None else pen.tip_out
     ramp_in = pen.tip + (1 - pen.tip) * _smoothstep(s / max(pen.taper_in, 1e-9))
-    ramp_out = pen.tip + (1 - pen.tip) * _smoothstep((length - s) / max(pen.taper_out, 1e-9))
-    w = width * k * np.minimum(ramp_in, ramp_out)
+    ramp_out = tip_out + (1 - tip_out) * _smoothstep((length - s) / max(pen.taper_out, 1e-9))
+    # the narrower of the two ramps where either narrows; a swelling start (tip > 1) shows where the pen lands
+    ramp = np.where(ramp_in > 1, ramp_in * np.minimum(ramp_out, 1.0), np.minimum(ramp_in, ramp_out))
+    w = width * k * ramp
     return np.where(count == 0, width * max(pen.tip, 0.5), w)  # a dot
 
 

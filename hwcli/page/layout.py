@@ -2,16 +2,21 @@
 
 Geometry (y points down, origin at the top-left corner of the page, units mm):
 
-- the writable block is the page minus `margin` on every side;
+- the writable block is the page minus `margin` on every side (a folded card: the right half of the sheet,
+  the inside of the card, minus `margin`);
 - baseline ``k`` (0-based) of a page sits at ``margin + (k + 1) * line_height``, so the first line's
   ascenders have a whole line height above its baseline, and the last baseline is at most
-  ``page_height - margin``;
-- a paragraph's first line starts `indent` mm right of the left margin.
+  ``page_height - margin``; a blank line in the text leaves baseline ``k`` empty (on ruled paper, one rule);
+- a prose paragraph's first line starts `indent` mm right of the left margin.
 
-Text model (kept simple on purpose): a blank line (only whitespace) starts a new paragraph; any
-other line break is a space, so a paragraph is reflowed to the page width. Runs of whitespace (tabs
-included) collapse to one space. Words are wrapped using an estimated advance per character; a word
-longer than a whole line is split across lines as a last resort (no hyphen is added).
+Text model (`blocks`, `runs`): the text as typed. A blank line is one line of space and starts a paragraph;
+what the other line breaks do is `PageOptions.breaks` (`BREAKS`); lists (``- ``, ``* ``, ``1. ``, ``1) ``)
+keep every item on its own line with a hanging indent; a line (or a block, with the mark alone on the line
+before it) marked ``>>`` is set on the right, ``><`` centred, ``>`` from the middle of the line (an indented
+closing or signature); ``\\>`` writes a literal ``>``. Runs of whitespace (tabs included) collapse to one
+space. Words are wrapped using an estimated advance per character; a word longer than a whole line is split
+across lines as a last resort (no hyphen is added). An envelope page size lays its text out as addresses
+(hwcli.page.envelope).
 """
 from __future__ import annotations
 
@@ -31,14 +36,44 @@ PAGE_SIZES: dict[str, tuple[float, float]] = {
     "a5": (148.0, 210.0),
     "letter": (215.9, 279.4),
     "legal": (215.9, 355.6),
+    "a6": (105.0, 148.0),  # a postcard or a single card
 }
+
+#: Folded cards, (width, height) of the unfolded sheet in mm, landscape: the text goes on the right half
+#: (the inside of the card once folded down the middle).
+FOLDED_SIZES: dict[str, tuple[float, float]] = {
+    "a5-folded": (210.0, 148.0),  # folds to an A6 card
+    "a4-folded": (297.0, 210.0),  # folds to an A5 card
+}
+
+#: Envelopes, landscape (width, height) in mm; text on them is laid out as addresses (page/envelope.py).
+ENVELOPE_SIZES: dict[str, tuple[float, float]] = {
+    "dl": (220.0, 110.0),
+    "c6": (162.0, 114.0),
+    "c5": (229.0, 162.0),
+    "c4": (324.0, 229.0),
+    "us10": (241.3, 104.8),  # No. 10, 9.5 x 4.125 in
+    "us9": (225.4, 98.4),  # No. 9, 8.875 x 3.875 in
+    "monarch": (190.5, 98.4),  # 7.5 x 3.875 in
+}
+
+#: How the line breaks inside a paragraph are read (`PageOptions.breaks`, ``--breaks``):
+#: keep: every typed line break is kept (a line longer than the page wraps);
+#: flow: every line break inside a paragraph is a space (the paragraph is reflowed), except before and
+#:   after list items and marked (aligned) lines;
+#: auto: a break is kept, except after a typed line of `FLOW_CHARS` or more characters (hard-wrapped prose),
+#:   which flows on into the next line, unless that next line is a list item, is marked, or starts the
+#:   block's closing: it begins with a closing phrase ("With love,", "Yours sincerely", "Best wishes", ...,
+#:   `CLOSING_RE`) or it ends with a comma and it and every line after it in the block are short, two lines
+#:   or more ("Ta-ra,", "Ben").
+BREAKS = ("auto", "keep", "flow")
 
 _CUSTOM_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*[x×]\s*(\d+(?:\.\d+)?)\s*(?:mm)?\s*$", re.IGNORECASE)
 _HEX_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 
 #: Pens: "uniform" is a plain line of constant width (stroked paths); the others are pressure-like ink,
 #: filled outlines whose width follows the pen's speed and tapers at stroke ends (see ink.py).
-PENS = ("uniform", "ballpoint", "fineliner", "fountain", "marker")
+PENS = ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker")
 
 # Smallest writable width we accept: narrower than this no word of handwriting fits.
 MIN_TEXT_WIDTH_MM = 20.0
@@ -50,16 +85,28 @@ def page_dimensions(page_size: str) -> tuple[float, float]:
     Raises OptionError for an unknown name or a custom size outside 10..2000 mm.
     """
     key = str(page_size).strip().lower()
-    if key in PAGE_SIZES:
-        return PAGE_SIZES[key]
+    for table in (PAGE_SIZES, FOLDED_SIZES, ENVELOPE_SIZES):
+        if key in table:
+            return table[key]
     m = _CUSTOM_SIZE_RE.match(key)
     if not m:
-        names = ", ".join(n.upper() if n.startswith("a") else n.capitalize() for n in PAGE_SIZES)
-        raise OptionError(f"unknown page size {page_size!r}: use {names} or WIDTHxHEIGHT in mm, e.g. 210x297")
+        names = ", ".join(size_name(n) for n in (*PAGE_SIZES, *FOLDED_SIZES))
+        envs = ", ".join(size_name(n) for n in ENVELOPE_SIZES)
+        raise OptionError(f"unknown page size {page_size!r}: use {names}, an envelope ({envs}) or WIDTHxHEIGHT "
+                          "in mm, e.g. 210x297")
     w, h = float(m.group(1)), float(m.group(2))
     if not (10.0 <= w <= 2000.0 and 10.0 <= h <= 2000.0):
         raise OptionError(f"page size {page_size!r} out of range: each side must be 10..2000 mm")
     return (w, h)
+
+
+def size_name(key: str) -> str:
+    """The usual spelling of a size's key: 'a5-folded' -> 'A5-folded', 'dl' -> 'DL', 'letter' -> 'Letter'."""
+    if key in ENVELOPE_SIZES and key != "monarch":
+        return key.upper()
+    if key[0] == "a":
+        return key[:2].upper() + key[2:]
+    return key.capitalize()
 
 
 @functools.lru_cache(maxsize=1)
@@ -100,7 +147,8 @@ def _number(name: str, value) -> float:
 class PageOptions:
     """How the page looks. All lengths in millimetres."""
 
-    page_size: str = "A4"  # A3, A4, A5, Letter, Legal (case-insensitive) or custom "WxH" in mm, e.g. "210x297"
+    page_size: str = "A4"  # A3, A4, A5, A6, Letter, Legal, A5-folded / A4-folded (cards), an envelope (DL, C6, C5,
+    # C4, US10, US9, Monarch: the text is the address) or custom "WxH" in mm, e.g. "210x297"; case-insensitive
     margin: float = 20.0  # blank border on every side of the page (mm); the text block lies inside it
     line_height: float = 10.0  # distance between baselines (mm); handwriting is scaled to fit it
     indent: float = 8.0  # extra left indent of each paragraph's first line (mm)
@@ -110,9 +158,11 @@ class PageOptions:
     natural: bool = True  # per-line random baseline drift, slant and size jitter, so lines do not look stamped
     seed: int = 0  # seed of the natural variation (same seed, same page)
     pen: str = "uniform"  # one of PENS: a uniform line, or pressure-like ink drawn as filled outlines
+    breaks: str = "auto"  # one of BREAKS: how line breaks inside a paragraph are read (see BREAKS)
 
     def __post_init__(self) -> None:
         w, h = page_dimensions(self.page_size)
+        w = w / 2 if self.folded else w
         margin = _number("margin", self.margin)
         line_height = _number("line_height", self.line_height)
         indent = _number("indent", self.indent)
@@ -130,6 +180,10 @@ class PageOptions:
                 f"margin {self.margin} mm and line_height {self.line_height} mm leave no room for a line "
                 f"on a {h:g} mm high page"
             )
+        if self.breaks not in BREAKS:
+            raise OptionError(f"unknown breaks {self.breaks!r}: use one of {', '.join(BREAKS)}")
+        if self.envelope and self.ruled is True:
+            raise OptionError("an envelope is not ruled paper: leave out ruled (--ruled)")
         if not 0 < width <= 5:
             raise OptionError(f"width (pen width) must be > 0 and <= 5 mm, got {self.width}")
         if indent < 0 or indent > (w - 2 * margin) / 2:
@@ -148,9 +202,24 @@ class PageOptions:
         return page_dimensions(self.page_size)
 
     @property
+    def folded(self) -> bool:
+        """A folded card: the text block is the right half of the sheet."""
+        return str(self.page_size).strip().lower() in FOLDED_SIZES
+
+    @property
+    def envelope(self) -> bool:
+        """An envelope: the text is laid out as addresses (page/envelope.py)."""
+        return str(self.page_size).strip().lower() in ENVELOPE_SIZES
+
+    @property
+    def text_left(self) -> float:
+        """x of the writable block's left edge (mm)."""
+        return self.margin + (self.page_mm[0] / 2 if self.folded else 0.0)
+
+    @property
     def text_width(self) -> float:
         """Width of the writable block (mm), without the paragraph indent."""
-        return self.page_mm[0] - 2 * self.margin
+        return self.page_mm[0] / (2 if self.folded else 1) - 2 * self.margin
 
     @property
     def rgb(self) -> tuple[int, int, int]:
@@ -176,47 +245,168 @@ class LayoutLine:
 
     text: str  # the words of the line, single-spaced, never empty
     page: int  # 0-based page number
-    index: int  # 0-based line number on its page
-    x: float  # left edge of the ink (mm)
+    index: int  # 0-based line (ruling slot) on its page: blank lines of the text count
+    x: float  # left edge of the ink (mm); for right / centred lines the left edge of the room they are set in
     baseline_y: float  # where the baseline sits (mm from the top)
     max_width: float  # ink must end before x + max_width (mm)
-    paragraph_start: bool  # first line of a paragraph (indented)
+    paragraph_start: bool  # first line of a prose paragraph (indented)
+    align: str = "left"  # one of ALIGNS: where the ink goes in [x, x + max_width] (placement.align_lines)
+    block: int = -1  # lines set right share a block number per block: the block is set right as a whole
+    size: float = 1.0  # size of the writing relative to the page's hand (an envelope's sender block: smaller)
 
 
-#: A line of the input at least this long (after collapsing whitespace) is taken as hard-wrapped prose and
-#: flows on into the next line; a shorter one (an address line, a date, "Dear Helen,", a signature, a line of
-#: a poem or list) keeps its line break. Hard-wrapped text is usually wrapped at 66-80 characters.
+#: Where a line's ink goes in its room: left (at x), right (the block's widest line ends at x + max_width),
+#: center (each line centred in its room).
+ALIGNS = ("left", "right", "center")
+
+#: A line of the input at least this long (after collapsing whitespace) is taken as hard-wrapped prose (see
+#: BREAKS), and a paragraph whose first line is this long is prose, indented. Hard-wrapped text is usually
+#: wrapped at 66-80 characters.
 FLOW_CHARS = 60
 
+#: Line marks (at the start of a typed line, then a space, or alone on a line for the rest of its block):
+#: the alignment they ask for. ">" sets the line from the middle of the line (an indented closing).
+MARKS = {">>": "right", "><": "center", ">": "middle"}
+_MARK_RE = re.compile(r"^(>>|><|>)(?:\s+|$)")
+_ITEM_RE = re.compile(r"^([-*\u2022]|\d{1,3}[.)]|[a-zA-Z][.)])\s+(?=\S)")
 
-def paragraphs(text: str) -> list[str]:
-    """Split text into paragraphs at blank lines; collapse whitespace inside each. Empty ones are dropped.
-    Kept line breaks (see `paragraph_lines`) become spaces here."""
-    return [" ".join(parts) for parts in paragraph_lines(text)]
+#: A closing ("With much love,", "Yours sincerely", "Best wishes, Anna", "Love,"): a short line that starts
+#: with one of these phrases followed by a comma, '.', '!' or the end of the line.
+CLOSING_RE = re.compile(
+    r"^(?:with (?:\w+ ){0,2}(?:love|wishes|regards|thanks|gratitude)|(?:lots of |all my |all our |much |my )?love"
+    r"|yours(?: \w+)?|(?:best|kind|kindest|warm|warmest|warm best|fond|sincere) (?:wishes|regards)|best|regards"
+    r"|cheers|thanks(?: again)?|thank you(?: again)?|many thanks|sincerely|respectfully|take care"
+    r"|see you(?: soon)?|all the best|fondly|warmly|hugs|xx+)\s*(?:[,.!]|$)", re.IGNORECASE)
 
 
-def paragraph_lines(text: str) -> list[list[str]]:
-    """Paragraphs (split at blank lines), each a list of the runs of text between the line breaks it keeps:
-    a line shorter than `FLOW_CHARS` ends with a kept break, a longer one flows on into the next line.
-    Whitespace inside a run is collapsed; empty paragraphs are dropped."""
+@dataclass(frozen=True)
+class TypedLine:
+    """One non-blank line of the input, as typed."""
+
+    text: str  # whitespace collapsed, the mark taken off (a list item keeps its bullet or number)
+    align: str = "left"  # "left", "right", "center" or "middle" (from its mark or its block's)
+    marked: bool = False  # it (or its block) carries a mark
+    item: str = ""  # the list marker ("- ", "12. "), '' when not a list item
+    lead: bool = False  # typed with leading whitespace (under a list item: continues it)
+
+
+@dataclass(frozen=True)
+class Run:
+    """Text that starts on a new line and is wrapped as one piece."""
+
+    text: str
+    align: str = "left"
+    prose: bool = False  # the first line of a prose paragraph: indented by PageOptions.indent
+    hang: int = 0  # characters of hanging indent for its wrapped lines (a list item's marker)
+    offset: int = 0  # characters of extra indent of every line (a kept line that continues a list item)
+    space_before: int = 0  # blank lines before it
+    block: int = 0  # the paragraph (block between blank lines) it belongs to
+
+
+def typed_line(line: str, block_align: str | None) -> TypedLine:
+    words = line.split()
+    text = " ".join(words)
+    lead = bool(words) and line[:1] in (" ", "\t")
+    m = _MARK_RE.match(text)
+    align, marked = (block_align or "left"), block_align is not None
+    if m:
+        align, marked = MARKS[m.group(1)], True
+        text = text[m.end():]
+    elif text.startswith("\\") and len(text) > 1:  # an escape: "\\> x" writes "> x" (">" mapped by the alphabet)
+        text = text[1:]
+    item = _ITEM_RE.match(text)
+    return TypedLine(text, align, marked, item.group(1) + " " if item else "", lead)
+
+
+_RAW_MARK_RE = re.compile(r"^[^\S\n]*(>>|><|>|\\(?=>))(?=\s|$|>)")
+
+
+def prepare_marked(text: str, prepare) -> str:
+    """`prepare(text)` (the alphabet's check and mapping) applied to the text but not to its marks: a mark is
+    not a character to write. Problems keep the line and column of the text as typed."""
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    marks = [_RAW_MARK_RE.match(line) for line in lines]
+    masked = "\n".join(line if m is None else " " * m.end() + line[m.end():] for line, m in zip(lines, marks))
+    done = prepare(masked).split("\n")
+    if len(done) != len(lines):  # prepare keeps line breaks; be safe if it ever does not
+        return prepare(text)
+    return "\n".join(line if m is None else m.group(1) + ("" if m.group(1) == "\\" else " ") + line.lstrip()
+                     for line, m in zip(done, marks))
+
+
+def blocks(text: str) -> list[tuple[int, list[TypedLine]]]:
+    """The text's paragraphs: (blank lines before it, its typed lines). A mark alone on a line marks the
+    rest of its paragraph. Leading and trailing blank lines are dropped."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    out = []
-    for block in re.split(r"\n[^\S\n]*\n", text):
-        runs: list[str] = []
-        cur: list[str] = []
-        for line in block.split("\n"):
-            words = line.split()
-            if not words:
-                continue
-            cur += words
-            if len(" ".join(words)) < FLOW_CHARS:
-                runs.append(" ".join(cur))
-                cur = []
-        if cur:
-            runs.append(" ".join(cur))
-        if runs:
-            out.append(runs)
+    out: list[tuple[int, list[TypedLine]]] = []
+    blank, cur, mark = 0, [], None
+    for line in text.split("\n"):
+        words = line.split()
+        if not words:
+            if cur:
+                out.append((blank if out else 0, cur))
+                cur, mark, blank = [], None, 0
+            blank += 1
+            continue
+        alone = _MARK_RE.fullmatch(" ".join(words))
+        if alone:
+            mark = MARKS[alone.group(1)]
+            continue
+        cur.append(typed_line(line, mark))
+    if cur:
+        out.append((blank if out else 0, cur))
     return out
+
+
+def _starts_closing(lines: list[TypedLine], k: int) -> bool:
+    """Line k opens the block's closing: a closing phrase, or the block's last 2+ lines, all short, the first
+    ending with a comma ("Ta-ra,", "Ben")."""
+    rest = lines[k:]
+    if len(rest[0].text) < FLOW_CHARS and CLOSING_RE.match(rest[0].text):
+        return True
+    return len(rest) >= 2 and rest[0].text.endswith(",") and all(len(t.text) < FLOW_CHARS for t in rest)
+
+
+def _joins(lines: list[TypedLine], k: int, breaks: str) -> bool:
+    """Does typed line k flow on into line k + 1 (its line break becomes a space)?"""
+    a, b = lines[k], lines[k + 1]
+    if breaks == "keep" or b.item or b.marked or a.marked:
+        return False
+    if breaks == "flow":
+        return True
+    return len(a.text) >= FLOW_CHARS and not _starts_closing(lines, k + 1)
+
+
+def runs(text: str, breaks: str = "auto") -> Iterator[Run]:
+    """The text as runs (see `Run`), in order; `breaks` is one of BREAKS."""
+    for b, (space, lines) in enumerate(blocks(text)):
+        start = True
+        k = 0
+        item = ""  # the marker of the list item being continued
+        while k < len(lines):
+            first = lines[k]
+            words = [first.text]
+            continues_item = bool(item) and not first.item and first.lead and not first.marked
+            while k + 1 < len(lines) and (_joins(lines, k, breaks) or (
+                    (first.item or continues_item) and not lines[k + 1].item and lines[k + 1].lead
+                    and not lines[k + 1].marked and breaks != "keep")):
+                k += 1
+                words.append(lines[k].text)
+            joined = " ".join(words)
+            item = first.item or (item if continues_item else "")
+            prose = start and first.align == "left" and not first.item and len(joined) >= FLOW_CHARS
+            yield Run(joined, first.align, prose, hang=len(first.item),
+                      offset=len(item) if continues_item else 0, space_before=space if start else 0, block=b)
+            start = False
+            k += 1
+
+
+def paragraph_lines(text: str, breaks: str = "auto") -> list[list[str]]:
+    """Paragraphs (split at blank lines), each the list of its runs' texts (see `runs`)."""
+    out: dict[int, list[str]] = {}
+    for r in runs(text, breaks):
+        out.setdefault(r.block, []).append(r.text)
+    return list(out.values())
 
 
 def wrap_paragraph(paragraph: str, first_width: float, width: float, char_width: float,
@@ -261,31 +451,45 @@ def iter_layout(text: str, opts: PageOptions, char_width: float,
 
     `char_width` is the average advance per character (mm) at `opts.line_height`; the caller
     estimates it from the model. Raises OptionError for a non-positive `char_width` or `max_chars`.
+    A blank line leaves one empty line, except at the top of a page.
     """
     if not (isinstance(char_width, (int, float)) and math.isfinite(char_width) and char_width > 0):
         raise OptionError(f"char_width must be a positive number of mm, got {char_width!r}")
     if max_chars is not None and max_chars < 1:
         raise OptionError(f"max_chars must be >= 1, got {max_chars!r}")
+    if opts.envelope:
+        from .envelope import envelope_layout
+
+        yield from envelope_layout(text, opts, char_width, max_chars)
+        return
     per_page = lines_per_page(opts)
+    left, full = opts.text_left, opts.text_width
     n = 0
-    for para in paragraph_lines(text):
-        for r, run in enumerate(para):
-            # a paragraph's first line is indented; a line after a kept break starts at the margin
-            first_width = opts.text_width - (opts.indent if r == 0 else 0.0)
-            for k, line_text in enumerate(wrap_paragraph(run, first_width, opts.text_width, char_width, max_chars)):
-                page, index = divmod(n, per_page)
-                start = r == 0 and k == 0
-                indent = opts.indent if start else 0.0
-                yield LayoutLine(
-                    text=line_text,
-                    page=page,
-                    index=index,
-                    x=opts.margin + indent,
-                    baseline_y=baseline_y(opts, index),
-                    max_width=opts.text_width - indent,
-                    paragraph_start=start,
-                )
-                n += 1
+    for run in runs(text, opts.breaks):
+        if n % per_page:  # no space at the top of a page
+            n = min(n + run.space_before, -(-n // per_page) * per_page)
+        if run.align == "middle":
+            x0, width, align = left + full / 2, full / 2, "left"
+        else:
+            x0, width, align = left + run.offset * char_width, full - run.offset * char_width, run.align
+        first_indent = opts.indent if run.prose else 0.0
+        hang = min(run.hang * char_width, width / 2)
+        wrapped = wrap_paragraph(run.text, width - first_indent, width - hang, char_width, max_chars)
+        for k, line_text in enumerate(wrapped):
+            page, index = divmod(n, per_page)
+            indent = first_indent if k == 0 else hang
+            yield LayoutLine(
+                text=line_text,
+                page=page,
+                index=index,
+                x=x0 + indent,
+                baseline_y=baseline_y(opts, index),
+                max_width=width - indent,
+                paragraph_start=run.prose and k == 0,
+                align=align,
+                block=run.block if align == "right" else -1,
+            )
+            n += 1
 
 
 def layout_text(text: str, opts: PageOptions, char_width: float, max_chars: int | None = None) -> list[LayoutLine]:

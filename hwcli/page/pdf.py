@@ -25,7 +25,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from ..strokes import split_strokes
 from . import paper
-from .layout import PageOptions
+from .layout import PageOptions, color_rgb
 from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
 
@@ -104,7 +104,9 @@ def draw_page(c: rl_canvas.Canvas, page: Page, opts: PageOptions) -> None:
         from .ink import line_outlines
 
         c.setFillColorRGB(r / 255, g / 255, b / 255)
-        for pts in page.lines:
+        for k, pts in enumerate(page.lines):
+            if page.colors:  # a document with more than one ink (colors.py)
+                c.setFillColorRGB(*(v / 255 for v in color_rgb(page.line_color(k, opts.color))))
             polys = line_outlines(pts, opts.width, opts.pen)
             if polys:
                 # one filled path per written line; nonzero winding, so overlapping strokes stay solid
@@ -117,8 +119,10 @@ def draw_page(c: rl_canvas.Canvas, page: Page, opts: PageOptions) -> None:
     c.setLineWidth(opts.width)
     c.setLineCap(1)  # round
     c.setLineJoin(1)  # round
-    for pts in page.lines:
+    for k, pts in enumerate(page.lines):
         strokes = split_strokes(pts)
+        if strokes and page.colors:  # a document with more than one ink (colors.py)
+            c.setStrokeColorRGB(*(v / 255 for v in color_rgb(page.line_color(k, opts.color))))
         if strokes:
             # one path per written line, stroked once: fewer operators than one per stroke
             c.addLiteral("\n".join(stroke_ops(s) for s in strokes) + "\nS")

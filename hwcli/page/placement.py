@@ -12,6 +12,9 @@ Placement steps for one line (`place_line`):
 3. natural variation (optional): size, slant (shear) and drift (rotation) about that anchor;
 4. fit: shrink uniformly if wider than the line's room, so ink never crosses the right margin;
 5. translate to (line.x, line.baseline_y).
+
+A page's lines set right or centred (`LayoutLine.align`) are then moved sideways as wholes by
+`align_lines`, which measures their real ink: a right block's widest line ends at the right margin.
 """
 from __future__ import annotations
 
@@ -22,7 +25,7 @@ from typing import Iterable, Iterator, Sequence
 import numpy as np
 
 from ..strokes import body_height, estimate_baseline, split_strokes, to_points
-from .layout import LayoutLine, PageOptions, baseline_y, group_pages, lines_per_page
+from .layout import LayoutLine, PageOptions, baseline_y, color_rgb, group_pages, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
 #: fraction of the line height. At 0.42 the x-height comes out near 0.28 line heights, so
@@ -60,6 +63,25 @@ def estimate_scale(offsets_list: Sequence[np.ndarray], line_height_mm: float) ->
     return BODY_FRACTION * float(line_height_mm) / float(np.median(usable))
 
 
+# Line-to-line size: a line's x-height (the median height of its small letters, found through the attention
+# window) is pulled this far (as a power) towards the median of its page's lines, within SIZE_LIMITS. The
+# network writes some lines of a page visibly smaller or larger than the rest (benchmarks/line_size.py).
+SIZE_PULL = 0.5
+SIZE_LIMITS = (0.8, 1.25)
+
+
+def size_factors(heights: Sequence[float], pull: float = SIZE_PULL) -> list[float]:
+    """Per-line size multipliers that pull each line's x-height (any unit; 0 = unknown, left as it is)
+    towards the median of the page's known ones: ``(median / h) ** pull``, within `SIZE_LIMITS`.
+    All 1.0 when fewer than two lines have a height."""
+    known = [h for h in heights if h > 0]
+    if len(known) < 2 or pull == 0:
+        return [1.0] * len(heights)
+    m = float(np.median(known))
+    lo, hi = SIZE_LIMITS
+    return [min(max((m / h) ** pull, lo), hi) if h > 0 else 1.0 for h in heights]
+
+
 # ----------------------------------------------------------------------------- placing one line
 def line_rng(opts: PageOptions, line: LayoutLine) -> np.random.Generator:
     """The generator `place_line` uses when given none: seeded by (seed, page, line), so a line's
@@ -83,7 +105,7 @@ def place_line(offsets: np.ndarray, line: LayoutLine, scale: float, opts: PageOp
     xy = pts[:, :2].astype(np.float64)
     # 2. anchor at (left-most ink, baseline), in mm
     xy -= (xy[:, 0].min(), estimate_baseline(pts))
-    xy *= scale
+    xy *= scale * line.size
     dx = dy = 0.0
     if opts.natural:
         rng = rng if rng is not None else line_rng(opts, line)
@@ -131,6 +153,12 @@ class Page:
     rule_ys: list[float] = field(default_factory=list)  # y of each ruled line (mm); empty = plain paper
     margin_x: float | None = None  # x of the ruled margin line (mm); None = none drawn
     texts: list[str] = field(default_factory=list)  # what each of `lines` says (empty when not known)
+    colors: list[str] = field(default_factory=list)  # ink of each of `lines` as #rrggbb (empty: all the page's)
+    inks: list[str] = field(default_factory=list)  # the document's inks in pen order (colors.document_colors)
+
+    def line_color(self, k: int, default: str) -> str:
+        """The ink of line `k`: its own colour, else `default`."""
+        return (self.colors[k] if k < len(self.colors) else "") or default
 
     def strokes(self) -> Iterator[np.ndarray]:
         """Every pen-down stroke on the page, each ``(n, 2)`` [x, y] mm (n = 1 is a dot)."""
@@ -138,16 +166,45 @@ class Page:
             yield from split_strokes(pts)
 
 
+def align_lines(placed: Sequence[np.ndarray], lines: Sequence[LayoutLine]) -> list[np.ndarray]:
+    """Placed lines of one page (as `place_line` left them, at their `x`) with the right and centred ones
+    moved sideways by their real ink: a centred line is centred in [x, x + max_width]; the lines of a right
+    block (same `block`) keep their left edges in line, the block's widest line ending at x + max_width.
+    Left lines are returned as they are (the same arrays)."""
+    out = list(placed)
+    shift: dict[int, float] = {}
+    for k, (pts, ln) in enumerate(zip(placed, lines)):
+        if ln.align == "left" or len(pts) == 0:
+            continue
+        lo, hi = float(pts[:, 0].min()), float(pts[:, 0].max())
+        if ln.align == "center":
+            d = ln.x + (ln.max_width - (hi - lo)) / 2 - lo
+            out[k] = pts + np.array([d, 0, 0], np.float32)
+        else:
+            key = ln.block if ln.block >= 0 else -1 - k
+            shift[key] = min(shift.get(key, math.inf), ln.x + ln.max_width - hi)
+    for k, (pts, ln) in enumerate(zip(placed, lines)):
+        if ln.align == "right" and len(pts):
+            d = max(shift[ln.block if ln.block >= 0 else -1 - k], 0.0)
+            out[k] = pts + np.array([d, 0, 0], np.float32)
+    return out
+
+
 def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOptions,
-               texts: Sequence[str] = ()) -> Page:
-    """A Page from already placed lines (and their `texts`); adds the ruling (every baseline + margin line)
-    when ruled."""
+               texts: Sequence[str] = (), colors: Sequence[str] = (), inks: Sequence[str] = ()) -> Page:
+    """A Page from already placed lines (and their `texts`, and `colors` and the document's `inks` when a
+    document has more than one ink: see colors.py); adds the ruling (every baseline + margin line) when ruled."""
     w, h = opts.page_mm
     page = Page(number=number, width_mm=w, height_mm=h, lines=list(placed_lines), texts=list(texts))
+    if any(colors) or len(inks) > 1:  # every page of a document with several inks, even one all in the first
+        from .colors import document_colors
+
+        page.colors = ["#%02x%02x%02x" % color_rgb(c or opts.color) for c in colors]
+        page.inks = list(inks) or document_colors(opts.color, colors)
     if opts.ruled:
         page.rule_ys = [baseline_y(opts, k) for k in range(lines_per_page(opts))]
         # the margin line sits a little left of the text, like on school paper
-        page.margin_x = opts.margin - min(3.0, opts.margin / 2)
+        page.margin_x = opts.text_left - min(3.0, opts.margin / 2)
     return page
 
 
@@ -166,7 +223,8 @@ def iter_pages(placed: Iterable[tuple[LayoutLine, np.ndarray]], scale: float, op
         # groupby has read one line past this page; its offsets are the last pending entry
         offs = pending[: len(lines)]
         del pending[: len(lines)]
-        yield build_page(number, [place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], opts)
+        yield build_page(number, align_lines([place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], lines),
+                         opts)
 
 
 # ----------------------------------------------------------------------------- curve geometry

@@ -9,16 +9,20 @@ real millimetres (``width="210mm"``, ``viewBox="0 0 210 297"``). Each page is it
 - vpype's ``read`` makes each top-level group a layer whose id is the digits of its
   ``inkscape:label`` (then of its ``id``): the label holds only the page number, so page N is layer N.
 
+A document with several inks (``{color:...}`` lines in the text, colors.py) has one layer per page and
+ink, labelled ``N01``, ``N02``, ... (page N, pen 1, 2, ... in the document's pen order) with the ink as its
+stroke colour: plotted in label order, one pen after the other, page after page.
+
 Inside a layer each pen stroke is one open ``<path>`` of straight segments (``M x,y L ...``) in
 drawing order, with ``fill="none"``: a plotter draws exactly these lines. A dot is a 0.01 mm segment.
 
-Toolpath preview (`render_preview`): every page side by side, ink in the page's colour, pen-up
-travel as thin light-red lines with the park position marked, and a caption with the figures.
+The strokes are in the order the profile's start corner gives (top-left for AxiDraw, saxi and vpype,
+which start there); a page turned onto the bed (``--rotate``) is written turned, and the file says so in
+a comment. The toolpath preview is `preview.py`.
 """
 from __future__ import annotations
 
 from typing import BinaryIO, Iterable
-from xml.sax.saxutils import escape
 
 import numpy as np
 
@@ -29,8 +33,6 @@ from .toolpath import PagePlan, plan_page
 
 INKSCAPE_NS = "http://www.inkscape.org/namespaces/inkscape"
 DOT_LENGTH = 0.01  # mm
-TRAVEL_COLOR = "#f4a6a6"  # light red: pen-up moves in the preview
-PAGE_GAP = 10.0  # mm between pages in the preview
 
 
 def _f(v: float) -> str:
@@ -62,47 +64,18 @@ def render_plotter_svg(pages: Iterable[Page], fh: BinaryIO, machine: Machine, pa
     for k, page in enumerate(pages):
         plan = plans[k] if plans is not None else plan_page(page, machine.plan)
         n = page.number + 1
-        body.append(f'<g inkscape:groupmode="layer" inkscape:label="{n}" id="layer{n}" fill="none" '
-                    f'stroke="{color}" stroke-width="{_f(page_opts.width)}" stroke-linecap="round" '
-                    f'stroke-linejoin="round">')
-        body.extend(f'<path d="{polyline_data(s)}"/>' for s in plan.strokes)
-        body.append("</g>")
+        for k, (ink, strokes) in enumerate(plan.layers()):
+            # several inks: layer N01, N02, ... (page N, pen 1, 2, ...), in the order AxiDraw and vpype plot
+            label = f"{n}{plan.inks.index(ink) + 1 if ink in plan.inks else k + 1:02d}" if ink else f"{n}"
+            body.append(f'<g inkscape:groupmode="layer" inkscape:label="{label}" id="layer{label}" fill="none" '
+                        f'stroke="{ink or color}" stroke-width="{_f(page_opts.width)}" stroke-linecap="round" '
+                        f'stroke-linejoin="round">')
+            body.extend(f'<path d="{polyline_data(s)}"/>' for s in strokes)
+            body.append("</g>")
         done.append(plan)
     w, h = (done[0].width_mm, done[0].height_mm) if done else page_opts.page_mm
-    text = _header(w, h, f' xmlns:inkscape="{INKSCAPE_NS}"') + body + ["</svg>", ""]
+    note = [f"<!-- hwcli: {'every page turned 90 degrees clockwise onto the bed; ' if done and done[0].rotated else ''}"
+            f"strokes ordered from the {machine.start_corner} corner -->"]
+    text = _header(w, h, f' xmlns:inkscape="{INKSCAPE_NS}"') + note + body + ["</svg>", ""]
     fh.write("\n".join(text).encode("utf-8"))
     return done
-
-
-def render_preview(plans: list[PagePlan], fh: BinaryIO, page_opts: PageOptions) -> None:
-    """Write the toolpath preview of `plans` (every page side by side) as SVG to the binary file `fh`."""
-    if not plans:
-        return
-    w, h = plans[0].width_mm, plans[0].height_mm
-    total_w = len(plans) * w + (len(plans) - 1) * PAGE_GAP
-    caption_h = 8.0
-    color = "#%02x%02x%02x" % color_rgb(page_opts.color)
-    out = _header(total_w, h + caption_h)
-    out.append(f'<rect x="0" y="0" width="{_f(total_w)}" height="{_f(h + caption_h)}" fill="#eeeeee"/>')
-    for k, plan in enumerate(plans):
-        dx = k * (w + PAGE_GAP)
-        out.append(f'<rect x="{_f(dx)}" y="0" width="{_f(w)}" height="{_f(h)}" fill="white" stroke="#999999" '
-                   f'stroke-width="0.3"/>')
-        ink = " ".join(polyline_data(s, dx) for s in plan.strokes)
-        if ink:
-            out.append(f'<path d="{ink}" fill="none" stroke="{color}" stroke-width="{_f(page_opts.width)}" '
-                       f'stroke-linecap="round" stroke-linejoin="round"/>')
-        ends = [plan.start] + [pt for s in plan.strokes for pt in (s[0], s[-1])] + [plan.start]
-        moves = " ".join(f"M{_f(a[0] + dx)},{_f(a[1])} L{_f(b[0] + dx)},{_f(b[1])}"
-                         for a, b in zip(ends[0::2], ends[1::2]))
-        out.append(f'<path d="{moves}" fill="none" stroke="{TRAVEL_COLOR}" stroke-width="0.25"/>')
-        sx, sy = plan.start
-        out.append(f'<circle cx="{_f(sx + dx)}" cy="{_f(sy)}" r="2" fill="{TRAVEL_COLOR}"/>')
-        cut = 100 * (1 - plan.travel_after / plan.travel_before) if plan.travel_before > 0 else 0.0
-        caption = (f"page {plan.number + 1}: pen-up travel {plan.travel_after:.0f} mm (writing order "
-                   f"{plan.travel_before:.0f} mm, {cut:.0f}% less), {plan.points_after} points "
-                   f"(of {plan.points_before}), {len(plan.strokes)} strokes")
-        out.append(f'<text x="{_f(dx + 2)}" y="{_f(h + 5.5)}" font-family="sans-serif" font-size="3.2" '
-                   f'fill="#333333">{escape(caption)}</text>')
-    out += ["</svg>", ""]
-    fh.write("\n".join(out).encode("utf-8"))

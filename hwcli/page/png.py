@@ -20,7 +20,8 @@ from typing import BinaryIO
 import numpy as np
 
 from ..errors import OptionError
-from .layout import PageOptions
+from ..strokes import split_strokes
+from .layout import PageOptions, color_rgb
 from .paper import MARGIN_RGB, RULE_RGB, RULE_WIDTH
 from .placement import Page, curve_controls
 
@@ -218,31 +219,42 @@ def rasterize_page(page: Page, opts: PageOptions, dpi: float = 150, transparent:
         cidx = np.flatnonzero(cols)
         idx = (np.arange(h)[:, None] * w + cidx[None, :]).ravel()
         _paint(flat, idx, np.tile(cols[cidx], h), MARGIN_RGB)
-    seg_a, seg_b = [], []
     radius = opts.width * s / 2
-    if opts.pen != "uniform":
-        _draw_pressure_ink(flat, page, opts, s, (h, w))
-        return img
-    for stroke in page.strokes():
-        a, b = _flatten(np.asarray(stroke, np.float64) * s)
-        if radius > 6:
-            a, b = _thin(a, b, radius / 3)
-        seg_a.append(a)
-        seg_b.append(b)
-    if seg_a:
-        ink = rasterize_segments(np.concatenate(seg_a), np.concatenate(seg_b), radius, (h, w)).ravel()
-        idx = np.flatnonzero(ink)
-        _paint(flat, idx, ink[idx], opts.rgb)
+    for rgb, lines in _by_ink(page, opts):  # one pass per ink (one unless the text asks for more: colors.py)
+        if opts.pen != "uniform":
+            _draw_pressure_ink(flat, lines, opts, s, (h, w), rgb)
+            continue
+        seg_a, seg_b = [], []
+        for stroke in (st for pts in lines for st in split_strokes(pts)):
+            a, b = _flatten(np.asarray(stroke, np.float64) * s)
+            if radius > 6:
+                a, b = _thin(a, b, radius / 3)
+            seg_a.append(a)
+            seg_b.append(b)
+        if seg_a:
+            ink = rasterize_segments(np.concatenate(seg_a), np.concatenate(seg_b), radius, (h, w)).ravel()
+            idx = np.flatnonzero(ink)
+            _paint(flat, idx, ink[idx], rgb)
     return img
 
 
-def _draw_pressure_ink(flat: np.ndarray, page: Page, opts: PageOptions, px_per_mm: float,
-                       shape: tuple[int, int]) -> None:
+def _by_ink(page: Page, opts: PageOptions) -> list[tuple[tuple[int, int, int], list[np.ndarray]]]:
+    """The page's lines grouped by ink, as (rgb, lines); one group unless lines have colours of their own."""
+    if not page.colors:
+        return [(opts.rgb, page.lines)]
+    groups: dict[tuple[int, int, int], list[np.ndarray]] = {}
+    for k, pts in enumerate(page.lines):
+        groups.setdefault(color_rgb(page.line_color(k, opts.color)), []).append(pts)
+    return list(groups.items())
+
+
+def _draw_pressure_ink(flat: np.ndarray, lines: list[np.ndarray], opts: PageOptions, px_per_mm: float,
+                       shape: tuple[int, int], rgb: tuple[int, int, int]) -> None:
     """Pressure-like ink: the flattened centre line of every stroke with its varying radius (see ink.py)."""
     from .ink import line_centres
 
     a, b, ra, rb = [], [], [], []
-    for pts in page.lines:
+    for pts in lines:
         for q, wd in line_centres(pts, opts.width, opts.pen):
             q = q * px_per_mm
             r = wd * px_per_mm / 2
@@ -257,7 +269,7 @@ def _draw_pressure_ink(flat: np.ndarray, page: Page, opts: PageOptions, px_per_m
     ink = rasterize_segments(np.concatenate(a), np.concatenate(b), np.concatenate(ra), shape,
                              radius_b=np.concatenate(rb)).ravel()
     idx = np.flatnonzero(ink)
-    _paint(flat, idx, ink[idx], opts.rgb)
+    _paint(flat, idx, ink[idx], rgb)
 
 
 def render_png(page: Page, fh: BinaryIO, opts: PageOptions, dpi: float = 150, transparent: bool = False) -> None:

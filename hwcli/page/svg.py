@@ -91,10 +91,14 @@ def build_drawing(page: Page, opts: PageOptions) -> svgwrite.Drawing:
 
         def path_data(pts: np.ndarray) -> str:
             return outline_path_data(pts, opts)
-    for pts in page.lines:
+    for k, pts in enumerate(page.lines):
         d = path_data(pts)
         if d:
-            ink.add(dwg.path(d=d))
+            own = _hex(page.line_color(k, opts.color)) if page.colors else None  # several inks (colors.py)
+            if own and own != _hex(opts.color):
+                ink.add(dwg.path(d=d, **({"stroke": own} if opts.pen == "uniform" else {"fill": own})))
+            else:
+                ink.add(dwg.path(d=d))
     dwg.add(ink)
     return dwg
 

@@ -17,12 +17,14 @@ machine's park position, page coordinates) to the first stroke, between strokes,
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Sequence
 
 import numpy as np
 
 from ..errors import OptionError
+from ..strokes import split_strokes
 from .placement import Page
 
 DEFAULT_TOLERANCE = 0.05  # mm: a tenth of the default 0.5 mm pen; saves ~18% of the points of sampled handwriting
@@ -38,6 +40,8 @@ class PlanOptions:
     tolerance: float = DEFAULT_TOLERANCE  # RDP simplification tolerance in mm (0 = keep every point)
     keep_order: bool = False  # draw strokes in writing order and direction (no optimisation)
     start: tuple[float, float] = (0.0, 0.0)  # pen park position in page mm (y down), where travel starts and ends
+    rotate: bool = False  # turn the page 90 degrees clockwise first (onto a bed it fits only that way)
+    join: float = 0.0  # mm: draw a stroke that starts within this of the previous one's end without lifting
 
     def __post_init__(self) -> None:
         tol = self.tolerance
@@ -45,6 +49,8 @@ class PlanOptions:
             raise OptionError(f"simplify tolerance must be a number of mm, got {tol!r}")
         if not 0 <= tol <= MAX_TOLERANCE:
             raise OptionError(f"simplify tolerance must be between 0 and {MAX_TOLERANCE:g} mm, got {tol:g}")
+        if isinstance(self.join, bool) or not isinstance(self.join, (int, float)) or not 0 <= self.join <= 5:
+            raise OptionError(f"join distance must be between 0 and 5 mm, got {self.join!r}")
 
 
 @dataclass
@@ -60,11 +66,32 @@ class PagePlan:
     travel_after: float  # pen-up travel (mm) in drawing order
     points_before: int  # points before simplification
     points_after: int  # points after simplification
+    rotated: bool = False  # the page was turned 90 degrees clockwise (width_mm, height_mm are the turned sheet's)
+    joined: int = 0  # pen lifts saved by joining strokes that end where the next begins
+    colors: list[str] = field(default_factory=list)  # ink of each stroke (#rrggbb); empty: one ink
+    inks: list[str] = field(default_factory=list)  # the document's inks in pen order (pen n = inks[n - 1])
 
-    @property
+    def layers(self) -> list[tuple[str, list[np.ndarray]]]:
+        """(ink, strokes) runs in drawing order: one per ink on the page, [("", strokes)] for a one-ink page."""
+        if not self.colors:
+            return [("", self.strokes)]
+        out: list[tuple[str, list[np.ndarray]]] = []
+        for c, st in zip(self.colors, self.strokes):
+            if not out or out[-1][0] != c:
+                out.append((c, []))
+            out[-1][1].append(st)
+        return out
+
+    @cached_property
     def draw_length(self) -> float:
         """Pen-down path length (mm)."""
-        return float(sum(np.linalg.norm(np.diff(s, axis=0), axis=1).sum() for s in self.strokes))
+        if not self.strokes:
+            return 0.0
+        p = np.concatenate(self.strokes)
+        seg = np.hypot(*np.diff(p, axis=0).T)
+        ends = np.cumsum([len(s) for s in self.strokes])[:-1] - 1  # the jumps from one stroke to the next
+        seg[ends] = 0.0
+        return float(seg.sum())
 
 
 # ----------------------------------------------------------------------------- simplification
@@ -215,16 +242,54 @@ def order_strokes(strokes: Sequence[np.ndarray], start: tuple[float, float] = (0
 
 # ----------------------------------------------------------------------------- pages
 def plan_page(page: Page, opts: PlanOptions = PlanOptions()) -> PagePlan:
-    """The toolpath of one placed page (see the module docstring for the steps)."""
-    strokes = [np.asarray(s, np.float64) for s in page.strokes()]  # 1. collect
-    points_before = sum(len(s) for s in strokes)
-    simple = [simplify_stroke(s, opts.tolerance) for s in strokes]  # 2. simplify
-    before = travel_length(simple, opts.start)
-    if opts.keep_order:
-        drawn = simple
-    else:  # 3. order
-        idx, rev = order_strokes(simple, opts.start)
-        drawn = [simple[i][::-1] if r else simple[i] for i, r in zip(idx, rev)]
-    return PagePlan(number=page.number, width_mm=page.width_mm, height_mm=page.height_mm, strokes=drawn,
-                    start=tuple(opts.start), travel_before=before, travel_after=travel_length(drawn, opts.start),
-                    points_before=points_before, points_after=sum(len(s) for s in drawn))
+    """The toolpath of one placed page (see the module docstring for the steps). A page whose lines have
+    inks of their own (``page.colors``) is planned one ink after the other, in the document's pen order,
+    each from and back to the start corner (where the pen is changed)."""
+    groups: dict[str, list[np.ndarray]] = {}
+    for k, pts in enumerate(page.lines):  # 1. collect
+        ink = page.colors[k] if k < len(page.colors) else ""
+        groups.setdefault(ink, []).extend(np.asarray(s, np.float64) for s in split_strokes(pts))
+    w, h = page.width_mm, page.height_mm
+    if opts.rotate:  # clockwise: the page's top-left corner goes to the turned sheet's top-right
+        groups = {c: [np.column_stack([h - s[:, 1], s[:, 0]]) for s in g] for c, g in groups.items()}
+        w, h = h, w
+    order = {c: i for i, c in enumerate(page.inks)}
+    drawn: list[np.ndarray] = []
+    colors: list[str] = []
+    points_before = joined = 0
+    before = after = 0.0
+    for ink in sorted(groups, key=lambda c: order.get(c, len(order))):
+        strokes = groups[ink]
+        points_before += sum(len(s) for s in strokes)
+        simple = [simplify_stroke(s, opts.tolerance) for s in strokes]  # 2. simplify
+        before += travel_length(simple, opts.start)
+        if opts.keep_order:
+            mine = simple
+        else:  # 3. order
+            idx, rev = order_strokes(simple, opts.start)
+            mine = [simple[i][::-1] if r else simple[i] for i, r in zip(idx, rev)]
+        n = len(mine)
+        mine = join_strokes(mine, opts.join)  # 4. join
+        joined += n - len(mine)
+        after += travel_length(mine, opts.start)
+        drawn += mine
+        colors += [ink] * len(mine)
+    many = len(groups) > 1 or bool(page.colors)
+    return PagePlan(number=page.number, width_mm=w, height_mm=h, strokes=drawn, start=tuple(opts.start),
+                    travel_before=before, travel_after=after, points_before=points_before,
+                    points_after=sum(len(s) for s in drawn), rotated=opts.rotate, joined=joined,
+                    colors=colors if many else [], inks=list(page.inks) if many else [])
+
+
+def join_strokes(strokes: Sequence[np.ndarray], distance: float) -> list[np.ndarray]:
+    """Strokes in drawing order, each one that starts within `distance` mm of the previous one's end drawn
+    on from it without a pen lift (the pen crosses the gap: under a pen width it is inside the ink)."""
+    if distance <= 0 or not strokes:
+        return list(strokes)
+    out = [strokes[0]]
+    for s in strokes[1:]:
+        if float(np.hypot(*(s[0] - out[-1][-1]))) <= distance:
+            out[-1] = np.vstack([out[-1], s])
+        else:
+            out.append(s)
+    return out

@@ -17,6 +17,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
+from ..alphabet import CHAR_CLASSES as SET_CLASSES
+from ..alphabet import char_class as set_class
+from .charset_sets import CHARSET_CONTEXTS, CHARSET_COPIES, EVERYDAY
 from .reading import alignment
 
 SENTENCES: tuple[str, ...] = (
@@ -169,8 +172,13 @@ HARD_SENTENCES: tuple[str, ...] = (
     'Deliver to Unit 9, Oakfield Park, Derby DE21 7BQ',
 )
 
-#: Built-in line sets of `hwcli eval --set`.
-LINE_SETS = {"ordinary": SENTENCES, "hard": HARD_SENTENCES}
+#: Built-in line sets of `hwcli eval --set`; "charset" writes every context line `CHARSET_COPIES` times (each
+#: copy a different random draw), so every character of the set is read in several contexts and draws.
+LINE_SETS = {"ordinary": SENTENCES, "hard": HARD_SENTENCES,
+             "charset": tuple(t for _ in range(CHARSET_COPIES) for t in CHARSET_CONTEXTS), "everyday": EVERYDAY}
+#: The sets that measure the character set: tesseract reads them with the language data that knows the accents,
+#: and `hwcli eval` adds a per-character table and figures per class of `alphabet.CHAR_CLASSES`.
+CHARSET_SETS = ("charset", "everyday")
 
 #: Character classes of the breakdown (space is no class).
 CHAR_CLASSES = ("lower", "capitals", "digits", "punctuation")
@@ -210,6 +218,34 @@ def class_accuracy(refs: Sequence[str], hyps: Sequence[str]) -> dict:
             for c in CHAR_CLASSES}
 
 
+def char_accuracy(refs: Sequence[str], hyps: Sequence[str]) -> dict:
+    """Per character of the references (spaces left out): how often a minimal edit alignment of the reading
+    against the text (`reading.alignment`) matched it with the same character.
+    Returns ``{char: {"right": int, "total": int}}``."""
+    out: dict = {}
+    for ref, hyp in zip(refs, hyps):
+        for ch, ok in zip(ref, alignment(ref, hyp)[1]):
+            if ch.isspace():
+                continue
+            d = out.setdefault(ch, {"right": 0, "total": 0})
+            d["total"] += 1
+            d["right"] += int(ok)
+    return out
+
+
+def set_class_accuracy(chars: dict) -> dict:
+    """`char_accuracy` summed per class of the character set (`alphabet.CHAR_CLASSES`: letters, accented
+    letters, digits, punctuation, symbols): ``{class: {"right", "total", "accuracy"}}``."""
+    right = {c: 0 for c in SET_CLASSES}
+    total = {c: 0 for c in SET_CLASSES}
+    for ch, d in chars.items():
+        c = set_class(ch)
+        right[c] += d["right"]
+        total[c] += d["total"]
+    return {c: {"right": right[c], "total": total[c], "accuracy": (right[c] / total[c]) if total[c] else None}
+            for c in SET_CLASSES}
+
+
 @dataclass
 class EvalRow:
     style: str  # style index and name, "default" when the model has no styles
@@ -226,6 +262,10 @@ class EvalRow:
     ocr_cer: float | None = None  # the same lines read by tesseract (`--reader tesseract`), else None
     ocr_wer: float | None = None
     ocr_classes: dict | None = None
+    chars: dict | None = None  # the recognizer's `char_accuracy`: per character, read right / written
+    set_classes: dict | None = None  # the recognizer's `set_class_accuracy` (letters, accented letters, ...)
+    ocr_chars: dict | None = None  # the same by tesseract
+    ocr_set_classes: dict | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -240,9 +280,10 @@ def style_label(bundle, key) -> str:
 
 def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check: bool, seed: int = 0,
              fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None,
-             segment_chars: int | None = None, tesseract: bool = False) -> EvalRow:
+             segment_chars: int | None = None, tesseract: bool = False, ocr_languages: str = "eng") -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
-    `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.ocr`)."""
+    `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.ocr`), with the
+    language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``)."""
     from ..synthesis import SamplingOptions, synthesize
     from .reading import cer, corpus_error_rates, make_checker, read_strokes
 
@@ -262,21 +303,25 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     row = EvalRow(style_label(bundle, style), float(bias), bool(check), len(res), rates["cer"], rates["wer"],
                   failed / n, sum(r.attempts > 1 for r in res) / n, (t1 - t0) / n, 1000 * (t2 - t1) / n,
                   classes=class_accuracy(refs, hyps))
+    row.chars = char_accuracy(refs, hyps)
+    row.set_classes = set_class_accuracy(row.chars)
     if tesseract:
-        ocr = read_as_page(bundle, style, [r.strokes for r in res])
+        ocr = read_as_page(bundle, style, [r.strokes for r in res], ocr_languages)
         o = corpus_error_rates(refs, ocr)
         row.ocr_cer, row.ocr_wer, row.ocr_classes = o["cer"], o["wer"], class_accuracy(refs, ocr)
+        row.ocr_chars = char_accuracy(refs, ocr)
+        row.ocr_set_classes = set_class_accuracy(row.ocr_chars)
     return row
 
 
-def read_as_page(bundle, style, strokes: Sequence) -> list[str]:
+def read_as_page(bundle, style, strokes: Sequence, languages: str = "eng") -> list[str]:
     """Tesseract's reading of sampled lines (runs of spaces collapsed), each drawn as a default page draws a
-    line in `style` (`hwcli.ocr`)."""
+    line in `style` (`hwcli.ocr`), read with the language data `languages`."""
     from ..document import hand_metrics
     from ..ocr import read_lines
 
     scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
-    return [" ".join(h.split()) for h in read_lines(list(strokes), scale)]
+    return [" ".join(h.split()) for h in read_lines(list(strokes), scale, languages=languages)]
 
 
 def is_hard_text(text: str) -> bool:

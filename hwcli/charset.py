@@ -1,0 +1,88 @@
+"""What a bundle writes of hwcli's character set (`alphabet.CHARSET`), said to the user; imports no torch.
+
+- `SUMMARY`: the set in one line, for ``hwcli --help``, ``hwcli styles`` and the README.
+- `prepare_text`: a text checked for a loaded bundle; a character of the set that an older bundle lacks is
+  refused with a message naming the model and, where the bundled model has it, that model.
+- `coverage_note`: one line saying which characters of the set an alphabet lacks (None when it has them all).
+- `bundled_alphabet`: the bundled synthesis model's alphabet, read from its JSON alone (cheap enough for help).
+"""
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+
+from .alphabet import CHARSET
+from .errors import UnsupportedCharactersError
+
+SUMMARY = ("writes every printable ASCII character, the Latin letters of Western and Central Europe and "
+           "\u20ac \u00a3 \u00a5 \u00a2 \u00b0 \u00a7 \u00bf \u00a1 \u00ab \u00bb \u2013 \u2014 \u2022 \u00d7 \u00f7 \u00b1")
+BUNDLED = "hwcli-synthesis"
+
+
+def _bundled_json(name: str) -> Path:
+    """The bundled model's JSON (wheel: hwcli/_models; source checkout: ../models), as model.bundle finds it."""
+    try:
+        pkg = resources.files("hwcli") / "_models" / f"{name}.json"
+        if pkg.is_file():
+            return Path(str(pkg))
+    except (ModuleNotFoundError, FileNotFoundError):
+        pass
+    return Path(__file__).resolve().parents[1] / "models" / f"{name}.json"
+
+
+@functools.lru_cache(maxsize=4)
+def bundled_alphabet(name: str = BUNDLED) -> str | None:
+    """The characters of the bundled model `name` (None when its JSON is missing or unreadable)."""
+    try:
+        chars = json.loads(_bundled_json(name).read_text(encoding="utf-8")).get("alphabet")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return chars if isinstance(chars, str) else None
+
+
+def lacking(chars: str) -> str:
+    """The characters of `CHARSET` not in `chars`, in CHARSET's order."""
+    have = set(chars)
+    return "".join(c for c in CHARSET if c not in have)
+
+
+def coverage_note(chars: str, model: str = "this model") -> str | None:
+    """One line on what of the set `model` (alphabet `chars`) cannot write, or None when it writes it all."""
+    miss = lacking(chars)
+    if not miss:
+        return None
+    shown = miss if len(miss) <= 40 else miss[:40] + "..."
+    return (f"{model} writes {len(CHARSET) - len(miss)} of the {len(CHARSET)} characters: it lacks {len(miss)} "
+            f"({shown}), which it refuses")
+
+
+def full_set_model(chars: str, besides: str | None = None) -> str | None:
+    """A bundled model that writes every character of `chars` ("the bundled hwcli-synthesis"), unless it is
+    `besides` (the path of the model that lacks them); None when the bundled model lacks them too."""
+    have = bundled_alphabet()
+    if have is None or not set(chars) <= set(have):
+        return None
+    if besides is not None and Path(besides).with_suffix("") == _bundled_json(BUNDLED).with_suffix(""):
+        return None
+    return f"the bundled {BUNDLED}"
+
+
+def model_label(path: str) -> str:
+    """How a message names a bundle: a bundled model by its name, any other by its path."""
+    p = Path(path)
+    return p.stem if p.with_suffix("") == _bundled_json(p.stem).with_suffix("") else str(p.with_suffix(""))
+
+
+def prepare_text(bundle, text: str, on_unsupported: str = "error") -> str:
+    """``bundle.alphabet.prepare(text, on_unsupported)``, with a refusal that names the model when it lacks
+    characters of the set (and the bundled model that writes them, if it does)."""
+    try:
+        return bundle.alphabet.prepare(text, on_unsupported)
+    except UnsupportedCharactersError as exc:
+        if not exc.lacking:
+            raise
+        path = str(getattr(bundle, "path", "") or "")
+        raise UnsupportedCharactersError(exc.positions, exc.lacking, model_label(path) if path else None,
+                                         full_set_model(exc.lacking, path or None)) from None

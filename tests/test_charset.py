@@ -1,0 +1,158 @@
+"""hwcli's character set for users: refusals that name the model, personal styles and adaptation keep the set."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import torch
+from typer.testing import CliRunner
+
+from hwcli import charset
+from hwcli.alphabet import CHARSET, DEFAULT_CHARS, Alphabet
+from hwcli.errors import UnsupportedCharactersError
+from hwcli.model.bundle import Style, load_model
+from tiny_bundle import glyph_offsets, make_bundle
+from cli_checks import assert_one_line_error
+
+torch.set_num_threads(1)
+FAST = {"retries": 0, "max_steps_per_char": 5, "bias": 1.0, "check": False}
+NEW = [c for c in CHARSET if c not in DEFAULT_CHARS]
+
+
+@pytest.fixture(scope="module")
+def old(tmp_path_factory):
+    return str(make_bundle(tmp_path_factory.mktemp("old") / "old", defaults=FAST))
+
+
+@pytest.fixture(scope="module")
+def full(tmp_path_factory):
+    return str(make_bundle(tmp_path_factory.mktemp("full") / "full", defaults=FAST, chars=CHARSET))
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, monkeypatch):
+    monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
+    return tmp_path / "home"
+
+
+def run(*args):
+    from hwcli.cli.app import app
+
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_refusal_names_the_model_and_one_that_writes_the_characters(old, monkeypatch):
+    bundle = load_model(old)
+    with pytest.raises(UnsupportedCharactersError) as info:
+        charset.prepare_text(bundle, "Cr\u00e8me at 5\u20ac")
+    msg = str(info.value)
+    assert "2 unsupported character(s)" in msg and f"{old} lacks '\u00e8\u20ac'" in msg
+    assert "a model trained on the full set writes them" in msg  # the bundled model lacks them too (today)
+    monkeypatch.setattr(charset, "bundled_alphabet", lambda name=charset.BUNDLED: CHARSET)
+    with pytest.raises(UnsupportedCharactersError, match="the bundled hwcli-synthesis writes them"):
+        charset.prepare_text(bundle, "Cr\u00e8me")
+    with pytest.raises(UnsupportedCharactersError) as info:  # outside the set: no word about the model
+        charset.prepare_text(bundle, "snow \u2603")
+    assert "lacks" not in str(info.value)
+    assert charset.prepare_text(bundle, "Cr\u00e8me \u2603", "skip") == "Crme "
+
+
+def test_coverage_note_and_summary():
+    assert charset.coverage_note(CHARSET) is None
+    note = charset.coverage_note(DEFAULT_CHARS, "old")
+    assert note.startswith(f"old writes {len(DEFAULT_CHARS)} of the {len(CHARSET)} characters: it lacks {len(NEW)}")
+    assert charset.lacking(DEFAULT_CHARS) == "".join(NEW)
+    assert "printable ASCII" in charset.SUMMARY and all(c in charset.SUMMARY for c in "\u20ac\u00a3\u00a5\u00b1")
+    assert charset.bundled_alphabet() is not None  # read from the bundled JSON, no torch needed
+
+
+def test_help_and_styles_say_the_set(old, full):
+    r = run("--help")
+    assert r.exit_code == 0 and "printable ASCII" in " ".join(r.stdout.split())
+    r = run("styles", "--model", old)
+    assert r.exit_code == 0, r.output
+    assert "printable ASCII" in " ".join(r.stdout.split()) and f"lacks {len(NEW)}" in " ".join(r.output.split())
+    r = run("styles", "--model", full)
+    assert r.exit_code == 0 and "lacks" not in r.output
+
+
+# ----------------------------------------------------------------------------- personal styles
+def write_ink(folder, texts):
+    from hwcli.capture import inkml_document
+    from hwcli.strokes import to_points
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, t in enumerate(texts):
+        pts = to_points(glyph_offsets(t)) * np.array([20.0, 20.0, 1.0], np.float32)
+        strokes, cur = [], []
+        for k, (x, y, e) in enumerate(pts):
+            cur.append([float(x) + 50, float(y) + 80, 8.0 * k, 0.5])
+            if e > 0.5:
+                strokes.append(cur)
+                cur = []
+        (folder / f"line-{i + 1:02d}.inkml").write_text(inkml_document(t, strokes, f"line-{i + 1:02d}"), encoding="utf-8")
+    return folder
+
+
+ACCENTED = ["Cr\u00e8me br\u00fbl\u00e9e", "\u0141\u00f3d\u017a in May", "Stra\u00dfe 12", "j.price@example.org",
+            "\u00a318.99 each", "20\u00b0C today"]
+
+
+def test_styles_add_accepts_ink_holding_the_models_characters(full, old, tmp_path, home):
+    ink = write_ink(tmp_path / "mine", ACCENTED)
+    r = run("styles", "add", "me", ink, "--model", full, "--no-check")
+    assert r.exit_code == 0, r.output
+    doc = json.loads((home / "styles" / "me" / "style.json").read_text(encoding="utf-8"))
+    assert doc["lines"] == len(ACCENTED)
+    # the same ink for a model without these characters: refused, naming the line and why
+    r = run("styles", "add", "you", ink, "--model", old, "--no-check")
+    assert_one_line_error(r, "line-01.inkml: character(s) the model cannot write: '\u00e8\u00e9\u00fb'",
+                          "trained without")
+
+
+def test_regularisation_prefers_lines_with_the_new_characters(full, old, monkeypatch):
+    from hwcli.adapt import REPLAY_CHARSET_SHARE, REPLAY_CHARSET_TEXTS, REPLAY_TEXTS, regularisation_lines, replay_texts
+
+    assert set(NEW) <= set("".join(REPLAY_CHARSET_TEXTS)) and set("".join(REPLAY_CHARSET_TEXTS)) <= set(CHARSET)
+    # an old alphabet replays exactly the plain texts, as before
+    assert replay_texts(Alphabet(), 20) == [REPLAY_TEXTS[j % len(REPLAY_TEXTS)] for j in range(20)]
+    texts = replay_texts(Alphabet(CHARSET), 20)
+    with_new = [t for t in texts if any(c in NEW for c in t)]
+    assert len(with_new) == int(20 * REPLAY_CHARSET_SHARE) and texts[1] in with_new and texts[0] not in with_new
+    # a partial alphabet: texts cut to what it has, and kept only where a new character is left
+    part = Alphabet(DEFAULT_CHARS + "\u00e9\u00e8@")
+    got = replay_texts(part, 40)
+    assert all(c in part for t in got for c in t) and any("\u00e9" in t for t in got) and any("@" in t for t in got)
+    # priming lines holding new characters come first (a tiny "base data": the bundle's styles)
+    bundle = load_model(full)
+    bundle.styles.append(Style("accents", "Cr\u00e8me", glyph_offsets("Cr\u00e8me"), source="synthetic"))
+    lines = regularisation_lines(bundle, 2)
+    assert [t for _, t in lines] == ["Cr\u00e8me", "abc"]
+    # the sampled share holds them too (what the bundle is asked to write; sampling itself is tested elsewhere)
+    import hwcli.synthesis as S
+
+    asked = []
+
+    def fake(bundle, texts, opts, **kw):
+        asked.extend(texts)
+        return [type("R", (), {"ok": True, "strokes": glyph_offsets(t), "text": t})() for t in texts]
+
+    monkeypatch.setattr(S, "synthesize", fake)
+    lines = regularisation_lines(bundle, 14)
+    assert len(lines) == 14 and len(asked) == 10 and sum(any(c in NEW for c in t) for t in asked) == 5
+    asked.clear()
+    regularisation_lines(load_model(old), 6)
+    assert asked and all(all(c in DEFAULT_CHARS for c in t) for t in asked)
+
+
+def test_the_character_sheet_shows_every_character_of_the_set():
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / "docs_sheet.py"
+    spec = importlib.util.spec_from_file_location("docs_sheet", path)
+    sheet = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sheet)
+    assert set(CHARSET) <= set(" ".join(sheet.LINES)) and set(" ".join(sheet.LINES)) <= set(CHARSET)
+    assert max(map(len, sheet.LINES)) <= 52  # one column of the sheet
