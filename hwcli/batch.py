@@ -16,6 +16,7 @@ lines; a group's strokes are freed once its documents are written.
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -24,10 +25,10 @@ from typing import Callable, Iterator, Mapping, Sequence
 
 from .charset import prepare_text
 from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
-from .errors import HwcliError, InputTextError, OptionError, OutputError
-from .fileio import check_writable
-from .formats import FORMATS, format_for, page_paths
-from .jobs import ENVELOPE_SUFFIX, Job, check_unique, document_seed, shard_of, text_jobs
+from .errors import HwcliError, InputTextError, OptionError, OutputError, shorten
+from .fileio import check_writable, describe_os_error
+from .formats import FORMATS, format_for, is_complete, page_paths
+from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
 from .model.bundle import Bundle, load_model
 from .page import PageOptions, group_pages, iter_layout
 from .page import layout as L
@@ -75,7 +76,8 @@ class _Doc:
     text: str = ""
     lines: list = field(default_factory=list)  # LayoutLines
     page: PageOptions = PageOptions()  # its paper (an envelope's differs from its letter's)
-    colors: list = field(default_factory=list)  # ink of each line ({color:...} lines in the text; colors.py)
+    marks: list = field(default_factory=list)  # {color:...} marks of the text (colors.split_colors)
+    colors: list = field(default_factory=list)  # ink of each line (from `marks`, while its group is laid out)
     inks: list = field(default_factory=list)
     base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
     targets: list[Path] = field(default_factory=list)
@@ -120,12 +122,15 @@ def write_many(
     `envelope` (an envelope size, e.g. "DL") writes each job's `envelope` text as ``NAME-envelope.EXT`` beside
     its document, or, with `one_file`, as the page after it (letters and envelopes interleaved for printing).
     """
+    _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
+                     plotter)
+    shard = tuple(shard) if shard is not None else None
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
     if not isinstance(bundle, Bundle):
         bundle = load_model(bundle)
     jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
-    check_unique(jobs)
+    check_unique(jobs, envelopes=envelope is not None)
     if (out_dir is None) == (one_file is None):
         raise OptionError("give an output folder (--out-dir) or one output file (--one-file -o FILE), not both")
     if one_file is not None:
@@ -137,6 +142,7 @@ def write_many(
         check_writable(one_file)
     else:
         f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
+        check_page_names(jobs, FORMATS[f].per_page, envelope is not None)  # over every job, not only this shard's
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
@@ -187,14 +193,14 @@ def write_many(
         bad = [d for d in docs if d.report.status == "failed"]
         if bad:
             raise InputTextError(f"{len(bad)} document(s) cannot be written: "
-                                 + "; ".join(f"{d.job.source}: {d.report.error}" for d in bad))
-        if skip_existing and Path(one_file).exists():
+                                 + shorten((f"{d.job.source}: {d.report.error}" for d in bad), 5, "; "))
+        if skip_existing and is_complete(one_file, f):
             for d in docs:
                 d.report.status, d.report.outputs = "skipped", [str(one_file)]
                 finished(d)
             return report
         _write_one_file(docs, Path(one_file), f, plotter, bundle, sampling, page, scale, checker, group_lines,
-                        finished)
+                        finished, char_w)
         return report
 
     ext = EXTENSIONS[f]
@@ -204,21 +210,84 @@ def write_many(
             finished(d)
             continue
         d.base = out_dir / (d.job.name + ext)
-        d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
-        if skip_existing and all(t.exists() for t in d.targets):
+        try:  # every file this document will write, decided and checked before anything is sampled
+            d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
+            for t in d.targets:
+                check_writable(t)  # a name too long for the file system, a folder in the way, ...
+        except HwcliError as exc:
+            d.report.status, d.report.error = "failed", str(exc)
+            finished(d)
+            continue
+        if skip_existing and all(is_complete(t, f) for t in d.targets):
             d.report.status, d.report.outputs = "skipped", [str(t) for t in d.targets]
             finished(d)
         else:
             pending.append(d)
-    for d, pages in _sampled(pending, bundle, sampling, page, scale, checker, group_lines):
+    for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines, char_w)):
+        full = None
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
                            title=_title(d.text))
             d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
         except (HwcliError, OSError) as exc:
             d.report.status, d.report.error = "failed", str(exc)
+            full = _no_space(exc)
+        except Exception as exc:  # noqa: BLE001 - a renderer's bug must not cost the other documents
+            log.exception("rendering %s failed", d.job.name)
+            d.report.status, d.report.error = "failed", f"unexpected error (a bug in hwcli): {type(exc).__name__}: {exc}"
         finished(d)
+        if full is not None:  # the rest would be sampled for nothing: stop here (the generator samples no more)
+            for rest in pending[k + 1:]:
+                rest.report.status = "failed"
+                rest.report.error = f"not written: {full} (the batch stopped at {d.job.name!r}; free space and run again)"
+                finished(rest)
+            break
     return report
+
+
+def _no_space(exc: BaseException) -> str | None:
+    """'no space left on device' (or 'disk quota exceeded') when `exc` or an exception it was raised from is
+    one (OutputError keeps the OSError it replaced as its context), else None."""
+    seen = 0
+    e: BaseException | None = exc
+    while e is not None and seen < 10:
+        if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+            return describe_os_error(e)
+        if isinstance(e, HwcliError) and "no space left on device" in str(e):
+            return "no space left on device"
+        e, seen = e.__cause__ or e.__context__, seen + 1
+    return None
+
+
+def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
+                     plotter) -> None:
+    """The Python API's arguments: a wrong type or value is an OptionError with a clear message (the CLI's
+    values are right by construction)."""
+    from .checks import check_callable, check_flag, check_number, check_path, check_shard, check_type
+
+    if isinstance(jobs, Mapping):
+        bad = [f"{k!r}: {type(v).__name__}" for k, v in jobs.items() if not isinstance(k, str) or not isinstance(v, str)]
+        if bad:
+            raise OptionError(f"documents must map names (str) to texts (str); not so for {shorten(bad, 5)}")
+    elif isinstance(jobs, (str, bytes)) or not isinstance(jobs, Sequence):
+        raise OptionError(f"documents must be a mapping name -> text or a list of hwcli.jobs.Job, got "
+                          f"{type(jobs).__name__}")
+    else:
+        bad = [f"{i}: {type(j).__name__}" for i, j in enumerate(jobs) if not isinstance(j, Job)]
+        if bad:
+            raise OptionError(f"documents must be hwcli.jobs.Job items (or pass a mapping name -> text); not so at "
+                              f"position(s) {shorten(bad, 5)}")
+    check_path(out_dir, "out_dir", none=True)
+    check_path(one_file, "one_file", none=True)
+    check_type(sampling, SamplingOptions, "sampling", "a SamplingOptions")
+    check_type(page, PageOptions, "page", "a PageOptions")
+    check_type(fmt, str, "fmt", "a format name", none=True)
+    check_flag(skip_existing, "skip_existing")
+    check_shard(shard)
+    check_number(group_lines, "group_lines", 1, 10**7, integer=True, none=True)
+    check_callable(progress, "progress")
+    check_number(dpi, "dpi", 10, 600)
+    check_type(plotter, PlotterOptions, "plotter", "a PlotterOptions", none=True)
 
 
 def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:
@@ -234,15 +303,23 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
-        d.lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+        last = None
+        for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):  # counted, not kept: laid out again
+            d.report.lines += 1                                           # when its group is sampled
+        d.report.pages = last.page + 1 if last is not None else 0
         if marks:
-            d.colors = line_colors([ln.text for ln in d.lines], marks)
+            d.marks = marks  # the lines' inks are found when its group is laid out again (_lay_out)
             d.inks = document_colors(page.color, [c for _, c in marks])
-        d.report.lines = len(d.lines)
-        d.report.pages = d.lines[-1].page + 1 if d.lines else 0
     except HwcliError as exc:
         d.report.status, d.report.error = "failed", str(exc)
     return d
+
+
+def _lay_out(d: _Doc, char_w: float) -> None:
+    """A document's lines (on its own paper: an envelope's differs) and their inks, laid out again when its group
+    is sampled (a batch keeps only the counts from `_prepare`); the same text and options give the same layout."""
+    d.lines = list(iter_layout(d.text, d.page, char_w, MAX_CHARS_PER_LINE))
+    d.colors = line_colors([ln.text for ln in d.lines], d.marks) if d.marks else []
 
 
 def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
@@ -251,7 +328,7 @@ def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
     n = 0
     for d in docs:
         group.append(d)
-        n += len(d.lines)
+        n += d.report.lines
         if n >= group_lines:
             yield group
             group, n = [], 0
@@ -260,10 +337,13 @@ def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
 
 
 def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float,
-             checker, group_lines: int | None) -> Iterator[tuple[_Doc, list[Page]]]:
-    """(document, its placed pages) for every document, in order, sampling a group of documents at a time."""
+             checker, group_lines: int | None, char_w: float) -> Iterator[tuple[_Doc, list[Page]]]:
+    """(document, its placed pages) for every document, in order, sampling a group of documents at a time
+    (a group's documents are laid out here, and their lines dropped once they are written)."""
     size = group_lines or 8 * sampling.batch_size
     for group in _groups(docs, size):
+        for d in group:
+            _lay_out(d, char_w)
         texts = [ln.text for d in group for ln in d.lines]
         seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
         log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
@@ -286,19 +366,20 @@ def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, pa
                 pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines],
                                         d.colors[first:first + len(lines)], d.inks))
                 first += len(lines)
+            d.lines, d.colors = [], []
             yield d, pages
         del results
 
 
 def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, bundle: Bundle, sampling: SamplingOptions,
                     page: PageOptions, scale: float, checker, group_lines: int | None,
-                    finished: Callable[[_Doc], None]) -> None:
+                    finished: Callable[[_Doc], None], char_w: float) -> None:
     """Every document into one file, each from a new page; pages are rendered as their group is sampled."""
     written: list[_Doc] = []
 
     def pages() -> Iterator[Page]:
         number = 0
-        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines):
+        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines, char_w):
             for pg in pgs:
                 pg.number = number
                 number += 1

@@ -132,7 +132,16 @@ class Document:
         pages; a stream takes one page of those. `dpi` is used by raster formats; `plotter` and `preview` (a
         toolpath SVG or PNG written beside the output) by plotter formats (`plotter_setup`).
         """
+        from .checks import check_number, check_path, check_type
+
         stream = target if hasattr(target, "write") else None
+        if stream is None:
+            check_path(target, "save's target")  # None or 5 would write a file named "None" or "5"
+        check_type(format, str, "format", "a format name", none=True)
+        check_number(dpi, "dpi", 10, 600)
+        check_type(plotter, PlotterOptions, "plotter", "a PlotterOptions (e.g. PlotterOptions(plotter='grbl-servo'))",
+                   none=True)
+        check_path(preview, "preview", none=True)
         name = None if stream is not None else str(target)
         preview = str(preview) if preview is not None else None
         f, machine = plotter_setup(format_for(name, format).name, plotter, self.page_options, preview, name)
@@ -224,6 +233,10 @@ def stale_pages(out: str, n_pages: int, fmt: Format) -> list[str]:
     """Numbered pages beyond this document's last one (``out-26.svg, out-27.svg, ...`` after 25 pages, or
     ``out-1.svg ...`` after one page written to ``out.svg``) left by an earlier, longer write. They are never
     deleted (they may be the user's own files); the CLI names them in a warning."""
+    from .fileio import _is_special
+
+    if _is_special(Path(out)):
+        return []  # a device or stream has no numbered pages beside it
     found = []
     k = 1 if n_pages == 1 else n_pages + 1
     while True:
@@ -307,6 +320,12 @@ def write(
     `on_unsupported`: "error" lists every character the model cannot write, "skip" drops them.
     ``progress(done, total)`` counts sampled lines.
     """
+    from .checks import check_callable, check_text, check_type
+
+    check_text(text)
+    check_type(page, PageOptions, "page", "a PageOptions", none=True)
+    check_type(sampling, SamplingOptions, "sampling", "a SamplingOptions", none=True)
+    check_callable(progress, "progress")
     bundle = model if isinstance(model, Bundle) else load_model(model)
     page = page or PageOptions()
     opts = sampling or SamplingOptions()
@@ -377,6 +396,9 @@ STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
 def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "The quick brown fox jumps over the lazy dog.",
                 bias: float | None = None, seed: int = 0, page: PageOptions = STYLE_SHEET_PAGE) -> Document:
     """A `Document` with one line per style of the bundle, each in its own hand, saying ``"N. text"``."""
+    from .checks import check_text
+
+    check_text(text)
     bundle = model if isinstance(model, Bundle) else load_model(model)
     if not bundle.styles:
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")

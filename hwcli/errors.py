@@ -14,6 +14,19 @@ class OptionError(HwcliError, ValueError):
     exit_code = 2
 
 
+def shorten(items, limit: int = 8, sep: str = ", ") -> str:
+    """The first `limit` of `items` joined, then "and N more": an error names a few and counts the rest, so a
+    100,000-column header or a million clashing rows still make a one-line message of a few hundred bytes."""
+    shown, more = [], 0
+    for i, item in enumerate(items):
+        if i < limit:
+            s = str(item)
+            shown.append(s if len(s) <= 80 else s[:77] + "...")
+        else:
+            more += 1
+    return sep.join(shown) + (f" and {more:,} more" if more else "")
+
+
 MAX_SEED = 2**63 - 1  # torch.manual_seed and numpy's default_rng both take 0 .. 2**63 - 1
 
 

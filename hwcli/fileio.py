@@ -105,8 +105,10 @@ def _mode_for(target: Path) -> tuple[int, tuple[int, int] | None]:
     return stat.S_IMODE(st.st_mode), (st.st_uid, st.st_gid)
 
 
-def _finish_temp(fd: int, target: Path) -> None:
+def _finish_temp(fd: int, target: Path, private: int | None = None) -> None:
     mode, owner = _mode_for(target)
+    if private is not None:
+        mode = private  # personal data (captured ink): this mode whatever the umask or the replaced file
     if owner is not None and hasattr(os, "fchown"):
         with contextlib.suppress(OSError):
             os.fchown(fd, *owner)
@@ -138,9 +140,10 @@ def _write_through(path: Path) -> Iterator[BinaryIO]:
 
 
 @contextlib.contextmanager
-def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
+def atomic_output(path: str | os.PathLike, mode: int | None = None) -> Iterator[BinaryIO]:
     """Yield a binary file object; on success it replaces `path` (see the module docstring), on any exception
-    the temporary file is removed and the user's existing file is untouched."""
+    the temporary file is removed and the user's existing file is untouched. `mode` (e.g. 0o600 for personal
+    data) replaces the usual mode rule for a regular file."""
     shown = Path(path)
     if _is_special(shown):
         with _write_through(shown) as fh:
@@ -155,7 +158,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[BinaryIO]:
                 yield fh
                 fh.flush()
                 os.fsync(fh.fileno())
-                _finish_temp(fh.fileno(), target)
+                _finish_temp(fh.fileno(), target, mode)
         except OSError as exc:
             if exc.filename is None:  # a write, flush, fsync or close of this file (named OS errors are someone else's)
                 raise OutputError(f"cannot write {str(shown)!r}: {describe_os_error(exc)}") from None

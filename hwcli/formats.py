@@ -89,11 +89,43 @@ def format_for(out: str | os.PathLike | None, fmt: str | None = None) -> Format:
     return FORMATS[key]
 
 
+#: What a complete output of each format starts and ends with (`is_complete`): the renderers' own header and
+#: trailer, so a file cut short (a killed run before atomic writes, a copy that failed, an empty file) is not
+#: taken for a finished one.
+_ENDS: dict[str, tuple[bytes, bytes]] = {
+    "pdf": (b"%PDF-", b"%%EOF"),
+    "svg": (b"<", b"</svg>"),
+    "plotter-svg": (b"<", b"</svg>"),
+    "png": (b"\x89PNG\r\n\x1a\n", b"IEND\xaeB`\x82"),
+    "gcode": (b"", b"M2 ; end of program"),
+    "hpgl": (b"IN;", b"SP0;"),
+}
+
+
+def is_complete(path: str | os.PathLike, fmt: str) -> bool:
+    """True when `path` is a regular, non-empty file that starts with the header and ends with the trailer
+    format `fmt` writes (only the first and last kilobyte are read: cheap for any file size)."""
+    head, tail = _ENDS.get(fmt, (b"", b""))
+    try:
+        with open(path, "rb") as fh:
+            if not os.path.isfile(path):
+                return False
+            first = fh.read(1024)
+            size = fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, size - 1024))
+            last = fh.read()
+    except OSError:
+        return False
+    return bool(first) and first.lstrip().startswith(head) and last.rstrip().endswith(tail)
+
+
 def page_paths(base_path: str | os.PathLike, n_pages: int, fmt: Format) -> list[Path]:
     """Output file names for a document of `n_pages` pages in a per-page format (a one-file format: the path).
 
     One page: ``[out.svg]`` (the path as given). Several: ``out-1.svg, out-2.svg, ...`` beside it, numbered
-    from 1, with the format's suffix when the path has none. '-' (stdout) can take a single page only.
+    from 1, with the format's suffix when the path has none. '-' (stdout) and any other special file (a device
+    such as /dev/null, a FIFO, /dev/stdout, /proc/self/fd/N) take a single page only: several pages there are an
+    OptionError, never numbered files beside the device.
     """
     if n_pages < 1:
         raise OptionError(f"a document has at least one page, got {n_pages}")
@@ -105,6 +137,12 @@ def page_paths(base_path: str | os.PathLike, n_pages: int, fmt: Format) -> list[
     base = Path(base_path)
     if n_pages == 1 or not fmt.per_page:
         return [base]
+    from .fileio import _is_special  # stdlib only
+
+    if _is_special(base):
+        raise OptionError(f"{fmt.label or fmt.name.upper()} writes one file per page, and {str(base)!r} is not a "
+                          f"regular file: it can take one page, but the text needs {n_pages}; use -o FILE "
+                          f"(one file per page) or PDF")
     suffix = base.suffix or (f".{fmt.suffixes[0]}" if fmt.suffixes else "")
     stem = base.name[: -len(base.suffix)] if base.suffix else base.name
     return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, n_pages + 1)]

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime
+import errno
 import json
 import os
 import re
@@ -44,7 +45,7 @@ FORMAT_VERSION = 1
 STYLE_FILE = "style.json"
 INK_FILE = "ink.npz"
 MODEL_STEM = "model"
-_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,39}$")
+_NAME_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{0,39}")  # used with fullmatch only
 PERSONAL_SOURCE = "personal:"  # how a personal Style's source begins
 CANDIDATES = 4  # priming lines tried by sampling (the rest are ranked out by likelihood alone)
 
@@ -72,7 +73,7 @@ def styles_dir(create: bool = False) -> Path:
 
 
 def check_name(name: str) -> str:
-    if not _NAME_RE.match(name or "") or name == "all":
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or name == "all":  # fullmatch: '$' allows a '\n'
         raise OptionError(f"invalid style name {name!r}: a letter, then up to 39 letters, digits, '_', '-' or '.'")
     return name
 
@@ -97,14 +98,34 @@ def _read_style(folder: Path) -> PersonalStyle:
     from .model.bundle import Style
 
     try:
-        doc = json.loads((folder / STYLE_FILE).read_text())
-        if doc.get("format_version", 0) > FORMAT_VERSION:
-            raise StyleNotFoundError(f"personal style {folder.name!r} needs a newer hwcli (style format {doc['format_version']})")
-        return PersonalStyle(doc["name"], folder, doc["model"], Style.from_json(doc["style"]), doc.get("adapted"),
-                             int(doc.get("lines", 0)), doc.get("info", {}))
-    except (OSError, ValueError, KeyError, TypeError) as exc:
-        raise StyleNotFoundError(f"personal style {folder.name!r} in {str(folder)!r} is damaged ({exc}): remove it with "
-                                 f"`hwcli styles remove {folder.name}`") from None
+        doc = json.loads((folder / STYLE_FILE).read_text(encoding="utf-8"))
+        if not isinstance(doc, dict):
+            raise ValueError(f"{STYLE_FILE} holds {type(doc).__name__}, not an object")
+        version = doc.get("format_version", 0)
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError(f"format_version {version!r} is not a number")
+        if version > FORMAT_VERSION:
+            raise StyleNotFoundError(f"personal style {folder.name!r} needs a newer hwcli (style format {version})")
+        for key in ("name", "model"):
+            if not isinstance(doc.get(key), str):
+                raise ValueError(f"{key!r} is {doc.get(key)!r}, not a text")
+        st, adapted, info = doc.get("style"), doc.get("adapted"), doc.get("info", {})
+        if not isinstance(st, dict) or not isinstance(st.get("text"), str):
+            raise ValueError("'style' has no priming text")
+        if adapted is not None and (not isinstance(adapted, str) or not _NAME_RE.fullmatch(adapted)):
+            raise ValueError(f"'adapted' is {adapted!r}, not a file stem in the style's folder")
+        if not isinstance(info, dict):
+            raise ValueError("'info' is not an object")
+        style = Style.from_json(st)
+        if not np.isfinite(style.strokes).all():
+            raise ValueError("the priming strokes are not finite")
+        return PersonalStyle(doc["name"], folder, doc["model"], style, adapted, int(doc.get("lines", 0)), info)
+    except StyleNotFoundError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the file holds, one damaged style never hides the others
+        reason = " ".join(str(exc).split())[:200] or type(exc).__name__
+        raise StyleNotFoundError(f"personal style {folder.name!r} in {str(folder)!r} is damaged ({reason}): remove it "
+                                 f"with `hwcli styles remove {folder.name}`") from None
 
 
 def list_styles() -> list[PersonalStyle | tuple[str, str]]:
@@ -124,7 +145,7 @@ def list_styles() -> list[PersonalStyle | tuple[str, str]]:
 
 def find_style(name: str) -> PersonalStyle | None:
     f = styles_dir() / name
-    if not isinstance(name, str) or not _NAME_RE.match(name) or not (f / STYLE_FILE).is_file():
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or not (f / STYLE_FILE).is_file():
         return None
     return _read_style(f)
 
@@ -156,16 +177,36 @@ def staging(name: str, replace: bool = False):
         yield tmp
         for f in tmp.rglob("*"):  # personal data: private whatever the umask (files are written with it)
             os.chmod(f, 0o700 if f.is_dir() else 0o600)
-        if final.exists():
+        if replace and final.exists():
             trash = Path(tempfile.mkdtemp(prefix=f".{name}.replaced.", dir=root))
             os.replace(final, trash / name)
-            os.replace(tmp, final)
+            _commit(tmp, final, name)
             shutil.rmtree(trash, ignore_errors=True)
         else:
-            os.replace(tmp, final)
+            _commit(tmp, final, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
+
+
+def _commit(tmp: Path, final: Path, name: str) -> None:
+    """Rename the finished folder `tmp` to `final`, never over a style that appeared meanwhile (another `add`
+    of the same name running at once): the "exists already" check at the start is not enough, so the commit
+    itself refuses. rename(2) of a folder onto a non-empty folder fails (ENOTEMPTY/EEXIST), and a style folder
+    is never empty; an empty folder in the way is refused first."""
+    if final.exists() and (not final.is_dir() or any(final.iterdir())):
+        raise _exists(name)
+    try:
+        os.rename(tmp, final)
+    except OSError as exc:
+        if exc.errno in (errno.ENOTEMPTY, errno.EEXIST, errno.ENOTDIR):
+            raise _exists(name) from None
+        raise
+
+
+def _exists(name: str) -> OptionError:
+    return OptionError(f"a personal style {name!r} exists already (another `styles add` made it meanwhile?): remove "
+                       f"it first (`hwcli styles remove {name}`) or add with --replace")
 
 
 def write_style(folder: Path, name: str, model: str, style, lines: int, adapted: str | None, info: dict) -> None:

@@ -77,6 +77,17 @@ class SamplingOptions:
     strict_digits: bool = True
 
     def __post_init__(self) -> None:
+        from .checks import check_flag, check_number, check_type
+
+        check_number(self.bias, "bias", 0.0, 10.0, none=True)  # bias="1" is an OptionError, not a TypeError
+        check_number(self.hard_bias, "hard_bias", 0.0, 10.0, none=True)
+        for name in ("max_steps_per_char", "retries", "segment_chars", "hard_copies"):
+            check_number(getattr(self, name), name, -math.inf, math.inf, integer=True, none=True)
+        check_number(self.batch_size, "batch_size", 1, 1_000_000, integer=True)
+        check_type(self.style, (int, str), "style", "a style index or name", none=True)
+        check_flag(self.check, "check", none=True)
+        check_flag(self.chain_segments, "chain_segments")
+        check_flag(self.strict_digits, "strict_digits")
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
             raise OptionError(f"bias must be between 0 and 10, got {self.bias}")
         if self.hard_bias is not None and not (0.0 <= self.hard_bias <= 10.0):

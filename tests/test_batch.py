@@ -93,10 +93,10 @@ def test_cli_skip_existing_resumes_and_leaves_finished_files(model, tmp_path):
     src = letters(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
-    (out / "bo.pdf").write_bytes(b"finished earlier")
+    (out / "bo.pdf").write_bytes(b"%PDF-1.3 finished earlier\n%%EOF\n")  # a complete PDF (header and trailer)
     res = write(model, "--input", str(src / "*.txt"), "--out-dir", str(out), "--skip-existing", "--quiet")
     assert res.exit_code == 0, res.output
-    assert (out / "bo.pdf").read_bytes() == b"finished earlier"
+    assert (out / "bo.pdf").read_bytes() == b"%PDF-1.3 finished earlier\n%%EOF\n"
     assert sorted(os.listdir(out)) == sorted(f"{n}.pdf" for n in LETTERS)
 
 

@@ -95,3 +95,17 @@ def test_shards_partition_the_jobs_and_seeds_depend_on_the_name_only():
             parse_shard(bad)
     assert document_seed(0, "a") == document_seed(0, "a") != document_seed(0, "b") != document_seed(1, "b")
     assert 0 <= document_seed(123, "x") < 2**63
+
+
+def test_sharded_mail_merge_with_envelopes_refuses_the_same_clashes_in_every_shard(tmp_path):
+    """Other shards' rows are only named, yet their NAME-envelope takes part in the clash check (merge of rel2's
+    shards and main's envelopes)."""
+    (tmp_path / "t.txt").write_text("Dear {name}\n")
+    (tmp_path / "e.txt").write_text("{addr}\n")
+    (tmp_path / "d.csv").write_text("name,addr\na,X St\nb,Y St\na-envelope,Z\n")
+    for shard in (None, (1, 2), (2, 2)):
+        with pytest.raises(OptionError, match="'a-envelope' from d.csv row 2, d.csv row 4"):
+            merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", "name", None, tmp_path / "e.txt", shard=shard)
+    (tmp_path / "d.csv").write_text("name,addr\na,X\nb,Y\n")
+    jobs = merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", "name", None, tmp_path / "e.txt", shard=(2, 2))
+    assert [(j.name, j.text, j.envelope) for j in jobs] == [("a", "", ""), ("b", "Dear b\n", "Y\n")]

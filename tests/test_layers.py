@@ -14,7 +14,7 @@ from pathlib import Path
 
 PKG = Path(__file__).resolve().parents[1] / "hwcli"
 LAYERS = [
-    ("hwcli.errors", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio", "hwcli.formats", "hwcli.texts",
+    ("hwcli.errors", "hwcli.checks", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio", "hwcli.formats", "hwcli.texts",
      "hwcli.arithmetic", "hwcli.charset"),
     ("hwcli.data", "hwcli.page"),
     ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading", "hwcli.ocr"),

@@ -21,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import hwcli
 from hwcli.cli.app import app
 from tiny_bundle import make_bundle
 
@@ -165,3 +166,118 @@ def test_any_bundle_json(bundle, edits, raw):
 def test_the_unmutated_bundle_writes(bundle):
     r = run_write(bundle.with_suffix(".json"), ["hi you"], "svg")
     assert r.exit_code == 0, r.output  # the mutations above start from a bundle that works
+
+
+# ----------------------------------------------------------------------------- batches, mail merge, styles, API
+# (issue 22) Either every document is written once, completely, to a file no other document writes, or one
+# clear error comes before sampling and no file changed; any other exception is a bug.
+from hwcli.errors import HwcliError  # noqa: E402
+from hwcli.formats import is_complete  # noqa: E402
+
+NAMES = st.text(alphabet="ab-_1. Éé\u2603/", min_size=0, max_size=6)
+DOC_TEXTS = st.lists(st.sampled_from(["hi", "one two", "", " ", "x\n\ny", "a\u2603b", "p\n\nq\n\nr"]), min_size=1,
+                     max_size=3).map("\n\n".join)
+
+
+def _check_batch_outcome(out: Path, rep, raised) -> None:
+    if raised is not None:
+        assert isinstance(raised, HwcliError), repr(raised)
+        assert "\n" not in str(raised)
+        assert not out.exists() or not [p for p in out.iterdir() if not p.name.startswith(".hwcli-check")]
+        return
+    written = [o for d in rep.docs if d.status == "written" for o in d.outputs]
+    assert len(written) == len(set(written)), written  # no file written by two documents
+    for d in rep.docs:
+        assert d.status in ("written", "failed", "skipped")
+        if d.status == "failed":
+            assert d.error and "\n" not in d.error
+    files = sorted(str(p) for p in out.iterdir() if not p.name.startswith("."))
+    assert files == sorted(written)  # nothing else, nothing lost
+    for f in written:
+        assert is_complete(f, Path(f).suffix.lstrip("."))
+
+
+@settings(max_examples=int(12 * SCALE), **SETTINGS)
+@given(docs=st.dictionaries(NAMES, DOC_TEXTS, min_size=1, max_size=4), fmt=st.sampled_from(["svg", "pdf"]),
+       shard=st.sampled_from([None, (1, 1), (1, 2), (2, 2), (0, 1), (3, 2)]))
+def test_any_batch(bundle, docs, fmt, shard):
+    with tempfile.TemporaryDirectory() as d:
+        out = Path(d) / "out"
+        rep, raised = None, None
+        try:
+            rep = hwcli.write_many(docs, out, str(bundle) + ".json", fmt=fmt, shard=shard,
+                                   page=hwcli.PageOptions(line_height=90))
+        except Exception as exc:  # noqa: BLE001 - judged by _check_batch_outcome
+            raised = exc
+        _check_batch_outcome(out, rep, raised)
+
+
+CELLS = st.text(alphabet='ab ,"\n-1\u2603', max_size=5)
+
+
+@settings(max_examples=int(10 * SCALE), **SETTINGS)
+@given(rows=st.lists(st.lists(CELLS, min_size=0, max_size=3), min_size=0, max_size=4),
+       pattern=st.sampled_from([None, "{a}", "{a}-{b}", "{c}", "x{b}"]), fmt=st.sampled_from(["svg", "pdf"]))
+def test_any_mail_merge(bundle, rows, pattern, fmt):
+    import csv
+    import io
+
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(["a", "b"])
+    w.writerows(rows)
+    with tempfile.TemporaryDirectory() as d:
+        (Path(d) / "t.txt").write_text("Dear {a}, {b}")
+        (Path(d) / "d.csv").write_text(buf.getvalue())
+        out = Path(d) / "out"
+        args = ["write", "--model", str(bundle) + ".json", "-q", "--template", str(Path(d) / "t.txt"), "--data",
+                str(Path(d) / "d.csv"), "--out-dir", str(out), "--format", fmt, "--line-height", "90"]
+        r = runner.invoke(app, args + (["--name", pattern] if pattern else []))
+        assert "Traceback" not in r.output and r.exit_code in (0, 1, 2), r.output
+        lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+        assert all(ln.startswith(("hwcli: error: ", "hwcli: warning: ")) for ln in lines), r.stderr
+        if r.exit_code == 2:
+            assert len(lines) == 1 and (not out.exists() or not list(out.iterdir()))
+        else:
+            files = [p for p in out.iterdir() if not p.name.startswith(".")]
+            assert files or r.exit_code == 1 or not any(rows)  # no rows, or only blank lines at the end
+            assert all(is_complete(p, fmt) for p in files)
+
+
+@settings(max_examples=int(15 * SCALE), **SETTINGS)
+@given(name=st.text(max_size=12), action=st.sampled_from(["remove", "write"]))
+def test_any_style_name(bundle, name, action):
+    if "\x00" in name or name.startswith("-"):
+        name = "x" + name.replace("\x00", "")
+    with tempfile.TemporaryDirectory() as d:
+        env = {"HWCLI_HOME": str(Path(d) / "home")}
+        if action == "remove":
+            r = runner.invoke(app, ["styles", "remove", "--", name], env=env)
+        else:
+            r = runner.invoke(app, ["write", "--model", str(bundle) + ".json", "-q", "hi", "--style", name, "-o",
+                                    str(Path(d) / "o.svg")], env=env)
+        assert "Traceback" not in r.output
+        if r.exit_code != 0:
+            lines = [ln for ln in r.stderr.splitlines() if ln.strip()]
+            assert len(lines) == 1 and lines[0].startswith("hwcli: error: "), r.stderr
+        assert not (Path(d) / "home" / "styles").exists() or not list((Path(d) / "home" / "styles").iterdir())
+
+
+API_VALUES = st.one_of(st.none(), st.booleans(), st.integers(-3, 12), st.floats(allow_nan=True, allow_infinity=True),
+                       st.text(max_size=4), st.lists(st.integers(0, 2), max_size=2), st.just({}))
+
+
+@settings(max_examples=int(30 * SCALE), **SETTINGS)
+@given(kwargs=st.dictionaries(st.sampled_from(["bias", "style", "seed", "check", "page", "sampling", "progress",
+                                               "on_unsupported"]), API_VALUES, max_size=3),
+       text=st.one_of(st.text(max_size=8), st.none(), st.integers()),
+       save=st.fixed_dictionaries({"dpi": st.one_of(st.just(150), API_VALUES), "format": st.one_of(st.none(), API_VALUES)}))
+def test_any_api_arguments(bundle, kwargs, text, save):
+    with tempfile.TemporaryDirectory() as d:
+        try:
+            doc = hwcli.write(text, model=str(bundle) + ".json", **kwargs)
+            doc.save(Path(d) / "o.pdf", **save)
+        except HwcliError as exc:
+            assert "\n" not in str(exc)
+            return
+        assert (Path(d) / "o.pdf").exists()

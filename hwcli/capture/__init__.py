@@ -11,8 +11,11 @@ The server stops when the page says it is done, or on Ctrl-C.
 """
 from __future__ import annotations
 
+import contextlib
+import errno
 import hmac
 import json
+import os
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -22,7 +25,7 @@ from pathlib import Path
 from typing import Callable, Sequence
 from xml.sax.saxutils import escape
 
-from ..errors import OptionError
+from ..errors import HwcliError, InputTextError, OptionError, shorten
 from ..fileio import atomic_output
 
 #: Prompts: every letter, digit and punctuation mark of the bundled alphabet, in lines of IAM-OnDB length.
@@ -117,6 +120,7 @@ def _valid_strokes(strokes) -> list[list[list[float]]]:
 def _handler(session: CaptureSession):
     class Handler(BaseHTTPRequestHandler):
         server_version = "hwcli-capture"
+        timeout = 60  # a client that stops sending mid-request is let go after a minute, not waited on forever
 
         def log_message(self, *args) -> None:  # the CLI reports what matters
             pass
@@ -159,31 +163,74 @@ def _handler(session: CaptureSession):
                 self._send(404, b"not found", "text/plain")
 
         def do_POST(self) -> None:  # noqa: N802
+            """Every request gets an HTTP status and a reason the page shows (never a traceback and a dropped
+            connection); a client that left is simply let go."""
+            try:
+                self._post()
+            except (BrokenPipeError, ConnectionError, TimeoutError):
+                self.close_connection = True  # the client left: nobody to answer
+            except Exception as exc:  # noqa: BLE001 - a bug: still an answer, not a dropped connection
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self._json(500, {"error": f"hwcli could not handle this request ({type(exc).__name__})"})
+
+        def _body(self) -> bytes | None:
+            """The request body, or None after answering 400/411/413 for a bad or missing Content-Length."""
+            raw = self.headers.get("Content-Length")
+            if raw is None:
+                self._json(411, {"error": "a Content-Length header is needed"})
+                return None
+            if not raw.strip().isdigit() or not raw.strip().isascii():  # '-1', '1e3', ' ', '+5', '٣' are refused
+                self._json(400, {"error": f"bad Content-Length {raw[:20]!r}"})
+                return None
+            n = int(raw)
+            if n > MAX_BODY:
+                self._json(413, {"error": f"line too large ({n:,} bytes, at most {MAX_BODY:,})"})
+                return None
+            data = self.rfile.read(n)
+            if len(data) < n:
+                raise ConnectionError("the client sent less than its Content-Length and left")
+            return data
+
+        def _post(self) -> None:
             route = self._route()
             if route is None:
                 return
-            n = int(self.headers.get("Content-Length") or 0)
-            if n > MAX_BODY:
-                self._json(413, {"error": "line too large"})
+            data = self._body()
+            if data is None:
                 return
             try:
-                msg = json.loads(self.rfile.read(n) or b"{}")
-            except (json.JSONDecodeError, UnicodeDecodeError):
-                self._json(400, {"error": "not JSON"})
+                msg = json.loads(data or b"{}")
+            except (ValueError, RecursionError):  # not JSON, bad UTF-8, numbers too long, nesting too deep
+                self._json(400, {"error": "the request is not valid JSON"})
+                return
+            if not isinstance(msg, dict):
+                self._json(400, {"error": "the request is not a JSON object"})
                 return
             if route == "line":
                 try:
-                    i = int(msg["index"])
+                    index = msg["index"]
+                    if isinstance(index, bool) or not isinstance(index, (int, float, str)):
+                        raise ValueError("index is not a number")
+                    i = int(index)
                     if not 0 <= i < len(session.sentences):
                         raise ValueError("no such sentence")
                     strokes = _valid_strokes(msg.get("strokes"))
-                except (KeyError, TypeError, ValueError) as exc:
-                    self._json(400, {"error": str(exc)})
+                except KeyError:
+                    self._json(400, {"error": "no index"})
+                    return
+                except (TypeError, ValueError, OverflowError) as exc:
+                    self._json(400, {"error": str(exc)[:200]})
                     return
                 path = session.file_for(i)
                 text = session.sentences[i]
-                with atomic_output(path) as fh:
-                    fh.write(inkml_document(text, strokes, path.stem).encode())
+                try:
+                    with atomic_output(path, mode=0o600) as fh:  # personal data: private, like the style library
+                        fh.write(inkml_document(text, strokes, path.stem).encode())
+                except HwcliError as exc:  # a full disk, a folder removed meanwhile: the page shows why
+                    full = "no space left" in str(exc)
+                    self._json(507 if full else 500, {"error": f"could not save the line: {exc}"})
+                    return
                 session.saved[i] = path
                 if session.on_saved:
                     session.on_saved(path, text)
@@ -197,19 +244,47 @@ def _handler(session: CaptureSession):
     return Handler
 
 
+def _xml_char(c: str) -> bool:
+    """True for a character XML 1.0 allows in text (tab, newline, carriage return, no other controls)."""
+    o = ord(c)
+    return c in "\t\n\r" or 0x20 <= o <= 0xD7FF or 0xE000 <= o <= 0xFFFD or 0x10000 <= o <= 0x10FFFF
+
+
+def _make_private_dirs(out: Path) -> None:
+    """`out` and any missing parents, created 0700 (the writer's ink is personal data, like the style library);
+    a folder that already exists is left as it is."""
+    missing = []
+    p = out
+    while not p.exists() and p.parent != p:
+        missing.append(p)
+        p = p.parent
+    for d in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            d.mkdir(mode=0o700)
+            os.chmod(d, 0o700)  # mkdir's mode is masked by the umask
+    if not out.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(out))
+
+
 def start(out: Path, sentences: Sequence[str] | None = None, port: int = 0,
           on_saved: Callable[[Path, str], None] | None = None) -> tuple[ThreadingHTTPServer, CaptureSession, str]:
     """Start serving in a background thread; returns (server, session, URL). Stop with `server.shutdown()`."""
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise OptionError(f"output {str(out)!r} is a file: give a folder for the InkML lines")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OptionError(f"cannot create {str(out)!r}: {exc.strerror or exc}") from None
     sentences = list(sentences or SENTENCES)
     if not sentences:
         raise OptionError("no sentences to prompt")
+    if not all(isinstance(s, str) for s in sentences):
+        raise OptionError("the sentences to prompt must be texts")
+    bad = [f"{k + 1} ({next(c for c in s if not _xml_char(c))!r})" for k, s in enumerate(sentences)
+           if not all(map(_xml_char, s))]
+    if bad:  # XML 1.0 cannot hold them at all: a saved line would not be well-formed InkML
+        raise InputTextError(f"{len(bad)} sentence(s) hold a control character: line(s) {shorten(bad, 5)}")
+    try:
+        _make_private_dirs(out)
+    except OSError as exc:
+        raise OptionError(f"cannot create {str(out)!r}: {exc.strerror or exc}") from None
     session = CaptureSession(out, sentences, on_saved=on_saved)
     session.saved = {i: session.file_for(i) for i in range(len(sentences)) if session.file_for(i).is_file()}
     try:

@@ -185,14 +185,17 @@ class HwcliGroup(_group_base()):
 def clean_progress(bar):
     """`with clean_progress(Progress(...)) as bar:` — like `with bar:`, but when the body fails the bar is
     erased rather than left on screen (and never leaves a blank line), so the error line stands alone."""
-    with bar:
-        try:
-            yield bar
-        except BaseException:
-            for t in bar.task_ids:
-                bar.update(t, visible=False)
-            bar.live.transient = True
-            raise
+    bar.start()
+    try:
+        yield bar
+    except BaseException:
+        for t in bar.task_ids:
+            bar.update(t, visible=False)
+        bar.live.transient = True
+        if not bar.disable:
+            bar.live.stop()  # not bar.stop(): on a console that is not a terminal it prints an empty line
+        raise
+    bar.stop()
 
 
 def given_options(ctx, names: tuple[str, ...]) -> dict:

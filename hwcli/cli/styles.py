@@ -6,7 +6,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import err_console, handle_errors
+from .common import clean_progress, err_console, handle_errors
 
 SAMPLE = "The quick brown fox jumps over the lazy dog."
 
@@ -116,8 +116,8 @@ def add_cmd(
         import torch
 
         torch.set_num_threads(threads)
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=True) as bar:
+    with clean_progress(Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                 TimeElapsedColumn(), console=err_console, transient=True)) as bar:
         tasks: dict = {}
 
         def on_progress(stage: str, done: int, total: int) -> None:

@@ -72,12 +72,19 @@ def train_cmd(
     elif init:
         from ..model.bundle import load_model
 
+        from ..errors import OptionError
+
         start = load_model(init)  # a bad --init fails now, not after the data is read
         if start.config.kind != opts.kind:
-            from ..errors import OptionError
-
             raise OptionError(f"--init {init}: a {start.config.kind} model cannot start a {opts.kind} run"
                               + (" (add --unconditional)" if start.config.kind == "prediction" else ""))
+        # --init keeps the bundle's architecture: a typed --hidden 128 that differs would be silently ignored
+        diff = [f"--{k.replace('_', '-')} {v} (bundle: {getattr(start.config, k)})"
+                for k, v in given_options(ctx, ("hidden", "layers", "window_k", "mixtures")).items()
+                if v is not None and getattr(start.config, k, v) != v]
+        if diff:
+            raise OptionError(f"--init continues the bundle's network, but {', '.join(diff)} differ: leave these "
+                              "options out (the bundle's architecture is kept), or train a new network without --init")
         del start
     world = int(os.environ.get("WORLD_SIZE", "1"))  # under torchrun, `train` sets up DDP itself
     rank = int(os.environ.get("RANK", "0"))

@@ -42,11 +42,11 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
             raise OptionError("many documents cannot go to standard output")
         target = None
     if template is not None:
-        jobs = merge_jobs(template, data, name_column, name, envelope_template)
+        jobs = merge_jobs(template, data, name_column, name, envelope_template, shard=shard_kn)
     else:
         if not inputs and not texts:
             raise OptionError("no input: give --input FILE... (or quoted globs like 'letters/*.txt')")
-        jobs = file_jobs(inputs + texts)  # extra arguments after --input a.txt are more input files
+        jobs = file_jobs(inputs + texts, out_dir)  # extra arguments after --input a.txt are more input files
 
     bundle, style = load()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

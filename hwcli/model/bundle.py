@@ -430,6 +430,9 @@ def model_path(spec: str | os.PathLike | None) -> Path:
 
 def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Bundle:
     """Load a bundle by name or path (default: the bundled synthesis model); verifies the tensor file's sha256."""
+    from ..checks import check_path
+
+    check_path(path, "model", none=True)
     verify_arithmetic()  # MKL's fixed path (hwcli.arithmetic), checked before the first product
     stem, doc = read_bundle_json(model_path(path))
     validate_bundle_doc(doc, stem.with_suffix(".json"))
