@@ -1,4 +1,4 @@
-"""Imitation of unseen writers: priming alone vs `styles add --adapt`, scored by hwcli.imitation.
+"""Imitation of unseen writers: priming alone vs `styles add --adapt`, scored by hwcli.evaluation.imitation.
 
 For each of the first W IAM-OnDB testset_v writers of the shipped reference set, the writer's first
 `--lines` lines (in line-id order) make a personal style (primed only, then adapted); the texts of the rest
@@ -47,10 +47,10 @@ def main() -> None:
 
     from hwcli.data.convert import load_dataset
     from hwcli.errors import HwcliError
-    from hwcli.imitation import evaluate_imitation, load_reference
+    from hwcli.evaluation.imitation import evaluate_imitation, load_reference
     from hwcli.recognizer.network import load_recognizer
-    from hwcli.style_ink import prepare_lines, read_ink
-    from hwcli.styles import add_style, resolve
+    from hwcli.styles.ink import prepare_lines, read_ink
+    from hwcli.styles.library import add_style, resolve
 
     torch.set_num_threads(1)
     ds = load_dataset(args.data)
@@ -68,7 +68,7 @@ def main() -> None:
             name = f"w{w}{'a' if adapt else 'p'}{args.suffix if adapt else ''}"
             t0, c0 = time.time(), cpu_s()
             if args.eval_only:
-                from hwcli.styles import find_style
+                from hwcli.styles.library import find_style
 
                 ps = find_style(name)
             else:

@@ -18,15 +18,15 @@ def main() -> None:
 
     import torch
 
-    from hwcli.document import hand_metrics
+    from hwcli.writing.document import hand_metrics
     from hwcli.recognizer.network import load_recognizer
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
     from hwcli.page.placement import build_page, estimate_scale, place_line
     from hwcli.page.png import render_png
     from hwcli.recognizer.reading import make_checker
-    from hwcli.style_ink import prepare_lines, read_ink
-    from hwcli.styles import resolve
+    from hwcli.styles.ink import prepare_lines, read_ink
+    from hwcli.styles.library import resolve
     from hwcli.synthesis import SamplingOptions, synthesize
 
     torch.set_num_threads(1)

@@ -20,7 +20,7 @@ import time
 import numpy as np
 
 from bench_args import add_model_args, load_bundle
-from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
+from hwcli.evaluation.legibility import HARD_SENTENCES, SENTENCES
 from hwcli.strokes import to_points
 from hwcli.synthesis import SamplingOptions, synthesize
 

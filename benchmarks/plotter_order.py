@@ -31,7 +31,7 @@ def main() -> None:
 
     import torch
 
-    from hwcli.document import write
+    from hwcli.writing.document import write
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions
     from hwcli.page.gcode import render_gcode

@@ -17,7 +17,7 @@ import time
 import numpy as np
 import torch
 
-from hwcli.recognizer.legibility import eval_lines
+from hwcli.evaluation.legibility import eval_lines
 from hwcli.recognizer.network import load_recognizer
 from hwcli.recognizer.reading import make_checker, read_strokes
 
@@ -32,7 +32,7 @@ def _lines(data: str | None, n: int) -> tuple[list[np.ndarray], float | None, li
             out.append(off)
         return out, None, [""] * n
     from hwcli.data.convert import load_dataset
-    from hwcli.recognizer.legibility import reference_lines
+    from hwcli.evaluation.legibility import reference_lines
 
     ds = load_dataset(data)
     from hwcli.alphabet import Alphabet

@@ -24,7 +24,7 @@ import numpy as np
 
 import hwcli.synthesis as synthesis
 from bench_args import add_model_args, load_bundle
-from hwcli.recognizer.legibility import SENTENCES
+from hwcli.evaluation.legibility import SENTENCES
 from hwcli.strokes import estimate_baseline, slant, to_points, x_height
 from hwcli.synthesis import SamplingOptions, synthesize
 

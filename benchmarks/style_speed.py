@@ -29,7 +29,7 @@ def main() -> None:
     import torch
 
     from hwcli.model.bundle import load_model
-    from hwcli.styles import find_style, resolve
+    from hwcli.styles.library import find_style, resolve
     from hwcli.synthesis import SamplingOptions, synthesize
 
     if args.threads:

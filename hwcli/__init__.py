@@ -25,13 +25,15 @@ def __getattr__(name: str):
     from importlib import import_module
 
     if name in ("write", "Document"):
-        return getattr(import_module(".document", __name__), name)
+        return getattr(import_module(".writing.document", __name__), name)
     if name == "write_many":
-        return import_module(".batch", __name__).write_many
+        return import_module(".writing.batch", __name__).write_many
     if name == "load_model":
         return import_module(".model.bundle", __name__).load_model
     if name == "PageOptions":
         return import_module(".page.layout", __name__).PageOptions
     if name == "SamplingOptions":
         return import_module(".synthesis", __name__).SamplingOptions
+    if name == "jobs":  # README: hwcli.jobs.merge_jobs(...) makes the jobs of a mail merge
+        return import_module(".writing.jobs", __name__)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

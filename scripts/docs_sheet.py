@@ -53,7 +53,7 @@ def main() -> None:
     ap.add_argument("--skip-missing", action="store_true", help="write the lines without the characters the model lacks")
     args = ap.parse_args()
 
-    from hwcli.document import hand_metrics
+    from hwcli.writing.document import hand_metrics
     from hwcli.fileio import atomic_output
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.network import load_recognizer

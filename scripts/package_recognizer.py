@@ -27,7 +27,7 @@ def main() -> None:
     import torch
 
     from hwcli.data.convert import load_dataset
-    from hwcli.recognizer.legibility import evaluate_reference
+    from hwcli.evaluation.legibility import evaluate_reference
     from hwcli.recognizer.network import load_recognizer, save_recognizer
 
     torch.set_num_threads(args.threads)

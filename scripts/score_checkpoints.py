@@ -3,7 +3,7 @@
     python scripts/score_checkpoints.py --data iam.npz runs/v4/snap-*.json hwcli-synthesis --tesseract
 
 Each bundle samples the same selection lines (testset_v transcriptions and generated hard lines, never `hwcli
-eval`'s own sets: see `hwcli.recognizer.selection`) in its default style at its default bias without the
+eval`'s own sets: see `hwcli.evaluation.selection`) in its default style at its default bias without the
 self-check, for each seed, and the lines are read back by the bundled recognizer (and tesseract). Prints a table and,
 with --json, writes the figures. Lower ``readback_cer`` (the mean of the CERs) is better. ``--style 2,4``
 scores each bundle in those styles instead of its default one, and ``--check`` samples with the self-check
@@ -42,7 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     from hwcli.data.dataset import VALID_SPLIT, Dataset
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.network import load_recognizer
-    from hwcli.recognizer.selection import charset_lines, hard_lines, ordinary_lines, readback_score
+    from hwcli.evaluation.selection import charset_lines, hard_lines, ordinary_lines, readback_score
 
     ds = Dataset.load(a.data)
     texts = [t for t, s in zip(ds.texts, ds.splits) if s == VALID_SPLIT]

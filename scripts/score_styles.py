@@ -49,7 +49,7 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     from hwcli.data.convert import load_dataset
     from hwcli.data.dataset import VALID_SPLIT
-    from hwcli.recognizer.legibility import eval_lines, evaluate
+    from hwcli.evaluation.legibility import eval_lines, evaluate
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.network import load_recognizer
 
@@ -71,7 +71,7 @@ def main() -> None:
         cands = [by_id[c] for c in args.candidates.split(",")]
     sets = {"ordinary": eval_lines(args.lines)}
     if args.selection:
-        from hwcli.recognizer.selection import hard_lines, ordinary_lines
+        from hwcli.evaluation.selection import hard_lines, ordinary_lines
 
         valid = [t for t, sp in zip(ds.texts, ds.splits) if sp == VALID_SPLIT]
         sets = {"ordinary": ordinary_lines(valid, args.lines, args.seed), "hard": hard_lines(args.lines, args.seed)}

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from hwcli.alphabet import DEFAULT_CHARS
-from hwcli.capture import SENTENCES, inkml_document, start
+from hwcli.capture.server import SENTENCES, inkml_document, start
 from hwcli.cli.app import app
 from hwcli.data.dataset import Dataset
 from hwcli.data.inkml import read_inkml

@@ -85,7 +85,7 @@ def test_help_and_styles_say_the_set(old, full):
 
 # ----------------------------------------------------------------------------- personal styles
 def write_ink(folder, texts):
-    from hwcli.capture import inkml_document
+    from hwcli.capture.server import inkml_document
     from hwcli.strokes import to_points
 
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,7 +118,7 @@ def test_styles_add_accepts_ink_holding_the_models_characters(full, old, tmp_pat
 
 
 def test_regularisation_prefers_lines_with_the_new_characters(full, old, monkeypatch):
-    from hwcli.adapt import REPLAY_CHARSET_SHARE, REPLAY_CHARSET_TEXTS, REPLAY_TEXTS, regularisation_lines, replay_texts
+    from hwcli.styles.adapt import REPLAY_CHARSET_SHARE, REPLAY_CHARSET_TEXTS, REPLAY_TEXTS, regularisation_lines, replay_texts
 
     assert set(NEW) <= set("".join(REPLAY_CHARSET_TEXTS)) and set("".join(REPLAY_CHARSET_TEXTS)) <= set(CHARSET)
     # an old alphabet replays exactly the plain texts, as before

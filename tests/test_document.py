@@ -11,10 +11,10 @@ import torch
 from pypdf import PdfReader
 
 import hwcli
-from hwcli import document
+from hwcli.writing import document as document
 from hwcli.errors import InputTextError, ModelFileError, OptionError, StyleNotFoundError, UnsupportedCharactersError
 from hwcli.model.bundle import load_model, model_path
-from hwcli import formats
+from hwcli.page import formats as formats
 from hwcli.page.placement import Page
 from tiny_bundle import make_bundle, make_recognizer
 

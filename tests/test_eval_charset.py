@@ -10,8 +10,8 @@ import torch
 from typer.testing import CliRunner
 
 from hwcli.alphabet import CHAR_CLASSES, CHARSET, DEFAULT_CHARS
-from hwcli.recognizer.charset_sets import CHARSET_CONTEXTS, CHARSET_COPIES, EVERYDAY, MIN_CONTEXTS
-from hwcli.recognizer.legibility import char_accuracy, eval_lines, set_class_accuracy
+from hwcli.evaluation.charset_sets import CHARSET_CONTEXTS, CHARSET_COPIES, EVERYDAY, MIN_CONTEXTS
+from hwcli.evaluation.legibility import char_accuracy, eval_lines, set_class_accuracy
 from tiny_bundle import make_bundle, make_recognizer
 
 torch.set_num_threads(1)
@@ -52,9 +52,9 @@ def test_everyday_set_holds_what_people_write():
 
 
 def test_eval_sets_are_disjoint_from_every_set_that_chooses_or_trains_weights():
-    from hwcli.adapt import REPLAY_CHARSET_TEXTS, REPLAY_TEXTS
-    from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
-    from hwcli.recognizer.selection import charset_lines, hard_lines
+    from hwcli.styles.adapt import REPLAY_CHARSET_TEXTS, REPLAY_TEXTS
+    from hwcli.evaluation.legibility import HARD_SENTENCES, SENTENCES
+    from hwcli.evaluation.selection import charset_lines, hard_lines
     from hwcli.texts import CALIBRATION
 
     ours = set(CHARSET_CONTEXTS) | set(EVERYDAY)
@@ -126,7 +126,7 @@ def test_an_old_model_reports_what_it_lacks_instead_of_failing(models):
 
 
 def test_tesseract_language_data_for_accents(monkeypatch):
-    from hwcli import ocr
+    from hwcli.evaluation import ocr as ocr
 
     monkeypatch.setattr(ocr, "installed_languages", lambda: ["deu", "eng", "osd", "pol", "fra"])
     assert ocr.accent_languages() == "eng+fra+deu+pol"
@@ -135,7 +135,7 @@ def test_tesseract_language_data_for_accents(monkeypatch):
 
 
 def test_tesseract_reads_the_charset_set_with_the_accent_languages(models, monkeypatch):
-    from hwcli import ocr
+    from hwcli.evaluation import ocr as ocr
 
     seen = []
     monkeypatch.setattr(ocr, "tesseract_path", lambda needed_by="": "/bin/true")

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from hwcli.alphabet import Alphabet
 from hwcli.cli.eval import COLUMNS
-from hwcli.recognizer.legibility import SENTENCES, eval_lines
+from hwcli.evaluation.legibility import SENTENCES, eval_lines
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, save_recognizer
 from tiny_bundle import make_bundle, make_npz
 from cli_checks import assert_one_line_error
@@ -133,7 +133,7 @@ def test_builtin_sentences():
 
 # ----------------------------------------------------------------------------- hard set, classes, tesseract
 def test_class_accuracy_counts_aligned_characters():
-    from hwcli.recognizer.legibility import class_accuracy
+    from hwcli.evaluation.legibility import class_accuracy
 
     acc = class_accuracy(["Call 0161 at 9:30.", "QUICK fox"], ["Cali 0l61 at 9:3o", "QUICK fix"])
     assert acc["digits"] == {"right": 5, "total": 7, "accuracy": 5 / 7}  # '1' read 'l', '0' read 'o'
@@ -144,7 +144,7 @@ def test_class_accuracy_counts_aligned_characters():
 
 
 def test_hard_set_is_writable_and_full_of_what_is_hard():
-    from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES, char_class
+    from hwcli.evaluation.legibility import HARD_SENTENCES, SENTENCES, char_class
 
     alphabet = Alphabet()
     assert len(HARD_SENTENCES) >= 40 and not set(HARD_SENTENCES) & set(SENTENCES)
@@ -178,7 +178,7 @@ def test_tesseract_reads_a_rendered_line():
     """The OCR path end to end on clean synthetic ink: printed-like block letters 'IL IL' must read back."""
     import numpy as np
 
-    from hwcli.ocr import line_image, read_lines
+    from hwcli.evaluation.ocr import line_image, read_lines
 
     def letters() -> np.ndarray:
         pts = []

@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
-from hwcli.imitation import FEATURES, WriterClassifier, distribution_distance, line_features, load_reference, score
+from hwcli.evaluation.imitation import FEATURES, WriterClassifier, distribution_distance, line_features, load_reference, score
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, save_recognizer
 from hwcli.strokes import to_offsets, to_points
 from tiny_bundle import TEXTS, glyph_offsets, make_bundle

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from hwcli.errors import InputTextError, OptionError
-from hwcli.jobs import (document_seed, expand_inputs, file_jobs, fill, merge_jobs, parse_shard, read_csv,
+from hwcli.writing.jobs import (document_seed, expand_inputs, file_jobs, fill, merge_jobs, parse_shard, read_csv,
                         sanitize_name, shard_of, template_fields, text_jobs)
 
 

@@ -1,10 +1,12 @@
-"""The architecture as STYLE.md draws it: imports flow one way, and the light layers stay light.
+"""The architecture as STYLE.md and the README draw it: folders are the flows, imports flow one way, and the light
+layers stay light.
 
-    errors, alphabet, strokes, fileio, arithmetic -> data, page -> model, recognizer (network, reading), ocr
-        -> synthesis, training, recognizer.training -> document (the public API), recognizer.legibility and
-        recognizer.selection (measure what `write` produces; training gets its read-back scorer from the cli)
-        -> cli
+    ground floor (errors, checks, alphabet, charset, strokes, fileio, texts, arithmetic)
+        -> data, page -> model -> recognizer -> synthesis -> writing, training -> styles -> evaluation, capture
+        -> cli (and the package's own __init__ / __main__)
 
+A folder (package) sits on one layer as a whole: a module may import its own folder and the folders of lower
+layers, never a folder of its own layer or a higher one (the ground floor's modules and the entry points excepted).
 Every import statement counts, also those inside functions (they still make a lower layer depend on a higher).
 """
 from __future__ import annotations
@@ -12,26 +14,32 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+
 PKG = Path(__file__).resolve().parents[1] / "hwcli"
+GROUND = ("errors", "checks", "alphabet", "charset", "strokes", "fileio", "texts", "arithmetic")
 LAYERS = [
-    ("hwcli.errors", "hwcli.checks", "hwcli.alphabet", "hwcli.strokes", "hwcli.fileio", "hwcli.formats", "hwcli.texts",
-     "hwcli.arithmetic", "hwcli.charset"),
-    ("hwcli.data", "hwcli.page"),
-    ("hwcli.model", "hwcli.recognizer", "hwcli.recognizer.network", "hwcli.recognizer.reading", "hwcli.ocr"),
-    ("hwcli.synthesis", "hwcli.training", "hwcli.recognizer.training"),
-    ("hwcli.document", "hwcli.recognizer.legibility", "hwcli.recognizer.selection"),
-    ("hwcli.cli", "hwcli.__main__", "hwcli"),
+    GROUND,
+    ("data", "page"),
+    ("model",),
+    ("recognizer",),
+    ("synthesis",),
+    ("writing", "training"),
+    ("styles",),
+    ("evaluation", "capture"),
+    ("cli", "__main__", ""),  # "": hwcli/__init__.py, the public API
 ]
 
 
+def room(module: str) -> str:
+    """The top-level entry of hwcli a module belongs to: its folder, or its own name on the ground floor."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
 def layer(module: str) -> int:
-    best = None
-    for rank, prefixes in enumerate(LAYERS):
-        for p in prefixes:
-            if (module == p or module.startswith(p + ".")) and (best is None or len(p) > best[1]):
-                best = (rank, len(p))
-    assert best is not None, f"{module} is in no layer: add it to LAYERS"
-    return best[0]
+    found = [rank for rank, rooms in enumerate(LAYERS) if room(module) in rooms]
+    assert len(found) == 1, f"{module}: its folder {room(module)!r} must sit on exactly one layer, not {found}"
+    return found[0]
 
 
 def modules() -> dict[str, Path]:
@@ -62,19 +70,46 @@ def imports(module: str, path: Path) -> set[str]:
     return {m for m in found if m in known}
 
 
-def test_no_module_imports_a_later_stage():
+def test_every_folder_sits_on_one_layer():
+    entries = {p.stem if p.suffix == ".py" else p.name for p in PKG.iterdir()
+               if (p.suffix == ".py" and p.stem != "__init__") or (p / "__init__.py").is_file()}
+    listed = [r for rooms in LAYERS for r in rooms if r]
+    assert len(listed) == len(set(listed)), "a folder is listed on two layers"
+    assert entries == set(listed), f"place every folder on a layer: missing {sorted(entries - set(listed))}, " \
+                                   f"gone {sorted(set(listed) - entries)}"
+    for mod in modules():
+        layer(mod)
+
+
+def upward_imports() -> list[str]:
     bad = []
     for mod, path in modules().items():
         for dep in imports(mod, path):
-            if layer(dep) > layer(mod):
+            if room(dep) == room(mod):
+                continue
+            if layer(dep) > layer(mod) or (layer(dep) == layer(mod) and 0 < layer(mod) < len(LAYERS) - 1):
                 bad.append(f"{mod} (layer {layer(mod)}) imports {dep} (layer {layer(dep)})")
-    assert not bad, "\n".join(sorted(bad))
+    return sorted(bad)
+
+
+def test_no_module_imports_a_later_stage():
+    bad = upward_imports()
+    assert not bad, "\n".join(bad)
+
+
+def test_a_planted_upward_import_is_caught(tmp_path, monkeypatch):
+    # the check itself: a model module that imports the write flow must fail it
+    planted = PKG / "model" / "bundle.py"
+    text = planted.read_text() + "\n\ndef _planted():\n    from ..writing import document  # noqa\n"
+    real = Path.read_text
+    monkeypatch.setattr(Path, "read_text", lambda self, *a, **k: text if self == planted else real(self, *a, **k))
+    assert any(b.startswith("hwcli.model.bundle ") and "hwcli.writing" in b for b in upward_imports())
 
 
 def test_synthesis_comes_before_page_placement():
     # write flow: layout -> synthesis -> placement: sampling strokes never needs the page
     bad = [f"{mod} imports {dep}" for mod, path in modules().items()
-           if mod == "hwcli.synthesis" or mod.startswith("hwcli.model")
+           if mod.startswith(("hwcli.synthesis", "hwcli.model"))
            for dep in imports(mod, path) if dep.startswith("hwcli.page")]
     assert not bad, bad
 

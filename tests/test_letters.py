@@ -314,7 +314,7 @@ def test_size_factors_pull_lines_towards_the_page_median():
 
 
 def test_even_sizes_scale_the_placed_lines(monkeypatch):
-    from hwcli import document
+    from hwcli.writing import document as document
     from hwcli.page.layout import LayoutLine
 
     class R:

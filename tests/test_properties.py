@@ -172,7 +172,7 @@ def test_the_unmutated_bundle_writes(bundle):
 # (issue 22) Either every document is written once, completely, to a file no other document writes, or one
 # clear error comes before sampling and no file changed; any other exception is a bug.
 from hwcli.errors import HwcliError  # noqa: E402
-from hwcli.formats import is_complete  # noqa: E402
+from hwcli.page.formats import is_complete  # noqa: E402
 
 NAMES = st.text(alphabet="ab-_1. Éé\u2603/", min_size=0, max_size=6)
 DOC_TEXTS = st.lists(st.sampled_from(["hi", "one two", "", " ", "x\n\ny", "a\u2603b", "p\n\nq\n\nr"]), min_size=1,

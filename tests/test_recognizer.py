@@ -14,7 +14,7 @@ from hwcli.errors import ModelFileError
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
 from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_back, read_strokes,
                                recognize, wer)
-from hwcli.recognizer.training import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
+from hwcli.training.recognizer import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
 from cli_checks import assert_one_line_error
 from tiny_bundle import glyph_offsets, make_bundle, make_dataset, make_npz, make_recognizer, tiny_recognizer_config

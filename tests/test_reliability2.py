@@ -35,16 +35,16 @@ def write(model, *args, input=None):
 
 def count_sampling(monkeypatch) -> list:
     """Record every call of the batch's sampling pass (the lines it was asked for)."""
-    import hwcli.batch
+    import hwcli.writing.batch
 
     calls: list = []
-    real = hwcli.batch.synthesize
+    real = hwcli.writing.batch.synthesize
 
     def spy(bundle, texts, *a, **k):
         calls.append(list(texts))
         return real(bundle, texts, *a, **k)
 
-    monkeypatch.setattr(hwcli.batch, "synthesize", spy)
+    monkeypatch.setattr(hwcli.writing.batch, "synthesize", spy)
     return calls
 
 
@@ -62,7 +62,7 @@ def test_train_init_refuses_architecture_options_that_differ(tmp_path, monkeypat
 
 
 def test_style_names_with_a_trailing_newline_are_refused(tmp_path, monkeypatch):
-    from hwcli import styles
+    from hwcli.styles import library as styles
 
     monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
     for bad in ("me\n", "me\r", "a\nb"):
@@ -76,7 +76,7 @@ def test_style_names_with_a_trailing_newline_are_refused(tmp_path, monkeypatch):
 def test_a_huge_csv_header_is_checked_fast_and_reported_briefly(tmp_path):
     import time
 
-    from hwcli.jobs import merge_jobs
+    from hwcli.writing.jobs import merge_jobs
 
     n = 100_000
     (tmp_path / "t.txt").write_text("Dear {name} " + " ".join(f"{{f{i}}}" for i in range(0, 2 * n, 2)))
@@ -92,7 +92,7 @@ def test_a_huge_csv_header_is_checked_fast_and_reported_briefly(tmp_path):
 
 
 def test_many_clashing_names_make_a_short_message(tmp_path):
-    from hwcli.jobs import merge_jobs
+    from hwcli.writing.jobs import merge_jobs
 
     (tmp_path / "t.txt").write_text("Dear {name}")
     (tmp_path / "d.csv").write_text("name\n" + "Ann\n" * 20_000)
@@ -163,10 +163,10 @@ def test_skip_existing_one_file_checks_the_pdf(model, tmp_path):
 # ----------------------------------------------------------------------------- 4: special files, several pages
 @pytest.mark.parametrize("target", ["/dev/null", "/dev/stdout"])
 def test_a_special_file_takes_one_page_of_a_per_page_format(model, target, monkeypatch):
-    import hwcli.document
+    import hwcli.writing.document
 
     before = set(os.listdir("/dev"))
-    monkeypatch.setattr(hwcli.document, "synthesize",
+    monkeypatch.setattr(hwcli.writing.document, "synthesize",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
     r = write(model, "one\n\ntwo\n\nthree", "--line-height", "90", "-o", target, "--format", "svg")
     assert_one_line_error(r, "not a regular file", "the text needs", code=2)
@@ -188,12 +188,12 @@ def test_a_fifo_with_several_pages_is_refused(model, tmp_path):
 
 # ----------------------------------------------------------------------------- 8 and 9: a batch and its errors
 def test_a_full_disk_stops_the_batch_at_the_first_document(model, tmp_path, monkeypatch):
-    import hwcli.document
+    import hwcli.writing.document
     from cli_checks import fail_on_call
 
     calls = count_sampling(monkeypatch)
-    monkeypatch.setattr(hwcli.document, "publish_files",
-                        fail_on_call(hwcli.document.publish_files, 1, errno.ENOSPC, "No space left on device"))
+    monkeypatch.setattr(hwcli.writing.document, "publish_files",
+                        fail_on_call(hwcli.writing.document.publish_files, 1, errno.ENOSPC, "No space left on device"))
     docs = {f"d{i}": f"letter number {i}" for i in range(6)}
     rep = hwcli.write_many(docs, tmp_path, model, group_lines=1)
     assert [d.status for d in rep.docs] == ["failed"] * 6
@@ -223,7 +223,7 @@ def test_one_renderer_error_loses_no_other_document(model, tmp_path, monkeypatch
 
 # ----------------------------------------------------------------------------- 2 and 10: the style library
 def _store_style(name: str, doc_extra: dict | None = None) -> Path:
-    from hwcli import styles
+    from hwcli.styles import library as styles
     from tiny_bundle import make_styles
 
     with styles.staging(name) as folder:
@@ -232,7 +232,7 @@ def _store_style(name: str, doc_extra: dict | None = None) -> Path:
 
 
 def test_a_style_that_appears_while_adding_is_never_replaced(tmp_path, monkeypatch):
-    from hwcli import styles
+    from hwcli.styles import library as styles
 
     monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
     with pytest.raises(OptionError, match="exists already"):
@@ -286,7 +286,7 @@ def _raw(port: int, head: str, body: bytes = b"", read: bool = True) -> tuple[in
 
 @pytest.fixture
 def capture(tmp_path):
-    from hwcli.capture import start
+    from hwcli.capture.server import start
 
     server, session, url = start(tmp_path / "mine", ["abc def", "ghi jkl"])
     yield server.server_address[1], session, tmp_path / "mine"
@@ -340,7 +340,7 @@ def test_capture_a_client_that_leaves_does_not_stop_the_server(capture):
 
 
 def test_capture_files_and_folders_are_private(tmp_path):
-    from hwcli.capture import start
+    from hwcli.capture.server import start
 
     old = os.umask(0o022)
     try:
@@ -361,7 +361,7 @@ def test_capture_files_and_folders_are_private(tmp_path):
 def test_capture_sentences_with_control_characters_are_refused(tmp_path):
     import xml.etree.ElementTree as ET
 
-    from hwcli.capture import SENTENCES, inkml_document
+    from hwcli.capture.server import SENTENCES, inkml_document
 
     (tmp_path / "s.txt").write_text("fine line\nbell \x07 here\n")
     r = runner.invoke(app, ["capture", "-o", str(tmp_path / "mine"), "--sentences", str(tmp_path / "s.txt"),

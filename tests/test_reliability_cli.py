@@ -45,7 +45,7 @@ def no_sampling(monkeypatch):
         raise AssertionError("sampling started before the input was checked")
 
     monkeypatch.setattr(hwcli.synthesis, "synthesize", boom)
-    monkeypatch.setattr("hwcli.document.synthesize", boom)
+    monkeypatch.setattr("hwcli.writing.document.synthesize", boom)
 
 
 # ----------------------------------------------------------------------------- class 2: special output paths
@@ -191,7 +191,7 @@ def test_eval_bad_reference_fails_before_sampling(models, tmp_path, monkeypatch)
     torch.manual_seed(0)
     rec = save_recognizer(tmp_path / "rec", Recognizer(RecognizerConfig(conv_channels=8, hidden=8, layers=1,
                                                                          alphabet_size=len(Alphabet()))), Alphabet(), 20.0)
-    import hwcli.recognizer.legibility as legibility
+    import hwcli.evaluation.legibility as legibility
 
     monkeypatch.setattr(legibility, "evaluate", lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
     bad = tmp_path / "ref.npz"

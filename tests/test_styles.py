@@ -11,8 +11,8 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
-from hwcli import styles as S
-from hwcli.capture import inkml_document
+from hwcli.styles import library as S
+from hwcli.capture.server import inkml_document
 from hwcli.cli.app import app
 from hwcli.strokes import to_points
 from tiny_bundle import glyph_offsets, make_bundle
@@ -190,7 +190,7 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert changed
     r = run("write", "so we go", "--style", "me", "-o", tmp_path / "a.svg", "--no-check", "-q")
     assert r.exit_code == 0, r.output
-    from hwcli.adapt import ADAPTED_DEFAULTS
+    from hwcli.styles.adapt import ADAPTED_DEFAULTS
 
     # an adapted network is read back more strictly than the bundle it came from
     assert ADAPTED_DEFAULTS["check_cer"] < base.sampling.check_cer
@@ -202,7 +202,7 @@ def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_
     from types import SimpleNamespace
 
     import hwcli.recognizer.reading as R
-    from hwcli.adapt import NLL_SLACK, choose_weights
+    from hwcli.styles.adapt import NLL_SLACK, choose_weights
 
     work = tmp_path / "work"
     work.mkdir()
@@ -319,7 +319,7 @@ def test_adapt_needs_enough_lines(model, tmp_path):
 def test_personal_ink_gets_the_point_density_per_letter_of_training_lines():
     """`style_ink.normalise` resamples a line at fractional point indices: a hand with much ink per letter gets
     about LETTER_POINTS points per letter (steps kept inside STEP_RANGE); stroke ends and pen lifts stay."""
-    from hwcli.style_ink import LETTER_POINTS, STEP_RANGE, median_step, normalise, resample_density
+    from hwcli.styles.ink import LETTER_POINTS, STEP_RANGE, median_step, normalise, resample_density
     from hwcli.strokes import to_points
 
     t = np.linspace(0, 2 * np.pi, 401)

@@ -269,7 +269,7 @@ def test_select_readback_exports_the_step_that_reads_best(tmp_path):
     stem = make_bundle(tmp_path / "base", hidden=8, layers=1, mixtures=2)
     npz = make_npz(tmp_path, n_lines=8)
     out = tmp_path / "run"
-    from hwcli.recognizer.selection import readback_scorer
+    from hwcli.evaluation.selection import readback_scorer
 
     ds = Dataset.load(npz)
     with pytest.raises(Exception, match="scorer"):
@@ -302,8 +302,8 @@ def test_select_options_validated():
 
 def test_selection_lines_are_fixed_writable_and_not_evals_own():
     from hwcli.alphabet import DEFAULT_CHARS
-    from hwcli.recognizer.legibility import HARD_SENTENCES, SENTENCES
-    from hwcli.recognizer.selection import hard_lines, ordinary_lines
+    from hwcli.evaluation.legibility import HARD_SENTENCES, SENTENCES
+    from hwcli.evaluation.selection import hard_lines, ordinary_lines
 
     hard = hard_lines(200, seed=1)
     assert hard == hard_lines(200, seed=1) and hard != hard_lines(200, seed=2)

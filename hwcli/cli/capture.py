@@ -22,7 +22,7 @@ def capture_cmd(
 
     Example: hwcli capture -o mine/ && hwcli styles add me mine/
     """
-    from ..capture import start
+    from ..capture.server import start
     from ..errors import InputTextError
 
     texts = None

@@ -58,7 +58,7 @@ def eval_cmd(
         hwcli eval --style all --bias 0.5 --bias 1.0 --compare-check --reference iam.npz
     """
     from ..errors import OptionError, StyleNotFoundError, check_seed, check_threads
-    from ..recognizer.legibility import eval_lines
+    from ..evaluation.legibility import eval_lines
     from ..recognizer.network import load_recognizer
     from ..synthesis import SamplingOptions
 
@@ -71,7 +71,7 @@ def eval_cmd(
         ref_ds = load_dataset(reference)  # a bad reference fails here, before any sampling
     use_ocr = Reader.tesseract in (reader or [])
     if use_ocr:
-        from ..ocr import tesseract_path
+        from ..evaluation.ocr import tesseract_path
 
         tesseract_path()  # a clear error now, not after sampling
     if threads:
@@ -81,26 +81,26 @@ def eval_cmd(
     rec = load_recognizer(recognizer)
     if ref_ds is not None:
         from ..errors import DatasetError
-        from ..recognizer.legibility import reference_lines as ref_lines
+        from ..evaluation.legibility import reference_lines as ref_lines
 
         ref_set = "hard" if input is None and line_set == LineSet.hard else "ordinary"
         if not ref_lines(ref_ds, rec.alphabet, reference_lines, line_set=ref_set):
             what = "validation (testset_v) lines with digits or capitals" if ref_set == "hard" else "validation (testset_v) lines"
             raise DatasetError(f"--reference {str(reference)!r} has no {what} the recognizer can read")
-    from ..styles import resolve
+    from ..styles.library import resolve
 
     bundle, style = resolve(model, style or [])  # personal styles join the bundle's styles
     if not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction (unconditional) model: eval needs a synthesis model")
     if like:
-        from ..style_ink import prepare_lines, read_ink
+        from ..styles.ink import prepare_lines, read_ink
 
         real = prepare_lines(read_ink([str(p) for p in like]), bundle.alphabet)  # bad ink fails before sampling
 
     texts = _read_input(input) if input is not None else eval_lines(line_set=line_set.value)
     if lines is not None:
         texts = texts[:lines]
-    from ..recognizer.legibility import CHARSET_SETS
+    from ..evaluation.legibility import CHARSET_SETS
 
     charset_set = input is None and line_set.value in CHARSET_SETS
     if charset_set:
@@ -113,7 +113,7 @@ def eval_cmd(
         coverage = None
     ocr_languages = "eng"
     if use_ocr and charset_set:
-        from ..ocr import accent_languages
+        from ..evaluation.ocr import accent_languages
 
         ocr_languages = accent_languages()
 
@@ -135,7 +135,7 @@ def eval_cmd(
     first = bundle.sampling.check if check is None else check
     checks = [first, not first] if compare_check else [first]
 
-    from ..recognizer.legibility import evaluate, evaluate_reference
+    from ..evaluation.legibility import evaluate, evaluate_reference
 
     runs = [(k, b, c) for k in keys for b in biases for c in checks]
     rows = []
@@ -153,7 +153,7 @@ def eval_cmd(
 
     imitation = None
     if like:
-        from ..imitation import evaluate_imitation
+        from ..evaluation.imitation import evaluate_imitation
 
         if not quiet:
             err_console.print(f"imitation: sampling the {len(real)} texts of {', '.join(map(str, like))} in each style ...")

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from ..errors import InputTextError
-from ..jobs import MAX_INPUT_BYTES, decode_text, read_file  # the library's own checks, shared with many-document runs
+from ..writing.jobs import MAX_INPUT_BYTES, decode_text, read_file  # the library's own checks, shared with many-document runs
 
 
 def read_text(text: str | None, input_file: Path | None) -> str:

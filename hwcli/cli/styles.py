@@ -37,8 +37,8 @@ def styles_cmd(
     from rich.console import Console
     from rich.table import Table
 
-    from ..formats import format_for
-    from ..styles import PERSONAL_SOURCE, list_styles, resolve, styles_dir
+    from ..page.formats import format_for
+    from ..styles.library import PERSONAL_SOURCE, list_styles, resolve, styles_dir
 
     if preview:
         format_for(preview)  # an unknown suffix fails before the model loads
@@ -71,7 +71,7 @@ def styles_cmd(
     if not bundle.styles:
         err_console.print("this model has no styles: it writes in its own average hand")
     if preview and bundle.styles:
-        from ..document import style_sheet
+        from ..writing.document import style_sheet
 
         # with --style, a sheet of just those styles (personal ones included), numbered in the order given
         shown = dataclasses.replace(bundle, styles=[bundle.style(k) for k in keys]) if style else \
@@ -103,7 +103,7 @@ def add_cmd(
     """
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from ..styles import add_style
+    from ..styles.library import add_style
 
     lines_text = None
     if texts is not None:
@@ -147,7 +147,7 @@ def remove_cmd(name: Annotated[str, typer.Argument(help="Personal style to delet
 
     Example: hwcli styles remove me
     """
-    from ..styles import remove_style
+    from ..styles.library import remove_style
 
     path = remove_style(name)
     err_console.print(f"removed style {name!r} ({path})", markup=False)

@@ -60,7 +60,7 @@ def train_cmd(
     )
     detect_kind(data)  # fail fast with a clear message before anything else
     if select == "readback-ocr":
-        from ..ocr import tesseract_path
+        from ..evaluation.ocr import tesseract_path
 
         tesseract_path("--select readback-ocr")  # missing tesseract: one line now, not after the first validation
     from ..fileio import check_output_dir
@@ -94,7 +94,7 @@ def train_cmd(
     ds = load_dataset(data)
     scorer = None
     if select != "nll":
-        from ..recognizer.selection import readback_scorer
+        from ..evaluation.selection import readback_scorer
 
         scorer = readback_scorer(ds, select_lines, seed, tesseract=select == "readback-ocr")
     if show:

@@ -40,7 +40,7 @@ def train_recognizer_cmd(
     (then copy OUT/best.json and OUT/best.safetensors to models/hwcli-recognizer.*)
     """
     from ..data.convert import detect_kind, load_dataset
-    from ..recognizer.training import RecognizerTrainOptions, train_recognizer
+    from ..training.recognizer import RecognizerTrainOptions, train_recognizer
 
     opts = RecognizerTrainOptions(
         out=str(out), hidden=hidden, layers=layers, conv_channels=conv_channels, dropout=dropout,

@@ -6,11 +6,11 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from ..formats import FORMATS
+from ..page.formats import FORMATS
 from .common import choices, clean_progress, err_console, handle_errors
 
 
-#: --format choices: every registered output format (hwcli.formats; a cheap import, no renderer loads)
+#: --format choices: every registered output format (hwcli.page.formats; a cheap import, no renderer loads)
 Format = choices("Format", tuple(FORMATS))
 Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
 Origin = choices("Origin", ("bottom-left", "top-left"))
@@ -150,8 +150,8 @@ def write_cmd(
     if sender is not None:
         body = sender.replace("\\n", "\n").strip("\n") + "\n\n" + body.strip("\n")
 
-    from ..document import plotter_setup, write
-    from ..formats import format_for
+    from ..writing.document import plotter_setup, write
+    from ..page.formats import format_for
 
     fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None)).name
     if plotter_svg:
@@ -218,7 +218,7 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
     if unconditional and model is None:
         bundle = load_model(DEFAULT_UNCONDITIONAL)
     else:
-        from ..styles import resolve
+        from ..styles.library import resolve
 
         bundle, (style,) = resolve(model, [style])
     if unconditional and bundle.is_synthesis:

@@ -17,9 +17,9 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
         envelope_template: Path | None = None, envelope: str | None = None,
         load: Callable[[], tuple], options: Callable[[object], dict]) -> None:
     """Validate the batch options, build the jobs (every input problem listed before the model loads),
-    write them with `hwcli.batch.write_many`, print a per-document summary; exit 1 when any failed."""
+    write them with `hwcli.writing.batch.write_many`, print a per-document summary; exit 1 when any failed."""
     from ..errors import OptionError
-    from ..jobs import file_jobs, merge_jobs, parse_shard
+    from ..writing.jobs import file_jobs, merge_jobs, parse_shard
 
     shard_kn = parse_shard(shard) if shard is not None else None
     if (template is None) != (data is None):
@@ -51,7 +51,7 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
     bundle, style = load()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-    from ..batch import write_many
+    from ..writing.batch import write_many
 
     with clean_progress(Progress(TextColumn("writing"), BarColumn(), MofNCompleteColumn(), TextColumn("documents"),
                                  TimeRemainingColumn(), console=err_console, disable=quiet, transient=True)) as bar:

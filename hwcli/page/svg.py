@@ -17,7 +17,7 @@ import svgwrite
 
 from ..strokes import split_strokes
 from . import paper
-from ..formats import FORMATS, page_paths
+from .formats import FORMATS, page_paths
 from .layout import PageOptions, color_rgb
 from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls

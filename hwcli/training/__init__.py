@@ -3,7 +3,8 @@
 - `loop`: options every run shares, the loop, schedule, checkpoints, resume, DDP;
 - `data`: normalised training lines, length-bucketed epoch order, splits, rare characters;
 - `synthesis`: the synthesis / prediction network's task and `train` (``hwcli train``);
-- the recognizer's task and `train_recognizer` live with the recognizer (`hwcli.recognizer.training`).
+- `recognizer`: the recognizer network's task and `train_recognizer` (``hwcli train-recognizer``);
+- `packaging`: a trained network measured and written as a bundle with its styles.
 """
 from __future__ import annotations
 

@@ -33,18 +33,18 @@ from typing import BinaryIO, Callable, Iterator
 
 import numpy as np
 
-from .charset import prepare_text
-from .errors import InputTextError, OptionError, OutputError
-from .fileio import check_writable, describe_os_error, publish_files
-from .model.bundle import Bundle, Style, load_model
-from .page import PageOptions, estimate_scale, group_pages, iter_layout
-from .page import layout as L
-from .formats import FORMATS, Format, format_for, page_paths
-from .page.machines import Machine, PlotterOptions, profile, resolve
-from .page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
-from .strokes import to_points, x_height
-from .page.colors import Marks, document_colors, line_colors, split_colors
-from .synthesis import Checker, SamplingOptions, line_checker, synthesize
+from ..charset import prepare_text
+from ..errors import InputTextError, OptionError, OutputError
+from ..fileio import check_writable, describe_os_error, publish_files
+from ..model.bundle import Bundle, Style, load_model
+from ..page import PageOptions, estimate_scale, group_pages, iter_layout
+from ..page import layout as L
+from ..page.formats import FORMATS, Format, format_for, page_paths
+from ..page.machines import Machine, PlotterOptions, profile, resolve
+from ..page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
+from ..strokes import to_points, x_height
+from ..page.colors import Marks, document_colors, line_colors, split_colors
+from ..synthesis import Checker, SamplingOptions, line_checker, synthesize
 
 log = logging.getLogger(__name__)
 MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
@@ -127,12 +127,12 @@ class Document:
              plotter: PlotterOptions | None = None, preview: str | os.PathLike | None = None) -> list[str]:
         """Render to `target`: a path ('-' is standard output) or a binary stream; returns what was written.
 
-        `format` (a name in `hwcli.formats.FORMATS`) defaults to the path's suffix, PDF for a stream.
+        `format` (a name in `hwcli.page.formats.FORMATS`) defaults to the path's suffix, PDF for a stream.
         Per-page formats (SVG, PNG, G-code, HP-GL) write ``out-1.svg, out-2.svg, ...`` when there are several
         pages; a stream takes one page of those. `dpi` is used by raster formats; `plotter` and `preview` (a
         toolpath SVG or PNG written beside the output) by plotter formats (`plotter_setup`).
         """
-        from .checks import check_number, check_path, check_type
+        from ..checks import check_number, check_path, check_type
 
         stream = target if hasattr(target, "write") else None
         if stream is None:
@@ -156,7 +156,7 @@ class Document:
             for t in (targets if stream is None else []) + extra_targets:
                 check_writable(t)
         if fmt.name == "png":
-            from .page.png import check_pixels
+            from ..page.png import check_pixels
 
             check_pixels(self.page_options, dpi)  # before any sampling
         try:
@@ -168,7 +168,7 @@ class Document:
                 files = self._render(fmt, Path(tmpdir), dpi, machine)
                 self.machine = machine
                 if preview:
-                    from .page.preview import preview_format, render_preview
+                    from ..page.preview import preview_format, render_preview
 
                     files.append(Path(tmpdir) / "preview")
                     with open(files[-1], "wb") as fh:
@@ -233,7 +233,7 @@ def stale_pages(out: str, n_pages: int, fmt: Format) -> list[str]:
     """Numbered pages beyond this document's last one (``out-26.svg, out-27.svg, ...`` after 25 pages, or
     ``out-1.svg ...`` after one page written to ``out.svg``) left by an earlier, longer write. They are never
     deleted (they may be the user's own files); the CLI names them in a warning."""
-    from .fileio import _is_special
+    from ..fileio import _is_special
 
     if _is_special(Path(out)):
         return []  # a device or stream has no numbered pages beside it
@@ -267,7 +267,7 @@ def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, pre
     if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
         raise OptionError("--preview needs a file name of its own")
     if preview is not None:
-        from .page.preview import preview_format
+        from ..page.preview import preview_format
 
         preview_format(preview)
     if page.pen != "uniform":
@@ -320,7 +320,7 @@ def write(
     `on_unsupported`: "error" lists every character the model cannot write, "skip" drops them.
     ``progress(done, total)`` counts sampled lines.
     """
-    from .checks import check_callable, check_text, check_type
+    from ..checks import check_callable, check_text, check_type
 
     check_text(text)
     check_type(page, PageOptions, "page", "a PageOptions", none=True)
@@ -387,7 +387,7 @@ def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
     on each sampled line's small letters through its attention window (`results`: its LineResults)."""
     heights = [x_height(to_points(r.strokes), r.chars, r.text) if len(r.strokes) else 0.0 for r in results]
     return [replace(ln, size=ln.size * f) if f != 1.0 else ln for ln, f in zip(lines, size_factors(heights))]
-from .page.colors import Marks, document_colors, line_colors, split_colors
+from ..page.colors import Marks, document_colors, line_colors, split_colors
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
@@ -396,7 +396,7 @@ STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
 def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "The quick brown fox jumps over the lazy dog.",
                 bias: float | None = None, seed: int = 0, page: PageOptions = STYLE_SHEET_PAGE) -> Document:
     """A `Document` with one line per style of the bundle, each in its own hand, saying ``"N. text"``."""
-    from .checks import check_text
+    from ..checks import check_text
 
     check_text(text)
     bundle = model if isinstance(model, Bundle) else load_model(model)

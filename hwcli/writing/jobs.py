@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
-from .errors import InputTextError, OptionError, shorten
+from ..errors import InputTextError, OptionError, shorten
 
 MAX_INPUT_BYTES = 20_000_000
 MAX_NAME = 120  # characters of an output file name (before the suffix)

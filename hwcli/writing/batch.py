@@ -23,20 +23,20 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from .charset import prepare_text
+from ..charset import prepare_text
 from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
-from .errors import HwcliError, InputTextError, OptionError, OutputError, shorten
-from .fileio import check_writable, describe_os_error
-from .formats import FORMATS, format_for, is_complete, page_paths
+from ..errors import HwcliError, InputTextError, OptionError, OutputError, shorten
+from ..fileio import check_writable, describe_os_error
+from ..page.formats import FORMATS, format_for, is_complete, page_paths
 from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
-from .model.bundle import Bundle, load_model
-from .page import PageOptions, group_pages, iter_layout
-from .page import layout as L
-from .page.layout import prepare_marked
-from .page.machines import PlotterOptions
-from .page.colors import document_colors, line_colors, split_colors
-from .page.placement import Page, align_lines, build_page, place_line
-from .synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
+from ..model.bundle import Bundle, load_model
+from ..page import PageOptions, group_pages, iter_layout
+from ..page import layout as L
+from ..page.layout import prepare_marked
+from ..page.machines import PlotterOptions
+from ..page.colors import document_colors, line_colors, split_colors
+from ..page.placement import Page, align_lines, build_page, place_line
+from ..synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
@@ -161,7 +161,7 @@ def write_many(
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"--on-unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     if f == "png":
-        from .page.png import check_pixels
+        from ..page.png import check_pixels
 
         check_pixels(page, dpi)
     resolved = sampling.resolve(bundle)  # an unknown style fails now, not after sampling
@@ -263,19 +263,19 @@ def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, o
                      plotter) -> None:
     """The Python API's arguments: a wrong type or value is an OptionError with a clear message (the CLI's
     values are right by construction)."""
-    from .checks import check_callable, check_flag, check_number, check_path, check_shard, check_type
+    from ..checks import check_callable, check_flag, check_number, check_path, check_shard, check_type
 
     if isinstance(jobs, Mapping):
         bad = [f"{k!r}: {type(v).__name__}" for k, v in jobs.items() if not isinstance(k, str) or not isinstance(v, str)]
         if bad:
             raise OptionError(f"documents must map names (str) to texts (str); not so for {shorten(bad, 5)}")
     elif isinstance(jobs, (str, bytes)) or not isinstance(jobs, Sequence):
-        raise OptionError(f"documents must be a mapping name -> text or a list of hwcli.jobs.Job, got "
+        raise OptionError(f"documents must be a mapping name -> text or a list of hwcli.writing.jobs.Job, got "
                           f"{type(jobs).__name__}")
     else:
         bad = [f"{i}: {type(j).__name__}" for i, j in enumerate(jobs) if not isinstance(j, Job)]
         if bad:
-            raise OptionError(f"documents must be hwcli.jobs.Job items (or pass a mapping name -> text); not so at "
+            raise OptionError(f"documents must be hwcli.writing.jobs.Job items (or pass a mapping name -> text); not so at "
                               f"position(s) {shorten(bad, 5)}")
     check_path(out_dir, "out_dir", none=True)
     check_path(one_file, "one_file", none=True)

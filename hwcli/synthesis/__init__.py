@@ -36,10 +36,10 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 
-from .errors import ModelFileError, OptionError, check_seed
-from .model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
-from .model.sampling import sample_batch
-from .strokes import join_segments, restyle
+from ..errors import ModelFileError, OptionError, check_seed
+from ..model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
+from ..model.sampling import sample_batch
+from ..strokes import join_segments, restyle
 
 log = logging.getLogger(__name__)
 RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
@@ -77,7 +77,7 @@ class SamplingOptions:
     strict_digits: bool = True
 
     def __post_init__(self) -> None:
-        from .checks import check_flag, check_number, check_type
+        from ..checks import check_flag, check_number, check_type
 
         check_number(self.bias, "bias", 0.0, 10.0, none=True)  # bias="1" is an OptionError, not a TypeError
         check_number(self.hard_bias, "hard_bias", 0.0, 10.0, none=True)
@@ -205,7 +205,7 @@ READ_BACK = "reads back wrong"
 def line_checker(bundle: Bundle, recognizer=None) -> Checker:
     """The read-back checker for lines sampled with `bundle`: `recognizer` (a path, a loaded recognizer bundle,
     or None for the bundled one). Raises `ModelFileError` with the reason when no recognizer can be loaded."""
-    from .recognizer.reading import make_checker
+    from ..recognizer.reading import make_checker
 
     if recognizer is None or isinstance(recognizer, (str, bytes)) or hasattr(recognizer, "__fspath__"):
         try:
@@ -220,7 +220,7 @@ def line_checker(bundle: Bundle, recognizer=None) -> Checker:
 
 @functools.lru_cache(maxsize=2)
 def _cached_recognizer(path: str | None):
-    from .recognizer.reading import load_recognizer
+    from ..recognizer.reading import load_recognizer
 
     return load_recognizer(path)
 

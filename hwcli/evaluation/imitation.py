@@ -39,7 +39,7 @@ REFERENCE_FILE = "imitation_writers.json"  # features of testset_v writers' line
 
 def line_features(offsets: np.ndarray, text: str) -> np.ndarray:
     """Feature vector (len(FEATURES),) of one line: offsets (N, 3) [dx, dy, eos], y down, any units."""
-    from .strokes import straighten, to_offsets, to_points
+    from ..strokes import straighten, to_offsets, to_points
 
     # level the line first (the training pipeline levels real lines; generated ones may drift)
     off = to_offsets(straighten(to_points(np.asarray(offsets, np.float32)))).astype(np.float64)
@@ -116,9 +116,9 @@ def load_reference() -> dict:
 def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
     """Features of the real lines of `writers` testset_v writers of a converted IAM-OnDB set (normalised as
     personal ink is, `style_ink.normalise`); the writers with the fewest lines above 40 come first."""
-    from .data.dataset import VALID_SPLIT
-    from .strokes import to_points
-    from .style_ink import normalise
+    from ..data.dataset import VALID_SPLIT
+    from ..strokes import to_points
+    from ..styles.ink import normalise
 
     v = ds.indices([VALID_SPLIT])
     counts: dict = {}
@@ -178,9 +178,9 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
     `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``)."""
-    from .recognizer.legibility import style_label
-    from .recognizer.reading import corpus_error_rates, make_checker, read_strokes
-    from .synthesis import SamplingOptions, synthesize
+    from .legibility import style_label
+    from ..recognizer.reading import corpus_error_rates, make_checker, read_strokes
+    from ..synthesis import SamplingOptions, synthesize
 
     ref = reference or load_reference()
     writers = {w: np.asarray(v, np.float64) for w, v in ref["writers"].items()}
@@ -197,7 +197,7 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
         out["cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in hyps])["cer"]
     if tesseract:
-        from .recognizer.legibility import read_as_page
+        from .legibility import read_as_page
 
         ocr = read_as_page(bundle, style, [r.strokes for r in res])
         out["ocr_cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], ocr)["cer"]

@@ -30,9 +30,9 @@ from typing import Sequence
 
 import numpy as np
 
-from .alphabet import CHARSET
-from .errors import DatasetError, InkError
-from .strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_points
+from ..alphabet import CHARSET
+from ..errors import DatasetError, InkError
+from ..strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_points
 
 #: Median body height (10th-90th percentile of y) of IAM-OnDB lines in normalised units (1st-99th pct 1.7-7.0).
 TARGET_BODY = 3.5
@@ -133,8 +133,8 @@ def normalise(points: np.ndarray, cleaned: bool = False, letters: int | None = N
 def _raw_inkml(path: Path, texts_given: bool) -> list[tuple[str, str, np.ndarray, bool]]:
     """(name, text, absolute points, cleaned) per line of one InkML file. Without annotations and with `texts`
     given, the whole file is one line (all its traces)."""
-    from .data.iam import Skip
-    from .data.inkml import read_inkml
+    from ..data.iam import Skip
+    from ..data.inkml import read_inkml
 
     items = list(read_inkml(path, untranscribed=texts_given))
     lines = [(f"{path.name}" + (f" ({r.line_id})" if len(items) > 1 else ""), r.text, r.points, r.preprocessed is not None)
@@ -148,7 +148,7 @@ def _raw_inkml(path: Path, texts_given: bool) -> list[tuple[str, str, np.ndarray
 
 
 def _raw_npz(path: Path) -> list[tuple[str, str, np.ndarray, bool]]:
-    from .data.dataset import Dataset
+    from ..data.dataset import Dataset
 
     ds = Dataset.load(path)
     return [(f"{path.name} line {i + 1} ({ds.line_ids[i]})", ds.texts[i], to_points(ds.line(i)), True) for i in range(len(ds))]

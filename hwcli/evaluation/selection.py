@@ -145,7 +145,7 @@ def readback_scorer(ds, n: int = 40, seed: int = 0, tesseract: bool = False,
     """For `hwcli train --select readback`: a function bundle -> `readback_score` on `n` testset_v lines of the
     converted dataset `ds` (all its texts when it has no such lines of a page's length) and `n` hard lines."""
     from ..data.dataset import VALID_SPLIT
-    from .network import load_recognizer
+    from ..recognizer.network import load_recognizer
 
     valid = [t for t, sp in zip(ds.texts, ds.splits) if sp == VALID_SPLIT] or list(ds.texts)
     ordinary = ordinary_lines(valid, n, seed) or ordinary_lines(valid, n, seed, 1, 10**6)

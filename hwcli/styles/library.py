@@ -37,9 +37,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .errors import OptionError, StyleNotFoundError
-from .fileio import atomic_output
-from .texts import CALIBRATION
+from ..errors import OptionError, StyleNotFoundError
+from ..fileio import atomic_output
+from ..texts import CALIBRATION
 
 FORMAT_VERSION = 1
 STYLE_FILE = "style.json"
@@ -95,7 +95,7 @@ class PersonalStyle:
 
 
 def _read_style(folder: Path) -> PersonalStyle:
-    from .model.bundle import Style
+    from ..model.bundle import Style
 
     try:
         doc = json.loads((folder / STYLE_FILE).read_text(encoding="utf-8"))
@@ -221,14 +221,14 @@ def save_ink(folder: Path, lines, scale: float) -> None:
     """The cleaned lines as a converted dataset in the bundle's units (normalised x `scale`), every 10th line
     in testset_v: ``hwcli train --init MODEL --data .../ink.npz`` fine-tunes on it with full control."""
     from .adapt import HOLDOUT
-    from .data.dataset import Dataset
+    from ..data.dataset import Dataset
 
     unit = np.array([scale, scale, 1.0], np.float32)
     splits = ["testset_v" if i % HOLDOUT == HOLDOUT - 1 else "trainset" for i in range(len(lines))]
     ds = Dataset.from_lines([ln.offsets * unit for ln in lines], [ln.text for ln in lines], [ln.name for ln in lines],
                             [-1] * len(lines), splits,
                             {"stats": {"scale": float(scale), "scale_from": "the model's normalisation"},
-                             "preprocessing": {"personal": "hwcli.style_ink (pipeline without downsampling, body "
+                             "preprocessing": {"personal": "hwcli.styles.ink (pipeline without downsampling, body "
                                                "height and point density matched to the model)"}})
     ds.save(folder / INK_FILE)
 
@@ -238,8 +238,8 @@ def line_nll(bundle, lines) -> list[float]:
     """Teacher-forced NLL per point of each line under the synthesis network (lower: the model follows it)."""
     import torch
 
-    from .model import mdn
-    from .model.sampling import onehot_texts
+    from ..model import mdn
+    from ..model.sampling import onehot_texts
 
     out = []
     net = bundle.network
@@ -263,11 +263,11 @@ def choose_prime(bundle, lines, name: str, recognizer=None, seed: int = 0,
                  progress: Callable[[int, int], None] | None = None, match_geometry: bool = True) -> Choice:
     """The best priming line of `lines` for `bundle` (see the module docstring), measured; with
     `match_geometry`, with the correction that gives its lines the writer's letter width and slant."""
-    from .model.bundle import Style
-    from .strokes import body_height
-    from .recognizer.reading import cer, read_strokes
-    from .strokes import to_points
-    from .synthesis import SamplingOptions, synthesize
+    from ..model.bundle import Style
+    from ..strokes import body_height
+    from ..recognizer.reading import cer, read_strokes
+    from ..strokes import to_points
+    from ..synthesis import SamplingOptions, synthesize
 
     nll = line_nll(bundle, lines)
     # very long lines make a long prime (slow, and the model drifts); very short ones say little about the hand
@@ -325,7 +325,7 @@ MAX_X_SCALE, MAX_SHEAR = 1.33, 0.4
 def hand_geometry(lines: Sequence[tuple[np.ndarray, str]]) -> dict:
     """Median slant (`strokes.slant`: shear units, + leaning right) and letter width (ink width per character
     / body height) of (offsets, text) lines; empty when there are none."""
-    from .strokes import body_height, slant, to_points
+    from ..strokes import body_height, slant, to_points
 
     sl, wr = [], []
     for off, text in lines:
@@ -346,7 +346,7 @@ def geometry_correction(writer: dict, sampled: Sequence[tuple[np.ndarray, str]],
     line-to-line spread. The slant measure responds to a shear only in part (which pen moves count as
     near-vertical changes with it), so the correction is refined on the sampled lines themselves, `rounds`
     times: restyle them, measure, adjust."""
-    from .strokes import restyle
+    from ..strokes import restyle
 
     start = hand_geometry(sampled)
     if not writer or not start:
@@ -366,7 +366,7 @@ def geometry_correction(writer: dict, sampled: Sequence[tuple[np.ndarray, str]],
 def resolve(model, keys: Sequence[str | int | None]):
     """(bundle, keys) for `--model`/`--style`: personal style names among `keys` are added to the loaded bundle's
     styles and replaced by their index. With no --model, an adapted personal style loads its own bundle."""
-    from .model.bundle import load_model
+    from ..model.bundle import load_model
 
     personal = {}
     for k in keys:
@@ -408,9 +408,9 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
               adapt: bool = False, replace: bool = False, seed: int = 0, check: bool = True, recognizer=None,
               adapt_options: dict | None = None, progress: Progress | None = None) -> PersonalStyle:
     """Clean the ink, choose and measure the prime, optionally adapt the network, store the style."""
-    from .errors import InkError
-    from .model.bundle import DEFAULT_MODEL, load_model
-    from .style_ink import prepare_lines, read_ink
+    from ..errors import InkError
+    from ..model.bundle import DEFAULT_MODEL, load_model
+    from .ink import prepare_lines, read_ink
 
     check_name(name)
     bundle = load_model(model)
@@ -426,8 +426,8 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
         raise InkError(f"--adapt needs at least {ADAPT_MIN_LINES} lines of ink (20 recommended); got {len(lines)}")
     rec = None
     if check:  # the recognizer scores the candidate primes; without it, the likelihood and sampling checks do
-        from .errors import ModelFileError
-        from .recognizer.network import load_recognizer
+        from ..errors import ModelFileError
+        from ..recognizer.network import load_recognizer
 
         if recognizer is not None:
             rec = load_recognizer(recognizer)

@@ -28,7 +28,7 @@ from importlib import import_module
 from pathlib import Path
 from typing import Callable
 
-from .errors import OptionError
+from ..errors import OptionError
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,7 @@ def page_paths(base_path: str | os.PathLike, n_pages: int, fmt: Format) -> list[
     base = Path(base_path)
     if n_pages == 1 or not fmt.per_page:
         return [base]
-    from .fileio import _is_special  # stdlib only
+    from ..fileio import _is_special  # stdlib only
 
     if _is_special(base):
         raise OptionError(f"{fmt.label or fmt.name.upper()} writes one file per page, and {str(base)!r} is not a "

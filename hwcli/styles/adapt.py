@@ -32,7 +32,7 @@ from typing import Callable
 
 import numpy as np
 
-from .errors import OptionError
+from ..errors import OptionError
 
 HOLDOUT = 10  # every 10th writer line is held out for validation (at least one)
 NLL_SLACK = 0.08  # nats/point: validated steps this close to the best held-out NLL are compared by their writing
@@ -91,7 +91,7 @@ def replay_texts(alphabet, k: int) -> list[str]:
     """`k` texts for replay lines: `REPLAY_TEXTS`, with a `REPLAY_CHARSET_SHARE` of `REPLAY_CHARSET_TEXTS`
     interleaved where `alphabet` holds characters beyond IAM-OnDB's (each such text cut down to the characters
     the alphabet has, kept when one beyond IAM-OnDB's is left), so that an adapted network keeps them."""
-    from .alphabet import DEFAULT_CHARS
+    from ..alphabet import DEFAULT_CHARS
 
     plain = [t for t in REPLAY_TEXTS if all(c in alphabet for c in t)]
     extra = []
@@ -115,8 +115,8 @@ def regularisation_lines(bundle, n: int, seed: int = 0) -> list[tuple[np.ndarray
     holding characters beyond IAM-OnDB's first of all), then lines it samples in its styles (check off: the
     bundle's own hand, as it is), a share of them holding the set's characters beyond IAM-OnDB's where the
     bundle has them (`replay_texts`)."""
-    from .alphabet import DEFAULT_CHARS
-    from .synthesis import SamplingOptions, synthesize
+    from ..alphabet import DEFAULT_CHARS
+    from ..synthesis import SamplingOptions, synthesize
 
     primes = [s for s in bundle.styles if len(s.strokes) > 10]
     primes.sort(key=lambda s: all(c in DEFAULT_CHARS for c in s.text))  # stable: new characters first
@@ -147,11 +147,11 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     reached the end, never stalled, sane extents) and, with a `recognizer`, reads back within `check_cer`."""
     import torch
 
-    from .model.bundle import Style, load_model
-    from .model.sampling import sample_batch
-    from .recognizer.reading import make_checker
-    from .synthesis import check_line
-    from .texts import CALIBRATION
+    from ..model.bundle import Style, load_model
+    from ..model.sampling import sample_batch
+    from ..recognizer.reading import make_checker
+    from ..synthesis import check_line
+    from ..texts import CALIBRATION
 
     vals = [(int(m["step"]), float(m["val_nll_point"])) for m in metrics
             if int(m.get("step", 0)) > 0 and m.get("val_nll_point") is not None
@@ -191,9 +191,9 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
     personal bundle ``folder/stem.json`` + ``.safetensors``. See the module docstring. `select`: choose the
     weights by their writing (`choose_weights`, read back with `recognizer` when given); else the validated step
     with the best held-out NLL is kept."""
-    from .data.dataset import Dataset
-    from .model.bundle import load_model, save_bundle
-    from .training.synthesis import TrainOptions, train
+    from ..data.dataset import Dataset
+    from ..model.bundle import load_model, save_bundle
+    from ..training.synthesis import TrainOptions, train
 
     if not 0.0 <= reg_share < 1.0:
         raise OptionError("reg_share must be in [0, 1)")

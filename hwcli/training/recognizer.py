@@ -22,10 +22,10 @@ from ..alphabet import Alphabet, data_alphabet
 from ..data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from ..errors import DatasetError, OptionError
 from ..model.grow import grow_recognizer_state, grown
-from ..training.data import LineData, split_indices, validation_subset
-from ..training.loop import CKPT_NAME, LoopOptions, device_for, resume_checkpoint, run
-from .network import N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
-from .reading import corpus_error_rates, recognize
+from .data import LineData, split_indices, validation_subset
+from .loop import CKPT_NAME, LoopOptions, device_for, resume_checkpoint, run
+from ..recognizer.network import N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
+from ..recognizer.reading import corpus_error_rates, recognize
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import numpy as np
 from ..alphabet import CHAR_CLASSES as SET_CLASSES
 from ..alphabet import char_class as set_class
 from .charset_sets import CHARSET_CONTEXTS, CHARSET_COPIES, EVERYDAY
-from .reading import alignment
+from ..recognizer.reading import alignment
 
 SENTENCES: tuple[str, ...] = (
     'The kettle clicked off just as the doorbell rang.',
@@ -282,10 +282,10 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
              fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None,
              segment_chars: int | None = None, tesseract: bool = False, ocr_languages: str = "eng") -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
-    `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.ocr`), with the
+    `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``)."""
     from ..synthesis import SamplingOptions, synthesize
-    from .reading import cer, corpus_error_rates, make_checker, read_strokes
+    from ..recognizer.reading import cer, corpus_error_rates, make_checker, read_strokes
 
     threshold = bundle.sampling.report_cer if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
@@ -316,9 +316,9 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
 
 def read_as_page(bundle, style, strokes: Sequence, languages: str = "eng") -> list[str]:
     """Tesseract's reading of sampled lines (runs of spaces collapsed), each drawn as a default page draws a
-    line in `style` (`hwcli.ocr`), read with the language data `languages`."""
-    from ..document import hand_metrics
-    from ..ocr import read_lines
+    line in `style` (`hwcli.evaluation.ocr`), read with the language data `languages`."""
+    from ..writing.document import hand_metrics
+    from .ocr import read_lines
 
     scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
     return [" ".join(h.split()) for h in read_lines(list(strokes), scale, languages=languages)]
@@ -346,9 +346,9 @@ def read_real_as_page(bundle, strokes: Sequence) -> list[str]:
     gives a line of the bundle's default style: scaled by its own body height, as the page scales a style."""
     from dataclasses import replace
 
-    from ..document import hand_metrics
+    from ..writing.document import hand_metrics
     from ..model.bundle import Style
-    from ..ocr import read_lines
+    from .ocr import read_lines
     from ..strokes import body_height, to_points
 
     out = []
@@ -367,7 +367,7 @@ def evaluate_reference(ds, recognizer, n: int = 300, seed: int = 0, line_set: st
     plus ``classes`` (`class_accuracy`) and ``read_ms_per_line``; with `tesseract_bundle` (a synthesis bundle,
     for the page size) also ``ocr_cer``, ``ocr_wer`` and ``ocr_classes`` from tesseract (`read_real_as_page`), else None.
     With ``line_set="hard"`` only lines holding digits or capitals (`is_hard_text`), like the hard set."""
-    from .reading import corpus_error_rates, read_strokes
+    from ..recognizer.reading import corpus_error_rates, read_strokes
 
     idx = reference_lines(ds, recognizer.alphabet, n, seed, line_set)
     refs = [" ".join(ds.texts[i].split()) for i in idx]
