@@ -212,7 +212,7 @@ def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_
     metrics = [{"step": 0, "val_nll_point": 1.0}, {"step": 10, "val_nll_point": -0.5 + NLL_SLACK + 0.01},
                {"step": 20, "val_nll_point": -0.5}, {"step": 30, "val_nll_point": -0.5 + NLL_SLACK / 2},
                {"step": 40, "val_nll_point": -0.9}]  # no snapshot of step 40: not a candidate
-    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # random weights: the reading decides
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # random weights: the reading decides
 
     def reads(cer_of):  # a stand-in recognizer: every line of snapshot STEP reads at cer_of[STEP]
         return lambda rec, b: (lambda strokes, texts: [cer_of[int(b.path.split("-")[-1])]] * len(texts))

@@ -109,7 +109,7 @@ def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bund
 def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle, monkeypatch):
     from hwcli.synthesis import is_hard_unit
 
-    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the copies alone
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # a random model: the copies alone
 
     assert is_hard_unit("call at 9") and is_hard_unit("NO way") and not is_hard_unit("Dear john")
     read = []
@@ -130,7 +130,7 @@ def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(
 def test_a_line_whose_digits_read_back_wrong_is_resampled_and_the_fewest_misread_kept(bundle, monkeypatch):
     from hwcli.recognizer.reading import ReadBack
 
-    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the read-back alone
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # a random model: the read-back alone
 
     passes = []  # texts read in each checker call
 
@@ -166,7 +166,7 @@ def test_a_unit_that_keeps_losing_its_end_is_written_again_as_two_halves(bundle,
     assert halves("KEEP OUT OF REACH") == ["KEEP OUT", "OF REACH"] and halves("ONEWORD") == ["ONEWORD"]
     assert halves("ab cdefgh ij") == ["ab cdefgh", "ij"] or halves("ab cdefgh ij") == ["ab", "cdefgh ij"]
     # a random model: the stall is the rule here, by length (text longer than 10 characters always stalls)
-    monkeypatch.setattr("hwcli.synthesis.check_line",
+    monkeypatch.setattr("hwcli.synthesis.run.check_line",
                         lambda strokes, text, *a, **k: "attention stalled on one character" if len(text) > 10 else "")
     line = "KEEP OUT OF REACH"
     r = synthesize(bundle, [line, "SHORT"], SamplingOptions(retries=1, check=False))
@@ -174,7 +174,7 @@ def test_a_unit_that_keeps_losing_its_end_is_written_again_as_two_halves(bundle,
     assert r[0].ok and r[0].segments == 2 and r[1].ok and r[1].segments == 1
     assert r[0].chars is not None and r[0].chars.max() <= len(line) - 1 and len(r[0].chars) == len(r[0].strokes)
     # halves that lose their end too are not kept: the line stays as it was, reported
-    monkeypatch.setattr("hwcli.synthesis.check_line",
+    monkeypatch.setattr("hwcli.synthesis.run.check_line",
                         lambda strokes, text, *a, **k: "attention stalled on one character" if len(text) > 3 else "")
     r = synthesize(bundle, [line], SamplingOptions(retries=1, check=False))[0]
     assert not r.ok and r.segments == 1 and "stalled" in r.reason
@@ -255,7 +255,7 @@ def test_join_segments_shares_a_baseline_and_spaces_words():
 
 def test_long_lines_are_sampled_in_segments_and_joined(bundle, monkeypatch):
     line = "the quick brown fox jumps over the lazy dog again and again"
-    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")  # a random model: the segments alone
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # a random model: the segments alone
     seen = []
 
     def checker(strokes, texts):
@@ -289,7 +289,7 @@ def test_slightly_bad_readings_are_resampled_but_only_bad_ones_reported(tmp_path
         return checker
 
     # heuristics would fail a random model: look at the read-back rule alone
-    monkeypatch.setattr("hwcli.synthesis.check_line", lambda *a, **k: "")
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")
     r = synthesize(b, ["abc"], SamplingOptions(), checker=reads(0.3))[0]
     assert len(calls) == 3 and r.attempts == 3  # resampled above check_cer ...
     assert r.ok and r.reason == ""  # ... but 0.3 <= fail_cer: accepted, not reported
@@ -437,11 +437,14 @@ def test_a_stalled_window_stops_the_line_and_it_is_resampled(bundle):
     assert "stalled" in check_line(stuck.strokes, text, stuck.reached_end, stuck.hit_cap, stuck.stalled)
 
 
-def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path):
+def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path, monkeypatch):
     """Compaction (finished lines dropped from the batch every 8 steps) changes which rows a step computes,
     not what a line writes: with per-line noise, every line's strokes, alignment and stop are those of the
     full batch. Prime included, lines of very different lengths, both networks."""
+    import hwcli.model.sampling as S
     from tiny_bundle import steer
+
+    real = S._step_lines
 
     for kind in ("synthesis", "prediction"):
         b = load_model(make_bundle(tmp_path / kind, kind=kind, defaults=FAST))
@@ -452,9 +455,11 @@ def test_finished_lines_leave_the_batch_without_changing_the_others(tmp_path):
         res = {}
         for compact in (False, True):
             gens = [torch.Generator().manual_seed(s) for s in range(len(texts))]
-            res[compact] = sample_batch(b, texts, 0.5, torch.Generator(), b.style(None), max_steps_per_char=6,
-                                        unconditional_steps=steps, hard_bias=1.0, row_generators=gens,
-                                        compact=compact)
+            # per-line generators keep the batch whole; force the compaction on to compare
+            with monkeypatch.context() as m:
+                m.setattr(S, "_step_lines", lambda *a, compact=compact: real(*a[:14], compact, *a[15:]))
+                res[compact] = sample_batch(b, texts, 0.5, torch.Generator(), b.style(None), max_steps_per_char=6,
+                                            unconditional_steps=steps, hard_bias=1.0, row_generators=gens)
         lens = [o.steps for o in res[False]]
         if kind == "synthesis":
             assert max(lens) > min(lens) + 16  # some lines finish batches of 8 steps before others

@@ -66,13 +66,12 @@ def sample_batch(
     hard_bias: float = 0.0,
     row_generators: Sequence[torch.Generator] | None = None,
     min_chars: int = 0,
-    compact: bool | None = None,
     stall_steps: int | None = STALL_STEPS,
 ) -> list[Sample]:
     """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
 
     Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
-    `prime` is one style for every line, or one per line (e.g. the segment before, see `synthesize`).
+    `prime` is one style for every line, or one per line.
     Prediction network (unconditional): ``unconditional_steps`` points per line. `hard_bias` is added to
     `bias` while the window is on a digit, capital or punctuation mark of the line.
 
@@ -80,92 +79,121 @@ def sample_batch(
     generator, up front (`row_noise`), so its strokes do not depend on which other lines share the batch;
     `min_chars` pads the characters (prime text included) to at least this many, since the window's sums
     over characters round differently for different lengths (the caller keeps the row count fixed).
-    `compact` (default: unless `row_generators` is given) drops finished lines from the batch as it goes.
+    Without `row_generators`, finished lines leave the batch as it goes (`_step_lines`).
     A synthesis line whose window stays on one of its characters `stall_steps` steps stops there (``stalled``).
     """
-    net = bundle.network
     B = len(texts)
-    dev = next(net.parameters()).device
+    dev = next(bundle.network.parameters()).device
     shared = prime is None or isinstance(prime, Style)
     primes = [prime] * B if shared else list(prime)
     if len(primes) != B:
         raise ValueError(f"{len(primes)} primes for {B} lines")
     prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
-    if bundle.is_synthesis:
-        oh, lens = onehot_texts(bundle, [pre + t for pre, t in zip(prefixes, texts)], min_len=min_chars)
-        oh = oh.to(dev)
-        end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
-        n_pre = torch.tensor([len(pre) for pre in prefixes])
-        cap = ((lens - n_pre).clamp(min=1) * max_steps_per_char + 20).to(dev)
-    else:
-        oh = None
-        n_pre = torch.zeros(B, dtype=torch.long)
-        cap = torch.full((B,), max(unconditional_steps, 1), device=dev)
-    state = None
+    oh, end, n_pre, cap = _encode(bundle, texts, prefixes, min_chars, max_steps_per_char, unconditional_steps, dev)
     x = torch.zeros(B, 1, 3, device=dev)
     x[:, 0, 2] = 1.0  # start with the pen up
+    state = None
     if bundle.is_synthesis and shared and prime is not None and len(prime.strokes):
-        # Teacher-force the prime once, over the prime's own text, and give every line a copy of the state:
-        # priming B identical rows step by step cost as much as sampling the lines themselves. The window
-        # sits on the prime's text all along, so the lines' characters beyond it barely matter there, and
-        # from the first sampled step on each line's window sees its own text.
-        p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
-        inp = p[:, :-1].clone()
-        inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
-        oh_prime, _ = onehot_texts(bundle, [prefixes[0]])
-        _, state, _ = net(inp, oh_prime.to(dev), None)
-        state = net.repeat_state(state, B)
-        x = p[:, -1:].expand(B, -1, -1).clone()
-        x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
+        state, x = _prime_shared(bundle, prime, prefixes[0], x, B, dev)
     elif bundle.is_synthesis and not shared:
-        # a prime per line, teacher-forced together: rows of different lengths, each state taken at its end
-        strokes = [p.strokes if p is not None and len(p.strokes) >= 2 else np.zeros((2, 3), np.float32) for p in primes]
-        L = max(len(s) for s in strokes) - 1
-        inp = torch.zeros(B, L, 3, device=dev)
-        for b, s in enumerate(strokes):
-            inp[b, : len(s) - 1] = torch.from_numpy(s[:-1])
-            inp[b, 0] = 0.0
-            inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
-            x[b, 0] = torch.from_numpy(s[-1])
-        x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
-        oh_prime, _ = onehot_texts(bundle, prefixes)
-        state = net.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
+        state = _prime_rows(bundle, primes, prefixes, x, dev)
     T_max = int(cap.max())
     noise = row_noise(row_generators, cap.tolist(), T_max).to(dev) if row_generators is not None else None
+    hard = _hard_characters(texts, prefixes, oh.shape[1], dev) if bundle.is_synthesis and hard_bias else None
+    lines = {k: torch.zeros(B, dtype=torch.bool, device=dev) for k in ("done", "past_end", "stalled")}
+    lines.update(steps=torch.zeros(B, dtype=torch.long, device=dev),
+                 first=torch.full((B,), -1, dtype=torch.long, device=dev),
+                 end_step=torch.full((B,), -1, dtype=torch.long, device=dev))
+    out, at = _step_lines(bundle, x, state, oh, end, n_pre.to(dev), cap, lines, T_max, bias, hard_bias, hard,
+                          generator, noise, row_generators is None, stall_steps)
+    return [_finish_line(bundle, out[b], at[b], lines, cap, int(n_pre[b]), b) for b in range(B)]
+
+
+def _encode(bundle: Bundle, texts: Sequence[str], prefixes: Sequence[str], min_chars: int, max_steps_per_char: int,
+            unconditional_steps: int, dev) -> tuple[torch.Tensor | None, torch.Tensor | None, torch.Tensor, torch.Tensor]:
+    """(one-hot text (B, U+1, C), index of each line's end (B,), prime characters per line (B,), step cap (B,)):
+    the window runs over prefix + text; a prediction network has no text and a fixed number of steps."""
+    B = len(texts)
+    if not bundle.is_synthesis:
+        return None, None, torch.zeros(B, dtype=torch.long), torch.full((B,), max(unconditional_steps, 1), device=dev)
+    oh, lens = onehot_texts(bundle, [pre + t for pre, t in zip(prefixes, texts)], min_len=min_chars)
+    end = lens.to(dev)  # window index past the last real character is end + 1 (1-based u)
+    n_pre = torch.tensor([len(pre) for pre in prefixes])
+    cap = ((lens - n_pre).clamp(min=1) * max_steps_per_char + 20).to(dev)
+    return oh.to(dev), end, n_pre, cap
+
+
+def _prime_shared(bundle: Bundle, prime: Style, prefix: str, x: torch.Tensor, B: int, dev):
+    """(state, first input) after teacher-forcing one prime, copied to every line.
+
+    Teacher-force the prime once, over the prime's own text, and give every line a copy of the state: priming B
+    identical rows step by step cost as much as sampling the lines themselves. The window sits on the prime's
+    text all along, so the lines' characters beyond it barely matter there, and from the first sampled step on
+    each line's window sees its own text."""
+    net = bundle.network
+    p = torch.from_numpy(prime.strokes).to(dev).unsqueeze(0)
+    inp = p[:, :-1].clone()
+    inp[:, 0] = x[:1, 0]  # as in training, the first input is a zero move with the pen up
+    oh_prime, _ = onehot_texts(bundle, [prefix])
+    _, state, _ = net(inp, oh_prime.to(dev), None)
+    state = net.repeat_state(state, B)
+    x = p[:, -1:].expand(B, -1, -1).clone()
+    x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
+    return state, x
+
+
+def _prime_rows(bundle: Bundle, primes: Sequence[Style | None], prefixes: Sequence[str], x: torch.Tensor, dev):
+    """The state after a prime per line, teacher-forced together: rows of different lengths, each state taken at
+    its end; `x` (the first input of each line) is set in place."""
+    strokes = [p.strokes if p is not None and len(p.strokes) >= 2 else np.zeros((2, 3), np.float32) for p in primes]
+    L = max(len(s) for s in strokes) - 1
+    inp = torch.zeros(len(primes), L, 3, device=dev)
+    for b, s in enumerate(strokes):
+        inp[b, : len(s) - 1] = torch.from_numpy(s[:-1])
+        inp[b, 0] = 0.0
+        inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
+        x[b, 0] = torch.from_numpy(s[-1])
+    x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
+    oh_prime, _ = onehot_texts(bundle, prefixes)
+    return bundle.network.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
+
+
+def _hard_characters(texts: Sequence[str], prefixes: Sequence[str], U: int, dev) -> torch.Tensor:
+    """(B, U) True on the characters that get `hard_bias`: the characters the network saw least (digits,
+    capitals, punctuation) get a higher bias: neater, nearer the model's most likely shape, while ordinary
+    letters keep the variety of the base bias."""
+    hard = torch.zeros(len(texts), U, dtype=torch.bool)
+    for b, (pre, text) in enumerate(zip(prefixes, texts)):
+        for j, ch in enumerate(text):
+            hard[b, len(pre) + j] = not (ch.islower() or ch.isspace())
+    return hard.to(dev)
+
+
+def _step_lines(bundle: Bundle, x, state, oh, end, n_prefix, cap, full: dict, T_max: int, bias: float,
+                hard_bias: float, hard, generator, noise, compact: bool, stall_steps: int | None):
+    """Step the network over the batch until every line has stopped; returns (points (B, T, 3), the character the
+    window was on at each step (B, T), 1-based) and fills `full` (per line: done, steps, past_end, end_step,
+    first, stalled).
+
+    Lines finish at different steps. With `compact`, the loop steps only the lines still being written: every
+    8 steps the finished ones are dropped from the batch (`live` maps the batch's rows to lines), so a long last
+    line does not drag the whole batch along. Not with per-line generators: a line's strokes must not depend on
+    its batch mates, and the arithmetic of a batch depends (in the last bits) on its size.
+
+    After priming, the window may still rest on the prime's last letters, and the model then finishes them
+    (a stray 't' crossbar at the start of every line): `first` is the step where the window reaches the line's
+    first character, so that strokes ending before it can be dropped (`_finish_line`)."""
+    net = bundle.network
+    B = x.shape[0]
+    dev = x.device
     out = torch.zeros(B, T_max, 3, device=dev)
     at = torch.zeros(B, T_max, dtype=torch.long, device=dev)  # the character the window is on at each step
-    done = torch.zeros(B, dtype=torch.bool, device=dev)
-    past_end = torch.zeros(B, dtype=torch.bool, device=dev)
-    steps = torch.zeros(B, dtype=torch.long, device=dev)
-    stalled = torch.zeros(B, dtype=torch.bool, device=dev)
-    # After priming, the window may still rest on the prime's last letters, and the model then finishes them
-    # (a stray 't' crossbar at the start of every line). Strokes that end before the window reaches the
-    # line's first character are dropped: `first` is the step where the window gets there.
-    n_prefix = n_pre.to(dev)
-    first = torch.full((B,), -1, dtype=torch.long, device=dev)
-    end_step = torch.full((B,), -1, dtype=torch.long, device=dev)
-    hard = None
-    if bundle.is_synthesis and hard_bias:
-        # The characters the network saw least (digits, capitals, punctuation) get a higher bias: neater, nearer
-        # the model's most likely shape, while ordinary letters keep the variety of the base bias.
-        hard = torch.zeros(B, oh.shape[1], dtype=torch.bool)
-        for b, (pre, text) in enumerate(zip(prefixes, texts)):
-            for j, ch in enumerate(text):
-                hard[b, len(pre) + j] = not (ch.islower() or ch.isspace())
-        hard = hard.to(dev)
-    # Lines finish at different steps. The loop steps only the lines still being written: every 8 steps the
-    # finished ones are dropped from the batch (`live` maps the batch's rows to lines), so a long last line
-    # does not drag the whole batch along. Not with `row_generators`: a line's strokes must not depend on
-    # its batch mates, and the arithmetic of a batch depends (in the last bits) on its size.
-    compact = row_generators is None if compact is None else compact
     live = torch.arange(B, device=dev)
     rows = live.clone()
     # Per-line bookkeeping of the rows being stepped, in `live` order: kept compact, so a step does no
     # gathering or scattering; written back to the full tensors when lines leave the batch and at the end.
-    full = {"done": done, "steps": steps, "past_end": past_end, "end_step": end_step, "first": first,
-            "stalled": stalled}  # what the lines are returned from
     r = {k: v.clone() for k, v in full.items()}
-    r.update(cap=cap, n_prefix=n_prefix, dwell=torch.zeros_like(steps), last_u=torch.zeros_like(steps))
+    r.update(cap=cap, n_prefix=n_prefix, dwell=torch.zeros_like(r["steps"]), last_u=torch.zeros_like(r["steps"]))
     # dwell: steps in a row the window has been on the character last_u
     if bundle.is_synthesis:
         r["end"] = end.to(dev)
@@ -198,22 +226,7 @@ def sample_batch(
             out[live, t] = nxt
         r["steps"] += (~d).long()
         if bundle.is_synthesis:
-            # the window has moved past the last character when the component beyond it dominates
-            pe = r["past_end"] | (u_best >= r["end"] + 1)
-            r["past_end"] = pe
-            es, fs = r["end_step"], r["first"]
-            r["end_step"] = torch.where((es < 0) & pe, torch.full_like(es, t), es)
-            r["first"] = torch.where((fs < 0) & (u_best > r["n_prefix"]), torch.full_like(fs, t), fs)
-            pen_up = nxt[:, 2] > 0.5
-            stop = d | (pe & pen_up) | (r["steps"] >= r["cap"])
-            if stall_steps:
-                on_text = (u_best > r["n_prefix"]) & ~pe
-                dw = torch.where(on_text & (u_best == r["last_u"]), r["dwell"] + 1, torch.ones_like(u_best))
-                r["dwell"], r["last_u"] = dw, u_best
-                st = on_text & (dw >= stall_steps) & ~stop
-                r["stalled"] = r["stalled"] | st
-                stop = stop | st
-            r["done"] = stop
+            r["done"] = _stop_rule(r, u_best, nxt, d, t, stall_steps)
         else:
             r["done"] = d | (r["steps"] >= r["cap"])
         x = nxt.unsqueeze(1)
@@ -232,27 +245,52 @@ def sample_batch(
                     hard = hard.index_select(0, keep)
                 rows = torch.arange(len(live), device=dev)
     write_back()
-    res = []
-    for b in range(B):
-        n = int(steps[b])
-        s = out[b, :n].cpu().numpy()
-        f = int(first[b]) if int(n_prefix[b]) and 0 <= int(first[b]) < n else 0
-        if f:
-            # start with the stroke during which the window reached the line: the first letter's first
-            # stroke often begins while the window is still on the space
-            ups = np.flatnonzero(s[:f, 2] > 0.5)
-            f = int(ups[-1]) + 1 if len(ups) else 0
-        s = s[f:].copy()
-        chars = (at[b, f:n] - 1 - n_prefix[b]).cpu().numpy()  # 0-based index into the line's own text
-        if bundle.is_synthesis:
-            s = trim_stray_tail(s, int(end_step[b]) - f)
-            chars = chars[: len(s)]
-        if len(s):
-            s[-1, 2] = 1.0  # the line ends with a lifted pen
-        res.append(Sample(s, reached_end=bool(past_end[b]) or not bundle.is_synthesis,
-                          hit_cap=bool(steps[b] >= cap[b]) and bundle.is_synthesis, steps=n,
-                          chars=chars if bundle.is_synthesis else None, stalled=bool(stalled[b])))
-    return res
+    return out, at
+
+
+def _stop_rule(r: dict, u_best, nxt, d, t: int, stall_steps: int | None):
+    """Which synthesis lines are done after step `t` (updating `r`'s past_end, end_step, first, dwell, stalled):
+    the window has moved past the last character (the component beyond it dominates) and the pen is up, the
+    step cap, or the window stalled `stall_steps` steps on one character of the line."""
+    pe = r["past_end"] | (u_best >= r["end"] + 1)
+    r["past_end"] = pe
+    es, fs = r["end_step"], r["first"]
+    r["end_step"] = torch.where((es < 0) & pe, torch.full_like(es, t), es)
+    r["first"] = torch.where((fs < 0) & (u_best > r["n_prefix"]), torch.full_like(fs, t), fs)
+    pen_up = nxt[:, 2] > 0.5
+    stop = d | (pe & pen_up) | (r["steps"] >= r["cap"])
+    if stall_steps:
+        on_text = (u_best > r["n_prefix"]) & ~pe
+        dw = torch.where(on_text & (u_best == r["last_u"]), r["dwell"] + 1, torch.ones_like(u_best))
+        r["dwell"], r["last_u"] = dw, u_best
+        st = on_text & (dw >= stall_steps) & ~stop
+        r["stalled"] = r["stalled"] | st
+        stop = stop | st
+    return stop
+
+
+def _finish_line(bundle: Bundle, out_b, at_b, lines: dict, cap, n_prefix: int, b: int) -> Sample:
+    """Line b as a `Sample`: its points from the stroke during which the window reached the line (the prime's
+    tail dropped) to its end, a stray last stroke trimmed (`trim_stray_tail`), the pen lifted at the end."""
+    n = int(lines["steps"][b])
+    first = int(lines["first"][b])
+    s = out_b[:n].cpu().numpy()
+    f = first if n_prefix and 0 <= first < n else 0
+    if f:
+        # start with the stroke during which the window reached the line: the first letter's first
+        # stroke often begins while the window is still on the space
+        ups = np.flatnonzero(s[:f, 2] > 0.5)
+        f = int(ups[-1]) + 1 if len(ups) else 0
+    s = s[f:].copy()
+    chars = (at_b[f:n] - 1 - n_prefix).cpu().numpy()  # 0-based index into the line's own text
+    if bundle.is_synthesis:
+        s = trim_stray_tail(s, int(lines["end_step"][b]) - f)
+        chars = chars[: len(s)]
+    if len(s):
+        s[-1, 2] = 1.0  # the line ends with a lifted pen
+    return Sample(s, reached_end=bool(lines["past_end"][b]) or not bundle.is_synthesis,
+                  hit_cap=bool(lines["steps"][b] >= cap[b]) and bundle.is_synthesis, steps=n,
+                  chars=chars if bundle.is_synthesis else None, stalled=bool(lines["stalled"][b]))
 
 
 def row_noise(generators: Sequence[torch.Generator], caps: Sequence[int], T: int) -> torch.Tensor:

@@ -1,0 +1,89 @@
+"""The checks of a sampled line: does it look like handwriting (`check_line`), and does it read back as written
+(the read-back checker, `line_checker`: the one way to build one). Also which text is hard for the network
+(`is_hard_unit`)."""
+from __future__ import annotations
+
+import functools
+from typing import Callable
+
+import numpy as np
+
+from ..errors import ModelFileError
+from ..model.bundle import Bundle
+from .options import LineResult
+
+#: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
+Checker = Callable[[list[np.ndarray], list[str]], list[float]]
+
+
+STALLED = "attention stalled on one character"  # reasons a line fails that mean its last characters are missing
+SHORT_OF_END = "attention never reached the end of the text"
+
+
+def check_line(strokes: np.ndarray, text: str, reached_end: bool, hit_cap: bool, stalled: bool = False) -> str:
+    """'' when the line looks like handwriting, else the reason it failed (normalised units)."""
+    if stalled:
+        return STALLED
+    if not reached_end:
+        return SHORT_OF_END
+    if hit_cap:
+        return "ran to the step cap"
+    if len(strokes) < 2:
+        return "no ink"
+    pts = np.cumsum(strokes[:, :2].astype(np.float64), axis=0)
+    n = max(len(text.strip()), 1)
+    # Thresholds sit beyond the 99.9th percentile of real IAM-OnDB lines (normalised units): height
+    # (2nd-98th percentile of y) 15.3, width 2.0-5.9 per character, largest step 26.8, ink length per
+    # unit of width 4.0 over a line and 7.6 over any 48-point window.
+    h = np.percentile(pts[:, 1], 98) - np.percentile(pts[:, 1], 2)
+    w = float(np.ptp(pts[:, 0]))
+    if h > 20.0:
+        return "absurd height"
+    if w < 1.0 * n or w > 8.0 * n + 10.0:
+        return "absurd width"
+    step = np.linalg.norm(strokes[1:, :2], axis=1)
+    if step.max() > 35.0:
+        return "sudden jump"
+    ink = step * (strokes[:-1, 2] < 0.5)
+    if ink.sum() > 5.0 * max(w, 1.0) + 20.0:
+        return "scribble"
+    for a in range(0, max(len(strokes) - 48, 1), 24):
+        if ink[a : a + 48].sum() > 10.0 * max(float(np.ptp(pts[a : a + 49, 0])), 1.0) + 5.0:
+            return "scribble"
+    return ""
+
+
+READ_BACK = "reads back wrong"
+
+
+def line_checker(bundle: Bundle, recognizer=None) -> Checker:
+    """The read-back checker for lines sampled with `bundle`: `recognizer` (a path, a loaded recognizer bundle,
+    or None for the bundled one). Raises `ModelFileError` with the reason when no recognizer can be loaded."""
+    from ..recognizer.reading import make_checker
+
+    if recognizer is None or isinstance(recognizer, (str, bytes)) or hasattr(recognizer, "__fspath__"):
+        try:
+            rec = _cached_recognizer(None if recognizer is None else str(recognizer))
+        except ModelFileError as exc:
+            raise ModelFileError(f"checking is on but the recognizer cannot be loaded: {exc} "
+                                 "(or turn checking off: --no-check, check=False)") from None
+    else:
+        rec = recognizer
+    return make_checker(rec, bundle)
+
+
+@functools.lru_cache(maxsize=2)
+def _cached_recognizer(path: str | None):
+    from ..recognizer.reading import load_recognizer
+
+    return load_recognizer(path)
+
+
+def is_hard_unit(text: str) -> bool:
+    """A line or segment holding a digit or at least two capitals: the characters the network writes worst."""
+    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 2
+
+
+def _lost_end(r: "LineResult | None") -> bool:
+    """A unit given up on with its attention stalled or short of its end: its last characters are missing."""
+    return r is not None and not r.ok and r.reason in (STALLED, SHORT_OF_END)
