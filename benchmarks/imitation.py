@@ -50,7 +50,8 @@ def main() -> None:
     from hwcli.evaluation.imitation import evaluate_imitation, load_reference
     from hwcli.recognizer.network import load_recognizer
     from hwcli.styles.ink import prepare_lines, read_ink
-    from hwcli.styles.library import add_style, resolve
+    from hwcli.model.personal import resolve
+    from hwcli.styles.library import add_style
 
     torch.set_num_threads(1)
     ds = load_dataset(args.data)
@@ -68,7 +69,7 @@ def main() -> None:
             name = f"w{w}{'a' if adapt else 'p'}{args.suffix if adapt else ''}"
             t0, c0 = time.time(), cpu_s()
             if args.eval_only:
-                from hwcli.styles.library import find_style
+                from hwcli.model.personal import find_style
 
                 ps = find_style(name)
             else:

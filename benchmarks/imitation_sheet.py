@@ -18,15 +18,14 @@ def main() -> None:
 
     import torch
 
-    from hwcli.writing.document import hand_metrics
-    from hwcli.recognizer.network import load_recognizer
+    from hwcli.writing.compose import hand_metrics
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
     from hwcli.page.placement import build_page, estimate_scale, place_line
     from hwcli.page.png import render_png
-    from hwcli.recognizer.reading import make_checker
+    from hwcli.synthesis import line_checker
     from hwcli.styles.ink import prepare_lines, read_ink
-    from hwcli.styles.library import resolve
+    from hwcli.model.personal import resolve
     from hwcli.synthesis import SamplingOptions, synthesize
 
     torch.set_num_threads(1)
@@ -34,7 +33,7 @@ def main() -> None:
     real = prepare_lines(read_ink(args.real), bundle.alphabet)[: args.lines]
     texts = [r.text for r in real]
     res = synthesize(bundle, texts, SamplingOptions(style=key, seed=args.seed),
-                     checker=make_checker(load_recognizer(), bundle.scale))
+                     checker=line_checker(bundle))
     page = PageOptions(line_height=10.0, natural=False, ruled=True)
     placed = []
     real_scale = estimate_scale([r.offsets for r in real], page.line_height)

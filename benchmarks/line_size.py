@@ -138,7 +138,7 @@ def sample_page(bundle, text: str, args, k: int):
     """Sample one page as `hwcli.write` does (same layout, options and checking); returns what placement needs."""
     from dataclasses import replace
 
-    from hwcli.writing.document import MAX_CHARS_PER_LINE, hand_metrics
+    from hwcli.writing.compose import MAX_CHARS_PER_LINE, hand_metrics
     from hwcli.page import PageOptions, iter_layout
     from hwcli.page.layout import prepare_marked
     from hwcli.synthesis import SamplingOptions, line_checker, synthesize

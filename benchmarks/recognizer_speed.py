@@ -19,7 +19,8 @@ import torch
 
 from hwcli.evaluation.legibility import eval_lines
 from hwcli.recognizer.network import load_recognizer
-from hwcli.recognizer.reading import make_checker, read_strokes
+from hwcli.recognizer.reading import read_strokes
+from hwcli.synthesis import line_checker
 
 
 def _lines(data: str | None, n: int) -> tuple[list[np.ndarray], float | None, list[str]]:
@@ -87,7 +88,7 @@ def main() -> None:
         page = eval_lines(args.lines)
         opts = SamplingOptions(retries=0, check=False)
         plain, _ = _best(lambda: synthesize(bundle, page, opts), args.repeats)
-        checker = make_checker(rec, bundle.scale)
+        checker = line_checker(bundle, rec)
         spent = []
 
         def timed(strokes, txts):

@@ -26,7 +26,7 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
 
-    from hwcli.writing.document import hand_metrics
+    from hwcli.writing.compose import hand_metrics
     from hwcli.fileio import atomic_output
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions

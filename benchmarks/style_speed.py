@@ -29,7 +29,7 @@ def main() -> None:
     import torch
 
     from hwcli.model.bundle import load_model
-    from hwcli.styles.library import find_style, resolve
+    from hwcli.model.personal import find_style, resolve
     from hwcli.synthesis import SamplingOptions, synthesize
 
     if args.threads:
@@ -37,7 +37,7 @@ def main() -> None:
     checker = None
     if args.check:
         from hwcli.recognizer.network import load_recognizer
-        from hwcli.recognizer.reading import make_checker
+        from hwcli.synthesis import line_checker
 
         rec = load_recognizer()
     base = load_model()
@@ -52,7 +52,7 @@ def main() -> None:
     builtin = []
     for label, bundle, key, is_builtin in jobs:
         if args.check:
-            checker = make_checker(rec, bundle.scale)
+            checker = line_checker(bundle, rec)
         times, pts, resampled = [], [], []
         for seed in range(args.seeds):
             t = time.perf_counter()

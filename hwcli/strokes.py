@@ -101,14 +101,15 @@ def _lengths(v: np.ndarray) -> np.ndarray:
     return np.hypot(v[:, 0], v[:, 1])
 
 
-def _median_step(points: np.ndarray) -> float:
-    """Median length of pen-down steps: the scale the glitch thresholds are relative to."""
+def median_step(points: np.ndarray, empty: float = 0.0) -> float:
+    """Median length of pen-down steps of absolute points (N, 3), `empty` when there is none: the scale the glitch
+    thresholds are relative to (with ``empty=1``), and the point density personal ink is matched to."""
     if len(points) < 2:
-        return 1.0
+        return empty
     d = _lengths(np.diff(points[:, :2], axis=0))
     pen_down = points[:-1, 2] < 0.5
     d = d[pen_down & (d > 0)]
-    return float(np.median(d)) if len(d) else 1.0
+    return float(np.median(d)) if len(d) else empty
 
 
 def remove_spikes(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions()) -> np.ndarray:
@@ -120,7 +121,7 @@ def remove_spikes(points: np.ndarray, opts: PreprocessOptions = PreprocessOption
     n = len(points)
     if n < 3:
         return points
-    m = _median_step(points) * opts.spike_factor
+    m = median_step(points, empty=1.0) * opts.spike_factor
     xy = points[:, :2]
     prev_d = _lengths(xy[1:-1] - xy[:-2])
     next_d = _lengths(xy[1:-1] - xy[2:])
@@ -140,7 +141,7 @@ def split_jumps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions(
     """
     if len(points) < 2:
         return points
-    m = _median_step(points) * opts.jump_factor
+    m = median_step(points, empty=1.0) * opts.jump_factor
     out = points.copy()
     d = _lengths(np.diff(out[:, :2], axis=0))
     jump = (d > m) & (out[:-1, 2] < 0.5)
@@ -167,7 +168,7 @@ def clip_gaps(points: np.ndarray, opts: PreprocessOptions = PreprocessOptions())
     by translating everything after them; a page-wide gap in one line is not handwriting."""
     if len(points) < 2:
         return points
-    m = _median_step(points) * opts.max_gap_factor
+    m = median_step(points, empty=1.0) * opts.max_gap_factor
     off = to_offsets(points)
     d = _lengths(off[1:, :2])
     pen_up = points[:-1, 2] > 0.5

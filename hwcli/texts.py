@@ -1,4 +1,4 @@
-"""Built-in sentences shared by the library's parts (plain data, imports nothing)."""
+"""Built-in sentences shared by the library's parts, and what makes a text hard to write (imports nothing)."""
 from __future__ import annotations
 
 #: Ordinary sentences of 30-50 characters sampled in a style to measure its letters (letter width, body height)
@@ -13,3 +13,9 @@ CALIBRATION = (
     "He found the key under the mat by the door",
     "Most of the shops close early on a Sunday",
 )
+
+
+def is_hard_text(text: str) -> bool:
+    """Text holding a digit or at least two capitals: what the network writes worst. Sampling writes such a line
+    or segment twice from the start (`SamplingOptions.hard_copies`); evaluation's hard reference lines are these."""
+    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 2

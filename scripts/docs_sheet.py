@@ -53,15 +53,14 @@ def main() -> None:
     ap.add_argument("--skip-missing", action="store_true", help="write the lines without the characters the model lacks")
     args = ap.parse_args()
 
-    from hwcli.writing.document import hand_metrics
+    from hwcli.writing.compose import hand_metrics
     from hwcli.fileio import atomic_output
     from hwcli.model.bundle import load_model
-    from hwcli.recognizer.network import load_recognizer
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
     from hwcli.page.placement import build_page, place_line
     from hwcli.page.png import render_png
-    from hwcli.recognizer.reading import make_checker
+    from hwcli.synthesis import line_checker
     from hwcli.synthesis import SamplingOptions, synthesize
 
     bundle = load_model(args.model)
@@ -72,7 +71,7 @@ def main() -> None:
             sys.exit(f"docs_sheet: {bundle.path} lacks {len(lacking)} characters of the set ({lacking}); the sheet "
                      "shows every one (--skip-missing writes the lines without them, not for docs/)")
         lines = [" ".join("".join(c for c in t if c in bundle.alphabet).split()) for t in LINES]
-    checker = make_checker(load_recognizer(), bundle.scale)
+    checker = line_checker(bundle)
     n_styles = max(len(bundle.styles), 1) if args.styles is None else min(args.styles, max(len(bundle.styles), 1))
     # two columns of lines per style (a style's heading spans the first row), 200 mm each
     col_w, rows = 200.0, 1 + (len(lines) + 1) // 2

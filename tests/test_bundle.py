@@ -143,9 +143,9 @@ def test_make_bundle_is_seeded(tmp_path):
 
 
 def test_style_measurements_round_trip_and_size_the_hand(tmp_path):
-    from hwcli.writing.document import hand_metrics
+    from hwcli.writing.compose import hand_metrics
     from hwcli.model.bundle import Style
-    from hwcli.writing.document import SAMPLED_BODY_FRACTION
+    from hwcli.writing.compose import SAMPLED_BODY_FRACTION
     from tiny_bundle import glyph_offsets
 
     cfg = tiny_config("synthesis", hidden=8, layers=1)

@@ -19,7 +19,8 @@ from hwcli.cli.app import app
 from hwcli.errors import InputTextError, OptionError, UnsupportedCharactersError
 from hwcli.model.bundle import load_model
 from hwcli.page import envelope as E
-from hwcli.page.layout import PageOptions, layout_text, prepare_marked, runs
+from hwcli.page.layout import PageOptions, prepare_marked, runs
+from page_helpers import layout_text
 from hwcli.strokes import estimate_baseline
 from tiny_bundle import make_bundle, steer
 
@@ -314,8 +315,8 @@ def test_size_factors_pull_lines_towards_the_page_median():
 
 
 def test_even_sizes_scale_the_placed_lines(monkeypatch):
-    from hwcli.writing import document as document
     from hwcli.page.layout import LayoutLine
+    from hwcli.writing import compose as document
 
     class R:
         def __init__(self, h):

@@ -35,16 +35,16 @@ def write(model, *args, input=None):
 
 def count_sampling(monkeypatch) -> list:
     """Record every call of the batch's sampling pass (the lines it was asked for)."""
-    import hwcli.writing.batch
+    import hwcli.writing.compose
 
     calls: list = []
-    real = hwcli.writing.batch.synthesize
+    real = hwcli.writing.compose.synthesize
 
     def spy(bundle, texts, *a, **k):
         calls.append(list(texts))
         return real(bundle, texts, *a, **k)
 
-    monkeypatch.setattr(hwcli.writing.batch, "synthesize", spy)
+    monkeypatch.setattr(hwcli.writing.compose, "synthesize", spy)
     return calls
 
 
@@ -62,7 +62,7 @@ def test_train_init_refuses_architecture_options_that_differ(tmp_path, monkeypat
 
 
 def test_style_names_with_a_trailing_newline_are_refused(tmp_path, monkeypatch):
-    from hwcli.styles import library as styles
+    from hwcli.model import personal as styles
 
     monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "home"))
     for bad in ("me\n", "me\r", "a\nb"):
@@ -163,10 +163,10 @@ def test_skip_existing_one_file_checks_the_pdf(model, tmp_path):
 # ----------------------------------------------------------------------------- 4: special files, several pages
 @pytest.mark.parametrize("target", ["/dev/null", "/dev/stdout"])
 def test_a_special_file_takes_one_page_of_a_per_page_format(model, target, monkeypatch):
-    import hwcli.writing.document
+    import hwcli.writing.compose
 
     before = set(os.listdir("/dev"))
-    monkeypatch.setattr(hwcli.writing.document, "synthesize",
+    monkeypatch.setattr(hwcli.writing.compose, "synthesize",
                         lambda *a, **k: (_ for _ in ()).throw(AssertionError("sampled")))
     r = write(model, "one\n\ntwo\n\nthree", "--line-height", "90", "-o", target, "--format", "svg")
     assert_one_line_error(r, "not a regular file", "the text needs", code=2)

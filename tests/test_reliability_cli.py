@@ -45,7 +45,7 @@ def no_sampling(monkeypatch):
         raise AssertionError("sampling started before the input was checked")
 
     monkeypatch.setattr(hwcli.synthesis, "synthesize", boom)
-    monkeypatch.setattr("hwcli.writing.document.synthesize", boom)
+    monkeypatch.setattr("hwcli.writing.compose.synthesize", boom)
 
 
 # ----------------------------------------------------------------------------- class 2: special output paths

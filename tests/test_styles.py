@@ -11,7 +11,9 @@ import pytest
 import torch
 from typer.testing import CliRunner
 
+from hwcli.model import personal as P
 from hwcli.styles import library as S
+from hwcli.styles import priming as G
 from hwcli.capture.server import inkml_document
 from hwcli.cli.app import app
 from hwcli.strokes import to_points
@@ -58,13 +60,13 @@ def run(*args):
 
 def test_data_dir_follows_hwcli_home_then_xdg(monkeypatch, tmp_path):
     monkeypatch.setenv("HWCLI_HOME", str(tmp_path / "h"))
-    assert S.styles_dir() == tmp_path / "h" / "styles"
+    assert P.styles_dir() == tmp_path / "h" / "styles"
     monkeypatch.delenv("HWCLI_HOME")
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "x"))
-    assert S.styles_dir() == tmp_path / "x" / "hwcli" / "styles"
+    assert P.styles_dir() == tmp_path / "x" / "hwcli" / "styles"
     monkeypatch.delenv("XDG_DATA_HOME")
     monkeypatch.setenv("HOME", str(tmp_path / "u"))
-    assert S.styles_dir() == tmp_path / "u" / ".local" / "share" / "hwcli" / "styles"
+    assert P.styles_dir() == tmp_path / "u" / ".local" / "share" / "hwcli" / "styles"
 
 
 def test_add_list_write_remove(model, tmp_path, home):
@@ -86,7 +88,7 @@ def test_add_list_write_remove(model, tmp_path, home):
 
     ds = Dataset.load(folder / "ink.npz")
     assert ds.texts == TEXTS and ds.scale == 20.0 and ds.splits.count("testset_v") == 0
-    assert ds.meta["stats"]["scale"] == S.resolve(model, [])[0].scale
+    assert ds.meta["stats"]["scale"] == P.resolve(model, [])[0].scale
 
     r = run("styles", "--model", model)
     assert r.exit_code == 0 and "personal styles" in r.stdout and "me" in r.stdout
@@ -97,7 +99,7 @@ def test_add_list_write_remove(model, tmp_path, home):
     root = ET.parse(out).getroot()
     assert any(el.tag.endswith("path") for el in root.iter())
     # the personal style's prime is what primes the lines
-    bundle, (key,) = S.resolve(model, ["me"])
+    bundle, (key,) = P.resolve(model, ["me"])
     assert bundle.styles[key].name == "me" and bundle.styles[key].text == doc["style"]["text"]
 
     r = run("styles", "--model", model, "--style", "me", "--preview", tmp_path / "p.svg")
@@ -110,6 +112,30 @@ def test_add_list_write_remove(model, tmp_path, home):
     assert r.exit_code == 0 and not folder.exists()
     assert_one_line_error(run("styles", "remove", "me"), "no personal style 'me'")
     assert_one_line_error(run("write", "hi", "--style", "me", "--model", model, "-o", tmp_path / "x.svg"), "unknown style 'me'")
+
+
+def test_personal_style_names_resolve_from_python_as_from_the_cli(model, tmp_path, home):
+    import hwcli
+    from hwcli.errors import StyleNotFoundError
+    from hwcli.model.bundle import load_model
+
+    S.add_style("me", [write_ink(tmp_path / "mine")], model=model, check=False)
+    opts = dict(seed=3, check=False, page=hwcli.PageOptions(natural=False))
+    by_name = hwcli.write("so we go", style="me", model=model, **opts)  # a model's name or path: loaded here
+    assert [len(pg.lines) for pg in by_name.pages] == [1]  # random weights: the line may fail its checks
+    # what the CLI writes with --style me: the personal style joined to the bundle's styles, by index
+    bundle, (key,) = P.resolve(model, ["me"])
+    same = [pg.lines for pg in hwcli.write("so we go", style=key, model=bundle, **opts).pages]
+    assert all(np.array_equal(a, b) for a, b in zip(same[0], next(iter(by_name.pages)).lines))
+    # a loaded bundle is left as it was; its personal style comes in as the Style itself
+    loaded = load_model(model)
+    n = len(loaded.styles)
+    given = [pg.lines for pg in hwcli.write("so we go", style="me", model=loaded, **opts).pages]
+    assert len(loaded.styles) == n and all(np.array_equal(a, b) for a, b in zip(same[0], given[0]))
+    sheet = hwcli.write_many({"a": "so we go"}, tmp_path / "out", model, style="me", check=False)
+    assert [d.status for d in sheet.docs] == ["written"]
+    with pytest.raises(StyleNotFoundError, match="unknown style 'nobody'"):
+        hwcli.write("so we go", style="nobody", model=model)
 
 
 def test_texts_file_for_unannotated_ink(model, tmp_path, home):
@@ -183,9 +209,9 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert not (folder / ".adapt").exists()
     compared = doc["info"]["adapt"]["compared"]  # the validated steps, compared by their writing
     assert [m["step"] for m in compared if m.get("chosen")] == [doc["info"]["adapt"]["best_step"]]
-    bundle, (key,) = S.resolve(None, ["me"])
+    bundle, (key,) = P.resolve(None, ["me"])
     assert bundle.path == str(folder / "model") and bundle.styles[key].name == "me"
-    base = S.resolve(model, [])[0]
+    base = P.resolve(model, [])[0]
     changed = any(not torch.equal(a, b) for a, b in zip(bundle.network.state_dict().values(), base.network.state_dict().values()))
     assert changed
     r = run("write", "so we go", "--style", "me", "-o", tmp_path / "a.svg", "--no-check", "-q")
@@ -201,7 +227,6 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
 def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_nll(tmp_path, monkeypatch):
     from types import SimpleNamespace
 
-    import hwcli.recognizer.reading as R
     from hwcli.styles.adapt import NLL_SLACK, choose_weights
 
     work = tmp_path / "work"
@@ -215,14 +240,14 @@ def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_
     monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # random weights: the reading decides
 
     def reads(cer_of):  # a stand-in recognizer: every line of snapshot STEP reads at cer_of[STEP]
-        return lambda rec, b: (lambda strokes, texts: [cer_of[int(b.path.split("-")[-1])]] * len(texts))
+        return lambda b, rec: (lambda strokes, texts: [cer_of[int(b.path.split("-")[-1])]] * len(texts))
 
-    monkeypatch.setattr(R, "make_checker", reads({20: 0.3, 30: 0.05}))
+    monkeypatch.setattr("hwcli.synthesis.line_checker", reads({20: 0.3, 30: 0.05}))
     path, compared = choose_weights(work, metrics, lines, recognizer=object())
     # step 10 is too far from the best held-out NLL; of 20 and 30, the one whose lines read back within 0.12
     assert [m["step"] for m in compared] == [20, 30] and path == work / "snap-000030.json"
     assert compared[1]["chosen"] and compared[1]["passed"] == 1.0 and compared[0]["passed"] == 0.0
-    monkeypatch.setattr(R, "make_checker", reads({20: 0.05, 30: 0.05}))
+    monkeypatch.setattr("hwcli.synthesis.line_checker", reads({20: 0.05, 30: 0.05}))
     assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000020.json"  # tie: NLL
     assert choose_weights(tmp_path / "none", metrics, lines) == (None, [])
 
@@ -248,18 +273,18 @@ def test_geometry_correction_gives_the_writers_width_and_slant():
 
     text = "x" * 24
     lines = [(_upstrokes(lean=0.1), text), (_upstrokes(lean=0.14), text)]
-    before = S.hand_geometry(lines)
+    before = G.hand_geometry(lines)
     assert 0.05 < before["slant"] < 0.25 and before["width"] > 0
     writer = {"slant": before["slant"] + 0.2, "width": before["width"] * 0.85}  # within the limits
-    g = S.geometry_correction(writer, lines)
-    after = S.hand_geometry([(restyle(o, g["x_scale"], g["shear"]), t) for o, t in lines])
+    g = G.geometry_correction(writer, lines)
+    after = G.hand_geometry([(restyle(o, g["x_scale"], g["shear"]), t) for o, t in lines])
     assert after["width"] == pytest.approx(writer["width"], rel=0.02)
     assert after["slant"] == pytest.approx(writer["slant"], abs=0.02)
     assert g["corrected_slant"] == pytest.approx(after["slant"], abs=1e-3)
-    far = S.geometry_correction({"slant": 3.0, "width": before["width"] * 9}, lines)  # never beyond the limits
-    assert far["x_scale"] == pytest.approx(S.MAX_X_SCALE, abs=1e-4) and far["shear"] == pytest.approx(S.MAX_SHEAR)
-    assert S.geometry_correction({}, lines) == {"x_scale": 1.0, "shear": 0.0}
-    assert S.geometry_correction(writer, []) == {"x_scale": 1.0, "shear": 0.0}
+    far = G.geometry_correction({"slant": 3.0, "width": before["width"] * 9}, lines)  # never beyond the limits
+    assert far["x_scale"] == pytest.approx(G.MAX_X_SCALE, abs=1e-4) and far["shear"] == pytest.approx(G.MAX_SHEAR)
+    assert G.geometry_correction({}, lines) == {"x_scale": 1.0, "shear": 0.0}
+    assert G.geometry_correction(writer, []) == {"x_scale": 1.0, "shear": 0.0}
     np.testing.assert_array_equal(restyle(lines[0][0], 1.0, 0.0), lines[0][0])  # identity leaves it alone
 
 
@@ -302,7 +327,7 @@ def test_added_style_records_its_geometry(model, tmp_path, home):
     doc = json.loads((home / "styles" / "me" / "style.json").read_text())
     g = doc["info"]["selection"]["geometry"]
     if g:  # some sampled line passed the checks: the correction is measured and stored with the style
-        assert 1 / S.MAX_X_SCALE - 1e-3 <= g["x_scale"] <= S.MAX_X_SCALE + 1e-3 and abs(g["shear"]) <= S.MAX_SHEAR
+        assert 1 / G.MAX_X_SCALE - 1e-3 <= g["x_scale"] <= G.MAX_X_SCALE + 1e-3 and abs(g["shear"]) <= G.MAX_SHEAR
         assert doc["style"].get("x_scale", 1.0) == pytest.approx(g["x_scale"])
         assert doc["style"].get("shear", 0.0) == pytest.approx(g["shear"])
         assert {"writer_slant", "sampled_slant", "writer_width", "sampled_width"} <= set(g)

@@ -87,7 +87,7 @@ def eval_cmd(
         if not ref_lines(ref_ds, rec.alphabet, reference_lines, line_set=ref_set):
             what = "validation (testset_v) lines with digits or capitals" if ref_set == "hard" else "validation (testset_v) lines"
             raise DatasetError(f"--reference {str(reference)!r} has no {what} the recognizer can read")
-    from ..styles.library import resolve
+    from ..model.personal import resolve
 
     bundle, style = resolve(model, style or [])  # personal styles join the bundle's styles
     if not bundle.is_synthesis:

@@ -38,7 +38,7 @@ def styles_cmd(
     from rich.table import Table
 
     from ..page.formats import format_for
-    from ..styles.library import PERSONAL_SOURCE, list_styles, resolve, styles_dir
+    from ..model.personal import PERSONAL_SOURCE, list_styles, resolve, styles_dir
 
     if preview:
         format_for(preview)  # an unknown suffix fails before the model loads

@@ -150,7 +150,8 @@ def write_cmd(
     if sender is not None:
         body = sender.replace("\\n", "\n").strip("\n") + "\n\n" + body.strip("\n")
 
-    from ..writing.document import plotter_setup, write
+    from ..page.formats import plotter_setup
+    from ..writing.document import write
     from ..page.formats import format_for
 
     fmt = format_for(output, format.value if format else ("svg" if plotter_svg and output == "-" else None)).name
@@ -218,7 +219,7 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
     if unconditional and model is None:
         bundle = load_model(DEFAULT_UNCONDITIONAL)
     else:
-        from ..styles.library import resolve
+        from ..model.personal import resolve
 
         bundle, (style,) = resolve(model, [style])
     if unconditional and bundle.is_synthesis:

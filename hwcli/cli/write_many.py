@@ -66,8 +66,9 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
         report = write_many(jobs, out_dir, bundle, fmt=fmt, skip_existing=skip_existing,
                             shard=shard_kn, one_file=target, progress=on_doc, envelope=envelope, **options(style))
     for doc in report.docs:
-        for pg, ln, txt, reason in doc.illegible:
-            err_console.print(f"hwcli: warning: {doc.name} page {pg} line {ln} may be illegible ({reason}): {txt!r}",
+        for bad in doc.failed:
+            err_console.print(f"hwcli: warning: {doc.name} page {bad.page} line {bad.line} may be illegible "
+                              f"({bad.reason}): {bad.text!r}",
                               markup=False, soft_wrap=True)
     if not quiet:
         for doc in report.docs:

@@ -179,8 +179,8 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
     `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``)."""
     from .legibility import style_label
-    from ..recognizer.reading import corpus_error_rates, make_checker, read_strokes
-    from ..synthesis import SamplingOptions, synthesize
+    from ..recognizer.reading import corpus_error_rates, read_strokes
+    from ..synthesis import SamplingOptions, line_checker, synthesize
 
     ref = reference or load_reference()
     writers = {w: np.asarray(v, np.float64) for w, v in ref["writers"].items()}
@@ -189,7 +189,7 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     exclude = [w for w, ids in ref.get("line_ids", {}).items() if any(i in names for i in ids)]
     texts = [ln.text for ln in like]
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check)
-    res = synthesize(bundle, texts, opts, checker=make_checker(recognizer, bundle.scale) if (check and recognizer) else None)
+    res = synthesize(bundle, texts, opts, checker=line_checker(bundle, recognizer) if (check and recognizer) else None)
     gen = [(r.strokes, r.text) for r in res if len(r.strokes) > 10]
     out = score(features([(ln.offsets, ln.text) for ln in like]), features(gen), writers, exclude, n_writers).to_dict()
     out["style"] = style_label(bundle, style)

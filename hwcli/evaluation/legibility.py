@@ -21,6 +21,7 @@ from ..alphabet import CHAR_CLASSES as SET_CLASSES
 from ..alphabet import char_class as set_class
 from .charset_sets import CHARSET_CONTEXTS, CHARSET_COPIES, EVERYDAY
 from ..recognizer.reading import alignment
+from ..texts import is_hard_text
 
 SENTENCES: tuple[str, ...] = (
     'The kettle clicked off just as the doorbell rang.',
@@ -285,13 +286,14 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``)."""
     from ..synthesis import SamplingOptions, synthesize
-    from ..recognizer.reading import cer, corpus_error_rates, make_checker, read_strokes
+    from ..recognizer.reading import cer, corpus_error_rates, read_strokes
+    from ..synthesis import line_checker
 
     threshold = bundle.sampling.report_cer if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
     t0 = time.perf_counter()
     res = synthesize(bundle, list(lines), opts, progress=progress,
-                     checker=make_checker(recognizer, bundle.scale) if check else None)
+                     checker=line_checker(bundle, recognizer) if check else None)
     t1 = time.perf_counter()
     hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
     t2 = time.perf_counter()
@@ -317,16 +319,11 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
 def read_as_page(bundle, style, strokes: Sequence, languages: str = "eng") -> list[str]:
     """Tesseract's reading of sampled lines (runs of spaces collapsed), each drawn as a default page draws a
     line in `style` (`hwcli.evaluation.ocr`), read with the language data `languages`."""
-    from ..writing.document import hand_metrics
+    from ..writing.compose import hand_metrics
     from .ocr import read_lines
 
     scale, _ = hand_metrics(bundle, bundle.style(style), 10.0)  # mm per model unit on a default page
     return [" ".join(h.split()) for h in read_lines(list(strokes), scale, languages=languages)]
-
-
-def is_hard_text(text: str) -> bool:
-    """A real line like the hard set's: it holds a digit, or at least three capitals."""
-    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 3
 
 
 def reference_lines(ds, alphabet, n: int = 300, seed: int = 0, line_set: str = "ordinary") -> list[int]:
@@ -346,7 +343,7 @@ def read_real_as_page(bundle, strokes: Sequence) -> list[str]:
     gives a line of the bundle's default style: scaled by its own body height, as the page scales a style."""
     from dataclasses import replace
 
-    from ..writing.document import hand_metrics
+    from ..writing.compose import hand_metrics
     from ..model.bundle import Style
     from .ocr import read_lines
     from ..strokes import body_height, to_points

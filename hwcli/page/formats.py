@@ -26,9 +26,13 @@ import os
 from dataclasses import dataclass
 from importlib import import_module
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import OptionError
+
+if TYPE_CHECKING:
+    from .layout import PageOptions
+    from .machines import Machine, PlotterOptions
 
 
 @dataclass(frozen=True)
@@ -146,3 +150,34 @@ def page_paths(base_path: str | os.PathLike, n_pages: int, fmt: Format) -> list[
     suffix = base.suffix or (f".{fmt.suffixes[0]}" if fmt.suffixes else "")
     stem = base.name[: -len(base.suffix)] if base.suffix else base.name
     return [base.with_name(f"{stem}-{i}{suffix}") for i in range(1, n_pages + 1)]
+
+
+def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,
+                  out: str | None = None) -> tuple[str, Machine | None]:
+    """(format, machine) for output format `f` with the user's plotter options; every bad combination
+    is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
+    from .machines import PlotterOptions, profile, resolve  # the plotter machinery loads only when asked for
+
+    plot = plotter or PlotterOptions()
+    if f == "svg" and plot.plotter and profile(plot.plotter).format == "plotter-svg":
+        f = "plotter-svg"
+    if not FORMATS[f].plotter:
+        if plot.plotter:
+            prof = profile(plot.plotter)
+            suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
+            raise OptionError(f"plotter profile {plot.plotter!r} writes {prof.format}: use -o FILE{suffix}")
+        if plot.changed() or preview:
+            names = ", ".join("--" + n.replace("_", "-") for n in plot.changed() + (["preview"] if preview else []))
+            raise OptionError(f"{names} only apply to plotter output (.gcode, .nc, .hpgl, .plt, or --format "
+                              f"plotter-svg), not {f}")
+        return f, None
+    if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
+        raise OptionError("--preview needs a file name of its own")
+    if preview is not None:
+        from .preview import preview_format
+
+        preview_format(preview)
+    if page.pen != "uniform":
+        raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
+                          "its own pen: leave --pen out for plotter output")
+    return f, resolve(f, plot, page.page_mm, page.width)

@@ -8,7 +8,7 @@ the same scale, and then the factor is 1.
 from __future__ import annotations
 
 import contextlib
-from typing import Callable, Sequence
+from typing import Sequence
 
 import numpy as np
 import torch
@@ -17,7 +17,7 @@ from ..alphabet import Alphabet
 from .network import N_FEATURES, Recognizer, RecognizerBundle, features, load_recognizer
 
 __all__ = ["cer", "wer", "edit_distance", "corpus_error_rates", "greedy_decode", "recognize", "read_strokes",
-           "make_checker", "load_recognizer"]
+           "load_recognizer"]
 
 # ----------------------------------------------------------------------------- error rates
 
@@ -187,20 +187,3 @@ def read_strokes(rec: RecognizerBundle, strokes: Sequence[np.ndarray], scale: fl
     recognizer's own)."""
     factor = 1.0 if scale is None else float(scale) / rec.scale
     return recognize(rec.network, rec.alphabet, strokes, batch_size, factor)
-
-
-def make_checker(rec: RecognizerBundle, units=None) -> Callable[[list[np.ndarray], list[str]], list[float]]:
-    """The ``checker(strokes, texts) -> CER per line`` that `synthesis.synthesize` accepts; each CER is a
-    `ReadBack` that also counts the line's misread digits.
-
-    `units`: what the strokes' units are: the synthesis `Bundle` (its ``scale`` is used), a scale, or None (the
-    recognizer's own, true for models trained on the same converted data). Texts and readings are compared
-    with runs of spaces collapsed.
-    """
-    scale = getattr(units, "scale", units)
-
-    def checker(strokes: list[np.ndarray], texts: list[str]) -> list[float]:
-        hyps = read_strokes(rec, strokes, scale)
-        return [read_back(" ".join(t.split()), " ".join(h.split())) for t, h in zip(texts, hyps)]
-
-    return checker

@@ -135,6 +135,12 @@ def regularisation_lines(bundle, n: int, seed: int = 0) -> list[tuple[np.ndarray
     return out
 
 
+def held_out(n: int) -> set[int]:
+    """Which of a writer's `n` lines are held out (testset_v in the style's ink.npz, validation when adapting):
+    every `HOLDOUT`-th line."""
+    return set(range(HOLDOUT - 1, n, HOLDOUT))
+
+
 def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed: int = 0,
                    check_cer: float = ADAPTED_DEFAULTS["check_cer"],
                    progress: Callable[[int, int], None] | None = None) -> tuple[Path | None, list[dict]]:
@@ -145,12 +151,8 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     Each compared step samples the same `SELECTION_ROWS` lines (the calibration texts primed with the writer's
     first lines of 12-50 characters) with one seed; a line passes when it passes the sampling checks (attention
     reached the end, never stalled, sane extents) and, with a `recognizer`, reads back within `check_cer`."""
-    import torch
-
     from ..model.bundle import Style, load_model
-    from ..model.sampling import sample_batch
-    from ..recognizer.reading import make_checker
-    from ..synthesis import check_line
+    from ..synthesis import STALLED, SamplingOptions, line_checker, synthesize
     from ..texts import CALIBRATION
 
     vals = [(int(m["step"]), float(m["val_nll_point"])) for m in metrics
@@ -162,20 +164,21 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     cands = sorted((st, v) for st, v in vals if v <= best + NLL_SLACK)
     pool = [ln for ln in lines if 12 <= len(ln.text) <= 50] or list(lines)
     primes = [Style("writer", ln.text, ln.offsets, source=ln.name) for ln in pool[:3]]
-    row_primes = [primes[j % len(primes)] for j in range(SELECTION_ROWS)]
     texts = [CALIBRATION[(j // len(primes)) % len(CALIBRATION)] for j in range(SELECTION_ROWS)]
     measured = []
     for k, (st, v) in enumerate(cands):
         b = load_model(work / f"snap-{st:06d}")
         b.network.eval()
-        outs = sample_batch(b, texts, b.sampling.bias, torch.Generator().manual_seed(seed + 1), row_primes,
-                            b.sampling.max_steps_per_char, hard_bias=b.sampling.hard_bias)
-        ok = [not check_line(o.strokes, t, o.reached_end, o.hit_cap, o.stalled) for o, t in zip(outs, texts)]
+        res = []  # the rows of each prime, one pass each, whole lines, no resampling, read back below
+        for p, prime in enumerate(primes):
+            res += synthesize(b, texts[p::len(primes)], SamplingOptions(style=prime, seed=seed + 1, retries=0,
+                                                                         check=False, segment_chars=0))
+        ok = [r.ok for r in res]
         if recognizer is not None:
-            cers = make_checker(recognizer, b)([o.strokes for o in outs], texts)
+            cers = line_checker(b, recognizer)([r.strokes for r in res], [r.text for r in res])
             ok = [g and float(c) <= check_cer for g, c in zip(ok, cers)]
         measured.append({"step": st, "val_nll_point": round(v, 4), "passed": round(sum(ok) / len(ok), 3),
-                         "stalled": sum(bool(o.stalled) for o in outs)})
+                         "stalled": sum(r.reason == STALLED for r in res)})
         if progress:
             progress(k + 1, len(cands))
     chosen = max(measured, key=lambda m: (m["passed"], -m["val_nll_point"]))
@@ -199,7 +202,7 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
         raise OptionError("reg_share must be in [0, 1)")
     if steps < 1 or time_limit <= 0:
         raise OptionError("adaptation needs at least one step and a positive time limit")
-    held = set(range(HOLDOUT - 1, len(lines), HOLDOUT)) or {len(lines) - 1}  # as `styles.save_ink` splits
+    held = held_out(len(lines)) or {len(lines) - 1}  # the loop needs at least one line to validate on
     train_lines = [ln for i, ln in enumerate(lines) if i not in held]
     val_lines = [ln for i, ln in enumerate(lines) if i in held]
     repeat = 3

@@ -32,7 +32,7 @@ import numpy as np
 
 from ..alphabet import CHARSET
 from ..errors import DatasetError, InkError
-from ..strokes import PreprocessOptions, body_height, preprocess, to_offsets, to_points
+from ..strokes import PreprocessOptions, body_height, median_step, preprocess, to_offsets, to_points
 
 #: Median body height (10th-90th percentile of y) of IAM-OnDB lines in normalised units (1st-99th pct 1.7-7.0).
 TARGET_BODY = 3.5
@@ -57,15 +57,6 @@ class InkLine:
     name: str  # where the line comes from, as the user knows it: "mine/line-03.inkml" or "data.npz line 7 (id)"
     text: str
     offsets: np.ndarray  # (N, 3) float32 [dx, dy, eos], the model's normalised units, first row (0, 0, 1)
-
-
-def median_step(points: np.ndarray) -> float:
-    """Median length of pen-down steps of absolute points (N, 3); 0 when there is none."""
-    if len(points) < 2:
-        return 0.0
-    d = np.hypot(*np.diff(points[:, :2], axis=0).T)
-    d = d[(points[:-1, 2] < 0.5) & (d > 0)]
-    return float(np.median(d)) if len(d) else 0.0
 
 
 def resample_density(points: np.ndarray, target: float = TARGET_STEP, tolerance: float = 1.5) -> np.ndarray:

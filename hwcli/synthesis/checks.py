@@ -1,6 +1,5 @@
 """The checks of a sampled line: does it look like handwriting (`check_line`), and does it read back as written
-(the read-back checker, `line_checker`: the one way to build one). Also which text is hard for the network
-(`is_hard_unit`)."""
+(the read-back checker, `line_checker`: the one way to build one)."""
 from __future__ import annotations
 
 import functools
@@ -12,7 +11,7 @@ from ..errors import ModelFileError
 from ..model.bundle import Bundle
 from .options import LineResult
 
-#: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `hwcli.recognizer.reading.make_checker`).
+#: ``checker(strokes, texts) -> CER per line``: reads sampled lines back (see `line_checker`).
 Checker = Callable[[list[np.ndarray], list[str]], list[float]]
 
 
@@ -58,8 +57,12 @@ READ_BACK = "reads back wrong"
 
 def line_checker(bundle: Bundle, recognizer=None) -> Checker:
     """The read-back checker for lines sampled with `bundle`: `recognizer` (a path, a loaded recognizer bundle,
-    or None for the bundled one). Raises `ModelFileError` with the reason when no recognizer can be loaded."""
-    from ..recognizer.reading import make_checker
+    or None for the bundled one). Raises `ModelFileError` with the reason when no recognizer can be loaded.
+
+    The one way hwcli builds a checker: ``checker(strokes, texts)`` reads the lines (in `bundle`'s units) and
+    returns per line a `ReadBack` CER that also counts its misread digits; texts and readings are compared with
+    runs of spaces collapsed."""
+    from ..recognizer.reading import read_back, read_strokes
 
     if recognizer is None or isinstance(recognizer, (str, bytes)) or hasattr(recognizer, "__fspath__"):
         try:
@@ -69,7 +72,12 @@ def line_checker(bundle: Bundle, recognizer=None) -> Checker:
                                  "(or turn checking off: --no-check, check=False)") from None
     else:
         rec = recognizer
-    return make_checker(rec, bundle)
+
+    def checker(strokes: list[np.ndarray], texts: list[str]) -> list[float]:
+        hyps = read_strokes(rec, strokes, bundle.scale)
+        return [read_back(" ".join(t.split()), " ".join(h.split())) for t, h in zip(texts, hyps)]
+
+    return checker
 
 
 @functools.lru_cache(maxsize=2)
@@ -77,11 +85,6 @@ def _cached_recognizer(path: str | None):
     from ..recognizer.reading import load_recognizer
 
     return load_recognizer(path)
-
-
-def is_hard_unit(text: str) -> bool:
-    """A line or segment holding a digit or at least two capitals: the characters the network writes worst."""
-    return any(c.isdigit() for c in text) or sum(c.isupper() for c in text) >= 2
 
 
 def _lost_end(r: "LineResult | None") -> bool:

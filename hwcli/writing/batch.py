@@ -23,35 +23,33 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Iterator, Mapping, Sequence
 
-from ..charset import prepare_text
-from .document import MAX_CHARS_PER_LINE, Document, _title, even_sizes, hand_metrics, plotter_setup
 from ..errors import HwcliError, InputTextError, OptionError, OutputError, shorten
 from ..fileio import check_writable, describe_os_error
-from ..page.formats import FORMATS, format_for, is_complete, page_paths
-from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
-from ..model.bundle import Bundle, load_model
-from ..page import PageOptions, group_pages, iter_layout
+from ..model.bundle import Bundle
+from ..page import PageOptions, group_pages
 from ..page import layout as L
-from ..page.layout import prepare_marked
+from ..page.colors import document_colors, line_colors
+from ..page.formats import FORMATS, format_for, is_complete, page_paths, plotter_setup
 from ..page.machines import PlotterOptions
-from ..page.colors import document_colors, line_colors, split_colors
-from ..page.placement import Page, align_lines, build_page, place_line
-from ..synthesis import Checker, SamplingOptions, line_checker, synthesize, unit_seed
+from ..page.placement import Page
+from ..synthesis import Checker, SamplingOptions, unit_seed
+from .compose import Composer, Report
+from .document import Document, _title
+from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
 
 
 @dataclass
-class DocReport:
-    name: str  # output name (file name without suffix)
-    source: str  # input file or CSV row
+class DocReport(Report):
+    """A document's `Report` (pages, lines, resampled, failed: its lines still failing after their retries) and
+    what became of it."""
+
+    name: str = ""  # output name (file name without suffix)
+    source: str = ""  # input file or CSV row
     status: str = "pending"  # "written", "skipped" (its outputs were there already) or "failed"
     outputs: list[str] = field(default_factory=list)
-    pages: int = 0
-    lines: int = 0
-    resampled: int = 0  # lines sampled again because a check failed
-    illegible: list[tuple[int, int, str, str]] = field(default_factory=list)  # (page, line, text, reason), 1-based
     error: str = ""  # why it failed
 
 
@@ -127,8 +125,6 @@ def write_many(
     shard = tuple(shard) if shard is not None else None
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
-    if not isinstance(bundle, Bundle):
-        bundle = load_model(bundle)
     jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
     check_unique(jobs, envelopes=envelope is not None)
     if (out_dir is None) == (one_file is None):
@@ -164,22 +160,17 @@ def write_many(
         from ..page.png import check_pixels
 
         check_pixels(page, dpi)
-    resolved = sampling.resolve(bundle)  # an unknown style fails now, not after sampling
-    if resolved.check and checker is None:
-        checker = line_checker(bundle)  # a recognizer that cannot load fails now too
-    elif not resolved.check:
-        checker = None
-    sampling = replace(sampling, check=resolved.check)
-    scale, char_w = hand_metrics(bundle, resolved.style, page.line_height)
+    comp = Composer.load(bundle, sampling, page.line_height, checker=checker)  # an unknown style, a recognizer
+    # that cannot load: they fail now, not after sampling
 
     mine = shard_of(jobs, shard)
     report = BatchReport(total_jobs=len(jobs), shard=shard)
     docs = []
     for j in mine:
-        docs.append(_prepare(j, bundle, page, char_w, on_unsupported, sampling.seed))
+        docs.append(_prepare(j, comp, page, on_unsupported, sampling.seed))
         if env_page is not None and not j.problem:
             docs.append(_prepare(Job(j.name + ENVELOPE_SUFFIX, j.envelope, f"{j.source} envelope", j.problem),
-                                 bundle, env_page, char_w, on_unsupported, sampling.seed))
+                                 comp, env_page, on_unsupported, sampling.seed))
     report.docs = [d.report for d in docs]
     total, done = len(docs), 0
 
@@ -199,8 +190,7 @@ def write_many(
                 d.report.status, d.report.outputs = "skipped", [str(one_file)]
                 finished(d)
             return report
-        _write_one_file(docs, Path(one_file), f, plotter, bundle, sampling, page, scale, checker, group_lines,
-                        finished, char_w)
+        _write_one_file(docs, Path(one_file), f, plotter, comp, page, group_lines, finished)
         return report
 
     ext = EXTENSIONS[f]
@@ -223,7 +213,7 @@ def write_many(
             finished(d)
         else:
             pending.append(d)
-    for k, (d, pages) in enumerate(_sampled(pending, bundle, sampling, page, scale, checker, group_lines, char_w)):
+    for k, (d, pages) in enumerate(_sampled(pending, comp, group_lines)):
         full = None
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
@@ -290,22 +280,19 @@ def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, o
     check_type(plotter, PlotterOptions, "plotter", "a PlotterOptions", none=True)
 
 
-def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsupported: str, seed: int) -> _Doc:
+def _prepare(job: Job, comp: Composer, page: PageOptions, on_unsupported: str, seed: int) -> _Doc:
     """Check and lay out one job (no sampling): a _Doc whose report says 'failed' when it cannot be written."""
-    d = _Doc(job, DocReport(job.name, job.source), page=page, seed=document_seed(seed, job.name))
+    d = _Doc(job, DocReport(name=job.name, source=job.source), page=page, seed=document_seed(seed, job.name))
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        text, marks = split_colors(job.text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis
-                                   else None)
-        text = (prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
-                if bundle.is_synthesis else text)
+        text, marks = comp.prepare(job.text, on_unsupported)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = text
         last = None
-        for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):  # counted, not kept: laid out again
-            d.report.lines += 1                                           # when its group is sampled
+        for last in comp.lay_out(text, page):  # counted, not kept: laid out again when its group is sampled
+            d.report.lines += 1
         d.report.pages = last.page + 1 if last is not None else 0
         if marks:
             d.marks = marks  # the lines' inks are found when its group is laid out again (_lay_out)
@@ -315,10 +302,10 @@ def _prepare(job: Job, bundle: Bundle, page: PageOptions, char_w: float, on_unsu
     return d
 
 
-def _lay_out(d: _Doc, char_w: float) -> None:
+def _lay_out(d: _Doc, comp: Composer) -> None:
     """A document's lines (on its own paper: an envelope's differs) and their inks, laid out again when its group
     is sampled (a batch keeps only the counts from `_prepare`); the same text and options give the same layout."""
-    d.lines = list(iter_layout(d.text, d.page, char_w, MAX_CHARS_PER_LINE))
+    d.lines = list(comp.lay_out(d.text, d.page))
     d.colors = line_colors([ln.text for ln in d.lines], d.marks) if d.marks else []
 
 
@@ -336,50 +323,39 @@ def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
         yield group
 
 
-def _sampled(docs: Sequence[_Doc], bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float,
-             checker, group_lines: int | None, char_w: float) -> Iterator[tuple[_Doc, list[Page]]]:
+def _sampled(docs: Sequence[_Doc], comp: Composer, group_lines: int | None) -> Iterator[tuple[_Doc, list[Page]]]:
     """(document, its placed pages) for every document, in order, sampling a group of documents at a time
     (a group's documents are laid out here, and their lines dropped once they are written)."""
-    size = group_lines or 8 * sampling.batch_size
+    size = group_lines or 8 * comp.sampling.batch_size
     for group in _groups(docs, size):
         for d in group:
-            _lay_out(d, char_w)
+            _lay_out(d, comp)
         texts = [ln.text for d in group for ln in d.lines]
         seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
         log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
-        results = synthesize(bundle, texts, sampling, checker=checker, seeds=seeds)
-        pos = 0
+        results = iter(comp.sample(texts, seeds=seeds))
         for d in group:
-            mine, pos = results[pos : pos + len(d.lines)], pos + len(d.lines)
             opts = replace(d.page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
             pages = []
-            it = iter(mine)
             first = 0
             for number, lines in group_pages(d.lines):
-                placed = []
-                page_results = [next(it) for _ in lines]
-                for ln, res in zip(even_sizes(lines, page_results), page_results):
-                    d.report.resampled += int(res.resampled)
-                    if not res.ok:
-                        d.report.illegible.append((ln.page + 1, ln.index + 1, ln.text, res.reason))
-                    placed.append(place_line(res.strokes, ln, scale, opts))
-                pages.append(build_page(number, align_lines(placed, lines), opts, [ln.text for ln in lines],
-                                        d.colors[first:first + len(lines)], d.inks))
+                page_results = [next(results) for _ in lines]
+                pages.append(comp.place_page(number, lines, page_results, opts, d.report,
+                                             d.colors[first:first + len(lines)], d.inks))
                 first += len(lines)
             d.lines, d.colors = [], []
             yield d, pages
         del results
 
 
-def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, bundle: Bundle, sampling: SamplingOptions,
-                    page: PageOptions, scale: float, checker, group_lines: int | None,
-                    finished: Callable[[_Doc], None], char_w: float) -> None:
+def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, comp: Composer, page: PageOptions,
+                    group_lines: int | None, finished: Callable[[_Doc], None]) -> None:
     """Every document into one file, each from a new page; pages are rendered as their group is sampled."""
     written: list[_Doc] = []
 
     def pages() -> Iterator[Page]:
         number = 0
-        for d, pgs in _sampled(docs, bundle, sampling, page, scale, checker, group_lines, char_w):
+        for d, pgs in _sampled(docs, comp, group_lines):
             for pg in pgs:
                 pg.number = number
                 number += 1

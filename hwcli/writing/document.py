@@ -27,55 +27,25 @@ import os
 import shutil
 import sys
 import tempfile
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import BinaryIO, Callable, Iterator
-
-import numpy as np
 
 from ..charset import prepare_text
 from ..errors import InputTextError, OptionError, OutputError
 from ..fileio import check_writable, describe_os_error, publish_files
-from ..model.bundle import Bundle, Style, load_model
-from ..page import PageOptions, estimate_scale, group_pages, iter_layout
+from ..model.bundle import Bundle
+from ..page import PageOptions, group_pages
 from ..page import layout as L
-from ..page.formats import FORMATS, Format, format_for, page_paths
-from ..page.machines import Machine, PlotterOptions, profile, resolve
-from ..page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
-from ..strokes import to_points, x_height
-from ..page.colors import Marks, document_colors, line_colors, split_colors
-from ..synthesis import Checker, SamplingOptions, line_checker, synthesize
+from ..page.colors import Marks, document_colors, line_colors
+from ..page.formats import FORMATS, Format, format_for, page_paths, plotter_setup
+from ..page.machines import Machine, PlotterOptions
+from ..page.placement import Page
+from ..synthesis import SamplingOptions
+from .compose import Composer, Progress, Report, hand_metrics
 
 log = logging.getLogger(__name__)
-MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
 KEEP_PAGES = 50  # documents of up to this many pages keep their placed pages (~0.2 MB a page)
-
-#: Body height (10th-90th percentile of y) of a style's sampled lines, as a fraction of the line height.
-#: Sampled lines are neater than their primes, with shorter ascenders and descenders, so their body is
-#: mostly x-height: at `BODY_FRACTION` (0.42, right for real lines) the bundled styles came out at ~33
-#: characters per A4 line. 0.31 gives ~50, an ordinary hand on 10 mm ruling (mean over the bundled styles
-#: of char_width / body_height is 1.09, so one character advances ~0.34 line heights).
-SAMPLED_BODY_FRACTION = 0.31
-
-Progress = Callable[[int, int], None]  # progress(lines done, lines in the document)
-
-
-@dataclass(frozen=True)
-class FailedLine:
-    page: int  # 1-based
-    line: int  # 1-based, on its page
-    text: str
-    reason: str
-
-
-@dataclass
-class Report:
-    """What sampling a document did. Complete once every page has been produced."""
-
-    pages: int = 0
-    lines: int = 0  # lines laid out (blank lines between paragraphs included)
-    resampled: int = 0  # lines sampled again because a check failed
-    failed: list[FailedLine] = field(default_factory=list)  # lines still failing after their retries
 
 
 class Document:
@@ -247,55 +217,6 @@ def stale_pages(out: str, n_pages: int, fmt: Format) -> list[str]:
         k += 1
 
 
-def plotter_setup(f: str, plotter: PlotterOptions | None, page: PageOptions, preview: str | None = None,
-                  out: str | None = None) -> tuple[str, Machine | None]:
-    """(format, machine) for output format `f` with the user's plotter options; every bad combination
-    is an OptionError here, before sampling. An SVG with a plotter-SVG profile becomes plotter SVG."""
-    plot = plotter or PlotterOptions()
-    if f == "svg" and plot.plotter and profile(plot.plotter).format == "plotter-svg":
-        f = "plotter-svg"
-    if not FORMATS[f].plotter:
-        if plot.plotter:
-            prof = profile(plot.plotter)
-            suffix = {"gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}[prof.format]
-            raise OptionError(f"plotter profile {plot.plotter!r} writes {prof.format}: use -o FILE{suffix}")
-        if plot.changed() or preview:
-            names = ", ".join("--" + n.replace("_", "-") for n in plot.changed() + (["preview"] if preview else []))
-            raise OptionError(f"{names} only apply to plotter output (.gcode, .nc, .hpgl, .plt, or --format "
-                              f"plotter-svg), not {f}")
-        return f, None
-    if preview is not None and (preview == "-" or (out is not None and Path(preview) == Path(out))):
-        raise OptionError("--preview needs a file name of its own")
-    if preview is not None:
-        from ..page.preview import preview_format
-
-        preview_format(preview)
-    if page.pen != "uniform":
-        raise OptionError(f"--pen {page.pen} draws pressure-like ink in PDF, SVG and PNG; a plotter draws with "
-                          "its own pen: leave --pen out for plotter output")
-    return f, resolve(f, plot, page.page_mm, page.width)
-
-
-def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tuple[float, float]:
-    """(mm per model unit, mm per character) for one hand at `line_height`."""
-    if style is not None and len(style.strokes) > 10:
-        if style.body_height > 0:
-            # measured on lines sampled in this style: the prime's own height depends on its letters
-            scale = SAMPLED_BODY_FRACTION * line_height / style.body_height
-        else:
-            scale = estimate_scale([style.strokes], line_height)
-        if style.char_width > 0:
-            per_char = style.char_width  # measured on lines sampled in this style when the bundle was made
-        else:
-            pts = to_points(style.strokes)
-            per_char = float(np.ptp(pts[:, 0])) / max(len(style.text), 1)
-    else:
-        body = float(bundle.meta.get("body_height", 3.5))  # normalised units, 10-90th percentile height
-        scale = BODY_FRACTION * line_height / body
-        per_char = float(bundle.meta.get("char_width", 3.2))
-    return scale, max(per_char * scale, 0.3)
-
-
 def write(
     text: str,
     *,
@@ -326,68 +247,47 @@ def write(
     check_type(page, PageOptions, "page", "a PageOptions", none=True)
     check_type(sampling, SamplingOptions, "sampling", "a SamplingOptions", none=True)
     check_callable(progress, "progress")
-    bundle = model if isinstance(model, Bundle) else load_model(model)
     page = page or PageOptions()
     opts = sampling or SamplingOptions()
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     opts = replace(opts, **given)
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
-    text, marks = split_colors(text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis else None)
-    if bundle.is_synthesis:
-        text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
+    comp = Composer.load(model, opts, page.line_height, recognizer)
+    text, marks = comp.prepare(text, on_unsupported)
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
-    resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
-    checker = line_checker(bundle, recognizer) if resolved.check else None
-    scale, char_w = hand_metrics(bundle, resolved.style, page.line_height)
     n_pages = 0
-    for last in iter_layout(text, page, char_w, MAX_CHARS_PER_LINE):
+    for last in comp.lay_out(text, page):
         n_pages = last.page + 1
 
     def produce(report: Report) -> Iterator[Page]:
-        return _pages(text, bundle, opts, page, scale, char_w, report, checker, progress, marks)
+        return _pages(comp, text, page, report, progress, marks)
 
     return Document(produce, n_pages, page, title=_title(text))
 
 
-def _pages(text: str, bundle: Bundle, sampling: SamplingOptions, page: PageOptions, scale: float, char_w: float,
-           report: Report, checker: Checker | None, progress: Progress | None, marks: Marks = ()) -> Iterator[Page]:
-    lines = list(iter_layout(text, page, char_w, MAX_CHARS_PER_LINE))
+def _pages(comp: Composer, text: str, page: PageOptions, report: Report, progress: Progress | None,
+           marks: Marks = ()) -> Iterator[Page]:
+    """The document's pages, each sampled as one call (its own seed, from the base seed and its number)."""
+    lines = list(comp.lay_out(text, page))
     colors = line_colors([ln.text for ln in lines], list(marks)) if marks else []
     inks = document_colors(page.color, [c for _, c in marks]) if marks else []
     total = len(lines)
     report.lines = total
     done = 0
     for number, group in group_pages(lines):
-        texts = [ln.text for ln in group]
 
         def on_line(k: int, _n: int, base=done) -> None:
             if progress:
                 progress(base + k, total)
 
         first = done
-        opts = replace(sampling, seed=(sampling.seed * 100_003 + number) % (2**31))
-        if checker is None:
-            opts = replace(opts, check=False)
-        results = synthesize(bundle, texts, opts, progress=on_line, checker=checker)
+        results = comp.sample([ln.text for ln in group], seed=(comp.sampling.seed * 100_003 + number) % (2**31),
+                              progress=on_line)
         done += len(group)
-        placed = []
-        for ln, res in zip(even_sizes(group, results), results):
-            report.resampled += int(res.resampled)
-            if not res.ok:
-                report.failed.append(FailedLine(ln.page + 1, ln.index + 1, ln.text, res.reason))
-            placed.append(place_line(res.strokes, ln, scale, page))
         report.pages += 1
-        yield build_page(number, align_lines(placed, group), page, texts, colors[first:first + len(group)], inks)
-
-
-def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
-    """The lines of one page with their `size` pulled towards one x-height (`placement.size_factors`), measured
-    on each sampled line's small letters through its attention window (`results`: its LineResults)."""
-    heights = [x_height(to_points(r.strokes), r.chars, r.text) if len(r.strokes) else 0.0 for r in results]
-    return [replace(ln, size=ln.size * f) if f != 1.0 else ln for ln, f in zip(lines, size_factors(heights))]
-from ..page.colors import Marks, document_colors, line_colors, split_colors
+        yield comp.place_page(number, group, results, page, report, colors[first:first + len(group)], inks)
 
 
 STYLE_SHEET_PAGE = PageOptions(line_height=12.0, natural=False)
@@ -399,26 +299,24 @@ def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "Th
     from ..checks import check_text
 
     check_text(text)
-    bundle = model if isinstance(model, Bundle) else load_model(model)
+    comp = Composer.load(model, SamplingOptions(bias=bias, seed=seed, check=False), page.line_height)
+    bundle = comp.bundle
     if not bundle.styles:
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")
     lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
     prepare_text(bundle, "\n".join(lines))  # every unsupported character at once, before sampling
-    SamplingOptions(bias=bias)  # validates
     per_page = L.lines_per_page(page)
 
     def produce(report: Report) -> Iterator[Page]:
         report.lines = len(lines)
         for number, start in enumerate(range(0, len(lines), per_page)):
-            placed = []
-            for k, i in enumerate(range(start, min(start + per_page, len(lines)))):
-                res = synthesize(bundle, [lines[i]], SamplingOptions(style=i, bias=bias, seed=seed, check=False))[0]
-                ln = L.LayoutLine(lines[i], number, k, page.margin, L.baseline_y(page, k), page.text_width, False)
-                placed.append(place_line(res.strokes, ln, hand_metrics(bundle, bundle.styles[i], page.line_height)[0], page))
-                if not res.ok:
-                    report.failed.append(FailedLine(number + 1, k + 1, lines[i], res.reason))
+            mine = range(start, min(start + per_page, len(lines)))
+            laid = [L.LayoutLine(lines[i], number, k, page.margin, L.baseline_y(page, k), page.text_width, False)
+                    for k, i in enumerate(mine)]
+            results = [comp.sample([lines[i]], style=i)[0] for i in mine]
+            scales = [hand_metrics(bundle, bundle.styles[i], page.line_height)[0] for i in mine]
             report.pages += 1
-            yield build_page(number, placed, page, lines[start : start + per_page])
+            yield comp.place_page(number, laid, results, page, report, scales=scales)
 
     return Document(produce, -(-len(lines) // per_page), page, title="hwcli styles")
 
