@@ -12,7 +12,6 @@ and as drawn on the page:
 - slant difference (absolute, as a shear; 0.1 is about 6 degrees).
 
     python benchmarks/segment_continuity.py --lines 200 --threads 1
-    python benchmarks/segment_continuity.py --lines 200 --chain    # also the chained variant
 """
 from __future__ import annotations
 
@@ -22,7 +21,7 @@ from collections import defaultdict
 
 import numpy as np
 
-import hwcli.synthesis as synthesis
+import hwcli.synthesis.run as synthesis
 from bench_args import add_model_args, load_bundle
 from hwcli.evaluation.legibility import SENTENCES
 from hwcli.strokes import estimate_baseline, slant, to_points, x_height
@@ -39,7 +38,7 @@ def _letter_heights(points, chars, text) -> dict:
     return out
 
 
-def run(bundle, lines_by_style, chain: bool, seed: int, bias):
+def run(bundle, lines_by_style, seed: int, bias):
     """Per line: a list of segments, each {text, chars, sampled points, drawn points}."""
     recorded = []
     original = synthesis.join_segments
@@ -61,7 +60,7 @@ def run(bundle, lines_by_style, chain: bool, seed: int, bias):
     synthesis.join_segments = spy
     try:
         for st, lines in lines_by_style.items():
-            synthesize(bundle, lines, SamplingOptions(style=st, bias=bias, seed=seed, chain_segments=chain))
+            synthesize(bundle, lines, SamplingOptions(style=st, bias=bias, seed=seed))
     finally:
         synthesis.join_segments = original
     return recorded
@@ -115,7 +114,6 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=200)
     ap.add_argument("--bias", type=float, default=None)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--chain", action="store_true", help="also sample with each segment primed by the one before")
     ap.add_argument("--style", type=int, action="append", help="only this style (repeatable; default: all, round-robin)")
     args = ap.parse_args()
     bundle = load_bundle(args)
@@ -126,11 +124,10 @@ def main() -> None:
     by_style = {st: [long_lines[i % len(long_lines)] for i in range(k, args.lines, n_styles)] for k, st in enumerate(chosen)}
     print(f"{args.lines} lines of {seg + 1}-{max(map(len, long_lines))} characters, {n_styles} styles round-robin, "
           f"segments of <= {seg} characters, seed {args.seed}")
-    for chain in ((False, True) if args.chain else (False,)):
-        t0 = time.perf_counter()
-        rec = run(bundle, by_style, chain, args.seed, args.bias)
-        report("chained" if chain else "separate", rec)
-        print(f"  ({time.perf_counter() - t0:.1f} s)")
+    t0 = time.perf_counter()
+    rec = run(bundle, by_style, args.seed, args.bias)
+    report("separate", rec)
+    print(f"  ({time.perf_counter() - t0:.1f} s)")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ import numpy as np
 import pytest
 
 from hwcli.errors import HwcliError, OptionError
-from hwcli.page.layout import (LayoutLine, PageOptions, color_rgb, group_pages, iter_layout, layout_text,
-                               lines_per_page, page_dimensions)
+from hwcli.page.layout import (LayoutLine, PageOptions, color_rgb, group_pages, iter_layout, lines_per_page,
+                               page_dimensions)
 from hwcli.page.placement import (BODY_FRACTION, build_page, curve_controls, estimate_baseline, estimate_scale,
-                                  iter_pages, place_line)
+                                  place_line)
+from page_helpers import layout_text, place_pages
 from hwcli.strokes import points_from_strokes, to_offsets
 
 WORDS = ("the quick brown fox jumps over a lazy dog while seven wizards quietly hex "
@@ -249,10 +250,10 @@ def test_empty_offsets():
     assert place_line(np.zeros((0, 3), np.float32), make_line(), 1.0, PageOptions()).shape == (0, 3)
 
 
-def test_iter_pages_and_ruling():
+def test_pages_and_ruling():
     opts = PageOptions(ruled=True, line_height=20)
     lines = layout_text("\n".join(["some words"] * (lines_per_page(opts) + 3)), opts, char_width=3.0)
-    pages = list(iter_pages(((ln, sine_line(10, seed=i)) for i, ln in enumerate(lines)), 0.8, opts))
+    pages = place_pages(((ln, sine_line(10, seed=i)) for i, ln in enumerate(lines)), 0.8, opts)
     assert [p.number for p in pages] == [0, 1]
     assert [len(p.lines) for p in pages] == [lines_per_page(opts), 3]
     assert len(pages[0].rule_ys) == lines_per_page(opts) and 0 < pages[0].margin_x < opts.margin

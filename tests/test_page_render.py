@@ -15,11 +15,12 @@ import numpy as np
 import pytest
 
 from hwcli.errors import OptionError
-from hwcli.page.layout import PageOptions, layout_text, lines_per_page
+from hwcli.page.layout import PageOptions, lines_per_page
 from hwcli.page.pdf import render_pdf
-from hwcli.page.placement import Page, build_page, curve_controls, iter_pages
+from hwcli.page.placement import Page, build_page, curve_controls
 from hwcli.page.png import page_pixels, render_png
-from hwcli.page.svg import render_svg, stroke_path_data, svg_page_paths
+from hwcli.page.svg import render_svg, stroke_path_data
+from page_helpers import layout_text, place_pages
 from hwcli.strokes import points_from_strokes, to_offsets
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -38,7 +39,7 @@ def make_pages(n_pages: int = 1, opts: PageOptions | None = None, lines_per: int
     opts = opts or PageOptions()
     text = "\n".join("some words here" for _ in range(n_pages * lines_per_page(opts)))
     lines = [ln for ln in layout_text(text, opts, char_width=2.5) if ln.index < lines_per]
-    return list(iter_pages(((ln, wave_line(seed=i)) for i, ln in enumerate(lines)), 0.4, opts))
+    return place_pages(((ln, wave_line(seed=i)) for i, ln in enumerate(lines)), 0.4, opts)
 
 
 def dot_page(opts: PageOptions, at=(100.0, 150.0)) -> Page:
@@ -105,12 +106,15 @@ def test_svg_dot_and_plain_paper():
 
 
 def test_svg_page_paths(tmp_path: Path):
-    assert svg_page_paths(tmp_path / "out.svg", 1) == [tmp_path / "out.svg"]
-    assert svg_page_paths(tmp_path / "out.svg", 3) == [tmp_path / f"out-{i}.svg" for i in (1, 2, 3)]
-    assert svg_page_paths("notes", 2) == [Path("notes-1.svg"), Path("notes-2.svg")]
-    assert svg_page_paths("-", 1) == [Path("-")]
+    from hwcli.page.formats import FORMATS, page_paths
+
+    svg = FORMATS["svg"]
+    assert page_paths(tmp_path / "out.svg", 1, svg) == [tmp_path / "out.svg"]
+    assert page_paths(tmp_path / "out.svg", 3, svg) == [tmp_path / f"out-{i}.svg" for i in (1, 2, 3)]
+    assert page_paths("notes", 2, svg) == [Path("notes-1.svg"), Path("notes-2.svg")]
+    assert page_paths("-", 1, svg) == [Path("-")]
     with pytest.raises(OptionError):
-        svg_page_paths("-", 2)
+        page_paths("-", 2, svg)
 
 
 # ----------------------------------------------------------------------------- PDF

@@ -107,7 +107,7 @@ def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bund
 
 
 def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle, monkeypatch):
-    from hwcli.synthesis import is_hard_unit
+    from hwcli.texts import is_hard_text as is_hard_unit
 
     monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # a random model: the copies alone
 
@@ -367,16 +367,6 @@ def test_join_segments_evens_slant():
     assert slant(lean) - slant(pa) == pytest.approx(0.3, abs=1e-6)
     pts = to_points(join_segments([a, b], ["mnmnmn", "mnmnmn"], chars=[ca, cb]))
     assert abs(slant(pts[: len(a)]) - slant(pts[len(a) :])) < 1e-6
-
-
-def test_chained_segments_are_primed_by_the_one_before(bundle):
-    line = "first part of a line then the second part of it"
-    opts = dict(seed=2, segment_chars=24)
-    a = synthesize(bundle, [line], SamplingOptions(chain_segments=True, **opts))[0]
-    b = synthesize(bundle, [line], SamplingOptions(chain_segments=False, **opts))[0]
-    assert a.segments == b.segments >= 2
-    assert a.text == b.text == line and len(a.strokes) and len(b.strokes)
-    assert not np.array_equal(a.strokes, b.strokes)  # later segments saw a different prime
 
 
 def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():

@@ -60,7 +60,7 @@ def sample_batch(
     texts: Sequence[str],
     bias: float,
     generator: torch.Generator,
-    prime: Style | Sequence[Style | None] | None = None,
+    prime: Style | None = None,
     max_steps_per_char: int = 40,
     unconditional_steps: int = 0,
     hard_bias: float = 0.0,
@@ -70,8 +70,8 @@ def sample_batch(
 ) -> list[Sample]:
     """Sample one batch of lines, all stepped together; each stops on its own (see `Sample`).
 
-    Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes.
-    `prime` is one style for every line, or one per line.
+    Synthesis: the window runs over ``prime.text + " " + text`` after teacher-forcing the prime strokes (one
+    style for every line).
     Prediction network (unconditional): ``unconditional_steps`` points per line. `hard_bias` is added to
     `bias` while the window is on a digit, capital or punctuation mark of the line.
 
@@ -84,19 +84,13 @@ def sample_batch(
     """
     B = len(texts)
     dev = next(bundle.network.parameters()).device
-    shared = prime is None or isinstance(prime, Style)
-    primes = [prime] * B if shared else list(prime)
-    if len(primes) != B:
-        raise ValueError(f"{len(primes)} primes for {B} lines")
-    prefixes = [(p.text + " ") if p is not None and bundle.is_synthesis else "" for p in primes]
+    prefixes = [(prime.text + " ") if prime is not None and bundle.is_synthesis else ""] * B
     oh, end, n_pre, cap = _encode(bundle, texts, prefixes, min_chars, max_steps_per_char, unconditional_steps, dev)
     x = torch.zeros(B, 1, 3, device=dev)
     x[:, 0, 2] = 1.0  # start with the pen up
     state = None
-    if bundle.is_synthesis and shared and prime is not None and len(prime.strokes):
-        state, x = _prime_shared(bundle, prime, prefixes[0], x, B, dev)
-    elif bundle.is_synthesis and not shared:
-        state = _prime_rows(bundle, primes, prefixes, x, dev)
+    if bundle.is_synthesis and prime is not None and len(prime.strokes):
+        state, x = _prime(bundle, prime, prefixes[0], x, B, dev)
     T_max = int(cap.max())
     noise = row_noise(row_generators, cap.tolist(), T_max).to(dev) if row_generators is not None else None
     hard = _hard_characters(texts, prefixes, oh.shape[1], dev) if bundle.is_synthesis and hard_bias else None
@@ -123,7 +117,7 @@ def _encode(bundle: Bundle, texts: Sequence[str], prefixes: Sequence[str], min_c
     return oh.to(dev), end, n_pre, cap
 
 
-def _prime_shared(bundle: Bundle, prime: Style, prefix: str, x: torch.Tensor, B: int, dev):
+def _prime(bundle: Bundle, prime: Style, prefix: str, x: torch.Tensor, B: int, dev):
     """(state, first input) after teacher-forcing one prime, copied to every line.
 
     Teacher-force the prime once, over the prime's own text, and give every line a copy of the state: priming B
@@ -140,22 +134,6 @@ def _prime_shared(bundle: Bundle, prime: Style, prefix: str, x: torch.Tensor, B:
     x = p[:, -1:].expand(B, -1, -1).clone()
     x[:, 0, 2] = 1.0  # the prime ends with a lifted pen
     return state, x
-
-
-def _prime_rows(bundle: Bundle, primes: Sequence[Style | None], prefixes: Sequence[str], x: torch.Tensor, dev):
-    """The state after a prime per line, teacher-forced together: rows of different lengths, each state taken at
-    its end; `x` (the first input of each line) is set in place."""
-    strokes = [p.strokes if p is not None and len(p.strokes) >= 2 else np.zeros((2, 3), np.float32) for p in primes]
-    L = max(len(s) for s in strokes) - 1
-    inp = torch.zeros(len(primes), L, 3, device=dev)
-    for b, s in enumerate(strokes):
-        inp[b, : len(s) - 1] = torch.from_numpy(s[:-1])
-        inp[b, 0] = 0.0
-        inp[b, 0, 2] = 1.0  # as in training, the first input is a zero move with the pen up
-        x[b, 0] = torch.from_numpy(s[-1])
-    x[:, 0, 2] = 1.0  # each prime ends with a lifted pen
-    oh_prime, _ = onehot_texts(bundle, prefixes)
-    return bundle.network.prime(inp, oh_prime.to(dev), torch.tensor([len(s) - 1 for s in strokes]))
 
 
 def _hard_characters(texts: Sequence[str], prefixes: Sequence[str], U: int, dev) -> torch.Tensor:

@@ -1,32 +1,22 @@
-"""Pages: text layout, placement of stroke lines on pages, the SVG / PDF / PNG renderers, and plotter
-output (toolpath planning, G-code, HP-GL, plotter SVG and the toolpath preview).
+"""Pages: text layout, placement of stroke lines on pages, the SVG / PDF / PNG renderers, plotter output (toolpath
+planning, G-code, HP-GL, plotter SVG and the toolpath preview), and the format registry (`formats`) with the
+plotter set-up.
 
 Everything here is in millimetres with y down from the top-left page corner (the PDF renderer
 flips y). Pure numpy + svgwrite + reportlab + stdlib: no torch, typer or rich.
 
-Layout and placement are imported eagerly; the renderers load on first use
-(``from hwcli.page import render_pdf``), so importing layout stays cheap.
+Every name loads its module on first use (``from hwcli.page import PageOptions, render_pdf``), so that the CLI,
+which reads the format registry to build its options, starts without numpy's layout work.
 """
 from __future__ import annotations
 
 from importlib import import_module
 
-from .layout import (
-    PAGE_SIZES,
-    LayoutLine,
-    PageOptions,
-    color_rgb,
-    group_pages,
-    iter_layout,
-    layout_text,
-    lines_per_page,
-    page_dimensions,
-)
-from .placement import Page, build_page, estimate_baseline, estimate_scale, iter_pages, place_line
-
-_RENDERERS = {
+_NAMES = {
+    **dict.fromkeys(("PAGE_SIZES", "LayoutLine", "PageOptions", "color_rgb", "group_pages", "iter_layout",
+                     "lines_per_page", "page_dimensions"), "layout"),
+    **dict.fromkeys(("Page", "build_page", "estimate_baseline", "estimate_scale", "place_line"), "placement"),
     "render_svg": "svg",
-    "svg_page_paths": "svg",
     "render_pdf": "pdf",
     "render_png": "png",
     "render_gcode": "gcode",
@@ -38,13 +28,9 @@ _RENDERERS = {
 
 
 def __getattr__(name: str):
-    if name in _RENDERERS:
-        return getattr(import_module(f".{_RENDERERS[name]}", __name__), name)
+    if name in _NAMES:
+        return getattr(import_module(f".{_NAMES[name]}", __name__), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "PAGE_SIZES", "LayoutLine", "PageOptions", "color_rgb", "group_pages", "iter_layout", "layout_text",
-    "lines_per_page", "page_dimensions", "Page", "build_page", "estimate_baseline", "estimate_scale",
-    "iter_pages", "place_line", *_RENDERERS,
-]
+__all__ = list(_NAMES)

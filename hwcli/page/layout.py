@@ -492,11 +492,6 @@ def iter_layout(text: str, opts: PageOptions, char_width: float,
             n += 1
 
 
-def layout_text(text: str, opts: PageOptions, char_width: float, max_chars: int | None = None) -> list[LayoutLine]:
-    """All lines of `text` as a list (see `iter_layout`). Empty or blank text gives []."""
-    return list(iter_layout(text, opts, char_width, max_chars))
-
-
 def group_pages(lines: Iterable[LayoutLine]) -> Iterator[tuple[int, list[LayoutLine]]]:
     """Group consecutive lines by page: yields (page_number, lines_of_that_page), lazily,
     so a 10,000-line document is handled one page at a time."""

@@ -20,12 +20,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Iterable, Iterator, Sequence
+from typing import Iterator, Sequence
 
 import numpy as np
 
 from ..strokes import body_height, estimate_baseline, split_strokes, to_points
-from .layout import LayoutLine, PageOptions, baseline_y, color_rgb, group_pages, lines_per_page
+from .layout import LayoutLine, PageOptions, baseline_y, color_rgb, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
 #: fraction of the line height. At 0.42 the x-height comes out near 0.28 line heights, so
@@ -206,25 +206,6 @@ def build_page(number: int, placed_lines: Sequence[np.ndarray], opts: PageOption
         # the margin line sits a little left of the text, like on school paper
         page.margin_x = opts.text_left - min(3.0, opts.margin / 2)
     return page
-
-
-def iter_pages(placed: Iterable[tuple[LayoutLine, np.ndarray]], scale: float, opts: PageOptions) -> Iterator[Page]:
-    """(LayoutLine, offsets) pairs in reading order -> Pages, one at a time (bounded memory).
-
-    Each line is placed with `place_line` using its own `line_rng`, so output is deterministic.
-    """
-    def lines_only() -> Iterator[LayoutLine]:
-        for line, off in placed:
-            pending.append(off)
-            yield line
-
-    pending: list[np.ndarray] = []
-    for number, lines in group_pages(lines_only()):
-        # groupby has read one line past this page; its offsets are the last pending entry
-        offs = pending[: len(lines)]
-        del pending[: len(lines)]
-        yield build_page(number, align_lines([place_line(o, ln, scale, opts) for ln, o in zip(lines, offs)], lines),
-                         opts)
 
 
 # ----------------------------------------------------------------------------- curve geometry

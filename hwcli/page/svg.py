@@ -7,9 +7,6 @@ caps and joins. Only absolute commands (M, C, S, L) are used, which keeps the fi
 """
 from __future__ import annotations
 
-import os
-from dataclasses import replace
-from pathlib import Path
 from typing import BinaryIO
 
 import numpy as np
@@ -17,7 +14,6 @@ import svgwrite
 
 from ..strokes import split_strokes
 from . import paper
-from .formats import FORMATS, page_paths
 from .layout import PageOptions, color_rgb
 from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
@@ -109,9 +105,3 @@ def render_svg(page: Page, fh: BinaryIO, opts: PageOptions) -> None:
     fh.write(b'<?xml version="1.0" encoding="utf-8" ?>\n')
     fh.write(dwg.tostring().encode("utf-8"))
     fh.write(b"\n")
-
-
-def svg_page_paths(base_path: str | os.PathLike, n_pages: int, kind: str = "SVG") -> list[Path]:
-    """Output file names for a document of `n_pages` SVG pages (SVG holds one page per file): see
-    `formats.page_paths`. '-' (stdout) can only take a single page: OptionError otherwise, naming `kind`."""
-    return page_paths(base_path, n_pages, replace(FORMATS["svg"], label=kind))

@@ -15,8 +15,9 @@ line turns to scribble. A line longer than ``segment_chars`` is therefore cut at
 segments, each segment is sampled (checked and resampled) as a line of its own in the same style, and the
 segments are joined on a common baseline with a word space between them (`hwcli.strokes.join_segments`), evened to the line's
 x-height (measured on the small letters, found through the attention window, so it does not depend on which
-letters a segment holds) and to its mean slant, so the line reads as one hand. Priming each segment with the one
-before it (`SamplingOptions.chain_segments`) was measured and is off: the network shrinks as it continues.
+letters a segment holds) and to its mean slant, so the line reads as one hand. (Priming each segment with the one
+before it was measured and removed: the network wrote each segment smaller than the one before, x-height 0.81x,
+and read worse, CER 3.2% -> 4.0%.)
 
 Read-back checking is decided here too: when checking is on (`SamplingOptions.check`, default the bundle's),
 `synthesize` reads lines back with the bundled recognizer, and raises `ModelFileError` saying why when it
@@ -25,16 +26,16 @@ cannot load one; it never turns checking off by itself. Digits are held to a str
 resampled like a failing one, and among copies the one with the fewest misread digits wins, since a wrong
 digit changes a date, a price or a phone number where a sloppy letter only looks sloppy.
 The package's rooms: `options` (SamplingOptions, Sampling, LineResult), `segments` (cutting lines into segments
-and halves, unit seeds), `checks` (the sanity checks, the read-back checker, hard text) and `run` (the pass:
+and halves, unit seeds), `checks` (the sanity checks, the read-back checker) and `run` (the pass:
 `synthesize`, with its retries).
 """
 from __future__ import annotations
 
-from .checks import READ_BACK, SHORT_OF_END, STALLED, Checker, check_line, is_hard_unit, line_checker
+from .checks import READ_BACK, SHORT_OF_END, STALLED, Checker, check_line, line_checker
 from .options import HARD_COPIES, LineResult, Sampling, SamplingOptions
 from .run import synthesize
 from .segments import halves, split_segments, unit_seed
 
 __all__ = ["HARD_COPIES", "READ_BACK", "SHORT_OF_END", "STALLED", "Checker", "LineResult", "Sampling",
-           "SamplingOptions", "check_line", "halves", "is_hard_unit", "line_checker", "split_segments", "synthesize",
+           "SamplingOptions", "check_line", "halves", "line_checker", "split_segments", "synthesize",
            "unit_seed"]

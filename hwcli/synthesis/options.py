@@ -20,7 +20,9 @@ SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units
 @dataclass(frozen=True)
 class SamplingOptions:
     bias: float | None = None  # Graves eq. 61-62; None = the bundle's default
-    style: int | str | None = None  # style index or name; None = the bundle's default style (defaults.default_style)
+    # style index or name, or a `Style` itself (a personal style's, a candidate prime); None = the bundle's default
+    # style (defaults.default_style)
+    style: int | str | Style | None = None
     seed: int = 0  # same seed, bundle and options -> same strokes
     max_steps_per_char: int | None = None  # cap on points per character (None = bundle default)
     retries: int | None = None  # resamples of a failed line (None = bundle default)
@@ -28,10 +30,6 @@ class SamplingOptions:
     batch_size: int = 64  # lines (or segments of long lines) sampled together
     segment_chars: int | None = None  # write longer lines in segments of at most this many characters
     # (None = bundle default; 0 = never split)
-    # prime each segment with the ink of the one before it instead of the style's prime. Off by default: the
-    # network then writes each segment smaller than the one before (x-height 0.81x, 0.66x in the slanted
-    # style) and reads worse (CER 3.2% -> 4.0%, 7.3% -> 10.5%); see benchmarks/segment_continuity.py --chain
-    chain_segments: bool = False
     hard_bias: float | None = None  # extra bias on digits, capitals and punctuation (None = bundle default)
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
     # best reading is kept); None = HARD_COPIES
@@ -48,9 +46,8 @@ class SamplingOptions:
         for name in ("max_steps_per_char", "retries", "segment_chars", "hard_copies"):
             check_number(getattr(self, name), name, -math.inf, math.inf, integer=True, none=True)
         check_number(self.batch_size, "batch_size", 1, 1_000_000, integer=True)
-        check_type(self.style, (int, str), "style", "a style index or name", none=True)
+        check_type(self.style, (int, str, Style), "style", "a style index or name", none=True)
         check_flag(self.check, "check", none=True)
-        check_flag(self.chain_segments, "chain_segments")
         check_flag(self.strict_digits, "strict_digits")
         if self.bias is not None and not (0.0 <= self.bias <= 10.0):
             raise OptionError(f"bias must be between 0 and 10, got {self.bias}")
@@ -75,7 +72,7 @@ class SamplingOptions:
         return Sampling(
             bias=d.bias if self.bias is None else float(self.bias),
             hard_bias=(d.hard_bias if self.hard_bias is None else float(self.hard_bias)) if synth else 0.0,
-            style=bundle.style(self.style) if synth else None,
+            style=(self.style if isinstance(self.style, Style) else bundle.style(self.style)) if synth else None,
             seed=self.seed,
             max_steps_per_char=self.max_steps_per_char or d.max_steps_per_char,
             retries=d.retries if self.retries is None else self.retries,
@@ -85,7 +82,6 @@ class SamplingOptions:
             batch_size=self.batch_size,
             segment_chars=(d.segment_chars if self.segment_chars is None else self.segment_chars) if synth else 0,
             size_ramp=d.size_ramp if synth else 0.0,
-            chain_segments=self.chain_segments and synth,
             hard_copies=HARD_COPIES if self.hard_copies is None else self.hard_copies,
             strict_digits=self.strict_digits,
         )
@@ -107,7 +103,6 @@ class Sampling:
     batch_size: int
     segment_chars: int  # 0 = never split
     size_ramp: float
-    chain_segments: bool
     hard_copies: int = 1
     strict_digits: bool = False  # resample a unit whose digits read back wrong (see SamplingOptions)
 
