@@ -134,6 +134,14 @@ def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
             "line_ids": {str(w): [ds.line_ids[i] for i in counts[w][:max_lines]] for w in chosen}}
 
 
+def within_writer_unit(reference: dict) -> np.ndarray:
+    """Pooled within-writer standard deviation per feature of a reference's writers (``{"writers": {id: rows}}``):
+    the unit of the distribution distances."""
+    rows = [np.asarray(v, np.float64) for v in reference["writers"].values()]
+    R = np.concatenate([r - r.mean(0) for r in rows if len(r)])
+    return R.std(0) + 1e-9
+
+
 @dataclass
 class ImitationResult:
     writers: int  # classes of the classifier (the imitated writer + reference writers)
@@ -163,9 +171,7 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
         if len(a) and len(b):
             c = WriterClassifier(np.concatenate([a, Xo]), [target] * len(a) + yo)
             hits += [p == target for p in c.predict(b)]
-    # pooled within-writer standard deviation of the reference writers: the unit of the distances
-    R = np.concatenate([reference[w] - np.mean(reference[w], 0) for w in others])
-    unit = R.std(0) + 1e-9
+    unit = within_writer_unit({"writers": {w: reference[w] for w in others}})
     dist_others = float(np.median([distribution_distance(real, np.asarray(reference[w]), unit) for w in others]))
     return ImitationResult(len(others) + 1, gen_id, float(np.mean(hits)) if hits else float("nan"),
                            distribution_distance(generated, real, unit) if len(generated) else float("nan"),
@@ -174,10 +180,12 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
 
 def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None = None, check: bool = True,
                        seed: int = 0, reference: dict | None = None, n_writers: int = 11,
-                       tesseract: bool = False) -> dict:
+                       tesseract: bool = False, hinge_reference: dict | None = None) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
-    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``)."""
+    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``). With `hinge_reference`
+    ({writer: real lines' offsets}), the second judge (`hinge`) identifies them too, among the same writers
+    (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``)."""
     from .recognizer.legibility import style_label
     from .recognizer.reading import corpus_error_rates, make_checker, read_strokes
     from .synthesis import SamplingOptions, synthesize
@@ -192,6 +200,13 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     res = synthesize(bundle, texts, opts, checker=make_checker(recognizer, bundle.scale) if (check and recognizer) else None)
     gen = [(r.strokes, r.text) for r in res if len(r.strokes) > 10]
     out = score(features([(ln.offsets, ln.text) for ln in like]), features(gen), writers, exclude, n_writers).to_dict()
+    if hinge_reference is not None:
+        from .hinge import histograms, identify
+
+        others = [w for w in hinge_reference if w not in set(exclude)][: n_writers - 1]
+        out["hinge_id"], out["hinge_real_id"] = identify(
+            histograms([ln.offsets for ln in like]), histograms([o for o, _ in gen]),
+            {w: histograms(hinge_reference[w]) for w in others})
     out["style"] = style_label(bundle, style)
     if recognizer is not None:
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
