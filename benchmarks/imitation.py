@@ -3,7 +3,8 @@
 For each of the first W IAM-OnDB testset_v writers of the shipped reference set, the writer's first
 `--lines` lines (in line-id order) make a personal style (primed only, then adapted); the texts of the rest
 of the writer's lines are generated in that style and scored against the real ones: writer identification
-among 11 writers (the writer + 10 other reference writers), feature distance, the recognizer's CER.
+among 11 writers (the writer + 10 other reference writers) by two judges (hwcli.evaluation.imitation's LDA on stroke features
+and hwcli.evaluation.hinge's nearest hinge histogram), feature distance, the recognizer's CER.
 
     HWCLI_HOME=/tmp/bench OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/imitation.py --data iam.npz --writers 3
 """
@@ -47,7 +48,8 @@ def main() -> None:
 
     from hwcli.data.convert import load_dataset
     from hwcli.errors import HwcliError
-    from hwcli.evaluation.imitation import evaluate_imitation, load_reference
+    from hwcli.evaluation.imitation import evaluate_imitation
+    from hwcli.styles.likeness import load_reference
     from hwcli.recognizer.network import load_recognizer
     from hwcli.styles.ink import prepare_lines, read_ink
     from hwcli.model.personal import resolve
@@ -57,6 +59,15 @@ def main() -> None:
     ds = load_dataset(args.data)
     ref = load_reference()
     rec = load_recognizer()
+    # the second judge's enrolment: the reference writers' real lines, as personal ink is normalised
+    from hwcli.strokes import to_points
+    from hwcli.styles.ink import normalise
+
+    where = {lid: i for i, lid in enumerate(ds.line_ids)}
+    hinge_ref = {w: [normalise(to_points(ds.line(where[lid])), cleaned=True,
+                               letters=len(ds.texts[where[lid]].replace(" ", ""))) for lid in ids if lid in where]
+                 for w, ids in ref["line_ids"].items()}
+    hinge_ref = {w: [o for o in v if len(o) > 10] for w, v in hinge_ref.items()}
     tmp = Path(tempfile.mkdtemp(prefix="imitation-"))
     os.environ.setdefault("HWCLI_HOME", str(tmp / "home"))
     for w in list(ref["writers"])[args.skip: args.skip + args.writers]:
@@ -85,7 +96,8 @@ def main() -> None:
             bundle, (key,) = resolve(None, [name])
             for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
                 t1 = time.time()
-                res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=0, tesseract=args.tesseract)
+                res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=0, tesseract=args.tesseract,
+                                         hinge_reference=hinge_ref)
                 row = {"writer": w, "adapted": adapt, "bias": bias, "add_wall_s": round(t_add, 1),
                        "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
                        "adapt": ps.info.get("adapt"), "prime": ps.style.text,

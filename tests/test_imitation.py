@@ -9,7 +9,8 @@ from typer.testing import CliRunner
 
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
-from hwcli.evaluation.imitation import FEATURES, WriterClassifier, distribution_distance, line_features, load_reference, score
+from hwcli.evaluation.imitation import WriterClassifier, score
+from hwcli.styles.likeness import FEATURES, distribution_distance, line_features, load_reference
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, save_recognizer
 from hwcli.strokes import to_offsets, to_points
 from tiny_bundle import TEXTS, glyph_offsets, make_bundle

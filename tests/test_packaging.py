@@ -36,7 +36,7 @@ def test_wheel_contains_every_bundled_model(wheel):
 
 def test_wheel_contains_the_capture_page_and_imitation_reference(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    for f in ("hwcli/capture/static/index.html", "hwcli/capture/static/capture.js", "hwcli/evaluation/imitation_writers.json"):
+    for f in ("hwcli/capture/static/index.html", "hwcli/capture/static/capture.js", "hwcli/styles/imitation_writers.json"):
         assert f in names, f
 
 

@@ -197,7 +197,9 @@ def test_interrupted_add_leaves_the_library_as_it_was(model, tmp_path, home, mon
     assert (home / "styles" / "me" / "style.json").read_bytes() == before
 
 
-def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
+def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home, monkeypatch):
+    # random tiny weights imitate nothing: here the adapted network is taken as nearer the hand than priming
+    monkeypatch.setattr("hwcli.styles.adapt.keeps_adaptation", lambda pick, primed: (True, None))
     ink = write_ink(tmp_path / "mine")
     r = run("styles", "add", "me", ink, "--model", model, "--no-check", "--adapt", "--steps", "4")
     assert r.exit_code == 0, r.output
@@ -209,6 +211,8 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home):
     assert not (folder / ".adapt").exists()
     compared = doc["info"]["adapt"]["compared"]  # the validated steps, compared by their writing
     assert [m["step"] for m in compared if m.get("chosen")] == [doc["info"]["adapt"]["best_step"]]
+    assert compared[-1]["step"] == 0 and "likeness_distance" in compared[-1]  # and priming alone beside them
+    assert doc["info"]["adapt"]["kept"] is True
     bundle, (key,) = P.resolve(None, ["me"])
     assert bundle.path == str(folder / "model") and bundle.styles[key].name == "me"
     base = P.resolve(model, [])[0]
@@ -248,8 +252,51 @@ def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_
     assert [m["step"] for m in compared] == [20, 30] and path == work / "snap-000030.json"
     assert compared[1]["chosen"] and compared[1]["passed"] == 1.0 and compared[0]["passed"] == 0.0
     monkeypatch.setattr("hwcli.synthesis.line_checker", reads({20: 0.05, 30: 0.05}))
-    assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000020.json"  # tie: NLL
+    # both legible: the one whose lines are nearer the writer's in stroke features
+    monkeypatch.setattr("hwcli.styles.adapt._likeness", _by_step({20: 0.9, 30: 0.4}))
+    assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000030.json"
+    monkeypatch.setattr("hwcli.styles.adapt._likeness", _by_step({20: 0.3, 30: 0.4}))
+    assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000020.json"
+    # likeness decides only within the legibility bound: a nearer hand that fails the read-back is not chosen
+    monkeypatch.setattr("hwcli.synthesis.line_checker", reads({20: 0.3, 30: 0.05}))
+    assert choose_weights(work, metrics, lines, recognizer=object())[0] == work / "snap-000030.json"
     assert choose_weights(tmp_path / "none", metrics, lines) == (None, [])
+
+
+def _by_step(dist: dict):
+    """A stand-in likeness: the lines of snapshot STEP are at distance dist[STEP] from the writer's."""
+    import inspect
+
+    def likeness(outs, texts, real, unit):
+        b = inspect.currentframe().f_back.f_locals["b"]  # the bundle choose_weights is measuring
+        return dist[int(b.path.split("-")[-1])]
+    return likeness
+
+
+def test_an_adaptation_that_imitates_worse_than_priming_is_not_shipped():
+    from hwcli.styles.adapt import PASS_DROP, keeps_adaptation
+
+    primed = {"step": 0, "likeness_distance": 0.5, "passed": 0.9}
+    assert keeps_adaptation({"step": 20, "likeness_distance": 0.4, "passed": 0.9}, primed) == (True, None)
+    kept, why = keeps_adaptation({"step": 20, "likeness_distance": 0.6, "passed": 1.0}, primed)
+    assert not kept and "less like your lines than priming alone" in why and "0.60 against 0.50" in why
+    kept, why = keeps_adaptation({"step": 20, "likeness_distance": 0.3, "passed": 0.9 - PASS_DROP - 0.05}, primed)
+    assert not kept and "less legibly" in why
+    assert keeps_adaptation({"step": 20, "likeness_distance": 0.9, "passed": 0.1}, None) == (True, None)
+
+
+def test_add_keeps_the_style_primed_when_the_adaptation_is_not_kept(model, tmp_path, home, monkeypatch):
+    monkeypatch.setattr("hwcli.styles.adapt.keeps_adaptation", lambda pick, primed: (False, "it wrote less like you"))
+    ink = write_ink(tmp_path / "mine")
+    r = run("styles", "add", "me", ink, "--model", model, "--no-check", "--adapt", "--steps", "4")
+    assert r.exit_code == 0, r.output
+    assert "not adapted: it wrote less like you" in r.stderr and "adapted in" not in r.stderr
+    folder = home / "styles" / "me"
+    doc = json.loads((folder / "style.json").read_text())
+    assert doc["adapted"] is None and doc["info"]["adapt"]["kept"] is False
+    assert not list(folder.glob("model.*")) and not (folder / ".adapt").exists()
+    bundle, (key,) = P.resolve(None, ["me"])
+    assert bundle.path == P.resolve(model, [])[0].path  # the bundled network, primed with the writer's lines
 
 
 def _upstrokes(n: int = 24, lean: float = 0.1) -> np.ndarray:

@@ -133,8 +133,11 @@ def add_cmd(
     err_console.print(f"added style {ps.name!r} from {ps.lines} line(s) in {ps.path}", markup=False)
     err_console.print(f"priming line: {ps.style.text!r} ({sel.get('chosen', '')}); letter width {ps.style.char_width:.2f}, "
                       f"body height {ps.style.body_height:.2f} (model units)", markup=False)
+    a = ps.info.get("adapt")
+    if a and not ps.adapted:
+        err_console.print(f"not adapted: {a.get('not_kept_because') or 'the adapted network was not kept'}; the style "
+                          "uses the bundled network, primed with your lines", markup=False)
     if ps.adapted:
-        a = ps.info["adapt"]
         err_console.print(f"adapted in {a['steps']} steps ({a['wall_time_s']:.0f} s, {a['cpu_time_s']:.0f} s CPU): validation NLL per point "
                           f"{a['val_nll_point_before']:.3f} -> {a['val_nll_point_after']:.3f} on {a['held_out_lines']} held-out line(s)",
                           markup=False)

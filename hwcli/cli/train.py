@@ -32,6 +32,7 @@ def train_cmd(
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
     init: Annotated[Optional[str], typer.Option("--init", help="Start from this bundle's weights (a bundled model's name, e.g. hwcli-synthesis, or a path); its architecture, alphabet, scale, styles and defaults are kept.")] = None,
     grow_alphabet: Annotated[bool, typer.Option("--grow-alphabet", help="With --init: grow the bundle's alphabet to hwcli's whole character set (its characters keep their weights; each new one starts from the character it is written most like: é from e, € from C).")] = False,
+    share_marks: Annotated[float, typer.Option("--share-marks", help="Learn each accent mark once for every letter that carries it, its shared weights stepped at this multiple of --lr (0 = off; e.g. 5 after --grow-alphabet).")] = 0.0,
     rare_weight: Annotated[float, typer.Option("--rare-weight", help="Sample lines holding a rare character (digits, most capitals, rare punctuation) this many times as often.")] = 1.0,
     rare_jitter: Annotated[float, typer.Option("--rare-jitter", help="Distort each extra copy of a rare line by up to this much (scale and shear).")] = 0.06,
     neat_weight: Annotated[float, typer.Option("--neat-weight", help="Sample the lines the bundled recognizer reads back within --neat-cer (the neater hands) this many times as often.")] = 1.0,
@@ -55,7 +56,7 @@ def train_cmd(
         window_k=window_k, mixtures=mixtures, batch_size=batch_size, lr=lr, lr_half_life=lr_half_life,
         max_steps=max_steps, epochs=epochs, time_limit=parse_duration(time_limit) if time_limit else None,
         val_every=val_every, val_lines=val_lines, seed=seed, device=device.value, threads=threads,
-        init=init, grow_alphabet=grow_alphabet, rare_weight=rare_weight, rare_jitter=rare_jitter, snapshots=snapshots,
+        init=init, grow_alphabet=grow_alphabet, share_marks=share_marks, rare_weight=rare_weight, rare_jitter=rare_jitter, snapshots=snapshots,
         select=select, select_lines=select_lines, neat_weight=neat_weight, neat_cer=neat_cer,
     )
     detect_kind(data)  # fail fast with a clear message before anything else

@@ -1,76 +1,23 @@
 """How close generated lines are to a writer's real ones: a writer classifier on stroke features.
 
-Features of one line (`line_features`), measured on the line levelled by the pipeline's `straighten` step,
-all relative to its body height so that the ink's units do not matter (a tablet, a browser and IAM-OnDB
-measure in different units):
-
-- ``slant``: length-weighted mean angle from the vertical of near-vertical pen-down segments (radians, + = right);
-- ``width``: ink width per character / body height (letter width);
-- ``height``: 2nd-98th percentile height / body height (ascenders and descenders against the x-height);
-- ``lifts``: pen lifts (strokes) per non-space character;
-- ``ink``: pen-down path length per non-space character / body height;
-- ``turning``: total absolute turning angle per body height of path (roundness: loops and curves vs straight);
-- ``dir0..dir7``: length-weighted histogram of pen-down directions in 8 sectors of 45 degrees.
-
-The writer classifier (`WriterClassifier`) is linear discriminant analysis on the standardised features with
-a shrunk pooled covariance (Ledoit-Wolf-style shrinkage towards the diagonal, weight `SHRINK`). It is
-trained on real lines of a set of writers: the writer being imitated plus reference writers from IAM-OnDB's
-testset_v, which no bundled model was trained on. The imitation score of a style is the share of its
+The features of a line and the distribution distance are `hwcli.styles.likeness`'s (adaptation chooses its
+weights by them too). The writer classifier (`WriterClassifier`) is linear discriminant analysis on the
+standardised features with a shrunk pooled covariance (Ledoit-Wolf-style shrinkage towards the diagonal, weight
+`SHRINK`). It is trained on real lines of a set of writers: the writer being imitated plus reference writers from
+IAM-OnDB's testset_v, which no bundled model was trained on. The imitation score of a style is the share of its
 generated lines that the classifier attributes to the imitated writer; the real lines' own score (each half
 classified by a classifier enrolled on the other half) is the ceiling, 1 / writers the floor.
-
-The distribution distance is the mean over features of the 1-D Wasserstein distance between the generated
-and the real lines' feature values, in units of the reference writers' pooled within-writer standard
-deviation; for scale, the same distance between the writer's real lines and each reference writer's.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Sequence
 
 import numpy as np
 
-FEATURES = ["slant", "width", "height", "lifts", "ink", "turning"] + [f"dir{k}" for k in range(8)]
+from ..styles.likeness import distribution_distance, features, load_reference, within_writer_unit
+
 SHRINK = 0.2
-REFERENCE_FILE = "imitation_writers.json"  # features of testset_v writers' lines, shipped beside this module
-
-
-def line_features(offsets: np.ndarray, text: str) -> np.ndarray:
-    """Feature vector (len(FEATURES),) of one line: offsets (N, 3) [dx, dy, eos], y down, any units."""
-    from ..strokes import straighten, to_offsets, to_points
-
-    # level the line first (the training pipeline levels real lines; generated ones may drift)
-    off = to_offsets(straighten(to_points(np.asarray(offsets, np.float32)))).astype(np.float64)
-    pts = np.cumsum(off[:, :2], axis=0)
-    lo, hi = np.percentile(pts[:, 1], [10, 90]) if len(pts) > 1 else (0.0, 1.0)
-    h = max(hi - lo, 1e-6)
-    d = off[1:, :2]
-    down = off[:-1, 2] < 0.5  # the move from point i to i+1 is drawn when the pen stays down at i
-    seg = d[down]
-    L = np.hypot(seg[:, 0], seg[:, 1])
-    n_chars = max(len(text.replace(" ", "")), 1)
-    vert = (np.abs(seg[:, 1]) > np.abs(seg[:, 0])) & (L > 0)
-    slant = float(np.average(np.arctan(-seg[vert, 0] / seg[vert, 1]), weights=L[vert])) if vert.any() else 0.0
-    width = float(np.ptp(pts[:, 0])) / len(text) / h if len(pts) else 0.0
-    height = float(np.subtract(*np.percentile(pts[:, 1], [98, 2]))) / h if len(pts) > 1 else 0.0
-    lifts = float((off[:, 2] > 0.5).sum()) / n_chars
-    ink = float(L.sum()) / n_chars / h
-    ang = np.arctan2(seg[:, 1], seg[:, 0])
-    # turning between consecutive drawn segments of the same stroke
-    idx = np.flatnonzero(down)
-    same = np.diff(idx) == 1
-    dth = np.abs(np.angle(np.exp(1j * np.diff(ang))))[same & (L[1:] > 0) & (L[:-1] > 0)] if len(ang) > 1 else np.zeros(0)
-    turning = float(dth.sum()) / max(float(L.sum()) / h, 1e-6)
-    hist = np.histogram((ang + np.pi / 8) % (2 * np.pi), bins=8, range=(0, 2 * np.pi), weights=L)[0]
-    hist = hist / max(hist.sum(), 1e-9)
-    return np.array([slant, width, height, lifts, ink, turning, *hist], np.float64)
-
-
-def features(lines: Sequence[tuple[np.ndarray, str]]) -> np.ndarray:
-    """(n, len(FEATURES)) for (offsets, text) pairs."""
-    return np.stack([line_features(o, t) for o, t in lines]) if lines else np.zeros((0, len(FEATURES)))
 
 
 class WriterClassifier:
@@ -92,46 +39,6 @@ class WriterClassifier:
         W = self.means @ self.P  # (C, F)
         scores = Z @ W.T - 0.5 * np.sum(W * self.means, axis=1)
         return [self.classes[k] for k in scores.argmax(1)]
-
-
-def wasserstein_1d(a: np.ndarray, b: np.ndarray) -> float:
-    """W1 distance between two 1-D samples (difference of their quantile functions on a common grid)."""
-    if len(a) == 0 or len(b) == 0:
-        return float("nan")
-    q = np.linspace(0, 1, 101)
-    return float(np.mean(np.abs(np.quantile(a, q) - np.quantile(b, q))))
-
-
-def distribution_distance(A: np.ndarray, B: np.ndarray, scale: np.ndarray) -> float:
-    """Mean over features of W1(A[:, f], B[:, f]) / scale[f]."""
-    return float(np.mean([wasserstein_1d(A[:, f], B[:, f]) / scale[f] for f in range(A.shape[1])]))
-
-
-# ----------------------------------------------------------------------------- reference writers
-def load_reference() -> dict:
-    """The shipped reference: {"writers": {id: [[features...], ...]}, "source": ...}."""
-    return json.loads((resources.files(__package__) / REFERENCE_FILE).read_text())
-
-
-def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
-    """Features of the real lines of `writers` testset_v writers of a converted IAM-OnDB set (normalised as
-    personal ink is, `style_ink.normalise`); the writers with the fewest lines above 40 come first."""
-    from ..data.dataset import VALID_SPLIT
-    from ..strokes import to_points
-    from ..styles.ink import normalise
-
-    v = ds.indices([VALID_SPLIT])
-    counts: dict = {}
-    for i in v:
-        counts.setdefault(int(ds.writer_ids[i]), []).append(int(i))
-    chosen = sorted(w for w, ids in counts.items() if w >= 0 and len(ids) >= 40)[:writers]
-    out = {}
-    for w in chosen:
-        lines = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
-                 for i in counts[w][:max_lines]]
-        out[str(w)] = np.round(features([ln for ln in lines if len(ln[0]) > 10]), 5).tolist()
-    return {"source": "IAM-OnDB testset_v", "features": FEATURES, "writers": out,
-            "line_ids": {str(w): [ds.line_ids[i] for i in counts[w][:max_lines]] for w in chosen}}
 
 
 @dataclass
@@ -163,9 +70,7 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
         if len(a) and len(b):
             c = WriterClassifier(np.concatenate([a, Xo]), [target] * len(a) + yo)
             hits += [p == target for p in c.predict(b)]
-    # pooled within-writer standard deviation of the reference writers: the unit of the distances
-    R = np.concatenate([reference[w] - np.mean(reference[w], 0) for w in others])
-    unit = R.std(0) + 1e-9
+    unit = within_writer_unit({"writers": {w: reference[w] for w in others}})
     dist_others = float(np.median([distribution_distance(real, np.asarray(reference[w]), unit) for w in others]))
     return ImitationResult(len(others) + 1, gen_id, float(np.mean(hits)) if hits else float("nan"),
                            distribution_distance(generated, real, unit) if len(generated) else float("nan"),
@@ -174,10 +79,12 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
 
 def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None = None, check: bool = True,
                        seed: int = 0, reference: dict | None = None, n_writers: int = 11,
-                       tesseract: bool = False) -> dict:
+                       tesseract: bool = False, hinge_reference: dict | None = None) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
-    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``)."""
+    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``). With `hinge_reference`
+    ({writer: real lines' offsets}), the second judge (`hinge`) identifies them too, among the same writers
+    (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``)."""
     from .legibility import style_label
     from ..recognizer.reading import corpus_error_rates, read_strokes
     from ..synthesis import SamplingOptions, line_checker, synthesize
@@ -192,6 +99,13 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     res = synthesize(bundle, texts, opts, checker=line_checker(bundle, recognizer) if (check and recognizer) else None)
     gen = [(r.strokes, r.text) for r in res if len(r.strokes) > 10]
     out = score(features([(ln.offsets, ln.text) for ln in like]), features(gen), writers, exclude, n_writers).to_dict()
+    if hinge_reference is not None:
+        from .hinge import histograms, identify
+
+        others = [w for w in hinge_reference if w not in set(exclude)][: n_writers - 1]
+        out["hinge_id"], out["hinge_real_id"] = identify(
+            histograms([ln.offsets for ln in like]), histograms([o for o, _ in gen]),
+            {w: histograms(hinge_reference[w]) for w in others})
     out["style"] = style_label(bundle, style)
     if recognizer is not None:
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)

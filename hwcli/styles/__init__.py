@@ -2,6 +2,8 @@
 add the style to the user's folder (which `hwcli.model.personal` lists and resolves).
 
 - `ink`: reading and cleaning the writer's ink (InkML, the capture page);
-- `library`: the prime choice and geometry, staging and adding a style;
+- `priming`: the prime choice and its geometry;
+- `likeness`: stroke features of a hand and the distance between two sets of lines (the reference writers);
+- `library`: staging, adding and removing a style;
 - `adapt`: fine-tuning a bundle on the writer's lines (``styles add --adapt``).
 """

@@ -157,7 +157,8 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
 
             res = adapt_bundle(bundle, model_spec, lines, folder, MODEL_STEM, seed=seed, progress=progress,
                                recognizer=rec, **(adapt_options or {}))
-            bundle, adapted, info["adapt"] = res.bundle, MODEL_STEM, res.record
+            bundle, info["adapt"] = res.bundle, res.record
+            adapted = MODEL_STEM if res.record.get("kept", True) else None  # else: priming alone imitates better
         choice = choose_prime(bundle, lines, name, rec, seed,
                               (lambda d, t: progress("choosing the priming line", d, t)) if progress else None)
         info["selection"] = choice.record

@@ -124,6 +124,9 @@ class Task(Protocol):
     def checkpoint_state(self) -> dict:
         """What the task needs in the checkpoint to rebuild itself on resume (config, scale, alphabet, ...)."""
 
+    # optional: ``after_step(lr)``, called after every optimizer step that stepped, with the gradients still there
+    # (the synthesis task's shared accent marks, training/marks.py); its state goes in `checkpoint_state`.
+
 
 @dataclass
 class LoopResult:
@@ -187,9 +190,9 @@ def step_limit(max_steps: int | None, epochs: float | None, steps_per_epoch: int
 
 
 def optimizer_step(net: torch.nn.Module, optim: torch.optim.Optimizer, loss: torch.Tensor, lr: float,
-                   clip: float) -> None:
+                   clip: float) -> bool:
     """Backpropagate `loss` and step at learning rate `lr` with the gradient clipped to global norm `clip`;
-    a step whose loss or gradient is not finite is skipped."""
+    a step whose loss or gradient is not finite is skipped (returns whether it stepped)."""
     for g in optim.param_groups:
         g["lr"] = lr
     optim.zero_grad(set_to_none=True)
@@ -197,6 +200,8 @@ def optimizer_step(net: torch.nn.Module, optim: torch.optim.Optimizer, loss: tor
     gnorm = torch.nn.utils.clip_grad_norm_(net.parameters(), clip)
     if torch.isfinite(gnorm) and torch.isfinite(loss):
         optim.step()
+        return True
+    return False
 
 
 # ----------------------------------------------------------------------------- DDP
@@ -287,6 +292,7 @@ def run(task: Task, opts: LoopOptions, state: dict | None, device: torch.device,
     rank, world = dist_info()
     out = Path(opts.out)
     net = task.net
+    after_step = getattr(task, "after_step", None)  # optional: more weights to step after the optimizer's
     optim = torch.optim.Adam(net.parameters(), lr=opts.lr)
     step, epoch, pos, best, wall = 0, 0, 0, None, 0.0
     if state is not None:
@@ -361,7 +367,9 @@ def run(task: Task, opts: LoopOptions, state: dict | None, device: torch.device,
                 break
             ids = mine[pos]
             loss, total, count = task.loss(model, ids, epoch, pos, rank)
-            optimizer_step(net, optim, loss, lr_at(opts, step), opts.clip)
+            lr = lr_at(opts, step)
+            if optimizer_step(net, optim, loss, lr, opts.clip) and after_step is not None:
+                after_step(lr)  # e.g. the shared accent marks (training/marks.py), on the same gradient
             step += 1
             pos += 1
             win_sum += float(total)

@@ -23,6 +23,7 @@ from ..errors import DatasetError, OptionError
 from ..model import mdn
 from ..model.bundle import Style, save_bundle
 from ..model.grow import grow_synthesis_state, grown
+from .marks import SharedMarks
 from ..model.network import NetworkConfig, build_network
 from .data import LineData, rare_characters, split_indices, validation_subset
 from .loop import (CKPT_NAME, LoopOptions, device_for, dist_info, distributed, lr_at, optimizer_step,
@@ -52,6 +53,7 @@ class TrainOptions(LoopOptions):
     neat_weight: float = 1.0  # lines the bundled recognizer reads back within neat_cer are sampled this many times as often
     neat_cer: float = 0.02
     grow_alphabet: bool = False  # with init: the bundle's alphabet grown to hwcli's whole character set (model/grow.py)
+    share_marks: float = 0.0  # > 0: accent marks learned once for all letters, at this multiple of lr (training/marks.py)
 
     def __post_init__(self) -> None:
         if self.kind not in ("synthesis", "prediction"):
@@ -75,6 +77,10 @@ class TrainOptions(LoopOptions):
             raise OptionError("--select-lines must be between 1 and 1000")
         if self.grow_alphabet and not self.init:
             raise OptionError("--grow-alphabet needs --init (a fresh run takes every character of the set that its data holds)")
+        if not (math.isfinite(self.share_marks) and 0.0 <= self.share_marks <= 100.0):
+            raise OptionError("--share-marks must be between 0 (off) and 100")
+        if self.share_marks and self.kind != "synthesis":
+            raise OptionError("--share-marks needs a synthesis network (a prediction network reads no text)")
         super().__post_init__()
 
 
@@ -170,6 +176,13 @@ class SynthesisTask:
                     raise OptionError(f"freeze {prefix!r}: the network has no such parameters ({', '.join(names)})")
             for n, p in self.net.named_parameters():
                 p.requires_grad_(not any(n.startswith(prefix) for prefix in opts.freeze))
+        self.marks = None
+        if opts.share_marks:
+            self.marks = SharedMarks(self.net, alphabet, opts.share_marks)
+            if not self.marks.active:
+                raise OptionError("--share-marks: the alphabet has no accented letters (add --grow-alphabet)")
+            if state is not None and state.get("marks") is not None:
+                self.marks.load_state_dict(state["marks"])
         _, world = dist_info()
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts),
@@ -237,9 +250,14 @@ class SynthesisTask:
                                defaults=c.get("defaults"), styles=[Style.from_json(d) for d in c.get("styles", [])],
                                meta={"char_width": c.get("char_width") or _char_width(self.ds)}))
 
+    def after_step(self, lr: float) -> None:
+        if self.marks is not None:
+            self.marks.step(lr)
+
     def checkpoint_state(self) -> dict:
         return {"config": self.cfg.to_dict(), "scale": self.scale, "alphabet": self.alphabet.chars,
-                "init": self.run_info.get("init"), "carry": self.carry}
+                "init": self.run_info.get("init"), "carry": self.carry,
+                "marks": None if self.marks is None else self.marks.state_dict()}
 
 
 def train(
