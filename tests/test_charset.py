@@ -85,25 +85,13 @@ def test_help_and_styles_say_the_set(old, full):
 
 # ----------------------------------------------------------------------------- personal styles
 def write_ink(folder, texts):
-    from hwcli.capture.server import inkml_document
-    from hwcli.strokes import to_points
+    from tiny_bundle import write_inkml
 
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, t in enumerate(texts):
-        pts = to_points(glyph_offsets(t)) * np.array([20.0, 20.0, 1.0], np.float32)
-        strokes, cur = [], []
-        for k, (x, y, e) in enumerate(pts):
-            cur.append([float(x) + 50, float(y) + 80, 8.0 * k, 0.5])
-            if e > 0.5:
-                strokes.append(cur)
-                cur = []
-        (folder / f"line-{i + 1:02d}.inkml").write_text(inkml_document(t, strokes, f"line-{i + 1:02d}"), encoding="utf-8")
-    return folder
+    return write_inkml(folder, texts)
 
 
 ACCENTED = ["Cr\u00e8me br\u00fbl\u00e9e", "\u0141\u00f3d\u017a in May", "Stra\u00dfe 12", "j.price@example.org",
             "\u00a318.99 each", "20\u00b0C today"]
-
 
 def test_styles_add_accepts_ink_holding_the_models_characters(full, old, tmp_path, home):
     ink = write_ink(tmp_path / "mine", ACCENTED)

@@ -12,7 +12,7 @@ from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
 from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
-from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, make_checker, read_back, read_strokes,
+from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, read_back, read_strokes,
                                recognize, wer)
 from hwcli.training.recognizer import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
                                        train_recognizer)
@@ -155,13 +155,15 @@ def test_checker_converts_units(tmp_path):
     # the same ink in units twice as large (a synthesis bundle with half the scale) reads the same
     halved = [ln * np.array([2, 2, 1], np.float32) for ln in lines]
     assert read_strokes(rec, halved, scale=10.0) == base
-    chk = make_checker(rec, 20.0)
-    cers = chk(lines, ["one line", "two"])
-    assert len(cers) == 2 and all(isinstance(c, float) and c >= 0 for c in cers)
-    # a synthesis bundle can be passed for the units (its scale is used), as `hwcli write` does
     from types import SimpleNamespace
 
-    assert make_checker(rec, SimpleNamespace(scale=10.0))(halved, ["one line", "two"]) == cers
+    from hwcli.synthesis import line_checker
+
+    # the checker reads ink in the units of the synthesis bundle it is made for (its scale is used)
+    chk = line_checker(SimpleNamespace(scale=20.0), rec)
+    cers = chk(lines, ["one line", "two"])
+    assert len(cers) == 2 and all(isinstance(c, float) and c >= 0 for c in cers)
+    assert line_checker(SimpleNamespace(scale=10.0), rec)(halved, ["one line", "two"]) == cers
     assert read_strokes(rec, [np.zeros((0, 3), np.float32)]) == [""]
     # each result also says what was read and how many of the text's digits it got wrong
     res = chk(lines, ["one 12", "two"])

@@ -14,10 +14,8 @@ from typer.testing import CliRunner
 from hwcli.model import personal as P
 from hwcli.styles import library as S
 from hwcli.styles import priming as G
-from hwcli.capture.server import inkml_document
 from hwcli.cli.app import app
-from hwcli.strokes import to_points
-from tiny_bundle import glyph_offsets, make_bundle
+from tiny_bundle import glyph_offsets, make_bundle, write_inkml
 from cli_checks import assert_one_line_error
 
 torch.set_num_threads(1)
@@ -38,20 +36,7 @@ def home(tmp_path, monkeypatch):
 
 def write_ink(folder, texts=TEXTS, annotate=True, scale=20.0):
     """InkML files as `hwcli capture` writes them (pixels, with time and pressure)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, t in enumerate(texts):
-        pts = to_points(glyph_offsets(t)) * np.array([scale, scale, 1.0], np.float32)
-        strokes, cur = [], []
-        for k, (x, y, e) in enumerate(pts):
-            cur.append([float(x) + 50, float(y) + 80, 8.0 * k, 0.5])
-            if e > 0.5:
-                strokes.append(cur)
-                cur = []
-        doc = inkml_document(t, strokes, f"line-{i + 1:02d}")
-        if not annotate:
-            doc = doc.replace(f'<annotation type="truth">{t}</annotation>', "")
-        (folder / f"line-{i + 1:02d}.inkml").write_text(doc)
-    return folder
+    return write_inkml(folder, texts, annotate, scale)
 
 
 def run(*args):

@@ -62,6 +62,28 @@ def glyph_offsets(text: str, points_per_char: int = POINTS_PER_CHAR) -> np.ndarr
     return off.astype(np.float32)
 
 
+def write_inkml(folder: str | Path, texts, annotate: bool = True, scale: float = 20.0) -> Path:
+    """InkML files of `texts` as `hwcli capture` writes them (pixels, with time and pressure), one a line."""
+    from hwcli.capture.server import inkml_document
+    from hwcli.strokes import to_points
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, t in enumerate(texts):
+        pts = to_points(glyph_offsets(t)) * np.array([scale, scale, 1.0], np.float32)
+        strokes, cur = [], []
+        for k, (x, y, e) in enumerate(pts):
+            cur.append([float(x) + 50, float(y) + 80, 8.0 * k, 0.5])
+            if e > 0.5:
+                strokes.append(cur)
+                cur = []
+        doc = inkml_document(t, strokes, f"line-{i + 1:02d}")
+        if not annotate:
+            doc = doc.replace(f'<annotation type="truth">{t}</annotation>', "")
+        (folder / f"line-{i + 1:02d}.inkml").write_text(doc, encoding="utf-8")
+    return folder
+
+
 def make_dataset(tmp_path: str | Path | None = None, n_lines: int = 6, n_valid: int = 2,
                  texts: list[str] | None = None, seed: int = 0, points_per_char: int = POINTS_PER_CHAR) -> Dataset:
     """A synthetic `Dataset` of `n_lines` lines (the last `n_valid` in testset_v, the rest in trainset).
