@@ -215,10 +215,10 @@ def test_installed_entry_point(model, tmp_path):
 
 def test_checking_without_a_recognizer_says_why(model, tmp_path, monkeypatch):
     import hwcli.recognizer.network as network
-    from hwcli import synthesis
+    from hwcli.synthesis import checks
 
     monkeypatch.setattr(network, "bundled_recognizer_path", lambda: tmp_path / "hwcli-recognizer")
-    synthesis._cached_recognizer.cache_clear()
+    checks._cached_recognizer.cache_clear()
     out = tmp_path / "c.pdf"
     msg = assert_one_line_error(write(model, "hi", "-o", str(out), "--check"))
     assert "recognizer cannot be loaded" in msg and "not installed" in msg and "--no-check" in msg
@@ -226,4 +226,4 @@ def test_checking_without_a_recognizer_says_why(model, tmp_path, monkeypatch):
     assert_one_line_error(write(checking, "hi", "-o", str(out)), "recognizer cannot be loaded")  # never silently off
     assert not out.exists()
     assert write(checking, "hi", "-o", str(out), "--no-check").exit_code == 0
-    synthesis._cached_recognizer.cache_clear()
+    checks._cached_recognizer.cache_clear()
