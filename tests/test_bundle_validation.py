@@ -12,7 +12,7 @@ import pytest
 import torch
 from safetensors.torch import save
 
-import hwcli.model.bundle as B
+import hwcli.model.files as B
 from hwcli.errors import ModelFileError
 from hwcli.model.bundle import load_model
 from tiny_bundle import make_bundle

@@ -29,8 +29,9 @@ from torch import Tensor, nn
 from ..alphabet import Alphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
-from ..model.bundle import (FORMAT_VERSION, _stem, bundled_model_path, load_tensors, model_path, read_bundle_json,
-                            read_verified_tensors, tensor_file)
+from ..model.bundle import bundled_model_path, model_path
+from ..model.files import (FORMAT_VERSION, load_tensors, read_bundle_json, read_verified_tensors, stem_of,
+                          tensor_file)
 
 DEFAULT_RECOGNIZER = "hwcli-recognizer"
 N_FEATURES = 4
@@ -144,7 +145,7 @@ class RecognizerBundle:
 def save_recognizer(path: str | os.PathLike, network: Recognizer, alphabet: Alphabet, scale: float,
                     provenance: dict | None = None) -> Path:
     """Write ``path.safetensors`` then ``path.json`` (each atomically); returns the stem."""
-    stem = _stem(path)
+    stem = stem_of(path)
     tensors = {k: v.detach().to("cpu").contiguous().float() for k, v in network.state_dict().items()}
     blob = save(tensors)
     with atomic_output(stem.with_suffix(".safetensors")) as fh:

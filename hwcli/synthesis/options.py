@@ -8,7 +8,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import OptionError, check_seed
-from ..model.bundle import MAX_RETRIES, MAX_STEPS_PER_CHAR, Bundle, Style
+from ..model.bundle import Bundle, Style
+from ..model.files import MAX_RETRIES, MAX_STEPS_PER_CHAR
 
 RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
 SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
