@@ -18,13 +18,13 @@ styles_app = typer.Typer(help="List, preview, add and remove handwriting styles.
 def styles_cmd(
     ctx: typer.Context,
     preview: Annotated[Optional[str], typer.Option("--preview", "-o", help="Write a sheet with a sample line in every style (.pdf/.svg/.png).")] = None,
-    style: Annotated[Optional[list[str]], typer.Option("--style", "-s", help="Preview only this style (index, name or personal style); repeat for several.")] = None,
+    style: Annotated[Optional[list[str]], typer.Option("--style", "-s", help="Preview only this style (index, name, a word of its description such as 'cursive', or a personal style); repeat for several.")] = None,
     text: Annotated[str, typer.Option("--text", help="Sample text for the preview sheet.")] = SAMPLE,
     model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Model bundle (.json); default: the bundled model.")] = None,
     bias: Annotated[Optional[float], typer.Option("--bias", "-b", help="Sampling bias for the preview.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed of the preview.")] = 0,
 ) -> None:
-    """List the handwriting styles: the model's built-in ones (index, name, priming text) and your personal ones.
+    """List the handwriting styles: the model's built-in ones (index, name, description, priming text) and your personal ones.
 
     Examples:
       hwcli styles --preview styles.pdf
@@ -47,9 +47,10 @@ def styles_cmd(
     table = Table(title=f"styles of {Path(bundle.path).name}")
     table.add_column("style", justify="right")
     table.add_column("name")
+    table.add_column("description")
     table.add_column("priming text")
     for i, s in enumerate(bundle.styles[:n_builtin]):
-        table.add_row(str(i) + (" (default)" if i == bundle.default_style_index else ""), s.name, s.text)
+        table.add_row(str(i) + (" (default)" if i == bundle.default_style_index else ""), s.name, s.description, s.text)
     Console().print(table)
     from ..charset import SUMMARY, coverage_note
 

@@ -26,7 +26,7 @@ def write_cmd(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Output file (.pdf, .svg, .png, .gcode/.nc, .hpgl/.plt); '-' writes to stdout. [default: handwriting.pdf]", show_default=False)] = None,
     input_file: Annotated[Optional[List[str]], typer.Option("--input", "-i", help="Read the text from this file. With --out-dir: several files or quoted globs ('letters/*.txt'), one document each.")] = None,
     format: Annotated[Optional[Format], typer.Option("--format", "-f", help="Output format (default: from the suffix; pdf for stdout).")] = None,
-    style: Annotated[Optional[str], typer.Option("--style", "-s", help="Handwriting style: index or name (see `hwcli styles`).")] = None,
+    style: Annotated[Optional[str], typer.Option("--style", "-s", help="Handwriting style: index, name, or a word of its description such as cursive (see `hwcli styles`).")] = None,
     bias: Annotated[Optional[float], typer.Option("--bias", "-b", help="Neatness: 0 = varied, 1-2 = tidy (default: the model's).")] = None,
     width: Annotated[float, typer.Option("--width", "-w", help="Pen width in mm.")] = 0.5,
     color: Annotated[str, typer.Option("--color", "-c", help="Ink colour: CSS name or #rrggbb.")] = "#1a237e",

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from dataclasses import asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -70,6 +71,12 @@ class SamplingDefaults:
 
 
 DEFAULT_SAMPLING = SamplingDefaults().to_dict()
+STYLE_STOP_WORDS = frozenset({"and", "a", "an", "the", "of", "with", "very", "in"})
+
+
+def style_words(text: str) -> list[str]:
+    """Lower-case words of a style's name and description (letters, digits and '-'), stop words left out."""
+    return [w for w in re.findall(r"[a-z0-9][a-z0-9-]*", text.lower()) if w not in STYLE_STOP_WORDS]
 
 
 @dataclass
@@ -84,10 +91,13 @@ class Style:
     # by x_scale, then shear added to the slant, so the lines have the writer's letter width and slant
     x_scale: float = 1.0
     shear: float = 0.0
+    description: str = ""  # how the hand looks, a few words ("joined cursive, strongly slanted, small"); optional
 
     def to_json(self) -> dict:
         d = {"name": self.name, "text": self.text, "source": self.source,
              "strokes": np.round(self.strokes.astype(np.float64), 4).tolist()}
+        if self.description:
+            d["description"] = self.description
         if self.char_width > 0:
             d["char_width"] = round(float(self.char_width), 4)
         if self.body_height > 0:
@@ -102,7 +112,11 @@ class Style:
     def from_json(cls, d: dict) -> "Style":
         return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""),
                    float(d.get("char_width", 0.0)), float(d.get("body_height", 0.0)), float(d.get("x_scale", 1.0)),
-                   float(d.get("shear", 0.0)))
+                   float(d.get("shear", 0.0)), d.get("description", ""))
+
+    def words(self) -> list[str]:
+        """The lower-case words of the name and description, for `--style WORD`."""
+        return style_words(f"{self.name} {self.description}")
 
 
 
@@ -149,7 +163,16 @@ class Bundle:
         for s in self.styles:
             if s.name == key:
                 return s
-        raise StyleNotFoundError(f"unknown style {key!r} (see `hwcli styles`)")
+        # words of a style's description ("cursive", "slanted cursive"; it says how the hand looks, measured),
+        # then of its name: the first style (lowest index) that has them all
+        wanted = set(style_words(key))
+        for words in (lambda s: style_words(s.description), Style.words):
+            for s in self.styles:
+                if wanted and wanted <= set(words(s)):
+                    return s
+        known = sorted({w for s in self.styles for w in s.words()})
+        hint = f": a style's number, name or one of the words {', '.join(known)}" if known else ""
+        raise StyleNotFoundError(f"unknown style {key!r}{hint} (see `hwcli styles`)")
 
 
 def save_bundle(

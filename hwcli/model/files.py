@@ -27,6 +27,7 @@ MAX_STEPS_PER_CHAR = 200  # sampled points per character: a real one takes ~25; 
 MAX_RETRIES = 20  # resamples of a failed line
 MAX_JSON_BYTES = 64 << 20  # a bundle's JSON with a few dozen styles is well under 1 MB
 MAX_TENSOR_BYTES = 2 << 30  # the bundled synthesis weights are 7 MB; 2 GiB allows a 20x larger network
+MAX_DESCRIPTION = 200  # characters of a style's description
 MAX_STYLE_POINTS = 20_000  # priming strokes of one style (a real line has ~700)
 # what a bundle's config may say (beyond this a network only allocates memory, it does not write better)
 CONFIG_LIMITS = {"hidden": (1, 4096), "layers": (1, 16), "window_k": (1, 100), "mixtures": (1, 200),
@@ -122,6 +123,10 @@ def _validate_style(st, i: int, jpath: Path) -> None:
         raise _bad(jpath, f"style {i} has no text (the priming strokes must say something)")
     if not isinstance(st.get("name", ""), str) or not isinstance(st.get("source", ""), str):
         raise _bad(jpath, f"style {i}: name and source must be strings")
+    desc = st.get("description", "")
+    if not isinstance(desc, str) or len(desc) > MAX_DESCRIPTION or any(c in desc for c in "\r\n\t"):
+        raise _bad(jpath, f"style {i}: description must be one line of at most {MAX_DESCRIPTION} characters, "
+                          f"got {_short(desc)}")
     pts = st.get("strokes")
     if not isinstance(pts, list) or not 2 <= len(pts) <= MAX_STYLE_POINTS:
         raise _bad(jpath, f"style {i}: strokes must be a list of 2..{MAX_STYLE_POINTS} [dx, dy, pen_up] rows")

@@ -4,7 +4,8 @@ defaults and provenance (``scripts/package_model.py`` is the command line around
 A recipe (``scripts/model_recipe.json``) names the model, records the exact training command and a note, gives
 the sampling defaults, and lists the priming lines that become the styles, in order (the default style is
 ``defaults.default_style``, 0 unless the recipe says otherwise):
-``{"line_id": "e02-025-05", "name": "neat print"}``, IAM-OnDB line ids of ``testset_v`` writers.
+``{"line_id": "e02-025-05", "name": "neat print", "description": "upright print, round"}``, IAM-OnDB line ids
+(the description is optional: a few words on how the hand looks, which ``--style WORD`` matches).
 
 Each style is measured on lines the model samples in it (`measure_styles`): the advance per character, so page
 layout wraps lines to the width they will really have, and the body height, so pages size the hand by what it
@@ -72,10 +73,22 @@ def package_model(src: Bundle, recipe: dict, out_dir: str | os.PathLike, ds: Dat
     if missing:
         raise DatasetError(f"priming line(s) {', '.join(missing)} not in the dataset")
     styles = [style_from_line(ds, by_id[s["line_id"]], s["name"]) for s in specs]
+    for st, spec in zip(styles, specs):
+        st.description = spec.get("description", "")
     defaults = recipe.get("defaults", {})
-    if styles:
+    # a style `src` already has (same priming line, same strokes) keeps its measured size, so repackaging a
+    # bundle with more styles leaves the pages of its existing ones as they were
+    known = {(s.source, s.text): s for s in src.styles if s.char_width > 0 and s.body_height > 0}
+    new = []
+    for st in styles:
+        old = known.get((st.source, st.text))
+        if old is not None and old.strokes.shape == st.strokes.shape and np.allclose(old.strokes, st.strokes, atol=1e-3):
+            st.char_width, st.body_height = old.char_width, old.body_height
+        else:
+            new.append(st)
+    if new:
         src.defaults.update(defaults)  # measure as the bundle will sample
-        measure_styles(src, styles, defaults.get("bias"))
+        measure_styles(src, new, defaults.get("bias"))
     prov = {**src.provenance, "command": recipe.get("command", ""), "note": recipe.get("note", "")}
     return save_bundle(Path(out_dir) / recipe["name"], src.network, src.config, src.alphabet, src.scale,
                        defaults=defaults, styles=styles, provenance=prov, meta=dict(src.meta), half=half)
