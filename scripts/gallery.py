@@ -7,6 +7,8 @@
         --out gallery-scores.jsonl
     # 3. the spread of a list of styles' hands against the data set's writers
     python scripts/gallery.py spread --data iam.npz --recipe scripts/model_recipe.json
+    # 4. docs/gallery.png: every style of a bundle writing one sentence, with its number, name and description
+    python scripts/gallery.py image --model hwcli-synthesis -o docs/gallery.png
 
 Features per line are `hwcli.imitation.line_features` (slant, letter width, ascender/body height ratio, pen lifts
 per letter = joinedness, ink per letter, turning, direction histogram), plus the absolute body height ("size",
@@ -140,6 +142,46 @@ def cmd_candidates(args) -> None:
     Path(args.out).write_text(json.dumps(out, indent=1))
 
 
+def cmd_readable(args) -> None:
+    """Candidates of one region chosen by how well their real ink reads: tesseract reads every candidate line of
+    the region's writers (drawn at page size, `read_real_as_page`); the best-reading line of each writer, the
+    best `--count` writers. Joined-up hands read worst, and a neat prime makes a neat hand."""
+    from hwcli.data.convert import load_dataset
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.legibility import read_real_as_page
+    from hwcli.recognizer.reading import corpus_error_rates
+
+    ds = load_dataset(args.data)
+    bundle = load_model(args.model)
+    med, cand = writer_table(ds, bundle.alphabet)
+    excl = excluded_writers(args.exclude_writers)
+    recipe = json.loads(Path(args.recipe).read_text())
+    by_id = {lid: k for k, lid in enumerate(ds.line_ids)}
+    taken = {int(ds.writer_ids[by_id[s["line_id"]]]) for s in recipe["styles"]}
+    feat, end = AXES[args.region]
+    sign = 1 if end == "high" else -1
+    pool = sorted((w for w in med if w not in excl and w not in taken and cand.get(w)),
+                  key=lambda w: -sign * med[w][feat])[: args.writers]
+    out = []
+    for w in pool:
+        lines = [(i, f) for i, f in cand[w] if sign * f[feat] >= sign * args.line_limit] if args.line_limit is not None \
+            else cand[w]
+        lines = sorted(lines, key=lambda c: -sign * c[1][feat])[: args.per_writer]  # the writer's most extreme lines
+        if not lines:
+            continue
+        reads = read_real_as_page(bundle, [ds.normalised_line(i) for i, _ in lines])
+        scored = sorted((corpus_error_rates([" ".join(ds.texts[i].split())], [h])["cer"], i, f)
+                        for (i, f), h in zip(lines, reads))
+        c, i, f = scored[0]
+        out.append({"line_id": ds.line_ids[i], "writer": w, "split": ds.splits[i], "region": args.region,
+                    "text": ds.texts[i], "real_ocr_cer": round(c, 4), "writer_features": {q: round(med[w][q], 4) for q in SPREAD},
+                    "line_features": {q: round(f[q], 4) for q in SPREAD}})
+        print(f"w{w:<6d} {feat}={med[w][feat]:.3f} line {f[feat]:.3f} real tesseract {c:.3f} of {len(lines)} lines "
+              f"{ds.line_ids[i]} {ds.texts[i]}", file=sys.stderr)
+    out.sort(key=lambda r: r["real_ocr_cer"])
+    Path(args.out).write_text(json.dumps(out[: args.count], indent=1))
+
+
 def cmd_score(args) -> None:
     import torch
 
@@ -227,15 +269,149 @@ def cmd_spread(args) -> None:
         Path(args.out).write_text(json.dumps(report, indent=1))
 
 
+def describe(gen: dict, pct: dict) -> str:
+    """A few words on how a hand looks, from its generated lines' features (`gen`) and their percentiles among
+    the other hands the network writes (`pct`). Joinedness by pen lifts per letter (IAM-OnDB counts i-dots and t-bars, so a
+    fully joined hand still lifts ~0.4 times a letter): <= 0.72 joined, <= 0.95 partly joined, else print."""
+    lifts = gen["lifts"]
+    words = ["joined cursive" if lifts <= 0.72 else "partly joined" if lifts <= 0.95 else "print"]
+    if pct["slant"] >= 90:
+        words.append("strongly slanted")
+    elif pct["slant"] >= 70:
+        words.append("slanted")
+    elif pct["slant"] <= 30:
+        words.append("upright")
+    if pct["width"] <= 25:
+        words.append("narrow")
+    elif pct["width"] >= 75:
+        words.append("wide")
+    if pct["height"] >= 80:
+        words.append("tall loops")
+    elif pct["height"] <= 20:
+        words.append("short loops")
+    if pct["turning"] >= 80:
+        words.append("round")
+    elif pct["turning"] <= 20:
+        words.append("angular")
+    return ", ".join(words)
+
+
+def cmd_select(args) -> None:
+    """Summarise score files: per candidate, the CERs over its seeds, its generated lines' features, their
+    percentiles among the data set's writers, a description, and whether it passes the bar."""
+    import pickle
+
+    from hwcli.data.convert import load_dataset
+    from hwcli.model.bundle import load_model
+
+    rows = collections.defaultdict(list)
+    for f in args.scores.split(","):
+        for r in map(json.loads, Path(f).read_text().splitlines()):
+            rows[r["line_id"]].append(r)
+    cache = Path(args.cache) if args.cache else None
+    if cache and cache.exists():
+        med = pickle.loads(cache.read_bytes())
+    else:
+        med, _ = writer_table(load_dataset(args.data), load_model(args.model).alphabet)
+        if cache:
+            cache.write_bytes(pickle.dumps(med))
+    out = []
+    gens = {}
+    for lid, rs in rows.items():
+        gens[lid] = {k: float(np.mean([r["generated"][k] for r in rs])) for k in rs[0]["generated"]}
+        gens[lid]["size"] = float(np.mean([r["body_height"] for r in rs]))
+    for lid, rs in rows.items():
+        n = sum(r["lines"] for r in rs)
+        ocr = sum(r["ocr_cer"] * r["lines"] for r in rs) / n
+        rec = sum(r["cer"] * r["lines"] for r in rs) / n
+        gen = gens[lid]
+        # the description compares a hand with the network's other hands (every scored candidate): generated
+        # lines are rounder, taller-looped and more regular than people's, so the data's percentiles would call
+        # almost every one of them "tall" and "angular"
+        pct = {q: percentile_of(np.array([g[q] for g in gens.values()]), gen[q]) for q in SPREAD}
+        wpct = {q: percentile_of(np.array([m[q] for m in med.values()]), gen[q]) for q in SPREAD}
+        row = {"line_id": lid, "writer": rs[0]["writer"], "region": rs[0]["region"], "seeds": sorted(r["seed"] for r in rs),
+               "lines": n, "ocr_cer": round(ocr, 4), "cer": round(rec, 4),
+               "ocr_by_seed": [round(r["ocr_cer"], 3) for r in sorted(rs, key=lambda r: r["seed"])],
+               "generated": {q: round(gen[q], 3) for q in SPREAD}, "percentiles": {q: round(pct[q]) for q in SPREAD},
+               "writer_percentiles": {q: round(wpct[q]) for q in SPREAD},
+               "description": describe(gen, pct), "passes": bool(ocr <= args.bar and n >= args.min_lines)}
+        out.append(row)
+    out.sort(key=lambda r: r["ocr_cer"])
+    for r in out:
+        print(f"{r['line_id']:13s} w{r['writer']:<6d} {r['region']:15s} n={r['lines']:3d} tess {r['ocr_cer']:.3f} "
+              f"{r['ocr_by_seed']} rec {r['cer']:.3f} lifts {r['generated']['lifts']:.2f} "
+              f"{'PASS' if r['passes'] else '    '} {r['description']}")
+    if args.out:
+        Path(args.out).write_text(json.dumps(out, indent=1))
+
+
+GALLERY_TEXT = "Thank you for the lovely evening by the river."
+
+
+def cmd_image(args) -> None:
+    """Every style writes `--text` as `hwcli write` does (defaults, self-check on, one seed); a typed label
+    (number, name, description) above each line. Two columns when there are more than 10 styles."""
+    import torch
+    from PIL import Image, ImageDraw, ImageFont
+
+    torch.set_num_threads(args.threads)
+    from hwcli.document import hand_metrics
+    from hwcli.fileio import atomic_output
+    from hwcli.model.bundle import load_model
+    from hwcli.page import PageOptions
+    from hwcli.page import layout as L
+    from hwcli.page.placement import build_page, place_line
+    from hwcli.page.png import rasterize_page
+    from hwcli.recognizer.network import load_recognizer
+    from hwcli.recognizer.reading import make_checker
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    bundle = load_model(args.model)
+    checker = make_checker(load_recognizer(), bundle.scale)
+    n = len(bundle.styles)
+    cols = 2 if n > 10 else 1
+    rows = -(-n // cols)
+    col_w, row_h, line_h = 190.0, 21.0, 9.0  # mm: a row is a label band and one written line
+    opts = PageOptions(page_size=f"{cols * col_w:.0f}x{rows * row_h + 4:.0f}", margin=4, line_height=line_h,
+                       natural=False)
+    placed = []
+    for i in range(n):
+        r = synthesize(bundle, [args.text], SamplingOptions(style=i, seed=args.seed), checker=checker)[0]
+        row, col = i % rows, i // rows
+        x = opts.margin + col * col_w
+        y = 2 + row * row_h + 17.0  # baseline, under the label
+        ln = L.LayoutLine(r.text, 0, row, x + 2, y, col_w - 10, False)
+        placed.append(place_line(r.strokes, ln, hand_metrics(bundle, bundle.styles[i], line_h)[0], opts))
+        print(f"style {i}: {'ok' if r.ok else r.reason}", file=sys.stderr)
+    dpi = args.dpi
+    img = Image.fromarray(rasterize_page(build_page(0, placed, opts), opts, dpi))
+    draw = ImageDraw.Draw(img)
+    px = dpi / 25.4
+    font = ImageFont.load_default(size=max(int(3.2 * px), 10))
+    for i, st in enumerate(bundle.styles):
+        row, col = i % rows, i // rows
+        x, y = opts.margin + col * col_w, 2 + row * row_h
+        label = f"{i}. {st.name}" + (f": {st.description}" if st.description else "")
+        draw.text((x * px, (y + 1) * px), label, fill=(90, 90, 90), font=font)
+        if row:
+            draw.line([(x * px, y * px), ((x + col_w - 8) * px, y * px)], fill=(225, 225, 225), width=1)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_output(out) as fh:
+        img.save(fh, format="PNG", optimize=True)
+    print(f"wrote {out}: {n} styles", file=sys.stderr)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
-    for name in ("candidates", "score", "spread"):
+    for name in ("candidates", "readable", "score", "select", "spread", "image"):
         p = sub.add_parser(name)
-        p.add_argument("--data", required=True, help="IAM-OnDB copy or converted .npz")
+        p.add_argument("--data", required=name not in ("image", "select"), help="IAM-OnDB copy or converted .npz")
         p.add_argument("--model", default="hwcli-synthesis")
         p.add_argument("--recipe", default="scripts/model_recipe.json")
-        p.add_argument("--out", default=None)
+        p.add_argument("--out", "-o", default=None)
     c = sub.choices["candidates"]
     c.add_argument("--per-region", type=int, default=3)
     c.add_argument("--cursive", type=int, default=8, help="candidates of the joined-up region (the network often unjoins them)")
@@ -247,8 +423,27 @@ def main() -> None:
     s.add_argument("--skip", type=int, default=0)
     s.add_argument("--count", type=int, default=0)
     s.add_argument("--threads", type=int, default=1)
+    rd = sub.choices["readable"]
+    rd.add_argument("--region", default="joined cursive", choices=sorted(AXES))
+    rd.add_argument("--writers", type=int, default=24, help="the most extreme writers of the region")
+    rd.add_argument("--line-limit", type=float, default=None, help="each line's own feature must be this far out")
+    rd.add_argument("--count", type=int, default=12)
+    rd.add_argument("--per-writer", type=int, default=8, help="lines read per writer")
+    rd.add_argument("--exclude-writers", default="")
+    se = sub.choices["select"]
+    se.add_argument("--scores", required=True, help="comma-separated score files (JSON lines of `score`)")
+    se.add_argument("--bar", type=float, default=0.08, help="highest tesseract CER of a gallery style")
+    se.add_argument("--min-lines", type=int, default=48, help="fewest lines scored to trust the figure")
+    se.add_argument("--cache", default=None, help="pickle of the writers' feature table (computed once)")
+    im = sub.choices["image"]
+    im.add_argument("--text", default=GALLERY_TEXT)
+    im.add_argument("--seed", type=int, default=1)
+    im.add_argument("--dpi", type=float, default=100)
+    im.add_argument("--threads", type=int, default=1)
     args = ap.parse_args()
-    {"candidates": cmd_candidates, "score": cmd_score, "spread": cmd_spread}[args.cmd](args)
+    if args.cmd == "image" and not args.out:
+        args.out = "docs/gallery.png"
+    {"candidates": cmd_candidates, "readable": cmd_readable, "score": cmd_score, "select": cmd_select, "spread": cmd_spread, "image": cmd_image}[args.cmd](args)
 
 
 if __name__ == "__main__":

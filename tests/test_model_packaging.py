@@ -63,3 +63,26 @@ def test_recipe_errors(run, tmp_path):
     assert not list(tmp_path.iterdir())  # nothing written
     stem = package_model(src, {"name": "plain", "defaults": {"bias": 0.5}}, tmp_path)
     assert load_model(stem).styles == [] and load_model(stem).sampling.bias == 0.5
+
+
+def test_repackaging_with_more_styles_keeps_the_old_ones_and_the_weights(run, tmp_path):
+    """A shipped bundle repackaged with styles appended: the existing styles keep their measured size (their pages
+    stay as they were), the new ones are measured, descriptions are carried, and the tensor file is the same bytes."""
+    src, ds = run
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first = package_model(src, RECIPE, tmp_path / "a", ds)
+    shipped = load_model(first)
+    old = [(s.char_width, s.body_height) for s in shipped.styles]
+    more = {**RECIPE, "styles": [{**s, "description": f"hand {k}"} for k, s in enumerate(RECIPE["styles"])]
+            + [{"line_id": "syn-009", "name": "third", "description": "joined cursive, small"}]}
+    shipped.styles[0].char_width *= 1.5  # what the source bundle says wins over a new measurement
+    again = package_model(shipped, more, tmp_path / "b", ds)
+    b = load_model(again)
+    assert [s.name for s in b.styles] == ["first", "second", "third"]
+    assert [s.description for s in b.styles] == ["hand 0", "hand 1", "joined cursive, small"]
+    assert (b.styles[0].char_width, b.styles[0].body_height) == pytest.approx((old[0][0] * 1.5, old[0][1]), abs=1e-4)
+    assert (b.styles[1].char_width, b.styles[1].body_height) == pytest.approx(old[1], abs=1e-4)
+    assert b.styles[2].char_width > 0 and b.styles[2].body_height > 0
+    assert b.style("cursive") is b.styles[2]
+    assert first.with_suffix(".safetensors").read_bytes() == again.with_suffix(".safetensors").read_bytes()

@@ -46,6 +46,10 @@ def test_a_description_word_picks_the_first_style_that_has_it(model):
     assert b.style("strongly") is b.styles[1]
     assert b.style("small") is b.styles[2]  # a style's name comes before a word of another's description
     assert b.style("loose") is b.styles[1]
+    b.styles[0].name = "upright cursive"  # a description's word comes before a name's
+    assert b.style("cursive") is b.styles[1] and b.style("upright") is b.styles[0]
+    b.styles[1].description = b.styles[2].description = ""
+    assert b.style("cursive") is b.styles[0]  # no description has it: the first name that does
     assert b.style(2) is b.styles[2] and b.style("2") is b.styles[2]
 
 
