@@ -253,13 +253,17 @@ def cmd_spread(args) -> None:
     recipe = json.loads(Path(args.recipe).read_text())
     by_id = {lid: k for k, lid in enumerate(ds.line_ids)}
     styles = recipe["styles"]
-    print(f"{len(styles)} styles against {len(med)} writers (writer medians); per feature: the styles' writers' "
+    gen = {r["line_id"]: r["generated"] for r in json.loads(Path(args.select).read_text())} if args.select else None
+    print(("generated lines' features: " if gen else "priming writers' features: ") + f"{len(styles)} styles against {len(med)} writers (writer medians); per feature: the styles' writers' "
           f"percentile range, and the share of writers inside it")
     report = {}
     for q in SPREAD:
         allv = np.array([med[w][q] for w in med])
         ws = [int(ds.writer_ids[by_id[s["line_id"]]]) for s in styles]
-        vals = [med[w][q] if w in med else line_row(ds, by_id[s["line_id"]])[q] for w, s in zip(ws, styles)]
+        if gen:  # what the network writes in each style
+            vals = [gen[s["line_id"]][q] for s in styles]
+        else:  # the hands of the styles' writers
+            vals = [med[w][q] if w in med else line_row(ds, by_id[s["line_id"]])[q] for w, s in zip(ws, styles)]
         pc = [percentile_of(allv, v) for v in vals]
         inside = float(np.mean((allv >= min(vals)) & (allv <= max(vals))))
         report[q] = {"min_pct": min(pc), "max_pct": max(pc), "writers_inside": inside}
@@ -272,9 +276,11 @@ def cmd_spread(args) -> None:
 def describe(gen: dict, pct: dict) -> str:
     """A few words on how a hand looks, from its generated lines' features (`gen`) and their percentiles among
     the other hands the network writes (`pct`). Joinedness by pen lifts per letter (IAM-OnDB counts i-dots and t-bars, so a
-    fully joined hand still lifts ~0.4 times a letter): <= 0.72 joined, <= 0.95 partly joined, else print."""
+    fully joined hand still lifts ~0.4 times a letter): <= 0.72 joined, <= 0.95 partly joined, else print.
+    Turning (roundness) is left out: generated lines differ too little in it to show (1st-25th percentile of the
+    data's writers)."""
     lifts = gen["lifts"]
-    words = ["joined cursive" if lifts <= 0.72 else "partly joined" if lifts <= 0.95 else "print"]
+    words = ["joined cursive" if lifts <= 0.72 else "partly joined cursive" if lifts <= 0.95 else "print"]
     if pct["slant"] >= 90:
         words.append("strongly slanted")
     elif pct["slant"] >= 70:
@@ -289,10 +295,6 @@ def describe(gen: dict, pct: dict) -> str:
         words.append("tall loops")
     elif pct["height"] <= 20:
         words.append("short loops")
-    if pct["turning"] >= 80:
-        words.append("round")
-    elif pct["turning"] <= 20:
-        words.append("angular")
     return ", ".join(words)
 
 
@@ -430,6 +432,7 @@ def main() -> None:
     rd.add_argument("--count", type=int, default=12)
     rd.add_argument("--per-writer", type=int, default=8, help="lines read per writer")
     rd.add_argument("--exclude-writers", default="")
+    sub.choices["spread"].add_argument("--select", default=None, help="`select` output: measure the generated lines")
     se = sub.choices["select"]
     se.add_argument("--scores", required=True, help="comma-separated score files (JSON lines of `score`)")
     se.add_argument("--bar", type=float, default=0.08, help="highest tesseract CER of a gallery style")
