@@ -39,3 +39,22 @@ def test_unconditional_with_the_bundled_prediction_model(tmp_path):
     res = runner.invoke(app, ["write", "--unconditional", "two short lines", "-o", str(out), "--quiet"])
     assert res.exit_code == 0, res.output
     assert out.read_text().count("<path") >= 1
+
+
+@pytest.mark.parametrize("name", [DEFAULT_MODEL, "hwcli-charset"])
+def test_bundled_gallery_styles_are_described_and_found_by_a_word(name):
+    """Both synthesis bundles carry the same 16 styles, each with a description; the first nine stay where they
+    were (users' --style numbers), and a description's word finds a style."""
+    b = load_model(bundled_model_path(name))
+    assert len(b.styles) >= 16 and all(s.description for s in b.styles)
+    assert [s.name for s in b.styles[:9]] == ["neat print", "upright print", "compact cursive", "slanted cursive",
+                                              "light print", "small and neat", "round print", "plain print", "quick slant"]
+    assert b.default_style_index == 2
+    assert b.style("narrow") is b.styles[2]  # the first whose description says narrow
+    assert "cursive" in b.style("cursive").description
+    assert b.style("slanted print") is b.styles[11]
+
+
+def test_the_two_bundles_have_the_same_styles():
+    a, c = load_model(), load_model(bundled_model_path("hwcli-charset"))
+    assert [(s.name, s.description, s.text) for s in a.styles] == [(s.name, s.description, s.text) for s in c.styles]
