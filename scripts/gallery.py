@@ -10,7 +10,7 @@
     # 4. docs/gallery.png: every style of a bundle writing one sentence, with its number, name and description
     python scripts/gallery.py image --model hwcli-synthesis -o docs/gallery.png
 
-Features per line are `hwcli.imitation.line_features` (slant, letter width, ascender/body height ratio, pen lifts
+Features per line are `hwcli.styles.likeness.line_features` (slant, letter width, ascender/body height ratio, pen lifts
 per letter = joinedness, ink per letter, turning, direction histogram), plus the absolute body height ("size",
 normalised data units: every IAM-OnDB line was written on the same whiteboard) and points per letter. A writer's
 hand is the median over their lines of 20-60 characters. Candidate writers are taken from the extremes of each
@@ -18,13 +18,13 @@ axis (joined-up cursive = fewest pen lifts per letter; print = most; upright / s
 large; compact / tall; round), and for each writer the line of 25-45 characters closest to the writer's median
 (a typical line of the hand, not an outlier) is the candidate priming line.
 
-Writers excluded: the reference writers of the imitation judge (`hwcli/imitation_writers.json`: the writers of
+Writers excluded: the reference writers of the imitation judge (`hwcli/styles/imitation_writers.json`: the writers of
 `hwcli eval --like` and `benchmarks/imitation.py`) and `--exclude-writers`, so a built-in style never primes with
 a judged writer's ink; writer -1 (unknown: several people).
 
 Scoring (`score`) primes the bundle with one candidate at a time, measures it as packaging does
 (`measure_styles`: the page sizes a hand by what it writes), and writes the selection set's ordinary lines
-(`recognizer.selection.ordinary_lines`: testset_v transcriptions, never `hwcli eval`'s own sentences) with the
+(`evaluation.selection.ordinary_lines`: testset_v transcriptions, never `hwcli eval`'s own sentences) with the
 bundle's defaults and the self-check on, as `hwcli write` does; the bundled recognizer and tesseract (drawn as a
 page draws the line, 200 dpi, --psm 7) read them. Also recorded: the features of the generated lines (does the
 network keep the hand: a cursive prime may still come out as print).
@@ -58,7 +58,7 @@ SPREAD = ["slant", "width", "height", "lifts", "size", "turning", "points"]
 
 def line_row(ds, i: int) -> dict:
     """Features of dataset line `i` (the hand as written)."""
-    from hwcli.imitation import FEATURES, line_features
+    from hwcli.styles.likeness import FEATURES, line_features
     from hwcli.strokes import body_height, to_points
 
     off = ds.normalised_line(i)
@@ -69,7 +69,7 @@ def line_row(ds, i: int) -> dict:
 
 
 def generated_row(strokes: np.ndarray, text: str) -> dict:
-    from hwcli.imitation import FEATURES, line_features
+    from hwcli.styles.likeness import FEATURES, line_features
 
     f = dict(zip(FEATURES, line_features(strokes, text).tolist()))
     f["points"] = len(strokes) / max(len(text.replace(" ", "")), 1)
@@ -77,7 +77,7 @@ def generated_row(strokes: np.ndarray, text: str) -> dict:
 
 
 def excluded_writers(extra: str) -> set[int]:
-    from hwcli.imitation import load_reference
+    from hwcli.styles.likeness import load_reference
 
     out = {int(w) for w in load_reference()["writers"]} | {-1}
     return out | {int(w) for w in extra.split(",") if w.strip()}
@@ -148,7 +148,7 @@ def cmd_readable(args) -> None:
     best `--count` writers. Joined-up hands read worst, and a neat prime makes a neat hand."""
     from hwcli.data.convert import load_dataset
     from hwcli.model.bundle import load_model
-    from hwcli.recognizer.legibility import read_real_as_page
+    from hwcli.evaluation.legibility import read_real_as_page
     from hwcli.recognizer.reading import corpus_error_rates
 
     ds = load_dataset(args.data)
@@ -189,11 +189,11 @@ def cmd_score(args) -> None:
     from hwcli.data.convert import load_dataset
     from hwcli.data.dataset import VALID_SPLIT
     from hwcli.model.bundle import load_model
-    from hwcli.recognizer.legibility import read_as_page
+    from hwcli.evaluation.legibility import read_as_page
     from hwcli.recognizer.network import load_recognizer
-    from hwcli.recognizer.reading import corpus_error_rates, make_checker, read_strokes
-    from hwcli.recognizer.selection import ordinary_lines
-    from hwcli.synthesis import SamplingOptions, synthesize
+    from hwcli.recognizer.reading import corpus_error_rates, read_strokes
+    from hwcli.evaluation.selection import ordinary_lines
+    from hwcli.synthesis import SamplingOptions, line_checker, synthesize
     from hwcli.training.packaging import measure_styles, style_from_line
 
     bundle = load_model(args.model)
@@ -224,7 +224,7 @@ def cmd_score(args) -> None:
                 measured = True
             texts = [t for t in ordinary_lines(valid, args.lines + 1, seed) if t != own][: args.lines]
             res = synthesize(bundle, texts, SamplingOptions(style=0, seed=seed),
-                             checker=make_checker(rec, bundle.scale))
+                             checker=line_checker(bundle, rec))
             refs = [" ".join(r.text.split()) for r in res]
             hyps = [" ".join(h.split()) for h in read_strokes(rec, [r.strokes for r in res], bundle.scale)]
             ocr = read_as_page(bundle, 0, [r.strokes for r in res])
@@ -358,19 +358,17 @@ def cmd_image(args) -> None:
     from PIL import Image, ImageDraw, ImageFont
 
     torch.set_num_threads(args.threads)
-    from hwcli.document import hand_metrics
+    from hwcli.writing.compose import hand_metrics
     from hwcli.fileio import atomic_output
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
     from hwcli.page.placement import build_page, place_line
     from hwcli.page.png import rasterize_page
-    from hwcli.recognizer.network import load_recognizer
-    from hwcli.recognizer.reading import make_checker
-    from hwcli.synthesis import SamplingOptions, synthesize
+    from hwcli.synthesis import SamplingOptions, line_checker, synthesize
 
     bundle = load_model(args.model)
-    checker = make_checker(load_recognizer(), bundle.scale)
+    checker = line_checker(bundle)
     n = len(bundle.styles)
     cols = 2 if n > 10 else 1
     rows = -(-n // cols)

@@ -25,6 +25,6 @@ def test_slant_width_and_loops_by_percentile():
 
 
 def test_the_judges_reference_writers_are_never_candidates():
-    ref = json.loads((Path(__file__).resolve().parents[1] / "hwcli" / "imitation_writers.json").read_text())
+    ref = json.loads((Path(__file__).resolve().parents[1] / "hwcli" / "styles" / "imitation_writers.json").read_text())
     excluded = gallery.excluded_writers("42, 7")
     assert {int(w) for w in ref["writers"]} <= excluded and {-1, 42, 7} <= excluded
