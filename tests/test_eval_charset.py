@@ -155,3 +155,25 @@ def test_tesseract_reads_the_charset_set_with_the_accent_languages(models, monke
     seen.clear()
     r = run("--model", models["full"], "--recognizer", models["recfull"], "--lines", "2", "--reader", "tesseract", "--json")
     assert r.exit_code == 0 and seen == ["eng"]  # the ordinary set is read as before
+
+
+def test_checkpoint_scoring_reports_the_accented_letters_and_symbols_of_the_charset_lines(models, monkeypatch):
+    import hwcli.evaluation.ocr as ocr
+    from hwcli.evaluation.selection import charset_lines, readback_score
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.network import load_recognizer
+
+    langs = []
+
+    def fake_read(strokes, scale, languages="eng", **kw):
+        langs.append(languages)
+        return ["" for _ in strokes]
+
+    monkeypatch.setattr(ocr, "read_lines", fake_read)
+    monkeypatch.setattr(ocr, "accent_languages", lambda: "eng+fra+deu")
+    out = readback_score(load_model(models["full"]), load_recognizer(models["recfull"]), [], ["May 4, 1999"],
+                         tesseract=True, charset=charset_lines(4))
+    for k in ("readback_charset_accented", "readback_charset_symbols", "readback_charset_ocr_accented"):
+        assert k in out and (out[k] is None or 0.0 <= out[k] <= 1.0), k
+    assert out["readback_charset_ocr_accented"] in (0.0, None)  # tesseract read nothing
+    assert langs == ["eng", "eng+fra+deu"]  # the charset lines are read with the accents' language data

@@ -128,13 +128,24 @@ def readback_score(bundle, recognizer, ordinary: Sequence[str], hard: Sequence[s
     for name, lines in (("ordinary", ordinary), ("hard", hard), ("charset", charset)):
         if not lines:
             continue
-        row = evaluate(bundle, recognizer, list(lines), None, bias, check, seed=seed, tesseract=tesseract)
+        langs = "eng"
+        if tesseract and name == "charset":  # accented letters: the language data that knows them
+            from .ocr import accent_languages
+
+            langs = accent_languages()
+        row = evaluate(bundle, recognizer, list(lines), None, bias, check, seed=seed, tesseract=tesseract,
+                       ocr_languages=langs)
         out[f"readback_{name}_cer"] = row.cer
+        if name == "charset":  # the share of accented letters and of symbols read right
+            out["readback_charset_accented"] = _accuracy(row.set_classes, "accented letters")
+            out["readback_charset_symbols"] = _accuracy(row.set_classes, "symbols")
         out[f"readback_{name}_digits"] = _accuracy(row.classes, "digits")
         cers.append(row.cer)
         if tesseract:
             out[f"readback_{name}_ocr_cer"] = row.ocr_cer
             out[f"readback_{name}_ocr_digits"] = _accuracy(row.ocr_classes, "digits")
+            if name == "charset":
+                out["readback_charset_ocr_accented"] = _accuracy(row.ocr_set_classes, "accented letters")
             cers.append(row.ocr_cer)
     out["readback_cer"] = float(np.mean(cers)) if cers else float("nan")
     return out
