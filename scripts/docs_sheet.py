@@ -9,8 +9,11 @@ the lines without them, for a look at an older bundle (do not commit that sheet)
 from __future__ import annotations
 
 import argparse
+import io
 import sys
 from pathlib import Path
+
+MAX_MM = 1900  # the tallest page a sheet is drawn on (page sizes stop at 2000 mm)
 
 #: Every character of the set at least once (a test checks), in words of the languages that use them.
 LINES = [
@@ -62,6 +65,7 @@ def main() -> None:
     from hwcli.page.png import render_png
     from hwcli.synthesis import line_checker
     from hwcli.synthesis import SamplingOptions, synthesize
+    from PIL import Image
 
     bundle = load_model(args.model)
     lacking = bundle.alphabet.lacking()
@@ -75,25 +79,37 @@ def main() -> None:
     n_styles = max(len(bundle.styles), 1) if args.styles is None else min(args.styles, max(len(bundle.styles), 1))
     # two columns of lines per style (a style's heading spans the first row), 200 mm each
     col_w, rows = 200.0, 1 + (len(lines) + 1) // 2
-    opts = PageOptions(page_size=f"{2 * col_w:.0f}x{12 + 10 * rows * n_styles:.0f}", margin=6, line_height=10,
-                       natural=False)
-    placed = []
-    for si in range(n_styles):
-        style = bundle.styles[si] if bundle.styles else None
-        scale, _ = hand_metrics(bundle, style, opts.line_height)
-        head = f"Style {si}:"
-        res = synthesize(bundle, [head] + lines, SamplingOptions(style=si if bundle.styles else None, seed=args.seed),
-                         checker=checker)
-        for j, r in enumerate(res):
-            row, col = (0, 0) if j == 0 else (1 + (j - 1) // 2, (j - 1) % 2)
-            k = si * rows + row
-            ln = L.LayoutLine(r.text, 0, k, opts.margin + col * col_w, L.baseline_y(opts, k), col_w - 2 * opts.margin, False)
-            placed.append(place_line(r.strokes, ln, scale, opts))
-    page = build_page(0, placed, opts)
+    # a page holds at most MAX_MM of height: the styles go on as many pages as they need, stacked into one image
+    per_page = max(1, int((MAX_MM - 12) // (10 * rows)))
+    images = []
+    for first in range(0, n_styles, per_page):
+        group = list(range(first, min(n_styles, first + per_page)))
+        opts = PageOptions(page_size=f"{2 * col_w:.0f}x{12 + 10 * rows * len(group):.0f}", margin=6, line_height=10,
+                           natural=False)
+        placed = []
+        for gi, si in enumerate(group):
+            style = bundle.styles[si] if bundle.styles else None
+            scale, _ = hand_metrics(bundle, style, opts.line_height)
+            head = f"Style {si}:"
+            res = synthesize(bundle, [head] + lines, SamplingOptions(style=si if bundle.styles else None, seed=args.seed),
+                             checker=checker)
+            for j, r in enumerate(res):
+                row, col = (0, 0) if j == 0 else (1 + (j - 1) // 2, (j - 1) % 2)
+                k = gi * rows + row
+                ln = L.LayoutLine(r.text, 0, k, opts.margin + col * col_w, L.baseline_y(opts, k), col_w - 2 * opts.margin, False)
+                placed.append(place_line(r.strokes, ln, scale, opts))
+        buf = io.BytesIO()
+        render_png(build_page(0, placed, opts), buf, opts, dpi=args.dpi)
+        images.append(Image.open(io.BytesIO(buf.getvalue())).convert("RGB"))
+    sheet = Image.new("RGB", (max(im.width for im in images), sum(im.height for im in images)), "white")
+    y = 0
+    for im in images:
+        sheet.paste(im, (0, y))
+        y += im.height
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_output(out) as fh:
-        render_png(page, fh, opts, dpi=args.dpi)
+        sheet.save(fh, format="PNG", optimize=True)
     print(f"wrote {out}: {n_styles} styles x {len(lines)} lines")
 
 
