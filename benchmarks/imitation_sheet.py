@@ -21,6 +21,7 @@ def main() -> None:
     from hwcli.writing.compose import hand_metrics
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
+    from hwcli.page import options as PO
     from hwcli.page.placement import build_page, estimate_scale, place_line
     from hwcli.page.png import render_png
     from hwcli.synthesis import line_checker
@@ -42,7 +43,7 @@ def main() -> None:
     for k, (off, scale) in enumerate(rows):
         if off is None:
             continue
-        ln = L.LayoutLine("x", 0, k, page.margin, L.baseline_y(page, k), page.text_width, False)
+        ln = L.LayoutLine("x", 0, k, page.margin, PO.baseline_y(page, k), page.text_width, False)
         placed.append(place_line(off, ln, scale, page))
     with open(args.out, "wb") as fh:
         render_png(build_page(0, placed, page), fh, page, dpi=100)

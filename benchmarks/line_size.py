@@ -28,7 +28,8 @@ import numpy as np
 
 from bench_args import add_model_args, load_bundle
 from hwcli.page.placement import SIZE_PULL
-from hwcli.strokes import estimate_baseline, preprocess, robust_size, split_strokes
+from hwcli.cleaning import preprocess
+from hwcli.strokes import estimate_baseline, robust_size, split_strokes
 
 DATA = Path(__file__).resolve().parents[1].parent / "shared" / "iam-ondb"
 

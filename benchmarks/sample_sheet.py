@@ -31,6 +31,7 @@ def main() -> None:
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
+    from hwcli.page import options as PO
     from hwcli.page.pdf import render_pdf
     from hwcli.page.placement import build_page, place_line
     from hwcli.synthesis import SamplingOptions, synthesize
@@ -50,7 +51,7 @@ def main() -> None:
             for r in res:
                 failed += not r.ok
                 k = len(placed)
-                ln = L.LayoutLine(r.text, 0, k, opts.margin, L.baseline_y(opts, k), opts.text_width, False)
+                ln = L.LayoutLine(r.text, 0, k, opts.margin, PO.baseline_y(opts, k), opts.text_width, False)
                 placed.append(place_line(r.strokes, ln, scale, opts))
         pages.append(build_page(len(pages), placed, opts))
     out = Path(args.out)

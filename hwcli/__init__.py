@@ -31,7 +31,7 @@ def __getattr__(name: str):
     if name == "load_model":
         return import_module(".model.bundle", __name__).load_model
     if name == "PageOptions":
-        return import_module(".page.layout", __name__).PageOptions
+        return import_module(".page.options", __name__).PageOptions
     if name == "SamplingOptions":
         return import_module(".synthesis", __name__).SamplingOptions
     if name == "jobs":  # README: hwcli.jobs.merge_jobs(...) makes the jobs of a mail merge

@@ -61,6 +61,7 @@ def main() -> None:
     from hwcli.model.bundle import load_model
     from hwcli.page import PageOptions
     from hwcli.page import layout as L
+    from hwcli.page import options as PO
     from hwcli.page.placement import build_page, place_line
     from hwcli.page.png import render_png
     from hwcli.synthesis import line_checker
@@ -96,7 +97,7 @@ def main() -> None:
             for j, r in enumerate(res):
                 row, col = (0, 0) if j == 0 else (1 + (j - 1) // 2, (j - 1) % 2)
                 k = gi * rows + row
-                ln = L.LayoutLine(r.text, 0, k, opts.margin + col * col_w, L.baseline_y(opts, k), col_w - 2 * opts.margin, False)
+                ln = L.LayoutLine(r.text, 0, k, opts.margin + col * col_w, PO.baseline_y(opts, k), col_w - 2 * opts.margin, False)
                 placed.append(place_line(r.strokes, ln, scale, opts))
         buf = io.BytesIO()
         render_png(build_page(0, placed, opts), buf, opts, dpi=args.dpi)

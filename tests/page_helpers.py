@@ -6,7 +6,8 @@ from typing import Iterable
 
 import numpy as np
 
-from hwcli.page.layout import LayoutLine, PageOptions, group_pages, iter_layout
+from hwcli.page.layout import LayoutLine, group_pages, iter_layout
+from hwcli.page.options import PageOptions
 from hwcli.page.placement import Page, align_lines, build_page, place_line
 
 

@@ -9,7 +9,8 @@ import pytest
 from hwcli.data.convert import MIN_POINTS, convert, detect_kind, load_dataset
 from hwcli.data.dataset import TRAIN_SPLITS, Dataset
 from hwcli.errors import DatasetError
-from hwcli.strokes import PreprocessOptions, offset_scale
+from hwcli.cleaning import PreprocessOptions
+from hwcli.strokes import offset_scale
 from iam_fixtures import FORMS, STROKES_TAR, form_dir, truncate, write_iam_tarballs
 
 

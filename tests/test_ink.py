@@ -11,7 +11,7 @@ from pypdf import PdfReader
 
 from hwcli.errors import OptionError
 from hwcli.page.ink import PEN_MODELS, STEP, flatten, line_outlines, outline, stroke_widths
-from hwcli.page.layout import PENS, PageOptions
+from hwcli.page.options import PENS, PageOptions
 from hwcli.page.pdf import render_pdf
 from hwcli.page.placement import build_page, curve_controls
 from hwcli.page.png import rasterize_page

@@ -13,7 +13,7 @@ from hwcli.data.dataset import Dataset
 from hwcli.data.iam import RawLine, Skip
 from hwcli.data.inkml import INKML_NS, PREPROCESSED_TYPE, read_inkml, write_inkml
 from hwcli.errors import DatasetError, OutputError
-from hwcli.strokes import PreprocessOptions
+from hwcli.cleaning import PreprocessOptions
 from iam_fixtures import INKML_SNIPPET
 
 ONE_LINE = """<ink>

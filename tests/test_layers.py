@@ -1,7 +1,7 @@
 """The architecture as STYLE.md and the README draw it: folders are the flows, imports flow one way, and the light
 layers stay light.
 
-    ground floor (errors, checks, alphabet, charset, strokes, fileio, texts, arithmetic)
+    ground floor (errors, checks, alphabet, charset, strokes, cleaning, fileio, texts, arithmetic)
         -> data, page -> model -> recognizer -> synthesis -> writing, training -> styles -> evaluation, capture
         -> cli (and the package's own __init__ / __main__)
 
@@ -16,7 +16,7 @@ from pathlib import Path
 
 
 PKG = Path(__file__).resolve().parents[1] / "hwcli"
-GROUND = ("errors", "checks", "alphabet", "charset", "strokes", "fileio", "texts", "arithmetic")
+GROUND = ("errors", "checks", "alphabet", "charset", "strokes", "cleaning", "fileio", "texts", "arithmetic")
 LAYERS = [
     GROUND,
     ("data", "page"),
@@ -115,7 +115,7 @@ def test_synthesis_comes_before_page_placement():
 
 
 def test_light_layers_stay_light():
-    heavy = {"torch": ("hwcli.strokes", "hwcli.page", "hwcli.data.iam"), "typer": ("hwcli",), "rich": ("hwcli",)}
+    heavy = {"torch": ("hwcli.strokes", "hwcli.cleaning", "hwcli.page", "hwcli.data.iam"), "typer": ("hwcli",), "rich": ("hwcli",)}
     bad = []
     for mod, path in modules().items():
         top = {n.split(".")[0] for n in _all_imports(path)}

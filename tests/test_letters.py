@@ -19,7 +19,8 @@ from hwcli.cli.app import app
 from hwcli.errors import InputTextError, OptionError, UnsupportedCharactersError
 from hwcli.model.bundle import load_model
 from hwcli.page import envelope as E
-from hwcli.page.layout import PageOptions, prepare_marked, runs
+from hwcli.page.layout import prepare_marked, runs
+from hwcli.page.options import PageOptions
 from page_helpers import layout_text
 from hwcli.strokes import estimate_baseline
 from tiny_bundle import make_bundle, steer

@@ -1,4 +1,4 @@
-"""hwcli.page.layout (options, wrapping, pages) and hwcli.page.placement (lines on the page)."""
+"""hwcli.page.options and hwcli.page.layout (options, wrapping, pages) and hwcli.page.placement (lines on the page)."""
 from __future__ import annotations
 
 import subprocess
@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from hwcli.errors import HwcliError, OptionError
-from hwcli.page.layout import (LayoutLine, PageOptions, color_rgb, group_pages, iter_layout, lines_per_page,
-                               page_dimensions)
+from hwcli.page.layout import LayoutLine, group_pages, iter_layout
+from hwcli.page.options import PageOptions, color_rgb, lines_per_page, page_dimensions
 from hwcli.page.placement import (BODY_FRACTION, build_page, curve_controls, estimate_baseline, estimate_scale,
                                   place_line)
 from page_helpers import layout_text, place_pages

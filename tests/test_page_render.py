@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from hwcli.errors import OptionError
-from hwcli.page.layout import PageOptions, lines_per_page
+from hwcli.page.options import PageOptions, lines_per_page
 from hwcli.page.pdf import render_pdf
 from hwcli.page.placement import Page, build_page, curve_controls
 from hwcli.page.png import page_pixels, render_png

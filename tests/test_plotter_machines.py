@@ -15,7 +15,7 @@ from hwcli.errors import OptionError
 from hwcli.page.estimate import plot_time, total_time
 from hwcli.page.gcode import render_gcode
 from hwcli.page.hpgl import UNITS_PER_MM, render_hpgl
-from hwcli.page.layout import PageOptions
+from hwcli.page.options import PageOptions
 from hwcli.page.machines import PROFILES, PlotterOptions, corner_point, resolve
 from hwcli.page.plotter_svg import render_plotter_svg
 from hwcli.page.preview import render_preview

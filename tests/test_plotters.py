@@ -11,7 +11,7 @@ import pytest
 from hwcli.errors import OptionError
 from hwcli.page.gcode import render_gcode
 from hwcli.page.hpgl import UNITS_PER_MM, render_hpgl
-from hwcli.page.layout import PageOptions
+from hwcli.page.options import PageOptions
 from hwcli.page.machines import PROFILES, PlotterOptions, resolve
 from hwcli.page.placement import build_page
 from hwcli.page.plotter_svg import render_plotter_svg

@@ -1,11 +1,12 @@
-"""hwcli.strokes: each preprocessing step on small hand-made strokes, representation round trips."""
+"""hwcli.cleaning and hwcli.strokes: each preprocessing step on small hand-made strokes, representation round trips."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
+from hwcli import cleaning as C
 from hwcli import strokes as S
-from hwcli.strokes import PreprocessOptions
+from hwcli.cleaning import PreprocessOptions
 
 
 def line(n: int, start=(0.0, 0.0), step=(1.0, 0.0)) -> np.ndarray:
@@ -58,7 +59,7 @@ def test_options_are_validated():
 def test_remove_spikes_drops_an_isolated_far_point():
     s = line(20)
     s[10] = (10, 80)  # the sensor reports one point far off, the next is back on track
-    out = S.remove_spikes(pts(s))
+    out = C.remove_spikes(pts(s))
     assert len(out) == 19
     assert np.abs(out[:, 1]).max() == 0
     assert out[-1, 2] == 1
@@ -67,12 +68,12 @@ def test_remove_spikes_drops_an_isolated_far_point():
 def test_remove_spikes_keeps_real_detours_and_stroke_ends():
     s = np.concatenate([line(10), line(10, start=(9, 1), step=(0, 1))])  # a sharp corner, not a spike
     p = pts(s, line(5, start=(100, 100)))
-    assert np.array_equal(S.remove_spikes(p), p)
+    assert np.array_equal(C.remove_spikes(p), p)
 
 
 def test_split_jumps_splits_a_stroke_at_a_sensor_jump():
     s = np.concatenate([line(10), line(10, start=(300, 0))])  # 291 units in one pen-down step
-    out = S.split_jumps(pts(s))
+    out = C.split_jumps(pts(s))
     assert len(out) == 20
     assert len(S.split_strokes(out)) == 2
     assert out[9, 2] == 1  # the point before the jump now ends a stroke
@@ -80,7 +81,7 @@ def test_split_jumps_splits_a_stroke_at_a_sensor_jump():
 
 def test_split_jumps_drops_a_point_left_alone_between_two_jumps():
     s = np.concatenate([line(10), [[500, 500]], line(10, start=(20, 0))])
-    out = S.split_jumps(pts(s))
+    out = C.split_jumps(pts(s))
     assert len(out) == 20
     assert not (out[:, :2] == 500).any()
     assert len(S.split_strokes(out)) == 2
@@ -89,30 +90,30 @@ def test_split_jumps_drops_a_point_left_alone_between_two_jumps():
 def test_clip_gaps_shortens_a_long_pen_up_move_and_keeps_shapes():
     a, b = line(10), line(10, start=(1009, 0))  # 1000-unit pen-up move, median step 1
     p = pts(a, b)
-    out = S.clip_gaps(p, PreprocessOptions(max_gap_factor=60))
+    out = C.clip_gaps(p, PreprocessOptions(max_gap_factor=60))
     gap = out[10, :2] - out[9, :2]
     assert np.allclose(gap, [60, 0], atol=1e-3)
     assert np.allclose(S.to_offsets(out)[11:], S.to_offsets(p)[11:], atol=1e-4)  # the second stroke's shape
     assert np.allclose(out[:10], p[:10])
     short = pts(a, line(10, start=(30, 0)))
-    assert np.array_equal(S.clip_gaps(short), short)
+    assert np.array_equal(C.clip_gaps(short), short)
 
 
 def test_straighten_levels_a_tilted_line():
     x = np.linspace(0, 300, 120)
     y = 0.25 * x + 5 * np.sin(x / 7)  # about 14 degrees of drift with some wiggle
     p = pts(np.stack([x, y], 1))
-    out = S.straighten(p)
+    out = C.straighten(p)
     assert abs(np.polyfit(out[:, 0], out[:, 1], 1)[0]) < 1e-3
     assert np.allclose(out[0, :2], p[0, :2])  # rotated about the first point
     assert np.allclose(np.linalg.norm(np.diff(out[:, :2], axis=0), axis=1),
                        np.linalg.norm(np.diff(p[:, :2], axis=0), axis=1), atol=1e-3)  # a rotation: shapes kept
-    assert np.array_equal(S.straighten(p, PreprocessOptions(straighten=False)), p)
+    assert np.array_equal(C.straighten(p, PreprocessOptions(straighten=False)), p)
 
 
 def test_straighten_leaves_steep_fits_alone():
     p = pts(np.stack([np.linspace(0, 10, 50), np.linspace(0, 100, 50)], 1))  # 84 degrees: not a tilted line
-    assert np.array_equal(S.straighten(p), p)
+    assert np.array_equal(C.straighten(p), p)
 
 
 def test_smooth_keeps_stroke_ends_and_reduces_noise():
@@ -120,23 +121,23 @@ def test_smooth_keeps_stroke_ends_and_reduces_noise():
     a = line(60) + np.c_[np.zeros(60), rng.normal(0, 1, 60)]
     b = line(40, start=(100, 0)) + np.c_[np.zeros(40), rng.normal(0, 1, 40)]
     p = pts(a, b)
-    out = S.smooth(p, PreprocessOptions(smooth=0.25))
+    out = C.smooth(p, PreprocessOptions(smooth=0.25))
     assert out.shape == p.shape and np.array_equal(out[:, 2], p[:, 2])
     for i in (0, 59, 60, 99):  # first and last point of both strokes
         assert np.array_equal(out[i], p[i])
     assert np.std(np.diff(out[:, 1])) < 0.7 * np.std(np.diff(p[:, 1]))
-    assert np.array_equal(S.smooth(p, PreprocessOptions(smooth=0.0)), p)
+    assert np.array_equal(C.smooth(p, PreprocessOptions(smooth=0.0)), p)
 
 
 def test_downsample_keeps_stroke_ends_and_reduces_count():
     p = pts(line(21), line(6, start=(50, 0)), line(1, start=(80, 0)))
-    out = S.downsample(p, PreprocessOptions(downsample=2))
+    out = C.downsample(p, PreprocessOptions(downsample=2))
     assert len(out) == 11 + 4 + 1
     strokes_in, strokes_out = S.split_strokes(p), S.split_strokes(out)
     assert len(strokes_out) == 3
     for a, b in zip(strokes_in, strokes_out):
         assert np.array_equal(a[0], b[0]) and np.array_equal(a[-1], b[-1])
-    assert np.array_equal(S.downsample(p, PreprocessOptions(downsample=1)), p)
+    assert np.array_equal(C.downsample(p, PreprocessOptions(downsample=1)), p)
 
 
 def test_offset_scale_is_rms_of_steps_without_first_rows():
@@ -147,7 +148,7 @@ def test_offset_scale_is_rms_of_steps_without_first_rows():
 
 # ----------------------------------------------------------------------------- pipeline
 def test_pipeline_order():
-    assert [name for name, _ in S.PIPELINE] == [
+    assert [name for name, _ in C.PIPELINE] == [
         "remove_spikes", "split_jumps", "clip_gaps", "straighten", "smooth", "downsample"]
 
 
@@ -160,13 +161,13 @@ def test_preprocess_runs_every_step_in_order(monkeypatch):
             return fn(points, opts)
         return step
 
-    monkeypatch.setattr(S, "PIPELINE", [(n, recorder(n, f)) for n, f in S.PIPELINE])
+    monkeypatch.setattr(C, "PIPELINE", [(n, recorder(n, f)) for n, f in C.PIPELINE])
     rng = np.random.default_rng(2)
     p = pts(line(50) + rng.normal(0, 0.3, (50, 2)))
-    out = S.preprocess(p)
-    assert calls == [n for n, _ in S.PIPELINE]
+    out = C.preprocess(p)
+    assert calls == [n for n, _ in C.PIPELINE]
     expected = p
-    for _, fn in S.PIPELINE:
+    for _, fn in C.PIPELINE:
         expected = fn(expected, PreprocessOptions())
     assert np.array_equal(out, expected)
 
@@ -175,7 +176,7 @@ def test_spikes_go_before_smoothing():
     """A spike removed first leaves a clean line; smoothed first, it would bend its neighbours."""
     s = line(40)
     s[20] = (20, 200)
-    out = S.preprocess(pts(s), PreprocessOptions(downsample=1, straighten=False))
+    out = C.preprocess(pts(s), PreprocessOptions(downsample=1, straighten=False))
     assert np.abs(out[:, 1]).max() < 1e-4
 
 

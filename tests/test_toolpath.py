@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hwcli.errors import OptionError
-from hwcli.page.layout import PageOptions
+from hwcli.page.options import PageOptions
 from hwcli.page.placement import build_page
 from hwcli.page.toolpath import PlanOptions, order_strokes, plan_page, simplify_stroke, travel_length
 from hwcli.strokes import points_from_strokes

@@ -147,7 +147,7 @@ def test_bad_plotter_input_is_one_line_before_loading_the_model(tmp_path, monkey
 def test_cli_choices_match_the_library():
     """The CLI spells out pens and profiles (so `hwcli --help` needs no numpy); they must not drift."""
     from hwcli.cli.write import Pen
-    from hwcli.page.layout import PENS
+    from hwcli.page.options import PENS
 
     assert [p.value for p in Pen] == list(PENS)
     res = runner.invoke(app, ["write", "--help"], env={"COLUMNS": "200"})

@@ -47,7 +47,7 @@ def convert(
     from ..data.dataset import Dataset
     from ..errors import OptionError
     from ..fileio import check_writable
-    from ..strokes import PreprocessOptions
+    from ..cleaning import PreprocessOptions
 
     kind = detect_kind(src)  # names what was expected when src is neither IAM-OnDB, InkML nor .npz
     fmt = _output_format(output, format)

@@ -12,13 +12,13 @@ from .common import choices, clean_progress, err_console, handle_errors
 
 #: --format choices: every registered output format (hwcli.page.formats; a cheap import, no renderer loads)
 Format = choices("Format", tuple(FORMATS))
-Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker"))  # hwcli.page.layout.PENS (here: `hwcli --help` needs no numpy)
+Pen = choices("Pen", ("uniform", "ballpoint", "fineliner", "fountain", "italic", "marker"))  # hwcli.page.options.PENS (here: `hwcli --help` needs no numpy)
 Origin = choices("Origin", ("bottom-left", "top-left"))
 YAxis = choices("YAxis", ("up", "down"))
 Corner = choices("Corner", ("top-left", "top-right", "bottom-left", "bottom-right"))
 Rotate = choices("Rotate", ("0", "90", "auto"))
 OnUnsupported = choices("OnUnsupported", ("error", "skip"))
-Breaks = choices("Breaks", ("auto", "keep", "flow"))  # hwcli.page.layout.BREAKS
+Breaks = choices("Breaks", ("auto", "keep", "flow"))  # hwcli.page.options.BREAKS
 
 
 def write_cmd(

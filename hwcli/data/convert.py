@@ -12,7 +12,8 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from ..errors import DatasetError
-from ..strokes import PIPELINE, PreprocessOptions, offset_scale, preprocess, to_offsets
+from ..cleaning import PIPELINE, PreprocessOptions, preprocess
+from ..strokes import offset_scale, to_offsets
 from .dataset import TRAIN_SPLITS, Dataset
 from .iam import IamLayout, Progress, RawLine, Skip, read_iam
 

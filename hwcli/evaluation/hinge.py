@@ -37,7 +37,8 @@ def _resample(pts: np.ndarray, step: float) -> np.ndarray:
 
 def hinge_histogram(offsets: np.ndarray) -> np.ndarray:
     """The Hellinger-mapped hinge histogram (BINS * BINS,) of one line: offsets (N, 3) [dx, dy, eos], y down."""
-    from ..strokes import straighten, to_offsets, to_points
+    from ..cleaning import straighten
+    from ..strokes import to_offsets, to_points
 
     off = to_offsets(straighten(to_points(np.asarray(offsets, np.float32)))).astype(np.float64)
     pts = np.cumsum(off[:, :2], axis=0)

@@ -17,7 +17,7 @@ from typing import Sequence
 import numpy as np
 
 from ..errors import HwcliError
-from ..page.layout import PageOptions
+from ..page.options import PageOptions
 from ..page.placement import Page
 from ..page.png import encode_png, rasterize_page
 from ..strokes import to_points

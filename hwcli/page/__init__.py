@@ -13,8 +13,8 @@ from __future__ import annotations
 from importlib import import_module
 
 _NAMES = {
-    **dict.fromkeys(("PAGE_SIZES", "LayoutLine", "PageOptions", "color_rgb", "group_pages", "iter_layout",
-                     "lines_per_page", "page_dimensions"), "layout"),
+    **dict.fromkeys(("PAGE_SIZES", "PageOptions", "color_rgb", "lines_per_page", "page_dimensions"), "options"),
+    **dict.fromkeys(("LayoutLine", "group_pages", "iter_layout"), "layout"),
     **dict.fromkeys(("Page", "build_page", "estimate_baseline", "estimate_scale", "place_line"), "placement"),
     "render_svg": "svg",
     "render_pdf": "pdf",

@@ -20,7 +20,7 @@ import re
 from typing import Callable, Sequence
 
 from ..errors import OptionError
-from .layout import color_rgb
+from .options import color_rgb
 
 MARK = re.compile(r"^[^\S\n]*\{colou?r(?::[^\S\n]*([^{}\n]*?))?[^\S\n]*\}[^\S\n]*$", re.MULTILINE | re.IGNORECASE)
 MAX_COLORS = 16  # pens on one document: beyond this it is surely a mistake (HP-GL carousels hold 6-8)

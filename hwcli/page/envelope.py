@@ -18,7 +18,8 @@ from __future__ import annotations
 from typing import Iterator
 
 from ..errors import InputTextError, OptionError
-from .layout import LayoutLine, PageOptions, blocks, size_name, wrap_paragraph
+from .layout import LayoutLine, blocks, wrap_paragraph
+from .options import PageOptions, size_name
 
 RECIPIENT_X = 0.40  # the block's left edge, as a fraction of the width
 RECIPIENT_Y = 0.58  # the block's middle, as a fraction of the height

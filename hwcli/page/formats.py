@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Callable
 from ..errors import OptionError
 
 if TYPE_CHECKING:
-    from .layout import PageOptions
+    from .options import PageOptions
     from .machines import Machine, PlotterOptions
 
 

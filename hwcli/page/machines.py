@@ -22,7 +22,7 @@ import math
 from dataclasses import dataclass, fields, replace
 
 from ..errors import OptionError
-from .layout import page_dimensions
+from .options import page_dimensions
 from .toolpath import DEFAULT_TOLERANCE, PlanOptions
 
 FORMATS = ("gcode", "hpgl", "plotter-svg")

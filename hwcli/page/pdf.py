@@ -25,7 +25,7 @@ from reportlab.pdfgen import canvas as rl_canvas
 
 from ..strokes import split_strokes
 from . import paper
-from .layout import PageOptions, color_rgb
+from .options import PageOptions, color_rgb
 from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
 

@@ -25,7 +25,8 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from ..strokes import body_height, estimate_baseline, split_strokes, to_points
-from .layout import LayoutLine, PageOptions, baseline_y, color_rgb, lines_per_page
+from .layout import LayoutLine
+from .options import PageOptions, baseline_y, color_rgb, lines_per_page
 
 #: Target robust body height (10th-90th percentile of y per line, median over lines) as a
 #: fraction of the line height. At 0.42 the x-height comes out near 0.28 line heights, so

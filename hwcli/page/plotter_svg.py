@@ -26,7 +26,7 @@ from typing import BinaryIO, Iterable
 
 import numpy as np
 
-from .layout import PageOptions, color_rgb
+from .options import PageOptions, color_rgb
 from .machines import Machine
 from .placement import Page
 from .toolpath import PagePlan, plan_page

@@ -21,7 +21,7 @@ import numpy as np
 
 from ..errors import OptionError
 from ..strokes import split_strokes
-from .layout import PageOptions, color_rgb
+from .options import PageOptions, color_rgb
 from .paper import MARGIN_RGB, RULE_RGB, RULE_WIDTH
 from .placement import Page, curve_controls
 

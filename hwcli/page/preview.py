@@ -17,7 +17,7 @@ from xml.sax.saxutils import escape
 
 from ..errors import OptionError
 from .estimate import PlotTime, describe, plot_time, total_time
-from .layout import PageOptions, color_rgb
+from .options import PageOptions, color_rgb
 from .machines import Machine
 from .plotter_svg import _f, _header, polyline_data
 from .toolpath import PagePlan

@@ -14,7 +14,7 @@ import svgwrite
 
 from ..strokes import split_strokes
 from . import paper
-from .layout import PageOptions, color_rgb
+from .options import PageOptions, color_rgb
 from .paper import DOT_LENGTH, RULE_WIDTH
 from .placement import Page, curve_controls
 

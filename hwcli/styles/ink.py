@@ -4,7 +4,7 @@ Sources: InkML files or folders (one line per file or per annotated ``traceGroup
 one file per line), or a ``.npz`` from ``hwcli convert``. Texts come from the InkML annotations or, with
 ``texts=``, one per line in the order the ink is read (files sorted by name).
 
-Cleaning is the training pipeline (`hwcli.strokes.PIPELINE`) with one difference: the point density is not
+Cleaning is the training pipeline (`hwcli.cleaning.PIPELINE`) with one difference: the point density is not
 fixed by ``downsample=2`` (right for the IAM-OnDB whiteboard only) but matched to what the model learnt.
 A pen tablet, a touch screen or a mouse in a browser has its own units and sampling rate, so every line is
 
@@ -32,7 +32,8 @@ import numpy as np
 
 from ..alphabet import CHARSET
 from ..errors import DatasetError, InkError
-from ..strokes import PreprocessOptions, body_height, median_step, preprocess, to_offsets, to_points
+from ..cleaning import PreprocessOptions, median_step, preprocess
+from ..strokes import body_height, to_offsets, to_points
 
 #: Median body height (10th-90th percentile of y) of IAM-OnDB lines in normalised units (1st-99th pct 1.7-7.0).
 TARGET_BODY = 3.5

@@ -31,7 +31,8 @@ REFERENCE_FILE = "imitation_writers.json"  # features of testset_v writers' line
 
 def line_features(offsets: np.ndarray, text: str) -> np.ndarray:
     """Feature vector (len(FEATURES),) of one line: offsets (N, 3) [dx, dy, eos], y down, any units."""
-    from ..strokes import straighten, to_offsets, to_points
+    from ..cleaning import straighten
+    from ..strokes import to_offsets, to_points
 
     # level the line first (the training pipeline levels real lines; generated ones may drift)
     off = to_offsets(straighten(to_points(np.asarray(offsets, np.float32)))).astype(np.float64)

@@ -26,8 +26,8 @@ from ..model.grow import grow_synthesis_state, grown
 from .marks import SharedMarks
 from ..model.network import NetworkConfig, build_network
 from .data import LineData, rare_characters, split_indices, validation_subset
-from .loop import (CKPT_NAME, LoopOptions, device_for, dist_info, distributed, lr_at, optimizer_step,
-                   resume_checkpoint, run)
+from .distributed import dist_info, distributed
+from .loop import CKPT_NAME, LoopOptions, device_for, lr_at, optimizer_step, resume_checkpoint, run
 
 log = logging.getLogger(__name__)
 

@@ -28,6 +28,7 @@ from ..fileio import check_writable, describe_os_error
 from ..model.bundle import Bundle
 from ..page import PageOptions, group_pages
 from ..page import layout as L
+from ..page import options as PO
 from ..page.colors import document_colors, line_colors
 from ..page.formats import FORMATS, format_for, is_complete, page_paths, plotter_setup
 from ..page.machines import PlotterOptions
@@ -150,7 +151,7 @@ def write_many(
         env_page = replace(page, page_size=envelope, ruled=False)
         if not env_page.envelope:
             raise OptionError(f"{envelope!r} is not an envelope size: use one of "
-                              f"{', '.join(L.size_name(n) for n in L.ENVELOPE_SIZES)}")
+                              f"{', '.join(PO.size_name(n) for n in PO.ENVELOPE_SIZES)}")
         if not any(j.envelope for j in jobs):
             raise OptionError("envelopes need their text: give a mail merge an envelope template "
                               "(--envelope-template FILE)")

@@ -37,6 +37,7 @@ from ..fileio import check_writable, describe_os_error, publish_files
 from ..model.bundle import Bundle
 from ..page import PageOptions, group_pages
 from ..page import layout as L
+from ..page import options as PO
 from ..page.colors import Marks, document_colors, line_colors
 from ..page.formats import FORMATS, Format, format_for, page_paths, plotter_setup
 from ..page.machines import Machine, PlotterOptions
@@ -305,13 +306,13 @@ def style_sheet(model: Bundle | str | os.PathLike | None = None, text: str = "Th
         raise OptionError(f"{Path(bundle.path).name} has no styles to show")
     lines = [f"{i}. {text}" for i in range(len(bundle.styles))]
     prepare_text(bundle, "\n".join(lines))  # every unsupported character at once, before sampling
-    per_page = L.lines_per_page(page)
+    per_page = PO.lines_per_page(page)
 
     def produce(report: Report) -> Iterator[Page]:
         report.lines = len(lines)
         for number, start in enumerate(range(0, len(lines), per_page)):
             mine = range(start, min(start + per_page, len(lines)))
-            laid = [L.LayoutLine(lines[i], number, k, page.margin, L.baseline_y(page, k), page.text_width, False)
+            laid = [L.LayoutLine(lines[i], number, k, page.margin, PO.baseline_y(page, k), page.text_width, False)
                     for k, i in enumerate(mine)]
             results = [comp.sample([lines[i]], style=i)[0] for i in mine]
             scales = [hand_metrics(bundle, bundle.styles[i], page.line_height)[0] for i in mine]
