@@ -77,12 +77,16 @@ def _new_slots(old_w: torch.Tensor, dim: int, start: int, old_alpha: Alphabet, n
     return out.movedim(0, dim).contiguous()
 
 
-def grow_synthesis_state(state: dict, old: Alphabet, new: Alphabet, seed: int = 0) -> dict:
-    """A synthesis network's state_dict for alphabet `new` (which starts with `old`)."""
+def _start(state: dict, old: Alphabet, new: Alphabet, seed: int) -> tuple[torch.Generator, dict]:
+    """(the seeded generator of the new slots' noise, a copy of `state` to grow); `new` must start with `old`."""
     if new.chars[: len(old.chars)] != old.chars:
         raise ValueError("a grown alphabet must start with the old one")
-    gen = torch.Generator().manual_seed(seed)
-    out = dict(state)
+    return torch.Generator().manual_seed(seed), dict(state)
+
+
+def grow_synthesis_state(state: dict, old: Alphabet, new: Alphabet, seed: int = 0) -> dict:
+    """A synthesis network's state_dict for alphabet `new` (which starts with `old`)."""
+    gen, out = _start(state, old, new, seed)
     out["l1_wh.weight"] = _new_slots(state["l1_wh.weight"], 1, 0, old, new, gen, "zeros")
     for k in state:
         if k.startswith("stack.upper.") and k.endswith("weight_ih_l0"):
@@ -92,10 +96,7 @@ def grow_synthesis_state(state: dict, old: Alphabet, new: Alphabet, seed: int = 
 
 def grow_recognizer_state(state: dict, old: Alphabet, new: Alphabet, seed: int = 0) -> dict:
     """A recognizer's state_dict for alphabet `new` (which starts with `old`): output rows per CTC class."""
-    if new.chars[: len(old.chars)] != old.chars:
-        raise ValueError("a grown alphabet must start with the old one")
-    gen = torch.Generator().manual_seed(seed)
-    out = dict(state)
+    gen, out = _start(state, old, new, seed)
     out["out.weight"] = _new_slots(state["out.weight"], 0, 0, old, new, gen, "mean")
     b = _new_slots(state["out.bias"].unsqueeze(1), 0, 0, old, new, gen, "mean").squeeze(1)
     b[len(old):] -= NEW_BIAS_SHIFT

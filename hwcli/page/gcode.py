@@ -44,13 +44,11 @@ def gcode_lines(plan: PagePlan, machine: Machine, page_label: str = "") -> list[
            f"; {describe(plot_time(plan, machine))}",
            "G21 ; millimetres", "G90 ; absolute coordinates", *machine.gcode_start, *up, *dwell]
     park = machine.to_machine(*plan.start, h)
-    for k, (ink, strokes) in enumerate(plan.layers()):
-        if ink:  # a document with several inks: each is drawn from the start corner after a pen change
-            pen = plan.inks.index(ink) + 1 if ink in plan.inks else k + 1
-            if k:
-                out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
-            if k or pen != 1:
-                out.append(f"M0 ; pen change: load pen {pen} ({ink}), then resume")
+    for pen, ink, strokes, back, change in plan.pen_runs():  # several inks: each from the start corner, after a pen change
+        if back:
+            out.append(f"{travel} X{_n(park[0])} Y{_n(park[1])}{travel_f}")
+        if change:
+            out.append(f"M0 ; pen change: load pen {pen} ({ink}), then resume")
         for s in strokes:
             x, y = machine.to_machine(s[0, 0], s[0, 1], h)
             out.append(f"{travel} X{_n(x)} Y{_n(y)}{travel_f}")

@@ -30,13 +30,11 @@ def hpgl_text(plan: PagePlan, machine: Machine) -> str:
     if machine.feed_given:
         vs = round(machine.feed / 600, 2)  # mm/min -> cm/s; a feed of at least 60 mm/min is VS0.1 or more
         out.append(f"VS{vs:.1f};" if vs == round(vs, 1) else f"VS{vs:.2f};")
-    for k, (ink, strokes) in enumerate(plan.layers()):
-        if ink:  # several inks: pen n of the carousel for the document's n-th ink, from the start corner
-            pen = plan.inks.index(ink) + 1 if ink in plan.inks else k + 1
-            if k:
-                out.append(f"PU{xy(plan.start)};")
-            if k or pen != 1:
-                out.append(f"SP{pen};")
+    for pen, _ink, strokes, back, change in plan.pen_runs():  # several inks: pen n of the carousel for the n-th
+        if back:
+            out.append(f"PU{xy(plan.start)};")
+        if change:
+            out.append(f"SP{pen};")
         for s in strokes:
             out.append(f"PU{xy(s[0])};")
             out.append("PD" + ",".join(xy(p) for p in (s[1:] if len(s) > 1 else s)) + ";")

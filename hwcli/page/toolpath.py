@@ -82,6 +82,16 @@ class PagePlan:
             out[-1][1].append(st)
         return out
 
+    def pen_runs(self) -> list[tuple[int, str, list[np.ndarray], bool, bool]]:
+        """`layers` with what a plotter does before each: (pen number, ink, strokes, return to the start corner
+        first, ask for that pen). Pen n of the carousel draws the document's n-th ink; every layer after the
+        first starts from the start corner; the first asks for its pen only when it is not pen 1."""
+        out = []
+        for k, (ink, strokes) in enumerate(self.layers()):
+            pen = (self.inks.index(ink) + 1 if ink in self.inks else k + 1) if ink else 1
+            out.append((pen, ink, strokes, bool(ink) and k > 0, bool(ink) and (k > 0 or pen != 1)))
+        return out
+
     @cached_property
     def draw_length(self) -> float:
         """Pen-down path length (mm)."""
