@@ -368,3 +368,14 @@ def test_neat_lines_are_drawn_more_often_and_rare_ones_too():
     # without neat lines the rare-only order is the one earlier runs were trained (and resume) with
     data.neat[:] = False
     assert data.epoch_batches(0, 1, 4, 2.0, 3.0) == data.epoch_batches(0, 1, 4, 2.0)
+
+
+@pytest.mark.parametrize("kind", ["synthesis", "prediction"])
+def test_each_validation_writes_a_preview_of_sampled_lines(tmp_path, kind):
+    ds = make_dataset(None, n_lines=6)
+    train(ds, _opts(tmp_path / "r", kind=kind, preview=True, max_steps=2, val_every=2))
+    previews = sorted((tmp_path / "r").glob("preview-*.svg"))
+    assert [p.name for p in previews] == ["preview-000002.svg"]
+    svg = previews[0].read_text()
+    # a sampled line per validation text (2 here; 3 for the unconditional network), each labelled with the step
+    assert svg.count("<path") == svg.count("<text") >= 2 and "step 000002" in svg

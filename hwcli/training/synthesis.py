@@ -361,11 +361,19 @@ def _preview(path: Path, net, cfg, alphabet, scale, vdata: LineData, device) -> 
         from ..model.sampling import sample_batch
 
         b = Bundle(net, cfg, alphabet, scale)
-        texts = [vdata.texts[i] for i in range(min(3, len(vdata)))] if cfg.kind == "synthesis" else ["", "", ""]
-        g = torch.Generator().manual_seed(0)
-        outs = sample_batch(b, texts, 1.0, g, None, 30, unconditional_steps=300)
-        n = len(outs)
-        samples = Dataset.from_lines([o.strokes for o in outs], texts, [f"step {path.stem[8:]}"] * n, [-1] * n, [""] * n)
+        if cfg.kind == "synthesis":  # through the synthesis pass, as `hwcli write` samples (unchecked, one try)
+            from ..synthesis import SamplingOptions, synthesize
+
+            texts = [vdata.texts[i] for i in range(min(3, len(vdata)))]
+            res = synthesize(b, texts, SamplingOptions(bias=1.0, seed=0, check=False, retries=0, segment_chars=0,
+                                                       max_steps_per_char=30))
+            strokes = [r.strokes for r in res]
+        else:  # the unconditional network writes no text: the sampling loop itself
+            texts = ["", "", ""]
+            outs = sample_batch(b, texts, 1.0, torch.Generator().manual_seed(0), None, 30, unconditional_steps=300)
+            strokes = [o.strokes for o in outs]
+        n = len(strokes)
+        samples = Dataset.from_lines(strokes, texts, [f"step {path.stem[8:]}"] * n, [-1] * n, [""] * n)
         write_preview(samples, path, n=n)
     except Exception as exc:  # noqa: BLE001 - a preview must never stop training
         log.warning("preview failed: %s", exc)
