@@ -45,7 +45,7 @@ def mark_matrix(alphabet: Alphabet) -> tuple[torch.Tensor, list[str]]:
     (index 0, padding, carries none); names in first-seen order over the alphabet."""
     names: list[str] = []
     rows: list[tuple[int, int]] = []
-    for i, c in enumerate(alphabet.chars):
+    for c in alphabet.chars:
         for m in marks_of(c):
             if m not in names:
                 names.append(m)
