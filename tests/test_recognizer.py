@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 from hwcli.alphabet import Alphabet
 from hwcli.cli.app import app
 from hwcli.errors import ModelFileError
-from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer
+from hwcli.recognizer.network import Recognizer, RecognizerConfig, features, load_recognizer, reorder_delayed_strokes
 from hwcli.recognizer.reading import (cer, corpus_error_rates, edit_distance, greedy_decode, read_back, read_strokes,
                                recognize, wer)
 from hwcli.training.recognizer import (RecognizerTrainOptions, augment_offsets, ctc_loss, make_batch,
@@ -61,6 +61,94 @@ def test_features_mark_moves_in_the_air():
     assert f[:, 2].tolist() == [0, 0, 1, 0, 1]
     assert f[:, 3].tolist() == [1, 0, 0, 1, 0]
     assert features(np.array([[100.0, -100.0, 0.0]]))[0, :2].tolist() == [20.0, -20.0]  # clipped
+
+
+def _offsets(strokes: list[list[tuple[float, float]]]) -> np.ndarray:
+    """Absolute strokes -> offsets [dx, dy, eos] (the first point relative to the origin)."""
+    pts = np.array([p for s in strokes for p in s], np.float64)
+    eos = np.array([float(i == len(s) - 1) for s in strokes for i in range(len(s))])
+    out = np.zeros((len(pts), 3), np.float32)
+    out[0, :2] = pts[0]
+    out[1:, :2] = np.diff(pts, axis=0)
+    out[:, 2] = eos
+    return out
+
+
+def test_delayed_marks_are_read_where_their_letter_is():
+    # a word written as one stroke from x=0 to x=20 (a zigzag 2 high), then an i-dot above x=4 and an accent
+    # above x=12, both written after the word: each is moved to just before the pen first reached its x
+    word = [(float(x), 2.0 * (x % 2)) for x in range(21)]
+    dot = [(3.9, -2.0), (4.1, -2.2)]
+    accent = [(11.5, -2.5), (12.0, -3.0), (12.5, -2.5)]
+    off = _offsets([word, dot, accent])
+    r = reorder_delayed_strokes(off)
+    assert r.shape == off.shape and r.dtype == np.float32
+    p = np.cumsum(r[:, :2].astype(np.float64), axis=0)
+    xy = [tuple(np.round(q, 4)) for q in p]
+    assert xy[:4] == [(0, 0), (1, 2), (2, 0), (3, 2)]  # the word up to x=3
+    assert xy[4:6] == [(3.9, -2.0), (4.1, -2.2)]  # the dot before the word's point at x=4
+    assert xy[6] == (4, 0)
+    assert xy[14:17] == [(11.5, -2.5), (12.0, -3.0), (12.5, -2.5)]  # the accent before x=12
+    assert xy[17] == (12, 0)
+    assert sorted(xy) == sorted(tuple(np.round(q, 4)) for q in np.cumsum(off[:, :2].astype(np.float64), axis=0))
+    # the pen is lifted wherever the new order jumps: after x=3, after the dot, after x=11, after the accent
+    assert np.flatnonzero(r[:, 2]).tolist() == [3, 5, 13, 16, 25]
+    # features with the option read the reordered points
+    assert np.array_equal(features(off, reorder_delayed=True), features(r))
+
+
+def test_lines_without_delayed_strokes_are_left_as_they_are():
+    # print letters left to right, a mark written straight after its letter, and a wide stroke written late
+    # (an underline: a word, not a mark) all stay in time order
+    a = [(0.0, 0.0), (1.0, 4.0), (2.0, 0.0)]
+    b = [(3.0, 0.0), (3.5, 4.0), (4.0, 0.0)]
+    c = [(6.0, 0.0), (7.0, 4.0), (8.0, 0.0)]
+    dot = [(7.0, -1.0), (7.2, -1.1)]
+    underline = [(0.0, 4.5), (10.0, 4.5)]
+    off = _offsets([a, b, c, dot, underline])
+    assert not np.array_equal(reorder_delayed_strokes(_offsets([a, b, c, dot, [(1.0, -1.0), (1.2, -1.0)]])),
+                              _offsets([a, b, c, dot, [(1.0, -1.0), (1.2, -1.0)]]))  # a late mark over a moves
+    assert np.array_equal(reorder_delayed_strokes(off), off)
+    for tiny in (np.zeros((0, 3), np.float32), off[:2], _offsets([a])):
+        assert np.array_equal(reorder_delayed_strokes(tiny), tiny)
+
+
+def test_a_reordering_recognizer_reads_reordered_lines(tmp_path):
+    cfg = RecognizerConfig(**{**TINY.to_dict(), "reorder_delayed": True})
+    net = tiny_recognizer(cfg=cfg)
+    word = [(float(x), 2.0 * (x % 2)) for x in range(21)]
+    off = _offsets([word, [(4.0, -2.0), (4.2, -2.2)]])
+    x = torch.from_numpy(features(reorder_delayed_strokes(off)))[None]
+    direct = greedy_decode(*net(x, torch.tensor([len(off)])))[0]
+    assert recognize(net, Alphabet(), [off]) == [Alphabet().decode(direct)]
+    from hwcli.recognizer.network import save_recognizer
+
+    stem = save_recognizer(tmp_path / "r", net, Alphabet(), 1.0)
+    assert load_recognizer(stem).config.reorder_delayed is True
+    assert load_recognizer(save_tiny(tmp_path / "plain")).config.reorder_delayed is False  # older bundles: off
+
+
+def test_training_with_reordering_and_its_resume_check(tmp_path):
+    npz = make_npz(tmp_path, n_lines=4)
+    out = tmp_path / "run"
+    common = ["--data", str(npz), "--out", str(out), "--hidden", "8", "--layers", "1", "--conv-channels", "8",
+              "--batch-size", "2", "--val-every", "1", "--threads", "1", "--device", "cpu", "-q"]
+    r = CliRunner().invoke(app, ["train-recognizer", *common, "--max-steps", "1", "--reorder-delayed"])
+    assert r.exit_code == 0, r.output
+    assert load_recognizer(out / "best").config.reorder_delayed is True
+    r = CliRunner().invoke(app, ["train-recognizer", *common[:2], "--out", str(tmp_path / "plain"), *common[4:],
+                                 "--max-steps", "1"])
+    assert r.exit_code == 0, r.output
+    # --init a plain bundle with --reorder-delayed switches it over; the weights are the bundle's
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "switched"),
+                                 "--init", str(tmp_path / "plain" / "best"), "--reorder-delayed", "--max-steps", "1",
+                                 "--batch-size", "2", "--threads", "1", "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    assert load_recognizer(tmp_path / "switched" / "best").config.reorder_delayed is True
+    # resuming a plain run with --reorder-delayed would silently keep reading in time order: refused
+    r = CliRunner().invoke(app, ["train-recognizer", *common[:2], "--out", str(tmp_path / "plain"), *common[4:],
+                                 "--max-steps", "2", "--resume", "--reorder-delayed"])
+    assert_one_line_error(r, "reorder-delayed", code=2)
 
 
 def test_a_line_reads_the_same_alone_and_in_a_padded_batch():

@@ -48,6 +48,7 @@ class RecognizerConfig:
     layers: int = 2  # bidirectional LSTM layers
     dropout: float = 0.1  # between LSTM layers and before the output (training only)
     alphabet_size: int = 82  # C: CTC classes, blank (index 0) included
+    reorder_delayed: bool = False  # read delayed strokes (i-dots, t-bars, accents) where their letter is (below)
 
     def __post_init__(self) -> None:
         if self.kind != "recognizer":
@@ -68,12 +69,77 @@ class RecognizerConfig:
         return cls(**{k: v for k, v in d.items() if k in known})
 
 
-def features(offsets: np.ndarray) -> np.ndarray:
+DELAY_MARGIN = 0.25  # a stroke is delayed when its centre lies this far (x line heights) left of the ink before it
+DELAY_MAX_WIDTH = 1.5  # ... and it is at most this wide (x line heights): a mark, not a word written late
+
+
+def reorder_delayed_strokes(offsets: np.ndarray) -> np.ndarray:
+    """The same points, with each *delayed* stroke moved to where the pen first passed its letter.
+
+    People write the dot of an i, the bar of a t and an accent's mark after the letter, often after the whole
+    word; the mark then comes many frames after its letter, and a reader that reads in time order must carry
+    it back. Here a stroke whose horizontal centre ``c`` lies left of the ink written before it (by more than
+    ``DELAY_MARGIN`` line heights; line height = the 5-95 % spread of y) and that is no wider than
+    ``DELAY_MAX_WIDTH`` line heights is taken out and put back just before the first point of the other
+    strokes at or right of ``c``; the pen is lifted before and after it (``eos`` set where the new order
+    jumps). Point count and positions are unchanged; a line without delayed strokes comes back as it was.
+    Offsets ``(N, 3)`` [dx, dy, eos] (the first relative to the origin) -> offsets ``(N, 3)`` float32.
+    """
+    off = np.asarray(offsets, dtype=np.float32)
+    n = len(off)
+    if n < 3:
+        return off
+    pts = np.cumsum(off[:, :2].astype(np.float64), axis=0)
+    cuts = np.union1d([0, n], np.flatnonzero(off[:-1, 2] > 0.5) + 1)
+    if len(cuts) < 3:
+        return off
+    height = float(np.percentile(pts[:, 1], 95) - np.percentile(pts[:, 1], 5))
+    if not height > 0:
+        return off
+    main: list[np.ndarray] = []
+    delayed: list[tuple[float, np.ndarray]] = []
+    reach = -np.inf
+    for a, b in zip(cuts[:-1], cuts[1:]):
+        xs = pts[a:b, 0]
+        lo, hi = float(xs.min()), float(xs.max())
+        centre = 0.5 * (lo + hi)
+        if main and centre < reach - DELAY_MARGIN * height and hi - lo <= DELAY_MAX_WIDTH * height:
+            delayed.append((centre, np.arange(a, b)))
+        else:
+            main.append(np.arange(a, b))
+            reach = max(reach, hi)
+    if not delayed:
+        return off
+    order_main = np.concatenate(main)
+    xm = pts[order_main, 0]
+    # first main point at or right of each mark's centre (its letter's first stroke there); stable for ties
+    first_right = np.maximum.accumulate(xm)
+    slots = np.searchsorted(first_right, [c for c, _ in delayed], side="left")
+    pieces, last = [], 0
+    for k in np.unique(slots):
+        pieces.append(order_main[last:k])
+        pieces.extend(idx for (_, idx), s in zip(delayed, slots) if s == k)
+        last = k
+    pieces.append(order_main[last:])
+    order = np.concatenate(pieces)
+    out = np.empty_like(off)
+    p = pts[order]
+    out[0, :2] = p[0]
+    out[1:, :2] = np.diff(p, axis=0)
+    jumps = np.zeros(n, bool)
+    jumps[:-1] = order[1:] != order[:-1] + 1
+    out[:, 2] = np.where(jumps | (off[order, 2] > 0.5), 1.0, 0.0)
+    out[-1, 2] = off[order[-1], 2]
+    return out
+
+
+def features(offsets: np.ndarray, reorder_delayed: bool = False) -> np.ndarray:
     """Normalised offsets ``(N, 3)`` [dx, dy, eos] -> float32 features ``(N, 4)`` [dx, dy, eos, pen_was_up].
 
     ``pen_was_up[i] = eos[i - 1]``: the move into point i was made in the air (1 for the first point).
+    With `reorder_delayed` the points are first put in reading order (`reorder_delayed_strokes`).
     """
-    off = np.asarray(offsets, dtype=np.float32)
+    off = reorder_delayed_strokes(offsets) if reorder_delayed else np.asarray(offsets, dtype=np.float32)
     out = np.empty((len(off), N_FEATURES), np.float32)
     out[:, :2] = np.clip(off[:, :2], -FEATURE_CLIP, FEATURE_CLIP)
     out[:, 2] = off[:, 2] > 0.5

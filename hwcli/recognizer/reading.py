@@ -173,7 +173,7 @@ def _recognize(net, alphabet, seqs, batch_size, factor, dev) -> list[str]:
             off = np.asarray(seqs[i], np.float32)
             if factor != 1.0:
                 off = off * np.array([factor, factor, 1.0], np.float32)
-            x[j, : len(off)] = torch.from_numpy(features(off))
+            x[j, : len(off)] = torch.from_numpy(features(off, net.cfg.reorder_delayed))
         lengths = torch.tensor([len(seqs[i]) for i in ids])
         lp, flen = net(x.to(dev), lengths.to(dev))
         for i, idx in zip(ids, greedy_decode(lp, flen)):

@@ -47,6 +47,7 @@ class RecognizerTrainOptions(LoopOptions):
     augment: bool = True  # random scale, stretch, shear and rotation of each training line
     init: str | None = None  # start from this recognizer bundle's weights (path, or "hwcli-recognizer" for the bundled one)
     grow_alphabet: bool = False  # with init: the bundle's alphabet grown to hwcli's whole character set (model/grow.py)
+    reorder_delayed: bool = False  # read delayed strokes where their letter is (recognizer/network.py); with init: switched on for the bundle's weights
 
     def __post_init__(self) -> None:
         for name in ("hidden", "layers", "conv_channels"):
@@ -85,12 +86,12 @@ def augment_offsets(off: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     return out
 
 
-def make_batch(seqs: list[np.ndarray], targets: list[torch.Tensor]) -> tuple:
+def make_batch(seqs: list[np.ndarray], targets: list[torch.Tensor], reorder_delayed: bool = False) -> tuple:
     """Padded features (B, T, F), point lengths (B,), concatenated targets, target lengths (B,)."""
     T = max(len(s) for s in seqs)
     x = torch.zeros(len(seqs), T, N_FEATURES)
     for j, s in enumerate(seqs):
-        x[j, : len(s)] = torch.from_numpy(features(s))
+        x[j, : len(s)] = torch.from_numpy(features(s, reorder_delayed))
     lengths = torch.tensor([len(s) for s in seqs])
     return x, lengths, torch.cat(targets), torch.tensor([len(t) for t in targets])
 
@@ -138,11 +139,13 @@ class RecognizerTask:
             s[0, 2] = 0.0  # LineData lifts the pen at the first point (a synthesis convention); keep the data's own
         self.val_ids = validation_subset(len(self.vdata), opts.val_lines, opts.seed)
         self.cfg = RecognizerConfig(conv_channels=opts.conv_channels, hidden=opts.hidden, layers=opts.layers,
-                                    dropout=opts.dropout, alphabet_size=len(self.alphabet))
+                                    dropout=opts.dropout, alphabet_size=len(self.alphabet),
+                                    reorder_delayed=opts.reorder_delayed)
         if state is not None:
             self.cfg = RecognizerConfig.from_dict(state["config"])
         elif init is not None:
-            self.cfg = replace(init.config, alphabet_size=len(self.alphabet))
+            self.cfg = replace(init.config, alphabet_size=len(self.alphabet),
+                               reorder_delayed=init.config.reorder_delayed or opts.reorder_delayed)
         torch.manual_seed(opts.seed)
         self.net = Recognizer(self.cfg).to(device)
         if init is not None:
@@ -167,7 +170,7 @@ class RecognizerTask:
         if self.opts.augment:
             rng = np.random.default_rng([self.opts.seed, epoch, pos])
             seqs = [augment_offsets(s, rng) for s in seqs]
-        x, lengths, tg, tl = make_batch(seqs, [self.tdata.chars[i] for i in ids])
+        x, lengths, tg, tl = make_batch(seqs, [self.tdata.chars[i] for i in ids], self.cfg.reorder_delayed)
         d = self.device
         loss = ctc_loss(model, x.to(d), lengths.to(d), tg.to(d), tl.to(d))
         return loss, float(loss.detach()) * len(ids), len(ids)
