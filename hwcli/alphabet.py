@@ -130,3 +130,51 @@ class Alphabet:
                                                  model=model, full_model=full_model)
             text = "".join(c for c in text if c in self._index or c == "\n")
         return text
+
+
+def _combining(c: str) -> bool:
+    return unicodedata.combining(c) > 0
+
+
+class MarkAlphabet(Alphabet):
+    """An alphabet read as *units*: every accented letter that Unicode decomposes into a letter of the alphabet
+    plus combining marks (é = e + U+0301, ą = a + U+0328, İ = I + U+0307) is encoded as that letter followed by
+    its marks, and each mark is one class shared by every letter that carries it. A reader then learns the
+    acute once from é, á, ó, ś ... instead of each accented letter from its own few examples (the recognizer's
+    counterpart of `hwcli train --share-marks`). Letters Unicode does not decompose (ł, ø, đ, ß, æ, ı ...) stay
+    classes of their own.
+
+    `chars` is the full alphabet (what the reader knows: ``c in alphabet``, saved in bundles); ``len()`` and
+    `encode`/`decode` are over the units: the undecomposed characters in `chars`' order, then the marks in order
+    of first use. `decode` composes (NFC) and drops a mark that composes into no character of the alphabet
+    (e.g. one read after a space).
+    """
+
+    def __init__(self, chars: str = DEFAULT_CHARS):
+        super().__init__(chars)
+        split: dict[str, str] = {}
+        for c in chars:
+            d = unicodedata.normalize("NFD", c)
+            if len(d) > 1 and d[0] in self._index and all(_combining(m) for m in d[1:]):
+                split[c] = d
+        marks = "".join(dict.fromkeys(m for d in split.values() for m in d[1:]))
+        self.units = "".join(c for c in chars if c not in split) + marks
+        self._split = split
+        self._unit_index = {u: i + 1 for i, u in enumerate(self.units)}
+
+    def __len__(self) -> int:
+        """Number of classes (units), padding included."""
+        return len(self.units) + 1
+
+    def unit_text(self, text: str) -> str:
+        """`text` as units: each decomposable letter replaced by its letter and marks."""
+        return "".join(self._split.get(c, c) for c in text)
+
+    def encode(self, text: str) -> np.ndarray:
+        units = self.unit_text(text)
+        return np.fromiter((self._unit_index[u] for u in units), dtype=np.int64, count=len(units))
+
+    def decode(self, idx: Iterable[int]) -> str:
+        units = "".join(self.units[i - 1] for i in idx if 0 < i <= len(self.units))
+        composed = unicodedata.normalize("NFC", units)
+        return "".join(c for c in composed if not _combining(c) and (c in self._index or c == " "))

@@ -70,3 +70,40 @@ def test_grow_alphabet_needs_init():
 
     with pytest.raises(OptionError, match="--grow-alphabet needs --init"):
         TrainOptions(grow_alphabet=True)
+
+
+def test_marks_apart_share_one_class_per_mark_and_read_back_composed():
+    from hwcli.alphabet import MarkAlphabet
+
+    a = MarkAlphabet(CHARSET)
+    assert a.chars == CHARSET and "é" in a and "ł" in a
+    # 96 accented letters become their letter and one of 13 marks; ł ø đ ß æ ı ... keep classes of their own
+    assert len(a) == 141 and "é" not in a.units and "ł" in a.units and "\u0301" in a.units
+    assert a.encode("é").tolist() == [a.encode("e")[0], a.encode("á")[1]]  # e + the acute that á also uses
+    for text in ("Crème brûlée", "Łódź", "İstanbul, şişe, ș ț", "Ÿ æ ø ß", "plain text 12.5%"):
+        assert a.decode(a.encode(text)) == text
+    acute = a.encode("é")[1]
+    # a mark read after a space or on a letter it never sits on in the set composes into nothing: dropped
+    assert a.decode([acute, a.encode("q")[0], acute, a.encode(" ")[0], acute]) == "q "
+    assert a.decode(a.encode("e")) == "e" and Alphabet(CHARSET).decode(Alphabet(CHARSET).encode("é")) == "é"
+
+
+def test_a_recognizer_split_into_marks_keeps_its_letters_and_starts_marks_from_their_carriers():
+    from hwcli.alphabet import MarkAlphabet
+    from hwcli.model.grow import split_marks_state
+
+    torch.manual_seed(0)
+    old, new = Alphabet(CHARSET), MarkAlphabet(CHARSET)
+    cfg = RecognizerConfig(conv_channels=8, hidden=8, layers=1, alphabet_size=len(old))
+    net = Recognizer(cfg)
+    st = split_marks_state(net.state_dict(), old, new)
+    w = net.state_dict()["out.weight"]
+    assert st["out.weight"].shape[0] == len(new) == 141
+    for c in "ea#ł€":
+        assert torch.equal(st["out.weight"][new.encode(c)[0]], w[old.encode(c)[0]]), c
+    ring = new.encode("å")[1]  # å Å ů Ů carry the ring
+    carriers = [old.encode(c)[0] for c in "åÅůŮ"]
+    assert torch.allclose(st["out.weight"][ring], w[carriers].mean(0))
+    Recognizer(RecognizerConfig(**{**cfg.to_dict(), "alphabet_size": len(new), "split_marks": True})).load_state_dict(st)
+    with pytest.raises(ValueError, match="grow"):
+        split_marks_state(Recognizer(cfg).state_dict(), old, MarkAlphabet(DEFAULT_CHARS))

@@ -149,6 +149,16 @@ def test_training_with_reordering_and_its_resume_check(tmp_path):
     r = CliRunner().invoke(app, ["train-recognizer", *common[:2], "--out", str(tmp_path / "plain"), *common[4:],
                                  "--max-steps", "2", "--resume", "--reorder-delayed"])
     assert_one_line_error(r, "reorder-delayed", code=2)
+    # --split-marks: the same plumbing (a bundle that reads letters and marks apart loads with its classes)
+    r = CliRunner().invoke(app, ["train-recognizer", "--data", str(npz), "--out", str(tmp_path / "marks"),
+                                 "--init", str(tmp_path / "plain" / "best"), "--split-marks", "--max-steps", "1",
+                                 "--batch-size", "2", "--threads", "1", "--device", "cpu", "-q"])
+    assert r.exit_code == 0, r.output
+    rec = load_recognizer(tmp_path / "marks" / "best")
+    assert rec.config.split_marks is True and type(rec.alphabet).__name__ == "MarkAlphabet"
+    r = CliRunner().invoke(app, ["train-recognizer", *common[:2], "--out", str(tmp_path / "plain"), *common[4:],
+                                 "--max-steps", "2", "--resume", "--split-marks"])
+    assert_one_line_error(r, "split-marks", code=2)
 
 
 def test_a_line_reads_the_same_alone_and_in_a_padded_batch():

@@ -32,6 +32,7 @@ def train_recognizer_cmd(
     init: Annotated[Optional[str], typer.Option("--init", help="Start from a recognizer bundle's weights (a path, or hwcli-recognizer for the bundled one); its architecture and alphabet win.", show_default=False)] = None,
     grow_alphabet: Annotated[bool, typer.Option("--grow-alphabet", help="With --init: grow the bundle's alphabet to hwcli's whole character set (its characters keep their weights; each new one starts from the character it is written most like: é from e, € from C).")] = False,
     reorder_delayed: Annotated[bool, typer.Option("--reorder-delayed", help="Read delayed strokes (i-dots, t-bars, accent marks written after the word) where their letter is: the points are put in reading order before the network sees them. With --init it switches a bundle trained without it over (train long enough to relearn).")] = False,
+    split_marks: Annotated[bool, typer.Option("--split-marks", help="Read accented letters as their letter and a mark (é = e + acute), each mark one class shared by every letter that carries it, so it is learnt from all of them. With --init the bundle's classes are remapped.")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from OUT/checkpoint.pt.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
@@ -48,7 +49,7 @@ def train_recognizer_cmd(
         batch_size=batch_size, lr=lr, lr_half_life=lr_half_life, max_steps=max_steps, epochs=epochs,
         time_limit=parse_duration(time_limit) if time_limit else None, val_every=val_every, val_lines=val_lines,
         augment=augment, seed=seed, device=device.value, threads=threads, init=init, grow_alphabet=grow_alphabet,
-        reorder_delayed=reorder_delayed,
+        reorder_delayed=reorder_delayed, split_marks=split_marks,
     )
     detect_kind(data)  # fail fast with a clear message before loading anything
     if init and not resume:
@@ -59,7 +60,7 @@ def train_recognizer_cmd(
 
     check_output_dir(out)
     if resume:
-        check_resume_early(out, "recognizer", given_options(ctx, ("hidden", "layers", "conv_channels", "dropout", "reorder_delayed")))
+        check_resume_early(out, "recognizer", given_options(ctx, ("hidden", "layers", "conv_channels", "dropout", "reorder_delayed", "split_marks")))
     if not quiet:
         err_console.print(f"loading {data} ...")
     ds = load_dataset(data)

@@ -19,7 +19,8 @@ from ..errors import ModelFileError, OptionError
 REQUIRED_KEYS = ("model", "optimizer", "step", "epoch", "pos", "config", "torch_rng")
 # architecture fields a user may give again on --resume: they must match the checkpoint's
 ARCH_FIELDS = {"synthesis": ("hidden", "layers", "window_k", "mixtures"), "prediction": ("hidden", "layers", "mixtures"),
-               "recognizer": ("hidden", "layers", "conv_channels", "dropout", "reorder_delayed")}
+               "recognizer": ("hidden", "layers", "conv_channels", "dropout", "reorder_delayed",
+                              "split_marks")}
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

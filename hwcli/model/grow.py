@@ -22,7 +22,7 @@ import unicodedata
 
 import torch
 
-from ..alphabet import CHARSET, Alphabet
+from ..alphabet import CHARSET, Alphabet, MarkAlphabet
 
 # characters with no Unicode decomposition -> the one they are written most like
 _SEEDS = {
@@ -101,4 +101,28 @@ def grow_recognizer_state(state: dict, old: Alphabet, new: Alphabet, seed: int =
     b = _new_slots(state["out.bias"].unsqueeze(1), 0, 0, old, new, gen, "mean").squeeze(1)
     b[len(old):] -= NEW_BIAS_SHIFT
     out["out.bias"] = b
+    return out
+
+
+def split_marks_state(state: dict, old: Alphabet, new: MarkAlphabet) -> dict:
+    """A recognizer's state_dict whose classes are `old`'s characters, for the letters-and-marks classes of
+    `new` (same characters, `hwcli.alphabet.MarkAlphabet`). A letter or undecomposed character keeps its row;
+    a mark's row starts as the mean of the rows of the accented letters that carry it (they fired where a
+    letter and its mark were written, the nearest thing the old reader has to "a mark here")."""
+    if old.chars != new.chars:
+        raise ValueError("split_marks_state keeps the characters: grow the alphabet first")
+    out = dict(state)
+    w, b = state["out.weight"], state["out.bias"]
+    rows, biases = [w[0]], [b[0]]  # class 0: the CTC blank
+    for u in new.units:
+        if u in old:
+            k = old.encode(u)[0]
+            rows.append(w[k])
+            biases.append(b[k])
+        else:
+            carriers = [old.encode(c)[0] for c in old.chars if u in unicodedata.normalize("NFD", c)[1:]]
+            rows.append(w[carriers].mean(0))
+            biases.append(b[carriers].mean())
+    out["out.weight"] = torch.stack(rows)
+    out["out.bias"] = torch.stack(biases)
     return out

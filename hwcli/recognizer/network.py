@@ -26,7 +26,7 @@ import torch
 from safetensors.torch import save
 from torch import Tensor, nn
 
-from ..alphabet import Alphabet
+from ..alphabet import Alphabet, MarkAlphabet
 from ..errors import ModelFileError
 from ..fileio import atomic_output
 from ..model.bundle import bundled_model_path, model_path
@@ -49,6 +49,7 @@ class RecognizerConfig:
     dropout: float = 0.1  # between LSTM layers and before the output (training only)
     alphabet_size: int = 82  # C: CTC classes, blank (index 0) included
     reorder_delayed: bool = False  # read delayed strokes (i-dots, t-bars, accents) where their letter is (below)
+    split_marks: bool = False  # classes are letters and accent marks apart (`hwcli.alphabet.MarkAlphabet`)
 
     def __post_init__(self) -> None:
         if self.kind != "recognizer":
@@ -146,6 +147,11 @@ def features(offsets: np.ndarray, reorder_delayed: bool = False) -> np.ndarray:
     out[:1, 3] = 1.0
     out[1:, 3] = out[:-1, 2]
     return out
+
+
+def reading_alphabet(chars: str, cfg: "RecognizerConfig") -> Alphabet:
+    """The alphabet whose classes a recognizer of `cfg` reads: `chars` itself, or letters and marks apart."""
+    return MarkAlphabet(chars) if cfg.split_marks else Alphabet(chars)
 
 
 class Recognizer(nn.Module):
@@ -252,7 +258,7 @@ def load_recognizer(path: str | os.PathLike | None = None, device: str = "cpu") 
     blob = read_verified_tensors(stem, doc, "recognizer")
     try:
         cfg = RecognizerConfig.from_dict(doc["config"])
-        alphabet = Alphabet(doc["alphabet"])
+        alphabet = reading_alphabet(doc["alphabet"], cfg)
         if len(alphabet) != cfg.alphabet_size:
             raise ValueError(f"alphabet has {len(alphabet)} classes, config says {cfg.alphabet_size}")
         if not (isinstance(cfg.hidden, int) and 1 <= cfg.hidden <= 4096 and isinstance(cfg.layers, int)

@@ -21,10 +21,11 @@ import torch.nn.functional as F
 from ..alphabet import Alphabet, data_alphabet
 from ..data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset
 from ..errors import DatasetError, OptionError
-from ..model.grow import grow_recognizer_state, grown
+from ..model.grow import grow_recognizer_state, grown, split_marks_state
 from .data import LineData, split_indices, validation_subset
 from .loop import CKPT_NAME, LoopOptions, device_for, resume_checkpoint, run
-from ..recognizer.network import N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, save_recognizer
+from ..recognizer.network import (N_FEATURES, Recognizer, RecognizerConfig, features, load_recognizer, reading_alphabet,
+                                  save_recognizer)
 from ..recognizer.reading import corpus_error_rates, recognize
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class RecognizerTrainOptions(LoopOptions):
     init: str | None = None  # start from this recognizer bundle's weights (path, or "hwcli-recognizer" for the bundled one)
     grow_alphabet: bool = False  # with init: the bundle's alphabet grown to hwcli's whole character set (model/grow.py)
     reorder_delayed: bool = False  # read delayed strokes where their letter is (recognizer/network.py); with init: switched on for the bundle's weights
+    split_marks: bool = False  # classes are letters and accent marks apart (alphabet.MarkAlphabet); with init: the bundle's rows remapped
 
     def __post_init__(self) -> None:
         for name in ("hidden", "layers", "conv_channels"):
@@ -130,6 +132,18 @@ class RecognizerTask:
                 self.alphabet = grown(init.alphabet)
         elif state is not None:
             self.alphabet, self.scale = Alphabet(state["alphabet"]), float(state["scale"])
+        self.cfg = RecognizerConfig(conv_channels=opts.conv_channels, hidden=opts.hidden, layers=opts.layers,
+                                    dropout=opts.dropout, reorder_delayed=opts.reorder_delayed,
+                                    split_marks=opts.split_marks)
+        if state is not None:
+            self.cfg = RecognizerConfig.from_dict(state["config"])
+        elif init is not None:
+            self.cfg = replace(init.config, reorder_delayed=init.config.reorder_delayed or opts.reorder_delayed,
+                               split_marks=init.config.split_marks or opts.split_marks)
+        if init is not None and init.config.split_marks and self.alphabet.chars != init.alphabet.chars:
+            raise OptionError("--grow-alphabet cannot grow a recognizer that reads letters and marks apart")
+        self.alphabet = reading_alphabet(self.alphabet.chars, self.cfg)  # the classes it reads
+        self.cfg = replace(self.cfg, alphabet_size=len(self.alphabet))
         train_idx, valid_idx = split_indices(ds)
         self.tdata = LineData(ds, train_idx, self.alphabet, self.scale, opts.max_len)
         self.vdata = LineData(ds, valid_idx if len(valid_idx) else train_idx[:1], self.alphabet, self.scale, 10**9)
@@ -138,20 +152,15 @@ class RecognizerTask:
         for s in self.tdata.seqs + self.vdata.seqs:
             s[0, 2] = 0.0  # LineData lifts the pen at the first point (a synthesis convention); keep the data's own
         self.val_ids = validation_subset(len(self.vdata), opts.val_lines, opts.seed)
-        self.cfg = RecognizerConfig(conv_channels=opts.conv_channels, hidden=opts.hidden, layers=opts.layers,
-                                    dropout=opts.dropout, alphabet_size=len(self.alphabet),
-                                    reorder_delayed=opts.reorder_delayed)
-        if state is not None:
-            self.cfg = RecognizerConfig.from_dict(state["config"])
-        elif init is not None:
-            self.cfg = replace(init.config, alphabet_size=len(self.alphabet),
-                               reorder_delayed=init.config.reorder_delayed or opts.reorder_delayed)
         torch.manual_seed(opts.seed)
         self.net = Recognizer(self.cfg).to(device)
         if init is not None:
-            weights = init.network.state_dict()
-            if self.alphabet.chars != init.alphabet.chars:
-                weights = grow_recognizer_state(weights, init.alphabet, self.alphabet, opts.seed)
+            weights, classes = init.network.state_dict(), init.alphabet
+            if self.alphabet.chars != classes.chars:
+                weights = grow_recognizer_state(weights, classes, Alphabet(self.alphabet.chars), opts.seed)
+                classes = Alphabet(self.alphabet.chars)
+            if self.cfg.split_marks and not init.config.split_marks:
+                weights = split_marks_state(weights, classes, self.alphabet)
             self.net.load_state_dict(weights)
         self.run_info = {"data": data_desc, "train_lines": len(self.tdata), "valid_lines": len(self.val_ids),
                          "splits_train": list(TRAIN_SPLITS), "split_valid": VALID_SPLIT, "options": asdict(opts)}
