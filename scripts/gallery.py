@@ -280,7 +280,7 @@ def describe(gen: dict, pct: dict) -> str:
     Turning (roundness) is left out: generated lines differ too little in it to show (1st-25th percentile of the
     data's writers)."""
     lifts = gen["lifts"]
-    words = ["joined cursive" if lifts <= 0.72 else "partly joined cursive" if lifts <= 0.95 else "print"]
+    words = ["joined cursive" if lifts <= 0.72 else "partly joined" if lifts <= 0.95 else "print"]
     if pct["slant"] >= 90:
         words.append("strongly slanted")
     elif pct["slant"] >= 70:

@@ -43,15 +43,17 @@ def test_unconditional_with_the_bundled_prediction_model(tmp_path):
 
 @pytest.mark.parametrize("name", [DEFAULT_MODEL, "hwcli-charset"])
 def test_bundled_gallery_styles_are_described_and_found_by_a_word(name):
-    """Both synthesis bundles carry the same 16 styles, each with a description; the first nine stay where they
-    were (users' --style numbers), and a description's word finds a style."""
+    """Both synthesis bundles carry the same 20 styles, each with a description; the first nine stay where they
+    were (users' --style numbers), a description's word finds a style, and four are joined-up cursive."""
     b = load_model(bundled_model_path(name))
-    assert len(b.styles) >= 16 and all(s.description for s in b.styles)
+    assert len(b.styles) >= 20 and all(s.description for s in b.styles)
     assert [s.name for s in b.styles[:9]] == ["neat print", "upright print", "compact cursive", "slanted cursive",
                                               "light print", "small and neat", "round print", "plain print", "quick slant"]
     assert b.default_style_index == 2
     assert b.style("narrow") is b.styles[2]  # the first whose description says narrow
-    assert "cursive" in b.style("cursive").description
+    assert b.style("cursive") is b.styles[16] and b.styles[16].description.startswith("joined cursive")
+    assert sum(s.description.startswith("joined cursive") for s in b.styles) >= 4
+    assert b.style("partly joined") is b.styles[3]
     assert b.style("slanted print") is b.styles[11]
 
 

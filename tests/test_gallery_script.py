@@ -14,7 +14,7 @@ MID = {"slant": 50, "width": 50, "height": 50, "turning": 50}
 
 def test_joinedness_words_follow_pen_lifts_per_letter():
     assert gallery.describe({"lifts": 0.6}, MID) == "joined cursive"
-    assert gallery.describe({"lifts": 0.85}, MID) == "partly joined cursive"
+    assert gallery.describe({"lifts": 0.85}, MID) == "partly joined"
     assert gallery.describe({"lifts": 1.2}, MID) == "print"
 
 
