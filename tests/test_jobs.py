@@ -108,4 +108,5 @@ def test_sharded_mail_merge_with_envelopes_refuses_the_same_clashes_in_every_sha
             merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", "name", None, tmp_path / "e.txt", shard=shard)
     (tmp_path / "d.csv").write_text("name,addr\na,X\nb,Y\n")
     jobs = merge_jobs(tmp_path / "t.txt", tmp_path / "d.csv", "name", None, tmp_path / "e.txt", shard=(2, 2))
-    assert [(j.name, j.text, j.envelope) for j in jobs] == [("a", "", ""), ("b", "Dear b\n", "Y\n")]
+    assert [(j.name, j.text, j.envelope) for j in jobs] == [("b", "Dear b\n", "Y\n")]  # this shard's jobs only
+    assert (jobs.total, jobs.shard) == (2, (2, 2))

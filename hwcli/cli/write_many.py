@@ -46,7 +46,7 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
     else:
         if not inputs and not texts:
             raise OptionError("no input: give --input FILE... (or quoted globs like 'letters/*.txt')")
-        jobs = file_jobs(inputs + texts, out_dir)  # extra arguments after --input a.txt are more input files
+        jobs = file_jobs(inputs + texts, out_dir, shard=shard_kn)  # arguments after --input a.txt are more inputs
 
     bundle, style = load()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn

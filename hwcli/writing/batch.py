@@ -12,7 +12,9 @@ documents were written with it, in which order, or in which shard. (Same options
 thread count; the PDF writer is byte-for-byte deterministic.)
 
 Memory: documents are laid out up front (text only), then sampled in groups of about ``group_lines``
-lines; a group's strokes are freed once its documents are written.
+lines; a group's strokes are freed once its documents are written. A shard's jobs from `jobs.merge_jobs` or
+`jobs.file_jobs` (a `jobs.JobList`) are that shard's alone: the other shards' documents cost an 8-byte key per
+output name, for the name checks, and nothing here.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ from ..page.placement import Page
 from ..synthesis import Checker, SamplingOptions, unit_seed
 from .compose import Composer, Report
 from .document import Document, _title
-from .jobs import ENVELOPE_SUFFIX, Job, check_page_names, check_unique, document_seed, shard_of, text_jobs
+from .jobs import ENVELOPE_SUFFIX, Job, JobList, check_page_names, check_unique, document_seed, shard_of, text_jobs
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
@@ -114,7 +116,8 @@ def write_many(
     reported (``progress`` is called for it before any sampling) and the others are still written; with
     `one_file` any problem raises instead. `skip_existing` leaves documents whose outputs all exist (they
     are complete: outputs are published atomically). `shard` (K, N) writes only the K-th of N parts (see
-    `jobs.shard_of`). Seeds: see the module docstring; ``sampling.seed`` is the base seed and
+    `jobs.shard_of`); jobs made for one shard (``merge_jobs(..., shard=(K, N))``, a `jobs.JobList` of that shard's
+    jobs alone, the whole batch's names in its `NameIndex`) need the same `shard` here. Seeds: see the module docstring; ``sampling.seed`` is the base seed and
     ``page.seed`` is replaced by each document's seed. Read-back checking as in `hwcli.write` (``sampling.check``,
     default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
     each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
@@ -126,8 +129,14 @@ def write_many(
     shard = tuple(shard) if shard is not None else None
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
+    listed = jobs if isinstance(jobs, JobList) else None  # a shard's jobs, the whole batch's names checked
     jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
-    check_unique(jobs, envelopes=envelope is not None)
+    if listed is None:
+        check_unique(jobs, envelopes=envelope is not None)
+    elif listed.shard is not None and tuple(listed.shard) != shard:
+        k, n = listed.shard
+        raise OptionError(f"these jobs are shard {k}/{n} of their batch alone: give write_many the same "
+                          f"shard=({k}, {n})")
     if (out_dir is None) == (one_file is None):
         raise OptionError("give an output folder (--out-dir) or one output file (--one-file -o FILE), not both")
     if one_file is not None:
@@ -139,7 +148,10 @@ def write_many(
         check_writable(one_file)
     else:
         f, _ = plotter_setup(format_for(None, fmt or "pdf").name, plotter, page)
-        check_page_names(jobs, FORMATS[f].per_page, envelope is not None)  # over every job, not only this shard's
+        if listed is None:
+            check_page_names(jobs, FORMATS[f].per_page, envelope is not None)  # over every job, not only this shard's
+        else:
+            listed.names.check_pages(FORMATS[f].per_page)  # the same, over every shard's names
         out_dir = Path(out_dir)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)  # shards may race to make it: exist_ok
@@ -152,7 +164,7 @@ def write_many(
         if not env_page.envelope:
             raise OptionError(f"{envelope!r} is not an envelope size: use one of "
                               f"{', '.join(PO.size_name(n) for n in PO.ENVELOPE_SIZES)}")
-        if not any(j.envelope for j in jobs):
+        if not (listed is not None and listed.names.envelopes) and not any(j.envelope for j in jobs):
             raise OptionError("envelopes need their text: give a mail merge an envelope template "
                               "(--envelope-template FILE)")
     if on_unsupported not in ("error", "skip"):
@@ -164,8 +176,8 @@ def write_many(
     comp = Composer.load(bundle, sampling, page.line_height, checker=checker)  # an unknown style, a recognizer
     # that cannot load: they fail now, not after sampling
 
-    mine = shard_of(jobs, shard)
-    report = BatchReport(total_jobs=len(jobs), shard=shard)
+    mine = jobs if listed is not None and listed.shard is not None else shard_of(jobs, shard)
+    report = BatchReport(total_jobs=listed.total if listed is not None else len(jobs), shard=shard)
     docs = []
     for j in mine:
         docs.append(_prepare(j, comp, page, on_unsupported, sampling.seed))

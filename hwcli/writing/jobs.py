@@ -1,7 +1,7 @@
 """What a batch writes: one `Job` per document, from text files (names and globs) or a mail merge
 (a template with ``{field}`` placeholders filled from each row of a CSV file); plus sharding.
 
-Pure Python (no torch, no numpy): every problem here is found before a model is loaded. Problems that
+Pure Python (no torch; numpy only inside the name checks): every problem here is found before a model is loaded. Problems that
 concern one document (an unreadable file, an empty CSV row, an empty field) stay with its `Job` so the
 others can still be written; problems that concern the whole set (a glob matching nothing, a field the CSV
 lacks, two documents with one output name) raise at once, every one of them listed.
@@ -9,9 +9,14 @@ lacks, two documents with one output name) raise at once, every one of them list
 Sharding: ``--shard K/N`` keeps the jobs whose 0-based position in the full list is K-1 modulo N. The list
 is the command line's order with every glob's matches sorted (CSV rows: file order), so every shard of a
 job array sees the same list and together the N shards write every document exactly once.
+
+Memory: a mail merge reads its CSV as a stream and keeps only its own shard's jobs (a `JobList`); the names of
+every row, which the clash checks need in every shard, are kept as one 8-byte key each (`NameIndex`), not as
+strings, and the file is read again only when two keys are equal, to tell a real clash from a collision.
 """
 from __future__ import annotations
 
+import codecs
 import csv
 import glob
 import hashlib
@@ -19,15 +24,17 @@ import io
 import os
 import re
 import string
+from array import array
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import InputTextError, OptionError, shorten
 
 MAX_INPUT_BYTES = 20_000_000
 MAX_NAME = 120  # characters of an output file name (before the suffix)
 ENVELOPE_SUFFIX = "-envelope"  # a document's envelope is written as NAME-envelope.EXT
+_HEAD = 65536  # bytes (and characters) at the start of a text looked at for signs of binary data
 
 
 @dataclass(frozen=True)
@@ -41,16 +48,20 @@ class Job:
 
 def decode_text(data: bytes, source: str) -> str:
     """UTF-8 text (a BOM is dropped) of `data`; InputTextError for binary or undecodable data."""
-    if b"\x00" in data[:65536]:
+    if b"\x00" in data[:_HEAD]:
         raise InputTextError(f"{source} looks binary (it contains NUL bytes): give plain UTF-8 text")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise InputTextError(f"{source} is not UTF-8 text (bad byte at offset {exc.start})") from None
-    controls = sum(1 for c in text[:65536] if ord(c) < 32 and c not in "\n\r\t\f")
-    if controls > max(8, len(text[:65536]) // 100):
-        raise InputTextError(f"{source} looks binary ({controls} control characters): give plain UTF-8 text")
+    _check_controls(text, source)
     return text.replace("\f", "\n\n")
+
+
+def _check_controls(text: str, source: str) -> None:
+    controls = sum(1 for c in text[:_HEAD] if ord(c) < 32 and c not in "\n\r\t\f")
+    if controls > max(8, len(text[:_HEAD]) // 100):
+        raise InputTextError(f"{source} looks binary ({controls} control characters): give plain UTF-8 text")
 
 
 def read_file(path: str | os.PathLike, what: str = "input file") -> str:
@@ -58,16 +69,74 @@ def read_file(path: str | os.PathLike, what: str = "input file") -> str:
     p = Path(path)
     try:
         with open(p, "rb") as fh:
-            data = fh.read(MAX_INPUT_BYTES + 1)
-    except FileNotFoundError:
-        raise InputTextError(f"{what} {str(p)!r} does not exist") from None
-    except IsADirectoryError:
-        raise InputTextError(f"{what} {str(p)!r} is a directory, not a text file") from None
+            size = os.fstat(fh.fileno()).st_size  # a buffer of the file's size, not of the limit (20 MB a file)
+            data = fh.read(size + 1 if 0 < size <= MAX_INPUT_BYTES else MAX_INPUT_BYTES + 1)
+            if 0 < size < len(data) <= MAX_INPUT_BYTES:  # it grew since
+                data += fh.read(MAX_INPUT_BYTES + 1 - len(data))
     except OSError as exc:
-        raise InputTextError(f"cannot read {str(p)!r}: {exc.strerror}") from None
+        raise _open_error(p, what, exc) from None
     if len(data) > MAX_INPUT_BYTES:
         raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
     return decode_text(data, f"{what} {str(p)!r}")
+
+
+def _open_error(p: Path, what: str, exc: OSError) -> InputTextError:
+    if isinstance(exc, FileNotFoundError):
+        return InputTextError(f"{what} {str(p)!r} does not exist")
+    if isinstance(exc, IsADirectoryError):
+        return InputTextError(f"{what} {str(p)!r} is a directory, not a text file")
+    return InputTextError(f"cannot read {str(p)!r}: {exc.strerror}")
+
+
+def text_lines(path: str | os.PathLike, what: str = "input file") -> Iterator[str]:
+    """The lines of a text file as `io.StringIO(read_file(path, what), newline="")` gives them (line ends kept),
+    read as a stream: a file of any length costs a buffer, not its text. The checks of `read_file` come first
+    (the size, the start of the file looked at for binary data); a byte that is not UTF-8 further on raises
+    `read_file`'s error when the stream reaches it."""
+    p = Path(path)
+    try:
+        fh: BinaryIO = open(p, "rb")
+    except OSError as exc:
+        raise _open_error(p, what, exc) from None
+    try:
+        size = os.fstat(fh.fileno()).st_size
+        if size > MAX_INPUT_BYTES:
+            raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+        head = fh.read(4 * _HEAD + 3)  # at least _HEAD characters (a BOM, then 4 bytes at most each)
+        if b"\x00" in head[:_HEAD]:
+            decode_text(head[:_HEAD], f"{what} {str(p)!r}")  # raises: NUL bytes
+        try:
+            start = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) <= 4 * _HEAD)
+        except UnicodeDecodeError:
+            read_file(p, what)  # raises its own message (with the byte's offset)
+            raise
+        _check_controls(start, f"{what} {str(p)!r}")
+        fh.seek(0)
+    except BaseException:
+        fh.close()
+        raise
+    return _stream_lines(fh, p, what)
+
+
+def _stream_lines(fh: BinaryIO, p: Path, what: str) -> Iterator[str]:
+    """`text_lines` after its checks: the text is decoded a chunk at a time, its form feeds made paragraph breaks
+    (as `decode_text` does) and each chunk split into lines by StringIO's own rule; a last line that may go on
+    (no line end yet, or a CR that a LF may follow) waits for the next chunk."""
+    read, carry = 0, ""
+    with io.TextIOWrapper(fh, encoding="utf-8-sig", newline="") as text:
+        try:
+            while chunk := text.read(1 << 16):
+                read += len(chunk)
+                if read > MAX_INPUT_BYTES:  # (characters, a byte or more each) the file grew as it was read
+                    raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+                lines = io.StringIO(carry + chunk.replace("\f", "\n\n"), newline="").readlines()
+                carry = lines.pop() if lines and not lines[-1].endswith("\n") else ""
+                yield from lines
+        except UnicodeDecodeError:
+            read_file(p, what)  # raises its own message (with the byte's offset)
+            raise InputTextError(f"{what} {str(p)!r} is not UTF-8 text") from None
+    if carry:
+        yield carry
 
 
 _UNSAFE = re.compile(r"[^\w.\-]+", re.UNICODE)
@@ -114,18 +183,26 @@ def expand_inputs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathL
     return out
 
 
-def file_jobs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike | None = None) -> list[Job]:
+def file_jobs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike | None = None,
+              shard: tuple[int, int] | None = None) -> "JobList":
     """One job per input file (named after the file, without its suffix). Unreadable files become jobs
     with a problem; two inputs that would write the same output name are an OptionError. Globs skip what
-    lies in `out_dir` (see `expand_inputs`)."""
-    jobs = []
-    for p in expand_inputs(patterns, out_dir):
-        name = sanitize_name(p.stem) or "document"
-        try:
-            jobs.append(Job(name, read_file(p), str(p)))
-        except InputTextError as exc:
-            jobs.append(Job(name, "", str(p), str(exc)))
-    check_unique(jobs)
+    lies in `out_dir` (see `expand_inputs`). With `shard` (K, N) only that shard's files are read and kept
+    (`JobList`); every file's name still takes part in the clash checks."""
+    paths = expand_inputs(patterns, out_dir)
+
+    def named() -> Iterator[tuple[str, str]]:
+        return ((sanitize_name(p.stem) or "document", str(p)) for p in paths)
+
+    jobs = JobList(len(paths), shard, NameIndex(named, envelopes=False))
+    for i, (name, source) in enumerate(named()):
+        jobs.names.add(name)
+        if _in_shard(i, shard):
+            try:
+                jobs.append(Job(name, read_file(source), source))
+            except InputTextError as exc:
+                jobs.append(Job(name, "", source, str(exc)))
+    jobs.names.check_unique()
     return jobs
 
 
@@ -178,6 +255,109 @@ def check_page_names(jobs: Sequence[Job], per_page: bool, envelopes: bool = Fals
                           "(rename them, e.g. with --name, or write PDF: one file per document)")
 
 
+# --- the output names of a whole batch ------------------------------------------------------------------
+
+_NUMBERED = re.compile(r"(.+)-(\d+)")  # NAME-<number>: a page of NAME in a per-page format (check_page_names)
+
+
+def name_key(name: str) -> int:
+    """A 64-bit key of an output name as file systems compare names (case-folded): Python's str hash (SipHash,
+    salted per process: keys are compared within one run only). Equal names have equal keys; two different
+    names share one by chance about once in 2**64, and `NameIndex` takes a shared key for a suspicion only."""
+    return hash(name.casefold())
+
+
+def _keys(name: str, envelopes: bool) -> list[tuple[int, int | None]]:
+    """(key, key of its NAME part or None) of each output name a job claims: its name and, with `envelopes`,
+    NAME-envelope (names as `check_unique` and `check_page_names` take them). `NameIndex.add` is the same, inlined."""
+    out = []
+    for n in (name, name + ENVELOPE_SUFFIX) if envelopes else (name,):
+        if n:  # check_unique skips an empty name (an empty name's envelope is not: it is not empty)
+            m = _NUMBERED.fullmatch(n) if n[-1].isdigit() else None
+            out.append((name_key(n), name_key(m.group(1)) if m else None))
+    return out
+
+
+class NameIndex:
+    """Every output name of a batch, all shards' (documents, and envelopes with `envelopes`), for the clash
+    checks, held as 8-byte keys (`name_key`), not as strings: one per name, one more per name ending in
+    -<number>. Equal keys are only suspected clashes: then `again()` gives every job's (name, source) once
+    more, in job order (a mail merge reads its CSV again), and the exact checks (`check_unique`,
+    `check_page_names`) run over the jobs whose keys are suspect, all of a clash's jobs among them. So a clash
+    is reported word for word as over all the jobs, and two names that only share a key make no error."""
+
+    def __init__(self, again: Callable[[], Iterable[tuple[str, str]]], envelopes: bool):
+        self.again = again
+        self.envelopes = envelopes  # every job claims NAME-envelope too
+        self.count = 0  # names added (jobs)
+        self._names = array("q")  # the key of every output name
+        self._stems = array("q")  # the key of NAME for every output name NAME-<number>
+
+    def add(self, name: str) -> None:
+        """Add a job's output names (`_keys`: a million calls, so written out here)."""
+        self.count += 1
+        for n in (name, name + ENVELOPE_SUFFIX) if self.envelopes else (name,):
+            if n:
+                self._names.append(name_key(n))
+                if n[-1].isdigit():  # isdigit takes every \d and more: only a quick first test
+                    m = _NUMBERED.fullmatch(n)
+                    if m:
+                        self._stems.append(name_key(m.group(1)))
+
+    def _sorted(self):
+        """The name keys as a numpy view, sorted in place (their order means nothing): no copy."""
+        import numpy as np
+
+        keys = np.frombuffer(self._names, dtype=np.int64)
+        keys.sort()
+        return keys
+
+    def check_unique(self) -> None:
+        """`check_unique` over every job added (OptionError listing the clashes)."""
+        keys = self._sorted()
+        suspects = set(keys[1:][keys[1:] == keys[:-1]].tolist())
+        del keys  # the view pins the array's buffer (no more names could be added)
+        if suspects:
+            check_unique(self._suspects(suspects), self.envelopes)
+
+    def check_pages(self, per_page: bool) -> None:
+        """`check_page_names` over every job added (OptionError listing the clashes)."""
+        import numpy as np
+
+        if not per_page or not len(self._stems) or not len(self._names):
+            return
+        keys, suspects = self._sorted(), set()
+        stems = np.frombuffer(self._stems, dtype=np.int64)
+        for i in range(0, len(stems), 1 << 16):  # a slice at a time: the temporaries stay small
+            part = stems[i:i + (1 << 16)]
+            suspects.update(part[keys[np.minimum(np.searchsorted(keys, part), len(keys) - 1)] == part].tolist())
+        del keys, stems
+        if suspects:
+            check_page_names(self._suspects(suspects), per_page, self.envelopes)
+
+    def _suspects(self, suspects: set[int]) -> list[Job]:
+        """The jobs (names and sources only) any of whose keys is in `suspects`, in job order."""
+        return [Job(name, "", source) for name, source in self.again()
+                if any(k in suspects or s in suspects for k, s in _keys(name, self.envelopes))]
+
+
+class JobList(list):
+    """The jobs of one shard of a batch (of all of it without a shard), in order, and what the whole batch's
+    checks and report need: `total` (jobs before sharding), `shard` and `names` (every job's output names,
+    `NameIndex`; their clashes are checked already, the page-number clashes by `write_many`, which knows the
+    format)."""
+
+    def __init__(self, total: int, shard: tuple[int, int] | None, names: NameIndex):
+        super().__init__()
+        self.total = total
+        self.shard = shard
+        self.names = names
+
+
+def _in_shard(i: int, shard: tuple[int, int] | None) -> bool:
+    return shard is None or i % shard[1] == shard[0] - 1
+
+
 # --- mail merge --------------------------------------------------------------------------------------
 
 def template_fields(template: str, what: str = "template") -> list[str]:
@@ -221,11 +401,9 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[s
 
 
 def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
-    """`read_csv` as a stream: the header is read and checked at once, the rows are parsed as they are
-    taken (a million-row file is never held as a million lists)."""
-    text = read_file(path, "data file")
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    del text  # the StringIO keeps its own copy
+    """`read_csv` as a stream: the header is read and checked at once, the rows are read and parsed as they
+    are taken (a million-row file is never held, as text or as a million lists)."""
+    reader = csv.reader(text_lines(path, "data file"), strict=True)
 
     def records() -> Iterator[tuple[int, list[str]]]:
         start = 1
@@ -260,7 +438,7 @@ def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, li
 
 def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
                name_pattern: str | None = None, envelope_template: str | os.PathLike | None = None,
-               shard: tuple[int, int] | None = None) -> list[Job]:
+               shard: tuple[int, int] | None = None) -> "JobList":
     """One job per CSV row: the template filled from the row, named from `name_column`, from
     `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
 
@@ -270,8 +448,9 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     (a template of the envelope's text: the recipient's address) fills each job's `envelope` the same way.
 
     With `shard` (K, N) the rows of other shards are only read and named (every name takes part in the
-    clash checks, their envelopes' names too): their jobs keep an empty text and are never checked further, so
-    a shard pays for its own rows only (`shard_of` then picks this shard's jobs).
+    clash checks, their envelopes' names too, as one key each: `NameIndex`), and the jobs returned are this
+    shard's alone (`JobList`; `write_many` takes them with the same `shard`), so a shard pays for its own rows
+    and a fixed 8 to 24 bytes for each of the others'.
     """
     template = read_file(template_path, "template")
     fields = template_fields(template)
@@ -298,32 +477,40 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     text_parts = _parts(template)
     name_parts = _parts(name_pattern) if name_pattern is not None else None
     envelope_parts = _parts(envelope) if envelope else None
-    jobs = []
-    for k, (line, cells) in enumerate(rows, start=1):
+
+    def named(rows: Iterable[tuple[int, list[str]]]) -> Iterator[tuple[int, int, list[str], str]]:
+        """(k, line, cells, output name) of every row: one rule in every shard, so all of them check one set"""
+        for k, (line, cells) in enumerate(rows, start=1):
+            name = ""
+            if name_parts is not None and len(cells) == len(header) and any(c.strip() for c in cells):
+                name = sanitize_name(fill_parts(name_parts, dict(zip(header, cells))))
+            yield k, line, cells, name or f"row-{k:04d}"
+
+    def again() -> Iterator[tuple[str, str]]:  # every row's (name, source), the file read again
+        return ((name, f"{data} row {line}") for _k, line, _c, name in named(iter_csv(data_path)[1]))
+
+    jobs = JobList(0, shard, NameIndex(again, envelopes=envelope is not None))
+    for k, line, cells, name in named(rows):
+        jobs.names.add(name)
+        if not _in_shard(k - 1, shard):  # another shard's row: its name only
+            continue
         source = f"{data} row {line}"
-        default_name = f"row-{k:04d}"
-        if shard is not None and (k - 1) % shard[1] != shard[0] - 1:  # another shard's row: its name only
-            name = sanitize_name(fill_parts(name_parts, dict(zip(header, cells)))) if (
-                name_parts is not None and len(cells) == len(header)) else ""
-            jobs.append(Job(name or default_name, "", source))
-            continue
         if not any(c.strip() for c in cells):
-            jobs.append(Job(default_name, "", source, "empty row"))
-            continue
-        if len(cells) != len(header):
-            jobs.append(Job(default_name, "", source, f"{len(cells)} cells, the header has {len(header)}"))
-            continue
-        row = dict(zip(header, cells))
-        empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
-        name = sanitize_name(fill_parts(name_parts, row)) if name_parts is not None else default_name
-        if empty:
-            jobs.append(Job(name or default_name, "", source, f"empty field(s) {shorten(empty)}"))
-        elif not name:
-            jobs.append(Job(default_name, "", source, "the name is empty once made a file name"))
+            jobs.append(Job(name, "", source, "empty row"))
+        elif len(cells) != len(header):
+            jobs.append(Job(name, "", source, f"{len(cells)} cells, the header has {len(header)}"))
         else:
-            jobs.append(Job(name, fill_parts(text_parts, row), source,
-                            envelope=fill_parts(envelope_parts, row) if envelope_parts else ""))
-    check_unique(jobs, envelopes=envelope is not None)
+            row = dict(zip(header, cells))
+            empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
+            if empty:
+                jobs.append(Job(name, "", source, f"empty field(s) {shorten(empty)}"))
+            elif name_parts is not None and not sanitize_name(fill_parts(name_parts, row)):
+                jobs.append(Job(name, "", source, "the name is empty once made a file name"))
+            else:
+                jobs.append(Job(name, fill_parts(text_parts, row), source,
+                                envelope=fill_parts(envelope_parts, row) if envelope_parts else ""))
+    jobs.total = jobs.names.count
+    jobs.names.check_unique()
     return jobs
 
 
@@ -339,10 +526,7 @@ def parse_shard(spec: str) -> tuple[int, int]:
 
 def shard_of(jobs: Sequence[Job], shard: tuple[int, int] | None) -> list[Job]:
     """The jobs of shard (K, N): those at 0-based positions i with i % N == K - 1 (all when None)."""
-    if shard is None:
-        return list(jobs)
-    k, n = shard
-    return [j for i, j in enumerate(jobs) if i % n == k - 1]
+    return [j for i, j in enumerate(jobs) if _in_shard(i, shard)]
 
 
 def document_seed(seed: int, name: str) -> int:
