@@ -70,18 +70,19 @@ class BatchReport:
         return self.by_status("failed")
 
 
-@dataclass
+@dataclass(slots=True)
 class _Doc:
+    """A document of the run; every one is held until the first is sampled, so it is small (slots, no Paths,
+    empty tuples shared)."""
+
     job: Job
     report: DocReport
     text: str = ""
-    lines: list = field(default_factory=list)  # LayoutLines
+    lines: Sequence = ()  # LayoutLines, while its group is sampled
     page: PageOptions = PageOptions()  # its paper (an envelope's differs from its letter's)
-    marks: list = field(default_factory=list)  # {color:...} marks of the text (colors.split_colors)
-    colors: list = field(default_factory=list)  # ink of each line (from `marks`, while its group is laid out)
-    inks: list = field(default_factory=list)
-    base: Path | None = None  # the output path; a per-page format with several pages numbers it (page_paths)
-    targets: list[Path] = field(default_factory=list)
+    marks: Sequence = ()  # {color:...} marks of the text (colors.split_colors)
+    colors: Sequence = ()  # ink of each line (from `marks`, while its group is laid out)
+    inks: Sequence = ()
     seed: int = 0
 
 
@@ -212,17 +213,17 @@ def write_many(
         if d.report.status == "failed":
             finished(d)
             continue
-        d.base = out_dir / (d.job.name + ext)
+        base = out_dir / (d.job.name + ext)  # (not kept: a Path a document, a million documents)
         try:  # every file this document will write, decided and checked before anything is sampled
-            d.targets = page_paths(d.base, max(d.report.pages, 1), FORMATS[f])
-            for t in d.targets:
+            targets = page_paths(base, max(d.report.pages, 1), FORMATS[f])
+            for t in targets:
                 check_writable(t)  # a name too long for the file system, a folder in the way, ...
         except HwcliError as exc:
             d.report.status, d.report.error = "failed", str(exc)
             finished(d)
             continue
-        if skip_existing and all(is_complete(t, f) for t in d.targets):
-            d.report.status, d.report.outputs = "skipped", [str(t) for t in d.targets]
+        if skip_existing and all(is_complete(t, f) for t in targets):
+            d.report.status, d.report.outputs = "skipped", [str(t) for t in targets]
             finished(d)
         else:
             pending.append(d)
@@ -231,7 +232,8 @@ def write_many(
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
                            title=_title(d.text))
-            d.report.status, d.report.outputs = "written", doc.save(d.base, f, dpi=dpi, plotter=plotter)
+            d.report.status, d.report.outputs = "written", doc.save(out_dir / (d.job.name + ext), f, dpi=dpi,
+                                                                  plotter=plotter)
         except (HwcliError, OSError) as exc:
             d.report.status, d.report.error = "failed", str(exc)
             full = _no_space(exc)
@@ -302,7 +304,7 @@ def _prepare(job: Job, comp: Composer, page: PageOptions, on_unsupported: str, s
         text, marks = comp.prepare(job.text, on_unsupported)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
-        d.text = text
+        d.text = job.text if text == job.text else text  # the job's own string when nothing changed: held once
         last = None
         for last in comp.lay_out(text, page):  # counted, not kept: laid out again when its group is sampled
             d.report.lines += 1
@@ -356,7 +358,7 @@ def _sampled(docs: Sequence[_Doc], comp: Composer, group_lines: int | None) -> I
                 pages.append(comp.place_page(number, lines, page_results, opts, d.report,
                                              d.colors[first:first + len(lines)], d.inks))
                 first += len(lines)
-            d.lines, d.colors = [], []
+            d.lines, d.colors = (), ()
             yield d, pages
         del results
 
