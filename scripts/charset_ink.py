@@ -381,7 +381,7 @@ def _mark_skel(mark: str, rng: np.random.Generator) -> list[str]:
         r = rng.uniform(0.11, 0.16)
         return [A(0.0, 0.0, r, r * rng.uniform(0.85, 1.15), 100, 470, 8)]
     if mark in ("dot_above", "diaeresis"):
-        gap = rng.uniform(0.1, 0.15)
+        gap = rng.uniform(0.09, 0.13)  # with the mark's growth: dots ~0.25-0.45 x-heights apart
         xs = [0.0] if mark == "dot_above" else [-gap, gap]
         out = []
         tick = rng.random() < 0.4  # this writer's dots are short ticks
@@ -389,8 +389,8 @@ def _mark_skel(mark: str, rng: np.random.Generator) -> list[str]:
             if tick:
                 dx, dh = rng.uniform(0.0, 0.05), rng.uniform(0.04, 0.08)
                 out.append(f"{x + dx:.3f},{dh / 2:.3f} {x - dx:.3f},{-dh / 2:.3f}")
-            else:
-                d = rng.uniform(0.0, 0.03)
+            else:  # a dot: a tiny blot, 2-3 points (IAM-OnDB's i-dots: 3 points, ~0.1 x-height across)
+                d = rng.uniform(0.03, 0.07)
                 out.append(f"{x:.3f},0 {x + d:.3f},{-d:.3f}")
         return out
     if mark == "cedilla":
@@ -455,7 +455,14 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
         return place(strokes, x + rng.normal(0, 0.03) * xh, y + rng.normal(0, 0.03) * xh, "centre")
 
     skel = _mark_skel(mark, rng)
-    strokes, _ = _draw(skel, rng, xh=xh, slant=slant, step=step, jitter=0.012, wobble=0.02)
+    # A mark is drawn larger than a printed accent and slower than the letters: IAM-OnDB's pen points lie ~0.3
+    # x-heights apart, so a 0.3 x-height mark at the letters' speed was 2-3 points (a dot or a dash; a ring, a
+    # tilde and a caron could not be told apart), and a network trained on it learned a speck. People write
+    # accents about as large as a t-bar is long (0.4-0.8 x-heights) and slowly, so a shaped mark has 5-10 points.
+    grow = 1.0 if mark == "dot_above" else rng.uniform(1.35, 1.8)
+    slow = 0.45 if mark in ("ring", "tilde", "breve", "circumflex", "caron", "cedilla", "ogonek") else 0.6
+    strokes, _ = _draw(skel, rng, xh=xh * grow, slant=slant, step=(step if step > 0 else xh / 6.0) * slow,
+                       jitter=0.012, wobble=0.02)
     jx, jy = rng.normal(0.0, 0.05) * xh, rng.normal(0.0, 0.02) * xh
     if mark in ("cedilla", "comma_below"):
         gap = (rng.uniform(-0.04, 0.04) if mark == "cedilla" else rng.uniform(0.06, 0.18)) * xh

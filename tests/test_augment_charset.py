@@ -63,3 +63,20 @@ def test_glyph_words_attach_without_a_space_and_keep_their_characters():
     first = money.pts[money.chars == 0, 0].max()
     assert money.pts[money.chars == 1, 0].min() > first  # the digits come after the pound sign
     assert np.isfinite(money.pts).all() and money.pts[-1, 2] == 1.0
+
+
+def test_the_letter_box_ignores_stray_points_and_refuses_a_confused_alignment():
+    # "oe": an o (points 0-9), then an e (10-19); two late points far right are aligned to the o (a stray)
+    o = _stroke(0.0, 0.6, -0.5, -0.5, 10)
+    e = _stroke(0.9, 1.5, -0.5, -0.4, 10)
+    stray = _stroke(3.0, 3.1, -0.5, -0.5, 2)
+    pts = np.concatenate([o, e, stray]).astype(np.float32)
+    chars = np.array([0] * 10 + [1] * 10 + [0] * 2)
+    xl, xr, yt, yb = aug.letter_box(pts, chars == 0, chars, 0, 1.0)
+    assert 0.0 <= xl < xr <= 0.6  # the o's own run, not stretched to the stray at x = 3
+    # the same ink with the alignment a letter off: "o" said to be the right-hand ink, "e" the left
+    swapped = np.array([1] * 10 + [0] * 10 + [0] * 2)
+    assert aug.letter_box(pts, swapped == 0, swapped, 0, 1.0) is None
+    # a run wider than any one letter is not trusted
+    wide = _stroke(0.0, 4.0, -0.5, -0.5, 20).astype(np.float32)
+    assert aug.letter_box(wide, np.ones(20, bool), np.zeros(20, int), 0, 1.0) is None
