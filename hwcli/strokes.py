@@ -199,6 +199,66 @@ def aligned_baseline(points: np.ndarray, chars: np.ndarray | None, text: str) ->
     return float(np.median(bottoms)) if len(bottoms) >= 3 else None
 
 
+def baseline_fit(points: np.ndarray, chars: np.ndarray | None, text: str) -> tuple[float, float] | None:
+    """(slope, intercept): the baseline ``y = intercept + slope * x`` through the bottoms of the letters that
+    sit on it (as `aligned_baseline`), fitted by least squares, refitted without letters more than a third of
+    an x-height off it (a letter the alignment cut badly). None with fewer than four such letters, or when
+    they span less than three x-heights (too short to tell a slope)."""
+    if chars is None or len(chars) != len(points):
+        return None
+    xs, ys = [], []
+    for j, ch in enumerate(text):
+        if ch in ON_BASELINE:
+            sel = chars == j
+            if sel.sum() >= 3:
+                xs.append(float(np.median(points[sel, 0])))
+                ys.append(float(np.percentile(points[sel, 1], 90)))
+    if len(xs) < 4:
+        return None
+    x, y = np.asarray(xs), np.asarray(ys)
+    xh = x_height(points, chars, text) or robust_size(points)
+    if xh <= 0 or np.ptp(x) < 3 * xh:
+        return None
+    keep = np.ones(len(x), bool)
+    for _ in range(2):
+        xm = x[keep] - x[keep].mean()
+        den = float(xm @ xm)
+        if den <= 0:
+            return None
+        slope = float(xm @ (y[keep] - y[keep].mean())) / den
+        icpt = float(y[keep].mean() - slope * x[keep].mean())
+        resid = np.abs(y - (icpt + slope * x))
+        new = resid <= xh / 3
+        if new.sum() < 4 or np.array_equal(new, keep):
+            break
+        keep = new
+    return slope, icpt
+
+
+LEVEL_MAX_SLOPE = 0.2  # a fitted baseline steeper than this (11 degrees) is a bad fit, not a sagging line
+
+
+def level(points: np.ndarray, chars: np.ndarray | None, text: str) -> np.ndarray:
+    """Absolute points ``(N, 3)`` rotated about the left end of their baseline (`baseline_fit`) so that it is
+    horizontal: the network's lines and segments sag or climb (a 36-character segment often ends a third of
+    a line height off where it began), which left each segment of a long line on a step of its own when
+    they were joined on their median baselines. Unchanged when the fit is missing or implausible."""
+    fit = baseline_fit(points, chars, text)
+    if fit is None or abs(fit[0]) > LEVEL_MAX_SLOPE or abs(fit[0]) < 1e-4:
+        return points
+    slope, icpt = fit
+    x0 = float(points[:, 0].min())
+    y0 = icpt + slope * x0
+    ang = -math.atan(slope)
+    c, s_ = math.cos(ang), math.sin(ang)
+    x = points[:, 0].astype(np.float64) - x0
+    y = points[:, 1].astype(np.float64) - y0
+    out = points.copy()
+    out[:, 0] = (c * x - s_ * y + x0).astype(points.dtype)
+    out[:, 1] = (s_ * x + c * y + y0).astype(points.dtype)
+    return out
+
+
 def even_out_size(points: np.ndarray, ramp: float, baseline: float | None = None) -> np.ndarray:
     """Counter the network's shrinking along a line or segment: absolute points ``(N, 3)`` scaled about the
     baseline by ``exp(ramp * (t - 0.5))``, t = 0 at the left-most ink and 1 at the right-most.
@@ -241,8 +301,10 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     def xh(ps: list[np.ndarray]) -> list[float]:
         return [x_height(p, c, t) for p, c, t in zip(ps, seg_chars, seg_texts)]
 
-    # every step below keeps each segment's baseline in place; the letters that sit on it give it where the
-    # alignment is known (a short segment of capitals or descenders fools the stroke-based estimate)
+    # each segment levelled first (its baseline horizontal), then every step below keeps each segment's
+    # baseline in place; the letters that sit on it give it where the alignment is known (a short segment of
+    # capitals or descenders fools the stroke-based estimate)
+    pts = [level(p, c, t) for p, c, t in zip(pts, seg_chars, seg_texts)]
     bases = [b if (b := aligned_baseline(p, c, t)) is not None else estimate_baseline(p)
              for p, c, t in zip(pts, seg_chars, seg_texts)]
     if heights is not None:

@@ -520,3 +520,45 @@ def test_per_line_seeds_read_lines_back_one_at_a_time(bundle):
 
     synthesize(bundle, ["one line", "two", "three more"], SamplingOptions(batch_size=4, check=True), checker=checker, seeds=[1, 2, 3])
     assert len(calls) >= 3 and set(calls) == {1}  # resampled lines are read again, alone too
+
+
+def _sagging(text: str, slope: float) -> tuple[np.ndarray, np.ndarray]:
+    """`_letters` of `text` on a baseline that falls `slope` units per unit of x (y down), as offsets."""
+    off, chars = _letters(text, {})
+    pts = to_points(off)
+    pts[:, 1] += slope * pts[:, 0]
+    o = pts.copy()
+    o[1:, :2] = np.diff(pts[:, :2], axis=0)
+    o[0, :2] = 0.0
+    return o, chars
+
+
+def test_level_makes_a_sagging_baseline_horizontal():
+    from hwcli.strokes import baseline_fit, level
+
+    off, chars = _sagging("same verses", 0.1)
+    pts = to_points(off)
+    slope, _ = baseline_fit(pts, chars, "same verses")
+    assert slope == pytest.approx(0.1, abs=0.01)
+    flat = level(pts, chars, "same verses")
+    assert abs(baseline_fit(flat, chars, "same verses")[0]) < 1e-3
+    assert level(pts, None, "same verses") is pts  # no alignment: left alone
+    steep, cs = _sagging("same verses", 0.5)  # steeper than any sagging line: a bad fit, left alone
+    ps = to_points(steep)
+    assert level(ps, cs, "same verses") is ps
+
+
+def test_joined_sagging_segments_continue_one_baseline():
+    """Each segment sags; joined on their median baselines, the second started above where the first ended
+    (the raised-segment defect). Levelled first, every letter bottom of the line lies on one baseline."""
+    from hwcli.strokes import baseline_fit
+
+    a, ca = _sagging("some verses near", 0.08)
+    b, cb = _sagging("more canvas mean", 0.08)
+    joined = to_points(join_segments([a, b], ["some verses near", "more canvas mean"], chars=[ca, cb]))
+    both = np.concatenate([ca, cb + len("some verses near") + 1])
+    slope, _ = baseline_fit(joined, both, "some verses near more canvas mean")
+    assert abs(slope) < 0.01
+    bottoms_a = joined[: len(a), 1].max()
+    bottoms_b = joined[len(a):, 1].max()
+    assert bottoms_a == pytest.approx(bottoms_b, abs=0.05)
