@@ -2,7 +2,8 @@
 
 Samples page-length lines (built-in unseen sentences longer than one segment, round-robin over the bundle's
 styles) with the bundled model and compares neighbouring segments of each line, as sampled (before the join)
-and as drawn on the page:
+and as drawn on the page (with each segment levelled before the join, and, for comparison, the same segments
+joined without it, as before session 11):
 
 - x-height ratio (max/min): median height of the small letters (a c e m n o r s u v w x z), the size measure
   the join itself evens out;
@@ -21,6 +22,7 @@ from collections import defaultdict
 
 import numpy as np
 
+import hwcli.strokes as strokes
 import hwcli.synthesis.run as synthesis
 from bench_args import add_model_args, load_bundle
 from hwcli.evaluation.legibility import SENTENCES
@@ -38,6 +40,19 @@ def _letter_heights(points, chars, text) -> dict:
     return out
 
 
+SEAM_LETTERS = 6
+
+
+def _end_letters(seg, key, side: int):
+    """The points of a segment's first (side 1) or last (side -1) SEAM_LETTERS non-space characters, or None."""
+    if seg["chars"] is None or len(seg["chars"]) != len(seg[key]):
+        return None
+    idx = [j for j, ch in enumerate(seg["text"]) if not ch.isspace()]
+    pick = idx[:SEAM_LETTERS] if side > 0 else idx[-SEAM_LETTERS:]
+    sel = np.isin(seg["chars"], pick)
+    return seg[key][sel] if sel.sum() >= 8 else None
+
+
 def run(bundle, lines_by_style, seed: int, bias):
     """Per line: a list of segments, each {text, chars, sampled points, drawn points}."""
     recorded = []
@@ -45,13 +60,19 @@ def run(bundle, lines_by_style, seed: int, bias):
 
     def spy(parts, texts, *a, **kw):
         out = original(parts, texts, *a, **kw)
+        level = strokes.level
+        strokes.level = lambda p, c, t: p  # the same segments joined as before session 11 (no levelling)
+        try:
+            old = to_points(original(parts, texts, *a, **kw))
+        finally:
+            strokes.level = level
         chars = kw.get("chars") or [None] * len(parts)
         drawn = to_points(out)
         segs, pos = [], 0
         for p, t, c in zip(parts, texts, chars):
             if len(p):
                 segs.append({"text": t, "chars": c, "sampled": to_points(np.asarray(p, np.float32)),
-                             "drawn": drawn[pos : pos + len(p)]})
+                             "drawn": drawn[pos : pos + len(p)], "unlevelled": old[pos : pos + len(p)]})
                 pos += len(p)
         if len(segs) > 1:
             recorded.append(segs)
@@ -82,14 +103,19 @@ def report(name: str, recorded) -> None:
         return float(np.median(hs)) if len(hs) >= 3 else 0.0
 
     rows = {}
-    for key in ("sampled", "drawn"):
-        xr, nr, sd, bd = [], [], [], []
+    for key in ("sampled", "unlevelled", "drawn"):
+        xr, nr, sd, bd, seam = [], [], [], [], []
         for segs in recorded:
             xs = [x_height(s[key], s["chars"], s["text"]) for s in segs]
-            if key == "drawn":
+            if key != "sampled":
                 # baselines by the stroke-based estimate (not the alignment the join uses), in x-heights
                 bl = [estimate_baseline(s[key]) for s in segs]
                 bd += [abs(bl[k] - bl[k + 1]) / max(xs[k], xs[k + 1], 1e-9) for k in range(len(segs) - 1)]
+                # the step at the seam: the last letters of a segment against the first of the next
+                for k in range(len(segs) - 1):
+                    a, b = _end_letters(segs[k], key, -1), _end_letters(segs[k + 1], key, 1)
+                    if a is not None and b is not None and max(xs[k], xs[k + 1]) > 0:
+                        seam.append(abs(estimate_baseline(a) - estimate_baseline(b)) / max(xs[k], xs[k + 1]))
             ns = [norm_size(s, key) for s in segs]
             sl = [slant(s[key]) for s in segs]
             for k in range(len(segs) - 1):
@@ -99,9 +125,12 @@ def report(name: str, recorded) -> None:
                     nr.append(max(ns[k], ns[k + 1]) / min(ns[k], ns[k + 1]))
                 sd.append(abs(sl[k] - sl[k + 1]))
         rows[key] = (xr, nr, sd)
-        if key == "drawn":
-            print(f"  {name:9s} drawn    baseline step between neighbouring segments (stroke-based estimate, in "
-                  f"x-heights): median {np.median(bd):.3f} p90 {np.percentile(bd, 90):.3f}")
+        if key != "sampled":
+            print(f"  {name:9s} {key:10s} baseline step between neighbouring segments (stroke-based estimate, in "
+                  f"x-heights): median {np.median(bd):.3f} p90 {np.percentile(bd, 90):.3f}; at the seam (the last "
+                  f"{SEAM_LETTERS} letters against the next segment's first {SEAM_LETTERS}): median {np.median(seam):.3f} "
+                  f"p90 {np.percentile(seam, 90):.3f}, share over 0.25 x-heights {np.mean(np.array(seam) > 0.25):.1%} "
+                  f"({len(seam)} seams)")
     for key, (xr, nr, sd) in rows.items():
         print(f"  {name:9s} {key:7s}  pairs {len(xr):3d}  x-height ratio median {np.median(xr):.3f} p90 "
               f"{np.percentile(xr, 90):.3f} | letter-normalised ratio median {np.median(nr):.3f} p90 "
