@@ -6,7 +6,8 @@ one shard of a job array (``--shard 1/ROWS``) and the whole run.
 
 Writes a CSV of ``--rows`` rows (``first,city``; documents named ``row-0000001``, ...) and a two-line template
 to a temporary folder, then runs each case in a fresh process, as `hwcli write --template --data --out-dir
---format svg [--shard 1/ROWS]` does it: `merge_jobs` (the CSV read, the jobs and the name checks), the model
+--format svg [--shard 1/ROWS]` does it (`merge_jobs(stream=True)`, `write_many(keep_reports=False)`; `--listed`:
+the Python API's defaults): `merge_jobs` (the CSV read, the jobs and the name checks), the model
 loaded, then `write_many` until its first call to sample (stopped there: nothing is sampled). A per-page format
 (svg) is the default, so the page-number clash check runs too. A case ``empty`` (a one-row CSV) gives the
 fixed cost (Python, torch, the model) to subtract.
@@ -68,10 +69,13 @@ def child(args: argparse.Namespace) -> None:
     if args.trace:
         tracemalloc.start()
     t0 = time.perf_counter()
-    jobs = merge_jobs(folder / "t.txt", folder / args.csv, shard=shard)
+    jobs = merge_jobs(folder / "t.txt", folder / args.csv, shard=shard, stream=not args.listed)
     out["jobs_s"] = time.perf_counter() - t0
     out["rss_after_jobs_mb"] = rss_mb()
-    out["jobs_in_memory"] = len(jobs)
+    from hwcli.writing.jobs import JobStream
+
+    out["jobs_in_memory"] = 0 if isinstance(jobs, JobStream) else len(jobs)
+    out["jobs"] = len(jobs)
     if args.trace:
         out["traced_jobs_peak_mb"] = tracemalloc.get_traced_memory()[1] / 2**20
         tracemalloc.stop()
@@ -91,7 +95,8 @@ def child(args: argparse.Namespace) -> None:
         tracemalloc.start()
     t1 = time.perf_counter()
     try:
-        write_many(jobs, folder / "out", bundle, fmt=args.format, shard=shard, check=False)
+        write_many(jobs, folder / "out", bundle, fmt=args.format, shard=shard, check=False,
+                   keep_reports=args.listed)
     except _FirstSample:
         pass
     out["write_many_s"] = time.perf_counter() - t1
@@ -108,6 +113,7 @@ def run_case(args: argparse.Namespace, folder: Path, csv_name: str, shard: str |
     cmd += ["--shard", shard] if shard else []
     cmd += ["--model", args.model] if args.model else []
     cmd += ["--trace"] if trace else []
+    cmd += ["--listed"] if args.listed else []
     res = subprocess.run(cmd, capture_output=True, text=True, env=os.environ.copy())
     if res.returncode != 0:
         raise SystemExit(f"case {csv_name} {shard} failed:\n{res.stderr[-3000:]}")
@@ -123,6 +129,9 @@ def main() -> None:
     ap.add_argument("--trace-cases", default="empty,shard",
                     help="cases run a second time under tracemalloc ('' for none; tracing a whole run of a million "
                          "documents takes over 25 minutes on one busy core)")
+    ap.add_argument("--listed", action="store_true",
+                    help="the Python API's defaults (merge_jobs returns a list of jobs, write_many keeps every "
+                         "report) instead of what the CLI does (a JobStream, keep_reports=False)")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--trace", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--folder", help=argparse.SUPPRESS)
@@ -144,7 +153,7 @@ def main() -> None:
         for name in args.cases.split(","):
             csv_name, shard = cases[name]
             r = run_case(args, folder, csv_name, shard, trace=False)
-            line = (f"{name:>5} ({'shard ' + shard if shard else 'whole run'} of {csv_name}): jobs held {r['jobs_in_memory']:,}; "
+            line = (f"{name:>5} ({'shard ' + shard if shard else 'whole run'} of {csv_name}): {r['jobs']:,} jobs, {r['jobs_in_memory']:,} held; "
                     f"merge_jobs {r['jobs_s']:.2f} s, write_many to the first sample {r['write_many_s']:.2f} s, "
                     f"planning {r['planning_s']:.2f} s; peak RSS {r['rss_after_jobs_mb']:.0f} MB after merge_jobs "
                     f"(process start {r['rss_start_mb']:.0f} MB), {r['rss_first_sample_mb']:.0f} MB at the first sample "

@@ -195,3 +195,80 @@ def test_one_file_refuses_a_bad_row_before_sampling(model, tmp_path):
                 "-o", str(tmp_path / "all.pdf"))
     assert res.exit_code == 1 and "row 3" in res.stderr and "empty row" in res.stderr
     assert not (tmp_path / "all.pdf").exists()
+
+
+def _merge_files(tmp_path: Path, rows: int, bad: tuple[int, ...] = ()) -> tuple[Path, Path]:
+    (tmp_path / "t.txt").write_text("Dear {first},\nsee you soon.")
+    lines = ["first"] + ["" if i in bad else f"P{i}" for i in range(rows)]
+    (tmp_path / "d.csv").write_text("\n".join(lines) + "\n,\n")  # (a last row of two cells: a problem too)
+    return tmp_path / "t.txt", tmp_path / "d.csv"
+
+
+def test_a_streamed_run_keeping_no_reports_writes_the_same_files(model, tmp_path, monkeypatch):
+    """merge_jobs(stream=True) holds no job and write_many(keep_reports=False) no report of a written document:
+    the files are those of the listed run, byte for byte; counts and the failed rows are still reported."""
+    from hwcli.writing.jobs import JobStream, merge_jobs
+
+    t, d = _merge_files(tmp_path, 9, bad=(3,))
+    monkeypatch.setattr("hwcli.writing.jobs.STREAM_HOLD", 4)  # (10 jobs: more than it holds)
+    bundle = load_model(model)
+    opts = SamplingOptions(batch_size=4, seed=2)
+    listed = merge_jobs(t, d)
+    streamed = merge_jobs(t, d, stream=True)
+    assert isinstance(streamed, JobStream) and len(streamed) == len(listed) == 10
+    assert list(streamed) == list(listed) and list(streamed) == list(listed)  # made again, the same, each time
+    seen = []
+    a = hwcli.write_many(listed, tmp_path / "a", bundle, opts, fmt="svg", group_lines=3)
+    b = hwcli.write_many(streamed, tmp_path / "b", bundle, opts, fmt="svg", group_lines=3, keep_reports=False,
+                         progress=lambda done, total, doc: seen.append((done, total, doc.name, doc.status)))
+    assert files(tmp_path / "a") == files(tmp_path / "b") and len(files(tmp_path / "b")) >= 8
+    assert b.docs == [] and b.counts == {"failed": 2, "written": 8} == a.counts
+    assert [r.source for r in b.failed] == [r.source for r in a.failed] == ["d.csv row 5", "d.csv row 11"]
+    assert [s[:2] for s in seen] == [(i + 1, 10) for i in range(10)]
+    assert [s[3] for s in seen[:2]] == ["failed", "failed"]  # problems first, before any sampling
+    with pytest.raises(ValueError, match="kept no reports"):
+        b.by_status("written")
+
+
+def test_a_data_file_changed_during_a_streamed_run_stops_it(model, tmp_path, monkeypatch):
+    """The second pass reads the CSV again: if it changed since the checks, the run stops with one clear error
+    rather than write documents that were never checked."""
+    from hwcli.errors import InputTextError
+    from hwcli.writing.jobs import merge_jobs
+
+    t, d = _merge_files(tmp_path, 4)
+    monkeypatch.setattr("hwcli.writing.jobs.STREAM_HOLD", 2)
+    jobs = merge_jobs(t, d, stream=True)
+    assert not isinstance(merge_jobs(t, d, stream=True, shard=(1, 3)), hwcli.jobs.JobStream)  # 2 jobs: held
+
+    def edit(done, total, doc):
+        d.write_text("first\nZed\nYves\nXia\nWil\nVic\n")
+
+    with pytest.raises(InputTextError, match="changed while the batch ran"):
+        hwcli.write_many(jobs, tmp_path / "out", load_model(model), SamplingOptions(batch_size=4), fmt="svg",
+                         progress=edit)  # the last row's problem is reported in the checks: the file changes then
+
+
+def test_a_streamed_file_batch_reads_each_file_when_it_is_needed(model, tmp_path):
+    from hwcli.writing.jobs import file_jobs
+
+    src = letters(tmp_path)
+    jobs = file_jobs([str(src / "*.txt")], stream=True)
+    assert len(jobs) == len(LETTERS) and [j.name for j in jobs] == sorted(LETTERS)
+    rep = hwcli.write_many(jobs, tmp_path / "out", load_model(model), SamplingOptions(batch_size=4), fmt="svg",
+                           keep_reports=False)
+    assert rep.counts == {"written": len(LETTERS)}
+    (src / "bo.txt").write_text("Hi Bo!!")
+    with pytest.raises(hwcli.errors.InputTextError, match="changed while the batch ran"):
+        list(jobs)
+
+
+def test_a_whole_run_stream_given_a_shard_writes_only_that_shard(model, tmp_path, monkeypatch):
+    from hwcli.writing.jobs import merge_jobs
+
+    t, d = _merge_files(tmp_path, 6)
+    monkeypatch.setattr("hwcli.writing.jobs.STREAM_HOLD", 2)
+    rep = hwcli.write_many(merge_jobs(t, d, stream=True), tmp_path / "out", load_model(model),
+                           SamplingOptions(batch_size=4), fmt="svg", shard=(2, 3))
+    assert [r.name for r in rep.docs] == ["row-0002", "row-0005"]
+    assert sorted(p.stem for p in (tmp_path / "out").glob("*.svg")) == ["row-0002", "row-0005"]

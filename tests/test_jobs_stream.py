@@ -161,7 +161,14 @@ def test_the_stream_refuses_what_read_file_refuses_with_its_words(tmp_path, monk
         assert str(got.value) == str(want.value)
     with pytest.raises(InputTextError, match="offset 280005"):
         merge_jobs(_template(tmp_path), late)
+    # a data file may be larger than a text input (it is streamed, never held), up to its own cap
     monkeypatch.setattr(J, "MAX_INPUT_BYTES", 1000)
+    ok = tmp_path / "big.csv"
+    ok.write_bytes(b"name\n" + b"ann\n" * 1000)
+    assert len(merge_jobs(_template(tmp_path), ok, stream=True)) == 1000
+    with pytest.raises(InputTextError, match="is not UTF-8 text"):  # (past MAX_INPUT_BYTES: no byte offset)
+        merge_jobs(_template(tmp_path), late)
+    monkeypatch.setattr(J, "MAX_DATA_BYTES", 1000)
     with pytest.raises(InputTextError, match="larger than"):
         merge_jobs(_template(tmp_path), late)
 

@@ -42,11 +42,11 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
             raise OptionError("many documents cannot go to standard output")
         target = None
     if template is not None:
-        jobs = merge_jobs(template, data, name_column, name, envelope_template, shard=shard_kn)
+        jobs = merge_jobs(template, data, name_column, name, envelope_template, shard=shard_kn, stream=True)
     else:
         if not inputs and not texts:
             raise OptionError("no input: give --input FILE... (or quoted globs like 'letters/*.txt')")
-        jobs = file_jobs(inputs + texts, out_dir, shard=shard_kn)  # arguments after --input a.txt are more inputs
+        jobs = file_jobs(inputs + texts, out_dir, shard=shard_kn, stream=True)  # arguments after --input a.txt are more inputs
 
     bundle, style = load()
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -58,27 +58,27 @@ def run(*, texts: list[str], inputs: list[str], template: Path | None, data: Pat
         task = bar.add_task("write", total=None)
 
         def on_doc(done: int, total: int, doc) -> None:
+            # each document's lines as it is finished (nothing is held for a summary at the end: a run of a
+            # million documents keeps no reports, write_many(keep_reports=False))
             bar.update(task, completed=done, total=total)
             if doc.status == "failed":  # as it happens: problems found up front show before any sampling
                 where = "" if doc.source in doc.error else f"{doc.source}: "
                 bar.console.print(f"hwcli: error: {where}{doc.error}", markup=False, soft_wrap=True)
+            for bad in doc.failed:
+                bar.console.print(f"hwcli: warning: {doc.name} page {bad.page} line {bad.line} may be illegible "
+                                  f"({bad.reason}): {bad.text!r}", markup=False, soft_wrap=True)
+            if not quiet:
+                what = (", ".join(doc.outputs) if doc.status != "failed" else doc.error)
+                extra = f", {doc.pages} page(s)" if doc.status == "written" else ""
+                bar.console.print(f"{doc.status:>7}  {doc.name}{extra}: {what}", markup=False, soft_wrap=True)
 
-        report = write_many(jobs, out_dir, bundle, fmt=fmt, skip_existing=skip_existing,
+        report = write_many(jobs, out_dir, bundle, fmt=fmt, skip_existing=skip_existing, keep_reports=False,
                             shard=shard_kn, one_file=target, progress=on_doc, envelope=envelope, **options(style))
-    for doc in report.docs:
-        for bad in doc.failed:
-            err_console.print(f"hwcli: warning: {doc.name} page {bad.page} line {bad.line} may be illegible "
-                              f"({bad.reason}): {bad.text!r}",
-                              markup=False, soft_wrap=True)
     if not quiet:
-        for doc in report.docs:
-            what = (", ".join(doc.outputs) if doc.status != "failed" else doc.error)
-            extra = f", {doc.pages} page(s)" if doc.status == "written" else ""
-            err_console.print(f"{doc.status:>7}  {doc.name}{extra}: {what}", markup=False, soft_wrap=True)
-        counts = {s: len(report.by_status(s)) for s in ("written", "skipped", "failed")}
-        where = (f" (shard {shard_kn[0]}/{shard_kn[1]}: {len(report.docs)} of {report.total_jobs} documents)"
-                 if shard_kn else "")
+        counts = {s: report.counts.get(s, 0) for s in ("written", "skipped", "failed")}
+        where = (f" (shard {shard_kn[0]}/{shard_kn[1]}: {sum(report.counts.values())} of {report.total_jobs} "
+                 "documents)" if shard_kn else "")
         err_console.print(f"{counts['written']} written, {counts['skipped']} skipped (already there), "
                           f"{counts['failed']} failed{where}", markup=False, soft_wrap=True)
-    if report.failed:
+    if report.counts.get("failed"):
         raise typer.Exit(1)

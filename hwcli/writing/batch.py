@@ -11,10 +11,13 @@ always have ``batch_size`` rows, so a document's strokes, and so its file, do no
 documents were written with it, in which order, or in which shard. (Same options, model, torch build and
 thread count; the PDF writer is byte-for-byte deterministic.)
 
-Memory: documents are laid out up front (text only), then sampled in groups of about ``group_lines``
-lines; a group's strokes are freed once its documents are written. A shard's jobs from `jobs.merge_jobs` or
+Memory: the documents are gone over twice and held by neither pass: first each is checked (its text, its
+layout's pages counted, its output files) and dropped, keeping its status (and its report, unless
+``keep_reports=False``), then they are made again a group of about ``group_lines`` lines at a time as they are
+sampled; a group's strokes are freed once its documents are written. A shard's jobs from `jobs.merge_jobs` or
 `jobs.file_jobs` (a `jobs.JobList`) are that shard's alone: the other shards' documents cost an 8-byte key per
-output name, for the name checks, and nothing here.
+output name, for the name checks, and nothing here; with ``stream=True`` (a `jobs.JobStream`) not even this
+shard's jobs are held, so a run keeping no reports holds nothing per document but an 8-byte position.
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ import logging
 import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Iterator, Mapping, Sequence
+from array import array
+from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
 from ..errors import HwcliError, InputTextError, OptionError, OutputError, shorten
 from ..fileio import check_writable, describe_os_error
@@ -38,7 +42,7 @@ from ..page.placement import Page
 from ..synthesis import Checker, SamplingOptions, unit_seed
 from .compose import Composer, Report
 from .document import Document, _title
-from .jobs import ENVELOPE_SUFFIX, Job, JobList, check_page_names, check_unique, document_seed, shard_of, text_jobs
+from .jobs import ENVELOPE_SUFFIX, Job, JobList, JobStream, check_page_names, check_unique, document_seed, text_jobs
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
@@ -56,24 +60,44 @@ class DocReport(Report):
     error: str = ""  # why it failed
 
 
+KEPT_FAILURES = 1000  # failed documents' reports a run that keeps no reports (keep_reports=False) still keeps
+
+
 @dataclass
 class BatchReport:
+    """What became of a batch's documents: `docs`, every document's report in job order (empty when
+    `write_many` ran with ``keep_reports=False``: a million reports are a gigabyte), `counts` by final status
+    ("written", "skipped", "failed"), always; `failed` the failed documents' reports (without kept reports,
+    the first `KEPT_FAILURES` of them; `counts["failed"]` says how many there were)."""
+
     docs: list[DocReport] = field(default_factory=list)  # the shard's documents, in job order
     total_jobs: int = 0  # jobs before sharding
     shard: tuple[int, int] | None = None
+    counts: dict[str, int] = field(default_factory=dict)  # documents by final status
+    kept: bool = True  # every report is in `docs`
+    _failures: list[DocReport] = field(default_factory=list, repr=False)
 
     def by_status(self, status: str) -> list[DocReport]:
+        if not self.kept:
+            if status == "failed":
+                return list(self._failures)
+            raise ValueError("this batch kept no reports (keep_reports=False): see counts")
         return [d for d in self.docs if d.status == status]
 
     @property
     def failed(self) -> list[DocReport]:
         return self.by_status("failed")
 
+    def _count(self, doc: DocReport) -> None:
+        self.counts[doc.status] = self.counts.get(doc.status, 0) + 1
+        if not self.kept and doc.status == "failed" and len(self._failures) < KEPT_FAILURES:
+            self._failures.append(doc)
+
 
 @dataclass(slots=True)
 class _Doc:
-    """A document of the run; every one is held until the first is sampled, so it is small (slots, no Paths,
-    empty tuples shared)."""
+    """A document of the run while it is checked, and again while its group is sampled (slots, no Paths, empty
+    tuples shared)."""
 
     job: Job
     report: DocReport
@@ -84,6 +108,7 @@ class _Doc:
     colors: Sequence = ()  # ink of each line (from `marks`, while its group is laid out)
     inks: Sequence = ()
     seed: int = 0
+    pos: int = 0  # its place among the run's documents (letters and envelopes)
 
 
 def write_many(
@@ -103,6 +128,7 @@ def write_many(
     dpi: float = 150,
     plotter: PlotterOptions | None = None,
     envelope: str | None = None,
+    keep_reports: bool = True,
     *,
     style: int | str | None = None,
     bias: float | None = None,
@@ -124,14 +150,24 @@ def write_many(
     each document. `style`, `bias`, `seed`, `check` override the same fields of `sampling` (as in `hwcli.write`).
     `envelope` (an envelope size, e.g. "DL") writes each job's `envelope` text as ``NAME-envelope.EXT`` beside
     its document, or, with `one_file`, as the page after it (letters and envelopes interleaved for printing).
+
+    Memory: the jobs are gone over twice, checks first (each document prepared, its pages counted and its
+    outputs checked, then dropped) and then in groups as they are sampled (prepared again), so the run holds one
+    group's documents, an 8-byte position per document still to write, and the reports: every one with
+    `keep_reports` (the default), else only counts and the failed ones (`BatchReport`), which with a
+    `jobs.JobStream` (``merge_jobs(..., stream=True)``, what the CLI uses) makes a run's memory independent of
+    its number of documents (but for the names' 8-byte keys).
     """
     _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
-                     plotter)
+                     plotter, keep_reports)
     shard = tuple(shard) if shard is not None else None
     given = {k: v for k, v in (("style", style), ("bias", bias), ("seed", seed), ("check", check)) if v is not None}
     sampling = replace(sampling, **given)
-    listed = jobs if isinstance(jobs, JobList) else None  # a shard's jobs, the whole batch's names checked
-    jobs = text_jobs(jobs) if isinstance(jobs, Mapping) else list(jobs)
+    listed = jobs if isinstance(jobs, (JobList, JobStream)) else None  # the whole batch's names checked
+    if isinstance(jobs, Mapping):
+        jobs = text_jobs(jobs)
+    elif not isinstance(jobs, JobStream):
+        jobs = list(jobs)
     if listed is None:
         check_unique(jobs, envelopes=envelope is not None)
     elif listed.shard is not None and tuple(listed.shard) != shard:
@@ -165,7 +201,8 @@ def write_many(
         if not env_page.envelope:
             raise OptionError(f"{envelope!r} is not an envelope size: use one of "
                               f"{', '.join(PO.size_name(n) for n in PO.ENVELOPE_SIZES)}")
-        if not (listed is not None and listed.names.envelopes) and not any(j.envelope for j in jobs):
+        if not (listed is not None and listed.names.envelopes) and (isinstance(jobs, JobStream)
+                                                                      or not any(j.envelope for j in jobs)):
             raise OptionError("envelopes need their text: give a mail merge an envelope template "
                               "(--envelope-template FILE)")
     if on_unsupported not in ("error", "skip"):
@@ -177,39 +214,80 @@ def write_many(
     comp = Composer.load(bundle, sampling, page.line_height, checker=checker)  # an unknown style, a recognizer
     # that cannot load: they fail now, not after sampling
 
-    mine = jobs if listed is not None and listed.shard is not None else shard_of(jobs, shard)
-    report = BatchReport(total_jobs=listed.total if listed is not None else len(jobs), shard=shard)
-    docs = []
-    for j in mine:
-        docs.append(_prepare(j, comp, page, on_unsupported, sampling.seed))
-        if env_page is not None and not j.problem:
-            docs.append(_prepare(Job(j.name + ENVELOPE_SUFFIX, j.envelope, f"{j.source} envelope", j.problem),
-                                 comp, env_page, on_unsupported, sampling.seed))
-    report.docs = [d.report for d in docs]
-    total, done = len(docs), 0
+    # this shard's jobs, gone over twice (checks, then sampling): a JobStream makes them again each time
+    mine: Iterable[Job] = jobs if listed is not None and listed.shard is not None else _ShardOf(jobs, shard)
+    report = BatchReport(total_jobs=listed.total if listed is not None else len(jobs), shard=shard, kept=keep_reports)
+    if env_page is not None:
+        plain = (listed.plain if isinstance(listed, JobStream) and listed.shard == shard
+                 else sum(1 for j in mine if not j.problem))
+    total = len(mine) + (plain if env_page is not None else 0)
+    done = 0
+
+    def listing() -> Iterator[tuple[int, Job, PageOptions]]:
+        """(position, job, paper) of every document of the shard, letters and envelopes, in order."""
+        k = 0
+        for j in mine:
+            yield k, j, page
+            k += 1
+            if env_page is not None and not j.problem:
+                yield k, Job(j.name + ENVELOPE_SUFFIX, j.envelope, f"{j.source} envelope", j.problem), env_page
+                k += 1
+
+    def docs(wanted: Sequence[int] | None = None) -> Iterator[tuple[int, _Doc]]:
+        """(position, document prepared: checked and counted) of every document, or of those at the positions
+        `wanted` (ascending)."""
+        at = 0
+        for k, j, pg in listing():
+            if wanted is not None:
+                if at == len(wanted):
+                    return
+                if k != wanted[at]:
+                    continue
+                at += 1
+            yield k, _prepare(j, comp, pg, on_unsupported, sampling.seed)
 
     def finished(d: _Doc) -> None:
         nonlocal done
         done += 1
+        report._count(d.report)
         if progress:
             progress(done, total, d.report)
 
+    def kept(d: _Doc, k: int) -> _Doc:
+        """`d`, prepared again for sampling, with the report the checks gave it (when reports are kept)."""
+        if keep_reports:
+            d.report = report.docs[k]
+        return d
+
     if one_file is not None:
-        bad = [d for d in docs if d.report.status == "failed"]
+        bad, n_bad, n_pages, first = [], 0, 0, None
+        for k, d in docs():
+            if keep_reports:
+                report.docs.append(d.report)
+            if d.report.status == "failed":
+                n_bad += 1
+                if len(bad) < 5:
+                    bad.append(f"{d.job.source}: {d.report.error}")
+            n_pages += d.report.pages
+            first = d.text if first is None else first
         if bad:
-            raise InputTextError(f"{len(bad)} document(s) cannot be written: "
-                                 + shorten((f"{d.job.source}: {d.report.error}" for d in bad), 5, "; "))
+            raise InputTextError(f"{n_bad} document(s) cannot be written: " + shorten(bad, 5, "; ")
+                                 + (f" and {n_bad - len(bad):,} more" if n_bad > len(bad) else ""))
         if skip_existing and is_complete(one_file, f):
-            for d in docs:
+            for k, d in docs():
+                d = kept(d, k)
                 d.report.status, d.report.outputs = "skipped", [str(one_file)]
                 finished(d)
             return report
-        _write_one_file(docs, Path(one_file), f, plotter, comp, page, group_lines, finished)
+        _write_one_file((kept(d, k) for k, d in docs()), total, n_pages, first or "", Path(one_file), f, plotter,
+                        comp, page, group_lines, finished)
         return report
 
     ext = EXTENSIONS[f]
-    pending = []
-    for d in docs:
+    pending = array("q")  # positions of the documents to sample (8 bytes each: the documents are not held)
+    for k, d in docs():
+        if keep_reports:
+            report.docs.append(d.report)
         if d.report.status == "failed":
             finished(d)
             continue
@@ -226,8 +304,22 @@ def write_many(
             d.report.status, d.report.outputs = "skipped", [str(t) for t in targets]
             finished(d)
         else:
-            pending.append(d)
-    for k, (d, pages) in enumerate(_sampled(pending, comp, group_lines)):
+            pending.append(k)
+
+    def to_sample() -> Iterator[_Doc]:
+        """The pending documents, prepared again, in order (a document whose job changed meanwhile and now fails
+        its checks is reported here, not sampled)."""
+        for k, d in docs(pending):
+            d = kept(d, k)
+            d.pos = k
+            if d.report.status == "failed":
+                late.add(k)
+                finished(d)
+                continue
+            yield d
+
+    late: set[int] = set()  # pending documents that failed when prepared again (reported already)
+    for d, pages in _sampled(to_sample(), comp, group_lines):
         full = None
         try:
             doc = Document(lambda _report, pages=pages: iter(pages), len(pages), replace(d.page, seed=d.seed % 2**31),
@@ -241,13 +333,32 @@ def write_many(
             log.exception("rendering %s failed", d.job.name)
             d.report.status, d.report.error = "failed", f"unexpected error (a bug in hwcli): {type(exc).__name__}: {exc}"
         finished(d)
-        if full is not None:  # the rest would be sampled for nothing: stop here (the generator samples no more)
-            for rest in pending[k + 1:]:
-                rest.report.status = "failed"
-                rest.report.error = f"not written: {full} (the batch stopped at {d.job.name!r}; free space and run again)"
-                finished(rest)
+        if full is not None:  # the rest would be sampled for nothing: stop here (nothing more is sampled)
+            rest = {k for k in pending if k > d.pos and k not in late}
+            for k, j, _pg in listing() if rest else ():  # named, not prepared (no sampling)
+                if k in rest:
+                    r = report.docs[k] if keep_reports else DocReport(name=j.name, source=j.source)
+                    r.status = "failed"
+                    r.error = f"not written: {full} (the batch stopped at {d.job.name!r}; free space and run again)"
+                    finished(_Doc(j, r))
             break
     return report
+
+
+class _ShardOf:
+    """The jobs of shard (K, N) of a list of jobs (all of them with no shard), gone over as often as needed."""
+
+    def __init__(self, jobs: Sequence[Job], shard: tuple[int, int] | None):
+        self.jobs, self.shard = jobs, shard
+
+    def __iter__(self) -> Iterator[Job]:
+        return (j for i, j in enumerate(self.jobs) if self.shard is None or i % self.shard[1] == self.shard[0] - 1)
+
+    def __len__(self) -> int:
+        if self.shard is None:
+            return len(self.jobs)
+        k, n = self.shard
+        return len(range(k - 1, len(self.jobs), n))
 
 
 def _no_space(exc: BaseException) -> str | None:
@@ -265,7 +376,7 @@ def _no_space(exc: BaseException) -> str | None:
 
 
 def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, one_file, group_lines, progress, dpi,
-                     plotter) -> None:
+                     plotter, keep_reports=True) -> None:
     """The Python API's arguments: a wrong type or value is an OptionError with a clear message (the CLI's
     values are right by construction)."""
     from ..checks import check_callable, check_flag, check_number, check_path, check_shard, check_type
@@ -274,6 +385,8 @@ def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, o
         bad = [f"{k!r}: {type(v).__name__}" for k, v in jobs.items() if not isinstance(k, str) or not isinstance(v, str)]
         if bad:
             raise OptionError(f"documents must map names (str) to texts (str); not so for {shorten(bad, 5)}")
+    elif isinstance(jobs, JobStream):
+        pass  # made by merge_jobs / file_jobs: Jobs by construction
     elif isinstance(jobs, (str, bytes)) or not isinstance(jobs, Sequence):
         raise OptionError(f"documents must be a mapping name -> text or a list of hwcli.writing.jobs.Job, got "
                           f"{type(jobs).__name__}")
@@ -288,6 +401,7 @@ def _check_arguments(jobs, out_dir, sampling, page, fmt, skip_existing, shard, o
     check_type(page, PageOptions, "page", "a PageOptions")
     check_type(fmt, str, "fmt", "a format name", none=True)
     check_flag(skip_existing, "skip_existing")
+    check_flag(keep_reports, "keep_reports")
     check_shard(shard)
     check_number(group_lines, "group_lines", 1, 10**7, integer=True, none=True)
     check_callable(progress, "progress")
@@ -363,10 +477,11 @@ def _sampled(docs: Sequence[_Doc], comp: Composer, group_lines: int | None) -> I
         del results
 
 
-def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, comp: Composer, page: PageOptions,
-                    group_lines: int | None, finished: Callable[[_Doc], None]) -> None:
+def _write_one_file(docs: Iterable[_Doc], n_docs: int, n_pages: int, first_text: str, out: Path, f: str, plotter,
+                    comp: Composer, page: PageOptions, group_lines: int | None,
+                    finished: Callable[[_Doc], None]) -> None:
     """Every document into one file, each from a new page; pages are rendered as their group is sampled."""
-    written: list[_Doc] = []
+    written: list[DocReport] = []
 
     def pages() -> Iterator[Page]:
         number = 0
@@ -375,15 +490,14 @@ def _write_one_file(docs: Sequence[_Doc], out: Path, f: str, plotter, comp: Comp
                 pg.number = number
                 number += 1
                 yield pg
-            written.append(d)
+            written.append(d.report)
             d.report.status, d.report.outputs = "written", [str(out)]
             finished(d)
 
-    title = f"{len(docs)} documents" if len(docs) != 1 else _title(docs[0].text)
-    n_pages = sum(d.report.pages for d in docs)
+    title = f"{n_docs} documents" if n_docs != 1 else _title(first_text)
     try:
         Document(lambda _report: pages(), n_pages, page, title=title).save(out, f, plotter=plotter)
     except BaseException:
-        for d in written:
-            d.report.status, d.report.outputs = "failed", []
+        for r in written:  # (one file: its documents' reports are held anyway, as the file's pages are)
+            r.status, r.outputs = "failed", []
         raise

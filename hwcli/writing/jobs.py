@@ -10,7 +10,8 @@ Sharding: ``--shard K/N`` keeps the jobs whose 0-based position in the full list
 is the command line's order with every glob's matches sorted (CSV rows: file order), so every shard of a
 job array sees the same list and together the N shards write every document exactly once.
 
-Memory: a mail merge reads its CSV as a stream and keeps only its own shard's jobs (a `JobList`); the names of
+Memory: a mail merge reads its CSV as a stream and keeps only its own shard's jobs (a `JobList`), or none of them
+(`JobStream`: with ``stream=True``, read again each time they are gone over); the names of
 every row, which the clash checks need in every shard, are kept as one 8-byte key each (`NameIndex`), not as
 strings, and the file is read again only when two keys are equal, to tell a real clash from a collision.
 """
@@ -32,6 +33,8 @@ from typing import BinaryIO, Callable, Iterable, Iterator, Mapping, Sequence
 from ..errors import InputTextError, OptionError, shorten
 
 MAX_INPUT_BYTES = 20_000_000
+MAX_DATA_BYTES = 2_000_000_000  # a mail merge's CSV: read as a stream (twice in a whole run), never held
+STREAM_HOLD = 10_000  # merge_jobs(stream=True) holds a shard's jobs up to this many, else reads them again
 MAX_NAME = 120  # characters of an output file name (before the suffix)
 ENVELOPE_SUFFIX = "-envelope"  # a document's envelope is written as NAME-envelope.EXT
 _HEAD = 65536  # bytes (and characters) at the start of a text looked at for signs of binary data
@@ -88,11 +91,13 @@ def _open_error(p: Path, what: str, exc: OSError) -> InputTextError:
     return InputTextError(f"cannot read {str(p)!r}: {exc.strerror}")
 
 
-def text_lines(path: str | os.PathLike, what: str = "input file") -> Iterator[str]:
+def text_lines(path: str | os.PathLike, what: str = "input file", limit: int | None = None) -> Iterator[str]:
     """The lines of a text file as `io.StringIO(read_file(path, what), newline="")` gives them (line ends kept),
     read as a stream: a file of any length costs a buffer, not its text. The checks of `read_file` come first
     (the size, the start of the file looked at for binary data); a byte that is not UTF-8 further on raises
-    `read_file`'s error when the stream reaches it."""
+    `read_file`'s error when the stream reaches it. `limit`: the largest file taken (default `MAX_INPUT_BYTES`;
+    a mail merge's data file may be as large as `MAX_DATA_BYTES`: it is never held)."""
+    limit = MAX_INPUT_BYTES if limit is None else limit
     p = Path(path)
     try:
         fh: BinaryIO = open(p, "rb")
@@ -100,25 +105,26 @@ def text_lines(path: str | os.PathLike, what: str = "input file") -> Iterator[st
         raise _open_error(p, what, exc) from None
     try:
         size = os.fstat(fh.fileno()).st_size
-        if size > MAX_INPUT_BYTES:
-            raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+        if size > limit:
+            raise InputTextError(f"{what} {str(p)!r} is larger than {limit // 1_000_000} MB")
         head = fh.read(4 * _HEAD + 3)  # at least _HEAD characters (a BOM, then 4 bytes at most each)
         if b"\x00" in head[:_HEAD]:
             decode_text(head[:_HEAD], f"{what} {str(p)!r}")  # raises: NUL bytes
         try:
             start = codecs.getincrementaldecoder("utf-8-sig")().decode(head, final=len(head) <= 4 * _HEAD)
         except UnicodeDecodeError:
-            read_file(p, what)  # raises its own message (with the byte's offset)
-            raise
+            if size <= MAX_INPUT_BYTES:
+                read_file(p, what)  # raises its own message (with the byte's offset)
+            raise InputTextError(f"{what} {str(p)!r} is not UTF-8 text") from None
         _check_controls(start, f"{what} {str(p)!r}")
         fh.seek(0)
     except BaseException:
         fh.close()
         raise
-    return _stream_lines(fh, p, what)
+    return _stream_lines(fh, p, what, limit)
 
 
-def _stream_lines(fh: BinaryIO, p: Path, what: str) -> Iterator[str]:
+def _stream_lines(fh: BinaryIO, p: Path, what: str, limit: int) -> Iterator[str]:
     """`text_lines` after its checks: the text is decoded a chunk at a time, its form feeds made paragraph breaks
     (as `decode_text` does) and each chunk split into lines by StringIO's own rule; a last line that may go on
     (no line end yet, or a CR that a LF may follow) waits for the next chunk."""
@@ -127,13 +133,14 @@ def _stream_lines(fh: BinaryIO, p: Path, what: str) -> Iterator[str]:
         try:
             while chunk := text.read(1 << 16):
                 read += len(chunk)
-                if read > MAX_INPUT_BYTES:  # (characters, a byte or more each) the file grew as it was read
-                    raise InputTextError(f"{what} {str(p)!r} is larger than {MAX_INPUT_BYTES // 1_000_000} MB")
+                if read > limit:  # (characters, a byte or more each) the file grew as it was read
+                    raise InputTextError(f"{what} {str(p)!r} is larger than {limit // 1_000_000} MB")
                 lines = io.StringIO(carry + chunk.replace("\f", "\n\n"), newline="").readlines()
                 carry = lines.pop() if lines and not lines[-1].endswith("\n") else ""
                 yield from lines
         except UnicodeDecodeError:
-            read_file(p, what)  # raises its own message (with the byte's offset)
+            if read <= MAX_INPUT_BYTES:  # (a bigger data file is not read whole for the byte's offset)
+                read_file(p, what)  # raises its own message (with the byte's offset)
             raise InputTextError(f"{what} {str(p)!r} is not UTF-8 text") from None
     if carry:
         yield carry
@@ -184,26 +191,41 @@ def expand_inputs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathL
 
 
 def file_jobs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike | None = None,
-              shard: tuple[int, int] | None = None) -> "JobList":
+              shard: tuple[int, int] | None = None, stream: bool = False) -> "JobList | JobStream":
     """One job per input file (named after the file, without its suffix). Unreadable files become jobs
     with a problem; two inputs that would write the same output name are an OptionError. Globs skip what
     lies in `out_dir` (see `expand_inputs`). With `shard` (K, N) only that shard's files are read and kept
-    (`JobList`); every file's name still takes part in the clash checks."""
+    (`JobList`); every file's name still takes part in the clash checks. With `stream` no text is held: a
+    `JobStream` that reads each file again each time it is gone over (a thousand files of 20 MB are never all
+    in memory), and the clash checks have run on the names."""
     paths = expand_inputs(patterns, out_dir)
 
     def named() -> Iterator[tuple[str, str]]:
         return ((sanitize_name(p.stem) or "document", str(p)) for p in paths)
 
-    jobs = JobList(len(paths), shard, NameIndex(named, envelopes=False))
+    def job(name: str, source: str) -> Job:
+        try:
+            return Job(name, read_file(source), source)
+        except InputTextError as exc:
+            return Job(name, "", source, str(exc))
+
+    names = NameIndex(named, envelopes=False)
+    jobs = JobList(len(paths), shard, names)
     for i, (name, source) in enumerate(named()):
-        jobs.names.add(name)
-        if _in_shard(i, shard):
-            try:
-                jobs.append(Job(name, read_file(source), source))
-            except InputTextError as exc:
-                jobs.append(Job(name, "", source, str(exc)))
-    jobs.names.check_unique()
-    return jobs
+        names.add(name)
+        if _in_shard(i, shard) and not stream:
+            jobs.append(job(name, source))
+    names.check_unique()
+    if not stream:
+        return jobs
+    mine = [i for i in range(len(paths)) if _in_shard(i, shard)]
+
+    def make() -> Iterator[Job]:
+        return (job(name, source) for i, (name, source) in enumerate(named()) if _in_shard(i, shard))
+
+    # (`plain` counts envelopes, and files have none: not read here to count their problems)
+    return JobStream(make, len(paths), len(mine), len(mine), shard, names,
+                     _stat_stamp(lambda: (paths[i] for i in mine)), "an input file")
 
 
 def text_jobs(texts: Mapping[str, str] | Sequence[tuple[str, str]]) -> list[Job]:
@@ -354,6 +376,57 @@ class JobList(list):
         self.names = names
 
 
+class JobStream:
+    """The jobs of a batch (of one shard of it, with `shard`), in order, not held: each iteration makes them
+    again from their files (a mail merge reads its CSV again, a file batch reads each file again), so a run of a
+    million documents holds none of them. `write_many` goes over them twice (the checks, then the sampling). As
+    `JobList`: `total` (jobs before sharding), `shard`, `names`; and `len()` (this shard's jobs) and `plain` (those
+    without a problem, which are the ones that get an envelope). If a file changes between two passes, the
+    iteration raises InputTextError when it sees that (its size or modification time differs, or the count of
+    jobs), instead of writing documents that were not checked."""
+
+    def __init__(self, make: Callable[[], Iterator[Job]], total: int, count: int, plain: int,
+                 shard: tuple[int, int] | None, names: NameIndex, stamp: Callable[[], object], what: str):
+        self._make = make
+        self.total = total
+        self.shard = shard
+        self.names = names
+        self.plain = plain
+        self._count = count
+        self._stamp = stamp
+        self._first = stamp()
+        self._what = what
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[Job]:
+        changed = InputTextError(f"{self._what} changed while the batch ran (documents already written stay): "
+                                 "run it again")
+        if self._stamp() != self._first:
+            raise changed
+        n = 0
+        for job in self._make():
+            n += 1
+            yield job
+        if n != self._count or self._stamp() != self._first:
+            raise changed
+
+
+def _stat_stamp(paths: Callable[[], Iterable[Path]]) -> Callable[[], object]:
+    """A stamp of files (size and modification time of each) that changes when any of them does."""
+    def stamp() -> object:
+        out = []
+        for p in paths():
+            try:
+                st = os.stat(p)
+                out.append((st.st_size, st.st_mtime_ns))
+            except OSError:
+                out.append(None)
+        return hashlib.sha256(repr(out).encode()).digest()
+    return stamp
+
+
 def _in_shard(i: int, shard: tuple[int, int] | None) -> bool:
     return shard is None or i % shard[1] == shard[0] - 1
 
@@ -403,7 +476,7 @@ def read_csv(path: str | os.PathLike) -> tuple[list[str], list[tuple[int, list[s
 def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """`read_csv` as a stream: the header is read and checked at once, the rows are read and parsed as they
     are taken (a million-row file is never held, as text or as a million lists)."""
-    reader = csv.reader(text_lines(path, "data file"), strict=True)
+    reader = csv.reader(text_lines(path, "data file", MAX_DATA_BYTES), strict=True)
 
     def records() -> Iterator[tuple[int, list[str]]]:
         start = 1
@@ -438,7 +511,7 @@ def iter_csv(path: str | os.PathLike) -> tuple[list[str], Iterator[tuple[int, li
 
 def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, name_column: str | None = None,
                name_pattern: str | None = None, envelope_template: str | os.PathLike | None = None,
-               shard: tuple[int, int] | None = None) -> "JobList":
+               shard: tuple[int, int] | None = None, stream: bool = False) -> "JobList | JobStream":
     """One job per CSV row: the template filled from the row, named from `name_column`, from
     `name_pattern` (a template over the columns, e.g. ``{last}-{first}``), or ``row-0001`` style.
 
@@ -450,7 +523,10 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     With `shard` (K, N) the rows of other shards are only read and named (every name takes part in the
     clash checks, their envelopes' names too, as one key each: `NameIndex`), and the jobs returned are this
     shard's alone (`JobList`; `write_many` takes them with the same `shard`), so a shard pays for its own rows
-    and a fixed 8 to 24 bytes for each of the others'.
+    and a fixed 8 to 24 bytes for each of the others'. With `stream`, more than `STREAM_HOLD` jobs are not held
+    at all: a `JobStream`, which reads the CSV again each time it is gone over (a whole run of a million rows
+    holds only the names' keys); fewer are a `JobList` as without it (a small shard of a big file is not read
+    three times).
     """
     template = read_file(template_path, "template")
     fields = template_fields(template)
@@ -489,29 +565,46 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     def again() -> Iterator[tuple[str, str]]:  # every row's (name, source), the file read again
         return ((name, f"{data} row {line}") for _k, line, _c, name in named(iter_csv(data_path)[1]))
 
-    jobs = JobList(0, shard, NameIndex(again, envelopes=envelope is not None))
-    for k, line, cells, name in named(rows):
-        jobs.names.add(name)
-        if not _in_shard(k - 1, shard):  # another shard's row: its name only
-            continue
+    def job(line: int, cells: list[str], name: str) -> Job:
         source = f"{data} row {line}"
         if not any(c.strip() for c in cells):
-            jobs.append(Job(name, "", source, "empty row"))
-        elif len(cells) != len(header):
-            jobs.append(Job(name, "", source, f"{len(cells)} cells, the header has {len(header)}"))
-        else:
-            row = dict(zip(header, cells))
-            empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
-            if empty:
-                jobs.append(Job(name, "", source, f"empty field(s) {shorten(empty)}"))
-            elif name_parts is not None and not sanitize_name(fill_parts(name_parts, row)):
-                jobs.append(Job(name, "", source, "the name is empty once made a file name"))
-            else:
-                jobs.append(Job(name, fill_parts(text_parts, row), source,
-                                envelope=fill_parts(envelope_parts, row) if envelope_parts else ""))
-    jobs.total = jobs.names.count
-    jobs.names.check_unique()
-    return jobs
+            return Job(name, "", source, "empty row")
+        if len(cells) != len(header):
+            return Job(name, "", source, f"{len(cells)} cells, the header has {len(header)}")
+        row = dict(zip(header, cells))
+        empty = [f for f in dict.fromkeys(fields + name_fields) if not row[f].strip()]
+        if empty:
+            return Job(name, "", source, f"empty field(s) {shorten(empty)}")
+        if name_parts is not None and not sanitize_name(fill_parts(name_parts, row)):
+            return Job(name, "", source, "the name is empty once made a file name")
+        return Job(name, fill_parts(text_parts, row), source,
+                   envelope=fill_parts(envelope_parts, row) if envelope_parts else "")
+
+    names = NameIndex(again, envelopes=envelope is not None)
+    jobs: JobList | None = JobList(0, shard, names)
+    count = plain = 0
+    for k, line, cells, name in named(rows):
+        names.add(name)
+        if not _in_shard(k - 1, shard):  # another shard's row: its name only
+            continue
+        j = job(line, cells, name)
+        count += 1
+        plain += not j.problem
+        if jobs is not None:
+            jobs.append(j)
+            if stream and len(jobs) > STREAM_HOLD:
+                jobs = None  # too many to hold: read again when needed
+    names.check_unique()
+    if jobs is not None:
+        jobs.total = names.count
+        return jobs
+
+    def make() -> Iterator[Job]:
+        return (job(line, cells, name) for k, line, cells, name in named(iter_csv(data_path)[1])
+                if _in_shard(k - 1, shard))
+
+    return JobStream(make, names.count, count, plain, shard, names, _stat_stamp(lambda: [Path(data_path)]),
+                     f"data file {str(data_path)!r}")
 
 
 # --- sharding and seeds ------------------------------------------------------------------------------
