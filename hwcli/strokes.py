@@ -220,13 +220,14 @@ def baseline_fit(points: np.ndarray, chars: np.ndarray | None, text: str) -> tup
     if xh <= 0 or np.ptp(x) < 3 * xh:
         return None
     keep = np.ones(len(x), bool)
-    for _ in range(2):
-        xm = x[keep] - x[keep].mean()
-        den = float(xm @ xm)
+    for _ in range(2):  # (math.fsum: exactly rounded sums, the same on every CPU)
+        kx, ky = x[keep].tolist(), y[keep].tolist()
+        mx, my = math.fsum(kx) / len(kx), math.fsum(ky) / len(ky)
+        den = math.fsum((a - mx) * (a - mx) for a in kx)
         if den <= 0:
             return None
-        slope = float(xm @ (y[keep] - y[keep].mean())) / den
-        icpt = float(y[keep].mean() - slope * x[keep].mean())
+        slope = math.fsum((a - mx) * (b - my) for a, b in zip(kx, ky)) / den
+        icpt = my - slope * mx
         resid = np.abs(y - (icpt + slope * x))
         new = resid <= xh / 3
         if new.sum() < 4 or np.array_equal(new, keep):
