@@ -115,7 +115,8 @@ def _join_units(text: str, mine: list[LineResult], ramp: float) -> LineResult:
     if len(mine) == 1:
         mine[0].text = text
         if ramp and len(mine[0].strokes):
-            mine[0].strokes = join_segments([mine[0].strokes], [text], ramp=ramp, chars=[mine[0].chars])
+            # (no alignment passed: a line of one unit is not levelled, as before; its sag has no seam to step at)
+            mine[0].strokes = join_segments([mine[0].strokes], [text], ramp=ramp)
         return mine[0]
     bad = [r.reason for r in mine if not r.ok]
     n = max(sum(len(r.text) for r in mine), 1)
