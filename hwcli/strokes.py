@@ -188,15 +188,22 @@ def aligned_baseline(points: np.ndarray, chars: np.ndarray | None, text: str) ->
     """Baseline y of a line or segment from the letters that sit on it (no descender): the median of their
     bottoms (90th percentile of y of the points aligned to each, see `x_height`). None when fewer than three
     such letters have enough ink: then `estimate_baseline`, which needs no alignment, is the fallback."""
+    bottoms = [y for _, y in _letter_bottoms(points, chars, text)]
+    return float(np.median(bottoms)) if len(bottoms) >= 3 else None
+
+
+def _letter_bottoms(points: np.ndarray, chars: np.ndarray | None, text: str) -> list[tuple[float, float]]:
+    """(median x, bottom y) of each letter that sits on the baseline and has at least three aligned points; the
+    bottom is the 90th percentile of its points' y (y down). Empty without an alignment that fits `points`."""
     if chars is None or len(chars) != len(points):
-        return None
-    bottoms = []
+        return []
+    out = []
     for j, ch in enumerate(text):
         if ch in ON_BASELINE:
-            sel = points[chars == j, 1]
-            if len(sel) >= 3:
-                bottoms.append(float(np.percentile(sel, 90)))
-    return float(np.median(bottoms)) if len(bottoms) >= 3 else None
+            sel = chars == j
+            if sel.sum() >= 3:
+                out.append((float(np.median(points[sel, 0])), float(np.percentile(points[sel, 1], 90))))
+    return out
 
 
 def baseline_fit(points: np.ndarray, chars: np.ndarray | None, text: str) -> tuple[float, float] | None:
@@ -204,18 +211,10 @@ def baseline_fit(points: np.ndarray, chars: np.ndarray | None, text: str) -> tup
     sit on it (as `aligned_baseline`), fitted by least squares, refitted without letters more than a third of
     an x-height off it (a letter the alignment cut badly). None with fewer than four such letters, or when
     they span less than three x-heights (too short to tell a slope)."""
-    if chars is None or len(chars) != len(points):
+    bottoms = _letter_bottoms(points, chars, text)
+    if len(bottoms) < 4:
         return None
-    xs, ys = [], []
-    for j, ch in enumerate(text):
-        if ch in ON_BASELINE:
-            sel = chars == j
-            if sel.sum() >= 3:
-                xs.append(float(np.median(points[sel, 0])))
-                ys.append(float(np.percentile(points[sel, 1], 90)))
-    if len(xs) < 4:
-        return None
-    x, y = np.asarray(xs), np.asarray(ys)
+    x, y = np.asarray(bottoms).T
     xh = x_height(points, chars, text) or robust_size(points)
     if xh <= 0 or np.ptp(x) < 3 * xh:
         return None

@@ -42,7 +42,8 @@ from ..page.placement import Page
 from ..synthesis import Checker, SamplingOptions, unit_seed
 from .compose import Composer, Report
 from .document import Document, _title
-from .jobs import ENVELOPE_SUFFIX, Job, JobList, JobStream, check_page_names, check_unique, document_seed, text_jobs
+from .jobs import (ENVELOPE_SUFFIX, Job, JobList, JobStream, check_page_names, check_unique, document_seed, in_shard,
+                   text_jobs)
 
 log = logging.getLogger(__name__)
 EXTENSIONS = {"pdf": ".pdf", "svg": ".svg", "png": ".png", "gcode": ".gcode", "hpgl": ".hpgl", "plotter-svg": ".svg"}
@@ -143,7 +144,7 @@ def write_many(
     reported (``progress`` is called for it before any sampling) and the others are still written; with
     `one_file` any problem raises instead. `skip_existing` leaves documents whose outputs all exist (they
     are complete: outputs are published atomically). `shard` (K, N) writes only the K-th of N parts (see
-    `jobs.shard_of`); jobs made for one shard (``merge_jobs(..., shard=(K, N))``, a `jobs.JobList` of that shard's
+    `jobs.in_shard`); jobs made for one shard (``merge_jobs(..., shard=(K, N))``, a `jobs.JobList` of that shard's
     jobs alone, the whole batch's names in its `NameIndex`) need the same `shard` here. Seeds: see the module docstring; ``sampling.seed`` is the base seed and
     ``page.seed`` is replaced by each document's seed. Read-back checking as in `hwcli.write` (``sampling.check``,
     default the bundle's; `checker` replaces the bundled recognizer). ``progress(done, total, doc)`` after
@@ -352,7 +353,7 @@ class _ShardOf:
         self.jobs, self.shard = jobs, shard
 
     def __iter__(self) -> Iterator[Job]:
-        return (j for i, j in enumerate(self.jobs) if self.shard is None or i % self.shard[1] == self.shard[0] - 1)
+        return (j for i, j in enumerate(self.jobs) if in_shard(i, self.shard))
 
     def __len__(self) -> int:
         if self.shard is None:

@@ -213,15 +213,15 @@ def file_jobs(patterns: Sequence[str | os.PathLike], out_dir: str | os.PathLike 
     jobs = JobList(len(paths), shard, names)
     for i, (name, source) in enumerate(named()):
         names.add(name)
-        if _in_shard(i, shard) and not stream:
+        if in_shard(i, shard) and not stream:
             jobs.append(job(name, source))
     names.check_unique()
     if not stream:
         return jobs
-    mine = [i for i in range(len(paths)) if _in_shard(i, shard)]
+    mine = [i for i in range(len(paths)) if in_shard(i, shard)]
 
     def make() -> Iterator[Job]:
-        return (job(name, source) for i, (name, source) in enumerate(named()) if _in_shard(i, shard))
+        return (job(name, source) for i, (name, source) in enumerate(named()) if in_shard(i, shard))
 
     # (`plain` counts envelopes, and files have none: not read here to count their problems)
     return JobStream(make, len(paths), len(mine), len(mine), shard, names,
@@ -427,7 +427,8 @@ def _stat_stamp(paths: Callable[[], Iterable[Path]]) -> Callable[[], object]:
     return stamp
 
 
-def _in_shard(i: int, shard: tuple[int, int] | None) -> bool:
+def in_shard(i: int, shard: tuple[int, int] | None) -> bool:
+    """Whether the job at 0-based position `i` belongs to shard (K, N) (every job with no shard)."""
     return shard is None or i % shard[1] == shard[0] - 1
 
 
@@ -585,7 +586,7 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
     count = plain = 0
     for k, line, cells, name in named(rows):
         names.add(name)
-        if not _in_shard(k - 1, shard):  # another shard's row: its name only
+        if not in_shard(k - 1, shard):  # another shard's row: its name only
             continue
         j = job(line, cells, name)
         count += 1
@@ -601,7 +602,7 @@ def merge_jobs(template_path: str | os.PathLike, data_path: str | os.PathLike, n
 
     def make() -> Iterator[Job]:
         return (job(line, cells, name) for k, line, cells, name in named(iter_csv(data_path)[1])
-                if _in_shard(k - 1, shard))
+                if in_shard(k - 1, shard))
 
     return JobStream(make, names.count, count, plain, shard, names, _stat_stamp(lambda: [Path(data_path)]),
                      f"data file {str(data_path)!r}")
@@ -619,7 +620,7 @@ def parse_shard(spec: str) -> tuple[int, int]:
 
 def shard_of(jobs: Sequence[Job], shard: tuple[int, int] | None) -> list[Job]:
     """The jobs of shard (K, N): those at 0-based positions i with i % N == K - 1 (all when None)."""
-    return [j for i, j in enumerate(jobs) if _in_shard(i, shard)]
+    return [j for i, j in enumerate(jobs) if in_shard(i, shard)]
 
 
 def document_seed(seed: int, name: str) -> int:
