@@ -327,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--lines", type=int, default=12000, help="new lines to write")
     ap.add_argument("--words", default="3,7", help="words per new line: min,max")
     ap.add_argument("--max-chars", type=int, default=60)
+    ap.add_argument("--accent-weight", type=int, default=1,
+                    help="shares of each accented letter in the round-robin (a glyph has 3)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -393,7 +395,7 @@ def main(argv=None) -> int:
         ok = 0
         for _ in range(changes):
             if not queue:
-                queue = accents + glyphs * 3  # an accented letter starts from its base letter; a glyph from nothing
+                queue = accents * a.accent_weight + glyphs * 3  # an accented letter starts from its base letter; a glyph from nothing
                 rng.shuffle(queue)
             target = queue.pop()
             if target in accents:
