@@ -281,6 +281,11 @@ def test_read_back_counts_digits_not_given_back_as_themselves():
     assert misread_digits("at 9:30", "at 19:30") == 0  # an added one is the CER's business
     assert misread_digits("no digits", "xx") == 0
     assert misread_digits("42", "") == 2
+    # accented letters and symbols the data set lacks are held to the same rule; letters it has are not
+    assert misread_digits("Noël à 9 €", "Noel a 9 €") == 2
+    assert misread_digits("j.price@example.org", "j.priceoexample.org") == 1
+    assert misread_digits("Noël", "Naël") == 0  # a plain letter misread: the CER's business
+    assert misread_digits("Łódź", "Łódź") == 0 and misread_digits("Łódź", "Lodz") == 3
     # the CER comes from the same alignment, equal to the plain one
     for ref, hyp in (("call 0161 234", "call 0l6l 234"), ("at 9:30", "at 19:3"), ("no digits", "xx"), ("42", "")):
         r = read_back(ref, hyp)

@@ -112,6 +112,7 @@ def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(
     monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")  # a random model: the copies alone
 
     assert is_hard_unit("call at 9") and is_hard_unit("NO way") and not is_hard_unit("Dear john")
+    assert is_hard_unit("café au lait") and is_hard_unit("me@home") and not is_hard_unit("a (quiet) day, isn't it?")
     read = []
 
     def checker(strokes, texts):

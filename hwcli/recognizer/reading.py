@@ -73,7 +73,7 @@ def alignment(ref: str, hyp: str) -> tuple[int, list[bool]]:
 
 class ReadBack(float):
     """A checker's result for one line: its CER (the float's value), and how many of its digits were misread
-    (`wrong_digits`) and what was read (`reading`). A plain float from another checker means no digit
+    (`wrong_digits`; accented letters and symbols the data set lacks count too: `texts.is_key_char`) and what was read (`reading`). A plain float from another checker means no digit
     was counted."""
 
     wrong_digits: int = 0
@@ -87,11 +87,14 @@ class ReadBack(float):
 
 
 def read_back(ref: str, hyp: str) -> ReadBack:
-    """The CER of reading `hyp` for `ref` and its misread digits, from one alignment (none without digits)."""
-    if not any(c.isdigit() for c in ref):
+    """The CER of reading `hyp` for `ref` and its misread key characters (`texts.is_key_char`: digits, accented
+    letters, symbols), from one alignment (none without them)."""
+    from ..texts import is_key_char
+
+    if not any(is_key_char(c) for c in ref):
         return ReadBack(cer(ref, hyp), 0, hyp)
     dist, ok = alignment(ref, hyp)
-    return ReadBack(dist / len(ref), sum(1 for c, m in zip(ref, ok) if c.isdigit() and not m), hyp)
+    return ReadBack(dist / len(ref), sum(1 for c, m in zip(ref, ok) if is_key_char(c) and not m), hyp)
 
 
 def wer(ref: str, hyp: str) -> float:

@@ -35,8 +35,9 @@ class SamplingOptions:
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
     # best reading is kept); None = HARD_COPIES
     hard_copies: int | None = None
-    # when lines are read back, resample a line or segment whose digits do not all read back as written (see
-    # the module docstring); out of retries the best copy is kept and not reported for its digits alone
+    # when lines are read back, resample a line or segment whose key characters (digits, accented letters and
+    # symbols the training data lacks: `texts.is_key_char`) do not all read back as written (see the module
+    # docstring); out of retries the best copy is kept and not reported for its digits alone
     strict_digits: bool = True
 
     def __post_init__(self) -> None:
@@ -105,7 +106,7 @@ class Sampling:
     segment_chars: int  # 0 = never split
     size_ramp: float
     hard_copies: int = 1
-    strict_digits: bool = False  # resample a unit whose digits read back wrong (see SamplingOptions)
+    strict_digits: bool = False  # resample a unit whose key characters read back wrong (see SamplingOptions)
 
 
 @dataclass
