@@ -400,7 +400,7 @@ def test_even_out_size_grows_the_end_and_keeps_proportions():
     np.testing.assert_allclose(dx, dy, rtol=0.05)
 
 
-def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
+def test_hard_bias_acts_only_on_digits_capitals_punctuation_and_key_characters(bundle):
     def run(text: str, hard_bias: float):
         g = torch.Generator().manual_seed(5)
         return sample_batch(bundle, [text], 1.0, g, bundle.style(None), 6, hard_bias=hard_bias)[0].strokes
@@ -411,6 +411,15 @@ def test_hard_bias_acts_only_on_digits_capitals_and_punctuation(bundle):
         SamplingOptions(hard_bias=-1.0)
     assert SamplingOptions(hard_bias=2.0).resolve(bundle).hard_bias == 2.0
     assert SamplingOptions().resolve(bundle).hard_bias == bundle.sampling.hard_bias
+
+
+def test_hard_bias_marks_accented_letters_and_symbols_but_not_plain_letters():
+    from hwcli.model.sampling import _hard_characters
+
+    mask = _hard_characters(["café ß@x", "ab"], ["Hi ", ""], 12, "cpu")
+    # the prefix (a style's priming text) comes first and is left alone; then c a f é ' ' ß @ x
+    assert mask[0].tolist() == [False, False, False, False, False, False, True, False, True, True, False, False]
+    assert not mask[1].any()
 
 
 def test_a_stalled_window_stops_the_line_and_it_is_resampled(bundle):

@@ -38,7 +38,7 @@ class SamplingDefaults:
     these (`hwcli.synthesis.SamplingOptions.resolve`); nothing else falls back to numbers of its own."""
 
     bias: float = 0.75  # Graves eq. 61-62
-    hard_bias: float = 0.0  # added to bias while the window is on a digit, capital or punctuation mark
+    hard_bias: float = 0.0  # added to bias while the window is on a digit, capital, punctuation mark, accented letter or symbol
     max_steps_per_char: int = 25  # cap on points per character
     retries: int = 3  # resamples of a line that failed a check
     check: bool = True  # read lines back with the recognizer and resample bad ones
