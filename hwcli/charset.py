@@ -5,6 +5,8 @@
   refused with a message naming the model and, where the bundled model has it, that model.
 - `coverage_note`: one line saying which characters of the set an alphabet lacks (None when it has them all).
 - `bundled_alphabet`: the bundled synthesis model's alphabet, read from its JSON alone (cheap enough for help).
+- `FULL_SET`: the bundled model that writes the whole set; with no model asked for, a document that holds
+  characters the default lacks is written by it (`writing.compose.Composer.for_text`).
 """
 from __future__ import annotations
 
@@ -59,6 +61,34 @@ def coverage_note(chars: str, model: str = "this model") -> str | None:
 
 
 BUNDLED_FULL = ("hwcli-synthesis", "hwcli-charset")  # bundled synthesis models, the default first
+#: the bundled model that writes the whole set; with no model asked for, a text that needs it is written by it
+FULL_SET = "hwcli-charset"
+
+
+def full_set_available() -> bool:
+    """Whether the bundled `FULL_SET` model is installed and writes every character of the set."""
+    have = bundled_alphabet(FULL_SET)
+    return have is not None and not lacking(have)
+
+
+def default_note() -> str | None:
+    """One line on what the bundled models write with no model asked for (`coverage_note` of the default when
+    the full-set model is missing); None when the default writes the whole set."""
+    chars = bundled_alphabet(BUNDLED)
+    if chars is None or not lacking(chars):
+        return None
+    if not full_set_available():
+        return coverage_note(chars, f"the bundled {BUNDLED}")
+    return (f"with no --model, the bundled {BUNDLED} writes a text made of its {len(CHARSET) - len(lacking(chars))} "
+            f"characters (IAM-OnDB's: its best prose), and the bundled {FULL_SET} any text holding another "
+            "character of the set, in the same styles")
+
+
+def is_default_bundle(path) -> bool:
+    """Whether `path` (a loaded bundle's path) is the bundled default model's."""
+    if not path:
+        return False
+    return Path(str(path)).with_suffix("") == _bundled_json(BUNDLED).with_suffix("")
 
 
 def full_set_model(chars: str, besides: str | None = None) -> str | None:

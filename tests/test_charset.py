@@ -150,3 +150,81 @@ def test_the_character_sheet_shows_every_character_of_the_set():
     spec.loader.exec_module(sheet)
     assert set(CHARSET) <= set(" ".join(sheet.LINES)) and set(" ".join(sheet.LINES)) <= set(CHARSET)
     assert max(map(len, sheet.LINES)) <= 52  # one column of the sheet
+
+
+# ----------------------------------------------------------------------------- no --model: the full-set model
+@pytest.fixture
+def bundled(tmp_path, monkeypatch):
+    """Tiny stand-ins for the bundled models: the default (IAM-OnDB's characters) and the full-set one."""
+    from hwcli.model import bundle as bundle_module
+
+    models = tmp_path / "models"
+    models.mkdir()
+    make_bundle(models / charset.BUNDLED, defaults=FAST)
+    make_bundle(models / charset.FULL_SET, defaults=FAST, chars=CHARSET)
+    monkeypatch.setattr(bundle_module, "bundled_model_path", lambda name=bundle_module.DEFAULT_MODEL: models / name)
+    monkeypatch.setattr(charset, "_bundled_json", lambda name: models / f"{name}.json")
+    charset.bundled_alphabet.cache_clear()
+    yield models
+    charset.bundled_alphabet.cache_clear()
+
+
+def _written_by(doc_or_comp):
+    from pathlib import Path
+
+    return Path(doc_or_comp.bundle.path).name
+
+
+def test_with_no_model_a_text_the_default_lacks_is_written_by_the_full_set_model(bundled):
+    from hwcli.page import PageOptions
+    from hwcli.synthesis import SamplingOptions
+    from hwcli.writing.compose import Composer
+
+    comp = Composer.load(None, SamplingOptions(style=1, check=False), PageOptions().line_height)
+    same, text, _ = comp.for_text("Plain words, 3 of them.", "error")
+    assert same is comp and _written_by(same) == charset.BUNDLED and text == "Plain words, 3 of them."
+    full, text, _ = comp.for_text("Cr\u00e8me @ \u00a318", "error")
+    assert _written_by(full) == charset.FULL_SET and text == "Cr\u00e8me @ \u00a318"
+    assert full.resolved.style is full.bundle.styles[1]  # the same style, by index
+    assert comp.for_text("caf\u00e9", "error")[0] is full  # loaded once
+    # outside the set: still refused, by the full-set model, or left out
+    with pytest.raises(UnsupportedCharactersError) as info:
+        comp.for_text("caf\u00e9 \u2603", "error")
+    assert "1 unsupported character(s): '\u2603'" in str(info.value) and "lacks" not in str(info.value)
+    assert comp.for_text("caf\u00e9 \u2603", "skip")[1] == "caf\u00e9 "
+    assert comp.for_text("snow \u2603", "skip")[0] is comp  # nothing of the set missing: the default writes it
+    # a model asked for by name is never swapped: it refuses what it lacks and names the one that writes it
+    named = Composer.load(charset.BUNDLED, SamplingOptions(check=False), PageOptions().line_height)
+    with pytest.raises(UnsupportedCharactersError, match=r"hwcli-charset \(--model hwcli-charset\) writes them"):
+        named.for_text("caf\u00e9", "error")
+
+
+def test_write_and_the_cli_with_no_model_write_every_character_of_the_set(bundled, tmp_path):
+    import hwcli
+    from hwcli.cli.app import app
+
+    text = "Cr\u00e8me br\u00fbl\u00e9e \u2013 \u00a318.99 @ 20\u00b0C"
+    doc = hwcli.write(text, check=False)
+    assert " ".join(t for pg in doc.pages for t in pg.texts) == text
+    out = tmp_path / "t.svg"
+    r = CliRunner().invoke(app, ["write", text, "-o", str(out), "--quiet", "--no-check"])
+    assert r.exit_code == 0, r.output
+    assert out.is_file()
+    r = CliRunner().invoke(app, ["write", text, "-o", str(tmp_path / "m.svg"), "--model", charset.BUNDLED, "--quiet"])
+    assert_one_line_error(r, "unsupported character(s)", "lacks")  # asked for by name: refused, said why
+    r = CliRunner().invoke(app, ["--help"])
+    assert f"the bundled {charset.FULL_SET} any text holding another character" in " ".join(r.output.split())
+
+
+def test_a_batch_writes_each_document_with_the_model_it_needs(bundled, tmp_path):
+    from hwcli.writing.batch import write_many
+    from hwcli.writing.jobs import Job
+
+    docs = {"a": "Plain words.", "b": "Caf\u00e9 @ 5 \u20ac", "c": "More plain words.", "d": "\u00a1Ol\u00e9!"}
+    report = write_many(docs, tmp_path / "out", fmt="svg", check=False, seed=3)
+    assert [r.status for r in report.docs] == ["written"] * 4, [r.error for r in report.docs]
+    alone = write_many({"b": docs["b"]}, tmp_path / "alone", fmt="svg", check=False, seed=3)
+    assert alone.docs[0].status == "written"
+    assert (tmp_path / "out" / "b.svg").read_bytes() == (tmp_path / "alone" / "b.svg").read_bytes()
+    bad = write_many({"e": "snow \u2603 caf\u00e9"}, tmp_path / "bad", fmt="svg", check=False)
+    assert bad.docs[0].status == "failed" and "'\u2603'" in bad.docs[0].error

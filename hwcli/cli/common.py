@@ -146,11 +146,12 @@ class HwcliGroup(_group_base()):
     one ``hwcli: error: ...`` line with typer's exit code (2 for usage errors) instead of a boxed panel."""
 
     def get_help(self, ctx):
-        """The help, saying which characters of the set the bundled model lacks (read from its JSON: no torch)."""
-        from ..charset import BUNDLED, bundled_alphabet, coverage_note
+        """The help, saying which bundled model writes which characters of the set (read from their JSON: no
+        torch)."""
+        from ..charset import default_note
 
-        chars = bundled_alphabet()
-        note = coverage_note(chars, f"The bundled {BUNDLED}") if chars is not None else None
+        note = default_note()
+        note = note[:1].upper() + note[1:] if note else note
         if note and note not in (self.help or ""):
             self.help = f"{self.help} {note}."
         return super().get_help(ctx)

@@ -136,7 +136,7 @@ def write_cmd(
                    output_given=output is not None,
                    fmt="plotter-svg" if plotter_svg else (format.value if format else None),
                    skip_existing=skip_existing, shard=shard, quiet=quiet,
-                   load=lambda: _load(model, unconditional, threads, style),
+                   load=lambda: _load(model, unconditional, threads, style, auto=True),
                    options=lambda chosen_style: dict(
                        sampling=SamplingOptions(bias=bias, style=chosen_style, seed=seed, check=check),
                        page=page, on_unsupported=on_unsupported.value, dpi=dpi, plotter=plot))
@@ -162,7 +162,7 @@ def write_cmd(
     # every plotter problem is reported here, before the model is loaded or anything sampled
     fmt, _ = plotter_setup(fmt, plot, page, str(preview) if preview else None, output)
 
-    bundle, style = _load(model, unconditional, threads, style)
+    bundle, style = _load(model, unconditional, threads, style, auto=True)
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -206,9 +206,11 @@ def write_cmd(
         err_console.print(f"wrote {report.lines} line(s) on {report.pages} page(s) to {dest}{extra}", markup=False)
 
 
-def _load(model: Path | None, unconditional: bool, threads: int, style: str | None):
+def _load(model: Path | None, unconditional: bool, threads: int, style: str | None, auto: bool = False):
     """(bundle, style) for the command's model and style options (a personal style joins the bundle's
-    styles); sets torch's thread count."""
+    styles); sets torch's thread count. With `auto` and no --model, (None, the style as given) once they are
+    checked: the writer then picks the bundled model itself, the full-set one for a text that needs it
+    (`writing.compose.Composer.for_text`)."""
     import torch
 
     from ..errors import OptionError
@@ -216,6 +218,7 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
 
     if threads:
         torch.set_num_threads(threads)
+    given = style
     if unconditional and model is None:
         bundle = load_model(DEFAULT_UNCONDITIONAL)
     else:
@@ -227,6 +230,8 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
     if not unconditional and not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction network: it cannot write your text, only free "
                           "scribble; add --unconditional for that, or use a synthesis model")
+    if auto and model is None and not unconditional:
+        return None, given
     return bundle, style
 
 

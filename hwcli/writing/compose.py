@@ -8,13 +8,15 @@ differ only in how they group lines into sampling calls (a page at a time; a gro
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass, field, replace
 from typing import Callable, Sequence
 
 import numpy as np
 
-from ..charset import prepare_text
+from ..charset import BUNDLED, FULL_SET, full_set_available, is_default_bundle, prepare_text
+from ..errors import UnsupportedCharactersError
 from ..model.bundle import Bundle, Style
 from ..model.personal import resolve_style
 from ..page import PageOptions, estimate_scale, iter_layout
@@ -23,6 +25,8 @@ from ..page.colors import Marks, split_colors
 from ..page.placement import BODY_FRACTION, Page, align_lines, build_page, place_line, size_factors
 from ..strokes import to_points, x_height
 from ..synthesis import Checker, LineResult, Sampling, SamplingOptions, line_checker, synthesize
+
+log = logging.getLogger(__name__)
 
 MAX_CHARS_PER_LINE = 90  # the model was trained on lines of up to ~70 characters; longer ones get wrapped
 
@@ -74,6 +78,23 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
     return scale, max(per_char * scale, 0.3)
 
 
+def _full_set_loader(sampling: SamplingOptions, line_height: float, recognizer, checker: Checker | None):
+    """A function loading (once) the `Composer` of the bundled full-set model with the caller's options and
+    style (a built-in style has the same index and name in both bundles, a personal one is added to it)."""
+    done: list = []
+
+    def load() -> "Composer | None":
+        if not done:
+            comp = None
+            if full_set_available():
+                comp = Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
+                log.info("writing with %s: the text holds characters of the set that %s lacks", FULL_SET, BUNDLED)
+            done.append(comp)
+        return done[0]
+
+    return load
+
+
 def even_sizes(lines: list[L.LayoutLine], results) -> list[L.LayoutLine]:
     """The lines of one page with their `size` pulled towards one x-height (`placement.size_factors`), measured
     on each sampled line's small letters through its attention window (`results`: its LineResults)."""
@@ -91,13 +112,18 @@ class Composer:
     checker: Checker | None  # reads lines back (None: checking is off)
     scale: float  # mm per model unit on the page
     char_width: float  # mm per character (for wrapping)
+    #: with no model asked for: the same hand in the bundled model that writes the whole character set
+    #: (`charset.FULL_SET`), loaded when a text first needs it (`for_text`); None otherwise
+    full_set: Callable[[], "Composer | None"] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, model: Bundle | str | os.PathLike | None, sampling: SamplingOptions, line_height: float,
              recognizer=None, checker: Checker | None = None) -> "Composer":
         """Load the bundle and resolve the style (a personal style's name included, `model.personal.resolve_style`)
         and the options; with checking on, the checker is `checker` or one reading with `recognizer` (None: the
-        bundled one; one that cannot load raises here, before any sampling)."""
+        bundled one; one that cannot load raises here, before any sampling). With `model` None and the bundled
+        default chosen (not an adapted personal style's own model), a text holding characters of the set that
+        the default lacks is written by the bundled full-set model instead (`for_text`)."""
         bundle, style = resolve_style(model, sampling.style)
         opts = replace(sampling, style=style)
         resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -106,7 +132,10 @@ class Composer:
         elif checker is None:
             checker = line_checker(bundle, recognizer)
         scale, char_w = hand_metrics(bundle, resolved.style, line_height)
-        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w)
+        full = None
+        if model is None and bundle.is_synthesis and is_default_bundle(getattr(bundle, "path", None)):
+            full = _full_set_loader(sampling, line_height, recognizer, checker if resolved.check else None)
+        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full)
 
     def prepare(self, text: str, on_unsupported: str) -> tuple[str, Marks]:
         """The text as the model will write it (its {color:...} marks split off, characters mapped or refused,
@@ -116,6 +145,23 @@ class Composer:
         if bundle.is_synthesis:
             text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
         return text, marks
+
+    def for_text(self, text: str, on_unsupported: str) -> tuple["Composer", str, Marks]:
+        """(composer, text as it will be written, marks) for one document: this composer's `prepare`, or, when
+        this is the bundled default taken for want of a model and `text` holds characters of hwcli's set that it
+        lacks (accented letters, symbols), the bundled full-set model's, in the same style (`full_set`). Only
+        characters outside the set are then refused (or left out with 'skip')."""
+        if self.full_set is None:
+            return (self, *self.prepare(text, on_unsupported))
+        try:
+            return (self, *self.prepare(text, "error"))
+        except UnsupportedCharactersError as exc:
+            full = self.full_set() if exc.lacking else None
+            if full is None:
+                if on_unsupported == "skip":
+                    return (self, *self.prepare(text, "skip"))
+                raise
+        return (full, *full.prepare(text, on_unsupported))
 
     def lay_out(self, text: str, page: PageOptions):
         """The text's lines on pages of `page` in this hand (`LayoutLine`s, one after another)."""
