@@ -60,3 +60,5 @@ def test_bundled_gallery_styles_are_described_and_found_by_a_word(name):
 def test_the_two_bundles_have_the_same_styles():
     a, c = load_model(), load_model(bundled_model_path("hwcli-charset"))
     assert [(s.name, s.description, s.text) for s in a.styles] == [(s.name, s.description, s.text) for s in c.styles]
+    # with no --model a document that needs the full set is written by hwcli-charset in "the same style"
+    assert a.default_style_index == c.default_style_index

@@ -177,3 +177,44 @@ def test_checkpoint_scoring_reports_the_accented_letters_and_symbols_of_the_char
         assert k in out and (out[k] is None or 0.0 <= out[k] <= 1.0), k
     assert out["readback_charset_ocr_accented"] in (0.0, None)  # tesseract read nothing
     assert langs == ["eng", "eng+fra+deu"]  # the charset lines are read with the accents' language data
+
+
+def test_with_no_model_eval_writes_the_lines_the_default_lacks_with_the_full_set_model(models, tmp_path, monkeypatch):
+    """As `hwcli write` with no --model: a line holding characters the bundled default lacks is written by the
+    bundled full-set model, so no line is refused; plain lines stay with the default."""
+    from hwcli import charset
+    from hwcli.model import bundle as bundle_module
+
+    bundled = tmp_path / "models"
+    bundled.mkdir()
+    make_bundle(bundled / charset.BUNDLED, defaults=FAST)  # the same weights as models["old"] and ["full"]
+    make_bundle(bundled / charset.FULL_SET, defaults=FAST, chars=CHARSET)
+    monkeypatch.setattr(bundle_module, "bundled_model_path", lambda name=bundle_module.DEFAULT_MODEL: bundled / name)
+    monkeypatch.setattr(charset, "_bundled_json", lambda name: bundled / f"{name}.json")
+    charset.bundled_alphabet.cache_clear()
+    import hwcli.synthesis as synthesis_module
+
+    seen = []
+    real = synthesis_module.synthesize
+
+    def spy(b, lines, *a, **k):  # which bundle writes which lines
+        seen.append((b.path.rsplit("/", 1)[-1], list(lines)))
+        return real(b, lines, *a, **k)
+
+    monkeypatch.setattr(synthesis_module, "synthesize", spy)
+    try:
+        r = run("--recognizer", models["recfull"], "--set", "everyday", "--lines", "8", "--json", "--no-check")
+        assert r.exit_code == 0, r.output
+        doc = json.loads(r.stdout)
+        assert doc["coverage"]["refused_lines"] == 0 and doc["coverage"]["not_in_model"] == ""
+        assert doc["full_set_model"].endswith(charset.FULL_SET) and doc["lines"] == 8
+        by = dict(seen)
+        assert set(by) == {charset.BUNDLED, charset.FULL_SET}
+        assert all(set(t) <= set(DEFAULT_CHARS) for t in by[charset.BUNDLED])
+        assert all(not set(t) <= set(DEFAULT_CHARS) for t in by[charset.FULL_SET])
+        assert sorted(by[charset.BUNDLED] + by[charset.FULL_SET]) == sorted(" ".join(t.split()) for t in EVERYDAY[:8])
+        # a model asked for by name is measured alone
+        r = run("--model", models["old"], "--recognizer", models["rec"], "--set", "everyday", "--lines", "8", "--json")
+        assert json.loads(r.stdout)["coverage"]["refused_lines"] > 0 and json.loads(r.stdout)["full_set_model"] is None
+    finally:
+        charset.bundled_alphabet.cache_clear()

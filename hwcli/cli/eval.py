@@ -103,13 +103,15 @@ def eval_cmd(
     from ..evaluation.legibility import CHARSET_SETS
 
     charset_set = input is None and line_set.value in CHARSET_SETS
+    full = _full_set(model, bundle, style, texts)  # as `hwcli write` with no --model: lines it needs go to it
+    writer = full or bundle
     if charset_set:
         # what the model lacks of the set is reported, not refused: each line is written without it
-        texts, coverage = _written(texts, bundle.alphabet, rec.alphabet)
+        texts, coverage = _written(texts, writer.alphabet, rec.alphabet)
     else:
         from ..charset import prepare_text
 
-        texts = prepare_text(bundle, "\n".join(texts)).split("\n")  # every unsupported character at once
+        texts = prepare_text(writer, "\n".join(texts)).split("\n")  # every unsupported character at once
         coverage = None
     ocr_languages = "eng"
     if use_ocr and charset_set:
@@ -144,7 +146,8 @@ def eval_cmd(
             err_console.print(f"[{n}/{len(runs)}] style {k if k is not None else 'default'}, bias {b}, "
                               f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
         rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
-                             segment_chars=segment_chars, tesseract=use_ocr, ocr_languages=ocr_languages).to_dict())
+                             segment_chars=segment_chars, tesseract=use_ocr, ocr_languages=ocr_languages,
+                             full=full).to_dict())
     ref = None
     if ref_ds is not None:
         if not quiet:
@@ -160,18 +163,37 @@ def eval_cmd(
         imitation = [evaluate_imitation(bundle, k, real, rec, biases[0], checks[0], seed) for k in keys]
 
     if json_out:
-        doc = {"model": bundle.path, "recognizer": rec.path, "lines": len(texts), "seed": seed,
+        doc = {"model": bundle.path, "full_set_model": full.path if full is not None else None, "recognizer": rec.path, "lines": len(texts), "seed": seed,
                "set": "input" if input is not None else line_set.value,
                "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
                "columns": list(COLUMNS), "rows": rows, "reference": ref, "imitation": imitation,
                "ocr_languages": ocr_languages if use_ocr else None, "coverage": coverage}
         typer.echo(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
-        _print_table(rows, ref, bundle.path, rec.path)
+        label = bundle.path if full is None else f"{bundle.path} (lines with other characters of the set: {full.path})"
+        _print_table(rows, ref, label, rec.path)
         if charset_set:
             _print_charset(rows, coverage, per_char=line_set == LineSet.charset, ocr_languages=ocr_languages)
         if imitation:
             _print_imitation(imitation)
+
+
+def _full_set(model, bundle, style, texts: list[str]):
+    """The bundled full-set model (with the same styles, personal ones added) when no --model was given, the
+    default bundle was taken and some of `texts` hold characters of the set it lacks: `hwcli write` writes such
+    a text with it, so eval does the same for such lines (`evaluate(..., full=...)`). Else None."""
+    from ..alphabet import CHARSET
+    from ..charset import FULL_SET, full_set_available, is_default_bundle
+
+    if model is not None or not is_default_bundle(bundle.path) or not full_set_available():
+        return None
+    lacks = {c for c in CHARSET if c not in bundle.alphabet}
+    if not any(c in lacks for t in texts for c in bundle.alphabet.normalize(t)):
+        return None
+    from ..model.personal import resolve
+
+    full, _ = resolve(FULL_SET, style or [])
+    return full
 
 
 def _written(texts: list[str], alphabet, rec_alphabet) -> tuple[list[str], dict]:

@@ -281,34 +281,53 @@ def style_label(bundle, key) -> str:
 
 def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check: bool, seed: int = 0,
              fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None,
-             segment_chars: int | None = None, tesseract: bool = False, ocr_languages: str = "eng") -> EvalRow:
+             segment_chars: int | None = None, tesseract: bool = False, ocr_languages: str = "eng",
+             full=None) -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
-    language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``)."""
+    language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``). With `full` (the bundled full-set
+    model), the lines holding characters `bundle` lacks are written by `full`, as `hwcli write` does with no
+    model asked for."""
     from ..synthesis import SamplingOptions, synthesize
     from ..recognizer.reading import cer, corpus_error_rates, read_strokes
     from ..synthesis import line_checker
 
     threshold = bundle.sampling.report_cer if fail_cer is None else float(fail_cer)
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, segment_chars=segment_chars)
-    t0 = time.perf_counter()
-    res = synthesize(bundle, list(lines), opts, progress=progress,
-                     checker=line_checker(bundle, recognizer) if check else None)
-    t1 = time.perf_counter()
-    hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
-    t2 = time.perf_counter()
+    lines = list(lines)
+    groups = [(bundle, list(range(len(lines))))]
+    if full is not None:
+        own = [all(c in bundle.alphabet for c in t) for t in lines]
+        groups = [(b, idx) for b, idx in ((bundle, [i for i, o in enumerate(own) if o]),
+                                          (full, [i for i, o in enumerate(own) if not o])) if idx]
+    res: list = [None] * len(lines)
+    hyps: list = [""] * len(lines)
+    t_sample = t_read = 0.0
+    for b, idx in groups:
+        t0 = time.perf_counter()
+        done = len(lines) - len(idx) if b is not groups[0][0] else 0
+        out = synthesize(b, [lines[i] for i in idx], opts, checker=line_checker(b, recognizer) if check else None,
+                         progress=(lambda k, _n, base=done: progress(base + k, len(lines))) if progress else None)
+        t1 = time.perf_counter()
+        read = read_strokes(recognizer, [r.strokes for r in out], b.scale)
+        t_sample, t_read = t_sample + t1 - t0, t_read + time.perf_counter() - t1
+        for i, r, h in zip(idx, out, read):
+            res[i], hyps[i] = r, h
     refs = [" ".join(r.text.split()) for r in res]
     hyps = [" ".join(h.split()) for h in hyps]
     rates = corpus_error_rates(refs, hyps)
     failed = sum(1 for r, ref, h in zip(res, refs, hyps) if not r.ok or cer(ref, h) > threshold)
     n = max(len(res), 1)
     row = EvalRow(style_label(bundle, style), float(bias), bool(check), len(res), rates["cer"], rates["wer"],
-                  failed / n, sum(r.attempts > 1 for r in res) / n, (t1 - t0) / n, 1000 * (t2 - t1) / n,
+                  failed / n, sum(r.attempts > 1 for r in res) / n, t_sample / n, 1000 * t_read / n,
                   classes=class_accuracy(refs, hyps))
     row.chars = char_accuracy(refs, hyps)
     row.set_classes = set_class_accuracy(row.chars)
     if tesseract:
-        ocr = read_as_page(bundle, style, [r.strokes for r in res], ocr_languages)
+        ocr = [""] * len(res)
+        for b, idx in groups:
+            for i, o in zip(idx, read_as_page(b, style, [res[i].strokes for i in idx], ocr_languages)):
+                ocr[i] = o
         o = corpus_error_rates(refs, ocr)
         row.ocr_cer, row.ocr_wer, row.ocr_classes = o["cer"], o["wer"], class_accuracy(refs, ocr)
         row.ocr_chars = char_accuracy(refs, ocr)
