@@ -169,34 +169,50 @@ def bundled(tmp_path, monkeypatch):
     charset.bundled_alphabet.cache_clear()
 
 
-def _written_by(doc_or_comp):
+def _written_by(bundle):
     from pathlib import Path
 
-    return Path(doc_or_comp.bundle.path).name
+    return Path(bundle.path).name
 
 
-def test_with_no_model_a_text_the_default_lacks_is_written_by_the_full_set_model(bundled):
+def test_with_no_model_the_lines_the_default_lacks_or_writes_poorly_go_to_the_full_set_model(bundled, monkeypatch):
     from hwcli.page import PageOptions
     from hwcli.synthesis import SamplingOptions
+    from hwcli.writing import compose
     from hwcli.writing.compose import Composer
 
+    wrote = []
+    real = compose.synthesize
+
+    def spy(bundle, lines, *a, **k):  # which bundle writes which lines
+        wrote.append((_written_by(bundle), list(lines)))
+        return real(bundle, lines, *a, **k)
+
+    monkeypatch.setattr(compose, "synthesize", spy)
     comp = Composer.load(None, SamplingOptions(style=1, check=False), PageOptions().line_height)
-    same, text, _ = comp.for_text("Plain words, 3 of them.", "error")
-    assert same is comp and _written_by(same) == charset.BUNDLED and text == "Plain words, 3 of them."
-    full, text, _ = comp.for_text("Cr\u00e8me @ \u00a318", "error")
-    assert _written_by(full) == charset.FULL_SET and text == "Cr\u00e8me @ \u00a318"
-    assert full.resolved.style is full.bundle.styles[1]  # the same style, by index
-    assert comp.for_text("caf\u00e9", "error")[0] is full  # loaded once
-    # outside the set: still refused, by the full-set model, or left out
+    assert _written_by(comp.bundle) == charset.BUNDLED
+    assert not comp.needs_full("Plain words, 3 of them.") and comp.needs_full("3/11") and comp.needs_full("caf\u00e9")
+    assert comp.prepare("Cr\u00e8me @ \u00a318", "error")[0] == "Cr\u00e8me @ \u00a318"
+    lines = ["Plain words.", "Cr\u00e8me @ \u00a318", "On 3/11 at 5.", "More plain words."]
+    res = comp.sample(lines, seeds=[1, 2, 3, 4])
+    assert [r.text for r in res] == lines
+    assert wrote == [(charset.BUNDLED, [lines[0], lines[3]]), (charset.FULL_SET, [lines[1], lines[2]])]
+    # each line's strokes depend on its text and seed alone, not on which other lines were written with it
+    alone = comp.sample([lines[3]], seeds=[4])[0]
+    assert np.array_equal(alone.strokes, res[3].strokes)
+    wrote.clear()
+    comp.sample(["Only plain words."], seeds=[5])
+    assert wrote == [(charset.BUNDLED, ["Only plain words."])]
+    # outside the set: still refused (by what the full-set model lacks alone), or left out
     with pytest.raises(UnsupportedCharactersError) as info:
-        comp.for_text("caf\u00e9 \u2603", "error")
+        comp.prepare("caf\u00e9 \u2603", "error")
     assert "1 unsupported character(s): '\u2603'" in str(info.value) and "lacks" not in str(info.value)
-    assert comp.for_text("caf\u00e9 \u2603", "skip")[1] == "caf\u00e9 "
-    assert comp.for_text("snow \u2603", "skip")[0] is comp  # nothing of the set missing: the default writes it
+    assert comp.prepare("caf\u00e9 \u2603", "skip")[0] == "caf\u00e9 "
     # a model asked for by name is never swapped: it refuses what it lacks and names the one that writes it
     named = Composer.load(charset.BUNDLED, SamplingOptions(check=False), PageOptions().line_height)
+    assert not named.needs_full("caf\u00e9")
     with pytest.raises(UnsupportedCharactersError, match=r"hwcli-charset \(--model hwcli-charset\) writes them"):
-        named.for_text("caf\u00e9", "error")
+        named.prepare("caf\u00e9", "error")
 
 
 def test_write_and_the_cli_with_no_model_write_every_character_of_the_set(bundled, tmp_path):
@@ -213,14 +229,14 @@ def test_write_and_the_cli_with_no_model_write_every_character_of_the_set(bundle
     r = CliRunner().invoke(app, ["write", text, "-o", str(tmp_path / "m.svg"), "--model", charset.BUNDLED, "--quiet"])
     assert_one_line_error(r, "unsupported character(s)", "lacks")  # asked for by name: refused, said why
     r = CliRunner().invoke(app, ["--help"])
-    assert f"the bundled {charset.FULL_SET} any text holding another character" in " ".join(r.output.split())
+    assert f"the bundled {charset.FULL_SET}, in the same style, every line holding another character" in " ".join(r.output.split())
 
 
-def test_a_batch_writes_each_document_with_the_model_it_needs(bundled, tmp_path):
+def test_a_batch_writes_every_character_of_the_set_with_no_model(bundled, tmp_path):
     from hwcli.writing.batch import write_many
-    from hwcli.writing.jobs import Job
 
-    docs = {"a": "Plain words.", "b": "Caf\u00e9 @ 5 \u20ac", "c": "More plain words.", "d": "\u00a1Ol\u00e9!"}
+    docs = {"a": "Plain words.", "b": "Caf\u00e9 @ 5 \u20ac\nand plain words", "c": "More plain words.",
+            "d": "\u00a1Ol\u00e9!"}
     report = write_many(docs, tmp_path / "out", fmt="svg", check=False, seed=3)
     assert [r.status for r in report.docs] == ["written"] * 4, [r.error for r in report.docs]
     alone = write_many({"b": docs["b"]}, tmp_path / "alone", fmt="svg", check=False, seed=3)

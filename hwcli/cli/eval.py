@@ -180,15 +180,13 @@ def eval_cmd(
 
 def _full_set(model, bundle, style, texts: list[str]):
     """The bundled full-set model (with the same styles, personal ones added) when no --model was given, the
-    default bundle was taken and some of `texts` hold characters of the set it lacks: `hwcli write` writes such
-    a text with it, so eval does the same for such lines (`evaluate(..., full=...)`). Else None."""
-    from ..alphabet import CHARSET
-    from ..charset import FULL_SET, full_set_available, is_default_bundle
+    default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly:
+    `hwcli write` writes such lines with it, so eval does the same (`evaluate(..., full=...)`). Else None."""
+    from ..charset import FULL_SET, full_set_available, is_default_bundle, needs_full_set
 
     if model is not None or not is_default_bundle(bundle.path) or not full_set_available():
         return None
-    lacks = {c for c in CHARSET if c not in bundle.alphabet}
-    if not any(c in lacks for t in texts for c in bundle.alphabet.normalize(t)):
+    if not any(needs_full_set(t, bundle.alphabet) for t in texts):
         return None
     from ..model.personal import resolve
 

@@ -210,7 +210,7 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
     """(bundle, style) for the command's model and style options (a personal style joins the bundle's
     styles); sets torch's thread count. With `auto` and no --model, (None, the style as given) once they are
     checked: the writer then picks the bundled model itself, the full-set one for a text that needs it
-    (`writing.compose.Composer.for_text`)."""
+    (`writing.compose.Composer.full_set`)."""
     import torch
 
     from ..errors import OptionError

@@ -286,8 +286,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``). With `full` (the bundled full-set
-    model), the lines holding characters `bundle` lacks are written by `full`, as `hwcli write` does with no
-    model asked for."""
+    model), the lines holding characters `bundle` lacks or writes poorly (`charset.needs_full_set`) are written
+    by `full`, as `hwcli write` does with no model asked for."""
     from ..synthesis import SamplingOptions, synthesize
     from ..recognizer.reading import cer, corpus_error_rates, read_strokes
     from ..synthesis import line_checker
@@ -297,7 +297,9 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     lines = list(lines)
     groups = [(bundle, list(range(len(lines))))]
     if full is not None:
-        own = [all(c in bundle.alphabet for c in t) for t in lines]
+        from ..charset import needs_full_set
+
+        own = [not needs_full_set(t, bundle.alphabet) for t in lines]
         groups = [(b, idx) for b, idx in ((bundle, [i for i, o in enumerate(own) if o]),
                                           (full, [i for i, o in enumerate(own) if not o])) if idx]
     res: list = [None] * len(lines)

@@ -110,7 +110,6 @@ class _Doc:
     inks: Sequence = ()
     seed: int = 0
     pos: int = 0  # its place among the run's documents (letters and envelopes)
-    comp: Composer | None = None  # what writes it: the run's, or the full-set model's (`Composer.for_text`)
 
 
 def write_many(
@@ -417,12 +416,12 @@ def _prepare(job: Job, comp: Composer, page: PageOptions, on_unsupported: str, s
     try:
         if job.problem:
             raise InputTextError(job.problem)
-        d.comp, text, marks = comp.for_text(job.text, on_unsupported)  # the full-set model if it needs it
+        text, marks = comp.prepare(job.text, on_unsupported)
         if not text.strip():
             raise InputTextError("no text to write (empty or only whitespace)")
         d.text = job.text if text == job.text else text  # the job's own string when nothing changed: held once
         last = None
-        for last in d.comp.lay_out(text, page):  # counted, not kept: laid out again when its group is sampled
+        for last in comp.lay_out(text, page):  # counted, not kept: laid out again when its group is sampled
             d.report.lines += 1
         d.report.pages = last.page + 1 if last is not None else 0
         if marks:
@@ -433,22 +432,18 @@ def _prepare(job: Job, comp: Composer, page: PageOptions, on_unsupported: str, s
     return d
 
 
-def _lay_out(d: _Doc) -> None:
+def _lay_out(d: _Doc, comp: Composer) -> None:
     """A document's lines (on its own paper: an envelope's differs) and their inks, laid out again when its group
     is sampled (a batch keeps only the counts from `_prepare`); the same text and options give the same layout."""
-    d.lines = list(d.comp.lay_out(d.text, d.page))
+    d.lines = list(comp.lay_out(d.text, d.page))
     d.colors = line_colors([ln.text for ln in d.lines], d.marks) if d.marks else []
 
 
 def _groups(docs: Sequence[_Doc], group_lines: int) -> Iterator[list[_Doc]]:
-    """Consecutive documents of about `group_lines` lines in all (a longer document is a group alone), written
-    by one composer (a document that needs the full-set model starts a new group)."""
+    """Consecutive documents of about `group_lines` lines in all (a longer document is a group alone)."""
     group: list[_Doc] = []
     n = 0
     for d in docs:
-        if group and d.comp is not group[0].comp:
-            yield group
-            group, n = [], 0
         group.append(d)
         n += d.report.lines
         if n >= group_lines:
@@ -464,19 +459,19 @@ def _sampled(docs: Sequence[_Doc], comp: Composer, group_lines: int | None) -> I
     size = group_lines or 8 * comp.sampling.batch_size
     for group in _groups(docs, size):
         for d in group:
-            _lay_out(d)
+            _lay_out(d, comp)
         texts = [ln.text for d in group for ln in d.lines]
         seeds = [unit_seed(d.seed, k) for d in group for k in range(len(d.lines))]
         log.info("sampling %d line(s) of %d document(s)", len(texts), len(group))
-        results = iter(group[0].comp.sample(texts, seeds=seeds))
+        results = iter(comp.sample(texts, seeds=seeds))
         for d in group:
             opts = replace(d.page, seed=d.seed % 2**31)  # the natural jitter is the document's own too
             pages = []
             first = 0
             for number, lines in group_pages(d.lines):
                 page_results = [next(results) for _ in lines]
-                pages.append(d.comp.place_page(number, lines, page_results, opts, d.report,
-                                               d.colors[first:first + len(lines)], d.inks))
+                pages.append(comp.place_page(number, lines, page_results, opts, d.report,
+                                             d.colors[first:first + len(lines)], d.inks))
                 first += len(lines)
             d.lines, d.colors = (), ()
             yield d, pages

@@ -15,8 +15,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..charset import BUNDLED, FULL_SET, full_set_available, is_default_bundle, prepare_text
-from ..errors import UnsupportedCharactersError
+from ..charset import BUNDLED, FULL_SET, full_set_available, is_default_bundle, needs_full_set, prepare_text
 from ..model.bundle import Bundle, Style
 from ..model.personal import resolve_style
 from ..page import PageOptions, estimate_scale, iter_layout
@@ -113,7 +112,7 @@ class Composer:
     scale: float  # mm per model unit on the page
     char_width: float  # mm per character (for wrapping)
     #: with no model asked for: the same hand in the bundled model that writes the whole character set
-    #: (`charset.FULL_SET`), loaded when a text first needs it (`for_text`); None otherwise
+    #: (`charset.FULL_SET`), loaded when a text first needs it; it writes the lines that need it (`needs_full`)
     full_set: Callable[[], "Composer | None"] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
@@ -122,8 +121,8 @@ class Composer:
         """Load the bundle and resolve the style (a personal style's name included, `model.personal.resolve_style`)
         and the options; with checking on, the checker is `checker` or one reading with `recognizer` (None: the
         bundled one; one that cannot load raises here, before any sampling). With `model` None and the bundled
-        default chosen (not an adapted personal style's own model), a text holding characters of the set that
-        the default lacks is written by the bundled full-set model instead (`for_text`)."""
+        default chosen (not an adapted personal style's own model), the lines holding characters of the set that
+        the default lacks or writes poorly are written by the bundled full-set model (`full_set`)."""
         bundle, style = resolve_style(model, sampling.style)
         opts = replace(sampling, style=style)
         resolved = opts.resolve(bundle)  # unknown style -> StyleNotFoundError now, not after sampling
@@ -137,31 +136,26 @@ class Composer:
             full = _full_set_loader(sampling, line_height, recognizer, checker if resolved.check else None)
         return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full)
 
+    def needs_full(self, text: str) -> bool:
+        """Whether `text` (or a line of it) is written by the bundled full-set model (`full_set`): it holds a
+        character of the set this bundle lacks or writes poorly (`charset.needs_full_set`)."""
+        return self.full_set is not None and needs_full_set(text, self.bundle.alphabet)
+
+    def _full(self, text: str) -> "Composer | None":
+        return self.full_set() if self.needs_full(text) else None
+
     def prepare(self, text: str, on_unsupported: str) -> tuple[str, Marks]:
         """The text as the model will write it (its {color:...} marks split off, characters mapped or refused,
-        `charset.prepare_text`) and the marks."""
+        `charset.prepare_text`) and the marks; checked against the full-set model's characters when lines of
+        it will be written by that model (`full_set`)."""
+        full = self._full(text)
+        if full is not None:
+            return full.prepare(text, on_unsupported)
         bundle = self.bundle
         text, marks = split_colors(text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis else None)
         if bundle.is_synthesis:
             text = L.prepare_marked(text, lambda t: prepare_text(bundle, t, on_unsupported))
         return text, marks
-
-    def for_text(self, text: str, on_unsupported: str) -> tuple["Composer", str, Marks]:
-        """(composer, text as it will be written, marks) for one document: this composer's `prepare`, or, when
-        this is the bundled default taken for want of a model and `text` holds characters of hwcli's set that it
-        lacks (accented letters, symbols), the bundled full-set model's, in the same style (`full_set`). Only
-        characters outside the set are then refused (or left out with 'skip')."""
-        if self.full_set is None:
-            return (self, *self.prepare(text, on_unsupported))
-        try:
-            return (self, *self.prepare(text, "error"))
-        except UnsupportedCharactersError as exc:
-            full = self.full_set() if exc.lacking else None
-            if full is None:
-                if on_unsupported == "skip":
-                    return (self, *self.prepare(text, "skip"))
-                raise
-        return (full, *full.prepare(text, on_unsupported))
 
     def lay_out(self, text: str, page: PageOptions):
         """The text's lines on pages of `page` in this hand (`LayoutLine`s, one after another)."""
@@ -171,10 +165,24 @@ class Composer:
                progress: Progress | None = None, style: int | Style | None = None) -> list[LineResult]:
         """The lines sampled and checked (`synthesis.synthesize`), with base seed `seed` or per-line `seeds`, in
         another of the bundle's styles than the composer's when `style` is given."""
-        opts = self.sampling if seed is None else replace(self.sampling, seed=seed)
-        if style is not None:
-            opts = replace(opts, style=style)
-        return synthesize(self.bundle, texts, opts, progress=progress, checker=self.checker, seeds=seeds)
+        full = self._full("\n".join(texts))
+        mine = [k for k, t in enumerate(texts) if full is None or not self.needs_full(t)]
+        theirs = [k for k, t in enumerate(texts) if full is not None and self.needs_full(t)]
+        out: list = [None] * len(texts)
+        done = 0
+        for comp, idx in ((self, mine), (full, theirs)):
+            if not idx:
+                continue
+            opts = comp.sampling if seed is None else replace(comp.sampling, seed=seed)
+            if style is not None:
+                opts = replace(opts, style=style)
+            res = synthesize(comp.bundle, [texts[k] for k in idx], opts, checker=comp.checker,
+                             progress=(lambda n, _t, base=done: progress(base + n, len(texts))) if progress else None,
+                             seeds=None if seeds is None else [seeds[k] for k in idx])
+            for k, r in zip(idx, res):
+                out[k] = r
+            done += len(idx)
+        return out
 
     def place_page(self, number: int, lines: Sequence[L.LayoutLine], results: Sequence[LineResult], page: PageOptions,
                    report: Report, colors: Sequence = (), inks: Sequence = (),

@@ -236,8 +236,8 @@ def write(
 
     `style`, `bias`, `seed`, `check` override the same fields of `sampling` (None: the bundle's defaults);
     `page` is the paper, margins, line height and pen; `model` a loaded `Bundle`, a bundled model's name or a
-    path (None: the bundled synthesis model, or, for a text holding characters of hwcli's set that it lacks,
-    the bundled `hwcli-charset`, which writes them all in the same styles). A prediction (unconditional) model writes free ink on the
+    path (None: the bundled synthesis model, whose lines holding characters of hwcli's set that it lacks or
+    writes poorly are written by the bundled `hwcli-charset` in the same style). A prediction (unconditional) model writes free ink on the
     text's layout. With checking on, lines are read back with `recognizer` (None: the bundled one) and bad
     ones resampled; a recognizer that cannot be loaded is an error, never a silent "off".
     `on_unsupported`: "error" lists every character the model cannot write, "skip" drops them.
@@ -256,7 +256,7 @@ def write(
     if on_unsupported not in ("error", "skip"):
         raise OptionError(f"on_unsupported must be 'error' or 'skip', got {on_unsupported!r}")
     comp = Composer.load(model, opts, page.line_height, recognizer)
-    comp, text, marks = comp.for_text(text, on_unsupported)  # the full-set model for a text that needs it
+    text, marks = comp.prepare(text, on_unsupported)
     if not text.strip():
         raise InputTextError("no text to write (the input is empty or only whitespace)")
     n_pages = 0
