@@ -120,7 +120,9 @@ Progress = Callable[[str, int, int], None]  # (stage, done, total)
 def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[str] | None = None, model=None,
               adapt: bool = False, replace: bool = False, seed: int = 0, check: bool = True, recognizer=None,
               adapt_options: dict | None = None, progress: Progress | None = None) -> PersonalStyle:
-    """Clean the ink, choose and measure the prime, optionally adapt the network, store the style."""
+    """Clean the ink, choose and measure the prime, optionally adapt the network, store the style. With no
+    `model`, the bundled default, or the bundled full-set model (`charset.FULL_SET`) when the ink's text holds
+    characters of the set the default lacks."""
     from ..errors import InkError, ModelFileError
     from ..model.bundle import DEFAULT_MODEL, load_model
     from .ink import prepare_lines, read_ink
@@ -134,7 +136,15 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
     if (styles_dir() / name).exists() and not replace:
         raise OptionError(f"a personal style {name!r} exists already: remove it first (`hwcli styles remove {name}`) "
                           "or add with --replace")
-    lines = prepare_lines(read_ink(sources, texts), bundle.alphabet)
+    raw = read_ink(sources, texts)
+    if model is None:  # ink holding characters the default lacks: the style is made for the full-set model
+        from ..charset import FULL_SET, full_set_available, lacking
+
+        missing = set(lacking(bundle.alphabet.chars))
+        if full_set_available() and any(c in missing for _, t, _, _ in raw for c in bundle.alphabet.normalize(t)):
+            model = FULL_SET
+            bundle = load_model(model)
+    lines = prepare_lines(raw, bundle.alphabet)
     if adapt and len(lines) < ADAPT_MIN_LINES:
         raise InkError(f"--adapt needs at least {ADAPT_MIN_LINES} lines of ink (20 recommended); got {len(lines)}")
     rec = None
