@@ -87,7 +87,7 @@ def _full_set_loader(sampling: SamplingOptions, line_height: float, recognizer, 
             comp = None
             if full_set_available():
                 comp = Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
-                log.info("writing with %s: the text holds characters of the set that %s lacks", FULL_SET, BUNDLED)
+                log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly", FULL_SET, BUNDLED)
             done.append(comp)
         return done[0]
 
