@@ -79,6 +79,19 @@ def needs_full_set(text: str, alphabet) -> bool:
     return any(c in WEAK or (c in _SET and c not in alphabet) for c in unicodedata.normalize("NFC", text))
 
 
+def split_lines(texts, alphabet) -> tuple[list[int], list[int]]:
+    """(indices of the lines a model of `alphabet` writes, indices of those that go to `FULL_SET`)."""
+    full = [needs_full_set(t, alphabet) for t in texts]
+    return [k for k, f in enumerate(full) if not f], [k for k, f in enumerate(full) if f]
+
+
+def routes_to_full_set(model, bundle) -> bool:
+    """Whether lines that need the full set go to `FULL_SET`: no model was asked for (`model` None), the bundled
+    default was taken (not an adapted personal style's own model) and the full-set model is installed."""
+    return (model is None and bundle.is_synthesis and is_default_bundle(getattr(bundle, "path", None))
+            and full_set_available())
+
+
 def full_set_available() -> bool:
     """Whether the bundled `FULL_SET` model is installed and writes every character of the set."""
     have = bundled_alphabet(FULL_SET)

@@ -182,11 +182,9 @@ def _full_set(model, bundle, style, texts: list[str]):
     """The bundled full-set model (with the same styles, personal ones added) when no --model was given, the
     default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly:
     `hwcli write` writes such lines with it, so eval does the same (`evaluate(..., full=...)`). Else None."""
-    from ..charset import FULL_SET, full_set_available, is_default_bundle, needs_full_set
+    from ..charset import FULL_SET, needs_full_set, routes_to_full_set
 
-    if model is not None or not is_default_bundle(bundle.path) or not full_set_available():
-        return None
-    if not any(needs_full_set(t, bundle.alphabet) for t in texts):
+    if not routes_to_full_set(model, bundle) or not any(needs_full_set(t, bundle.alphabet) for t in texts):
         return None
     from ..model.personal import resolve
 

@@ -52,10 +52,10 @@ def styles_cmd(
     for i, s in enumerate(bundle.styles[:n_builtin]):
         table.add_row(str(i) + (" (default)" if i == bundle.default_style_index else ""), s.name, s.description, s.text)
     Console().print(table)
-    from ..charset import SUMMARY, coverage_note, default_note, is_default_bundle
+    from ..charset import SUMMARY, coverage_note, default_note, routes_to_full_set
 
     note = coverage_note(bundle.alphabet.chars, Path(bundle.path).name)
-    if note and model is None and is_default_bundle(bundle.path):
+    if note and routes_to_full_set(model, bundle):
         note = default_note()  # `hwcli write` takes the full-set model for a text that needs it
     typer.echo(f"hwcli {SUMMARY}" + (f"; {note}." if note else "."))
     personal = list_styles()

@@ -208,9 +208,9 @@ def write_cmd(
 
 def _load(model: Path | None, unconditional: bool, threads: int, style: str | None, auto: bool = False):
     """(bundle, style) for the command's model and style options (a personal style joins the bundle's
-    styles); sets torch's thread count. With `auto` and no --model, (None, the style as given) once they are
-    checked: the writer then picks the bundled model itself, the full-set one for a text that needs it
-    (`writing.compose.Composer.full_set`)."""
+    styles); sets torch's thread count. With `auto` and no --model, (None, the style as given), loading
+    nothing: the writer loads the bundled model itself (`writing.compose.Composer.load`, which refuses a bad
+    style before sampling) and the full-set one for the lines that need it (`Composer.full_set`)."""
     import torch
 
     from ..errors import OptionError
@@ -218,7 +218,8 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
 
     if threads:
         torch.set_num_threads(threads)
-    given = style
+    if auto and model is None and not unconditional:
+        return None, style  # resolved (and a bad style refused) when the writer loads the bundle, before sampling
     if unconditional and model is None:
         bundle = load_model(DEFAULT_UNCONDITIONAL)
     else:
@@ -230,8 +231,6 @@ def _load(model: Path | None, unconditional: bool, threads: int, style: str | No
     if not unconditional and not bundle.is_synthesis:
         raise OptionError(f"{bundle.path!r} is a prediction network: it cannot write your text, only free "
                           "scribble; add --unconditional for that, or use a synthesis model")
-    if auto and model is None and not unconditional:
-        return None, given
     return bundle, style
 
 

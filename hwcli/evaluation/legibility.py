@@ -297,17 +297,15 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     lines = list(lines)
     groups = [(bundle, list(range(len(lines))))]
     if full is not None:
-        from ..charset import needs_full_set
+        from ..charset import split_lines
 
-        own = [not needs_full_set(t, bundle.alphabet) for t in lines]
-        groups = [(b, idx) for b, idx in ((bundle, [i for i, o in enumerate(own) if o]),
-                                          (full, [i for i, o in enumerate(own) if not o])) if idx]
+        groups = [(b, idx) for b, idx in zip((bundle, full), split_lines(lines, bundle.alphabet)) if idx]
     res: list = [None] * len(lines)
     hyps: list = [""] * len(lines)
     t_sample = t_read = 0.0
+    done = 0
     for b, idx in groups:
         t0 = time.perf_counter()
-        done = len(lines) - len(idx) if b is not groups[0][0] else 0
         out = synthesize(b, [lines[i] for i in idx], opts, checker=line_checker(b, recognizer) if check else None,
                          progress=(lambda k, _n, base=done: progress(base + k, len(lines))) if progress else None)
         t1 = time.perf_counter()
@@ -315,6 +313,7 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
         t_sample, t_read = t_sample + t1 - t0, t_read + time.perf_counter() - t1
         for i, r, h in zip(idx, out, read):
             res[i], hyps[i] = r, h
+        done += len(idx)
     refs = [" ".join(r.text.split()) for r in res]
     hyps = [" ".join(h.split()) for h in hyps]
     rates = corpus_error_rates(refs, hyps)

@@ -138,10 +138,11 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
                           "or add with --replace")
     raw = read_ink(sources, texts)
     if model is None:  # ink holding characters the default lacks: the style is made for the full-set model
-        from ..charset import FULL_SET, full_set_available, lacking
+        from ..alphabet import CHARSET
+        from ..charset import FULL_SET, routes_to_full_set
 
-        missing = set(lacking(bundle.alphabet.chars))
-        if full_set_available() and any(c in missing for _, t, _, _ in raw for c in bundle.alphabet.normalize(t)):
+        if routes_to_full_set(None, bundle) and any(c not in bundle.alphabet and c in CHARSET for _, t, _, _ in raw
+                                                    for c in bundle.alphabet.normalize(t)):
             model = FULL_SET
             bundle = load_model(model)
     lines = prepare_lines(raw, bundle.alphabet)

@@ -8,6 +8,7 @@ differ only in how they group lines into sampling calls (a page at a time; a gro
 """
 from __future__ import annotations
 
+import functools
 import logging
 import os
 from dataclasses import dataclass, field, replace
@@ -15,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..charset import BUNDLED, FULL_SET, full_set_available, is_default_bundle, needs_full_set, prepare_text
+from ..charset import BUNDLED, FULL_SET, needs_full_set, prepare_text, routes_to_full_set, split_lines
 from ..model.bundle import Bundle, Style
 from ..model.personal import resolve_style
 from ..page import PageOptions, estimate_scale, iter_layout
@@ -80,16 +81,11 @@ def hand_metrics(bundle: Bundle, style: Style | None, line_height: float) -> tup
 def _full_set_loader(sampling: SamplingOptions, line_height: float, recognizer, checker: Checker | None):
     """A function loading (once) the `Composer` of the bundled full-set model with the caller's options and
     style (a built-in style has the same index and name in both bundles, a personal one is added to it)."""
-    done: list = []
 
-    def load() -> "Composer | None":
-        if not done:
-            comp = None
-            if full_set_available():
-                comp = Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
-                log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly", FULL_SET, BUNDLED)
-            done.append(comp)
-        return done[0]
+    @functools.cache
+    def load() -> "Composer":
+        log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly", FULL_SET, BUNDLED)
+        return Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
 
     return load
 
@@ -113,7 +109,7 @@ class Composer:
     char_width: float  # mm per character (for wrapping)
     #: with no model asked for: the same hand in the bundled model that writes the whole character set
     #: (`charset.FULL_SET`), loaded when a text first needs it; it writes the lines that need it (`needs_full`)
-    full_set: Callable[[], "Composer | None"] | None = field(default=None, compare=False, repr=False)
+    full_set: Callable[[], "Composer"] | None = field(default=None, compare=False, repr=False)
 
     @classmethod
     def load(cls, model: Bundle | str | os.PathLike | None, sampling: SamplingOptions, line_height: float,
@@ -132,7 +128,7 @@ class Composer:
             checker = line_checker(bundle, recognizer)
         scale, char_w = hand_metrics(bundle, resolved.style, line_height)
         full = None
-        if model is None and bundle.is_synthesis and is_default_bundle(getattr(bundle, "path", None)):
+        if routes_to_full_set(model, bundle):
             full = _full_set_loader(sampling, line_height, recognizer, checker if resolved.check else None)
         return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full)
 
@@ -141,16 +137,12 @@ class Composer:
         character of the set this bundle lacks or writes poorly (`charset.needs_full_set`)."""
         return self.full_set is not None and needs_full_set(text, self.bundle.alphabet)
 
-    def _full(self, text: str) -> "Composer | None":
-        return self.full_set() if self.needs_full(text) else None
-
     def prepare(self, text: str, on_unsupported: str) -> tuple[str, Marks]:
         """The text as the model will write it (its {color:...} marks split off, characters mapped or refused,
         `charset.prepare_text`) and the marks; checked against the full-set model's characters when lines of
         it will be written by that model (`full_set`)."""
-        full = self._full(text)
-        if full is not None:
-            return full.prepare(text, on_unsupported)
+        if self.needs_full(text):
+            return self.full_set().prepare(text, on_unsupported)
         bundle = self.bundle
         text, marks = split_colors(text, (lambda t: prepare_text(bundle, t, "skip")) if bundle.is_synthesis else None)
         if bundle.is_synthesis:
@@ -165,14 +157,14 @@ class Composer:
                progress: Progress | None = None, style: int | Style | None = None) -> list[LineResult]:
         """The lines sampled and checked (`synthesis.synthesize`), with base seed `seed` or per-line `seeds`, in
         another of the bundle's styles than the composer's when `style` is given."""
-        full = self._full("\n".join(texts))
-        mine = [k for k, t in enumerate(texts) if full is None or not self.needs_full(t)]
-        theirs = [k for k, t in enumerate(texts) if full is not None and self.needs_full(t)]
+        mine, theirs = (split_lines(texts, self.bundle.alphabet) if self.full_set is not None
+                        else (list(range(len(texts))), []))
         out: list = [None] * len(texts)
         done = 0
-        for comp, idx in ((self, mine), (full, theirs)):
+        for idx in (mine, theirs):
             if not idx:
                 continue
+            comp = self if idx is mine else self.full_set()
             opts = comp.sampling if seed is None else replace(comp.sampling, seed=seed)
             if style is not None:
                 opts = replace(opts, style=style)
