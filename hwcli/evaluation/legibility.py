@@ -358,9 +358,10 @@ def reference_lines(ds, alphabet, n: int = 300, seed: int = 0, line_set: str = "
     return idx
 
 
-def read_real_as_page(bundle, strokes: Sequence) -> list[str]:
+def read_real_as_page(bundle, strokes: Sequence, languages: str = "eng") -> list[str]:
     """Tesseract's reading of real lines (normalised units of `bundle`), each drawn at the size a default page
-    gives a line of the bundle's default style: scaled by its own body height, as the page scales a style."""
+    gives a line of the bundle's default style: scaled by its own body height, as the page scales a style; read
+    with the language data `languages`."""
     from dataclasses import replace
 
     from ..writing.compose import hand_metrics
@@ -374,7 +375,7 @@ def read_real_as_page(bundle, strokes: Sequence) -> list[str]:
         body = body_height(to_points(s))
         st = replace(base, body_height=body) if base is not None else Style("real line", "", s, body_height=body)
         scale, _ = hand_metrics(bundle, st, 10.0)
-        out.append(" ".join(read_lines([s], scale)[0].split()))
+        out.append(" ".join(read_lines([s], scale, languages=languages)[0].split()))
     return out
 
 
