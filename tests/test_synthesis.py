@@ -128,6 +128,27 @@ def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(
         SamplingOptions(hard_copies=0)
 
 
+def test_a_bundle_sets_how_many_copies_of_a_hard_line_are_written_at_once(bundle, monkeypatch):
+    # hwcli-charset writes lines with accents and symbols 4 times at once (its defaults.hard_copies), the
+    # default bundle twice; a caller's hard_copies wins over either
+    from dataclasses import replace
+
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")
+    read = []
+
+    def checker(strokes, texts):
+        read.extend(texts)
+        return [0.0] * len(texts)
+
+    four = replace(bundle, defaults={**bundle.defaults, "hard_copies": 4})
+    assert SamplingOptions().resolve(bundle).hard_copies == 2 and SamplingOptions().resolve(four).hard_copies == 4
+    synthesize(four, ["abc", "ab 12"], SamplingOptions(retries=0), checker=checker)
+    assert sorted(read) == sorted(["abc"] + ["ab 12"] * 4)
+    read.clear()
+    synthesize(four, ["ab 12"], SamplingOptions(retries=0, hard_copies=1), checker=checker)
+    assert read == ["ab 12"]
+
+
 def test_a_line_whose_digits_read_back_wrong_is_resampled_and_the_fewest_misread_kept(bundle, monkeypatch):
     from hwcli.recognizer.reading import ReadBack
 

@@ -41,6 +41,9 @@ class SamplingDefaults:
     hard_bias: float = 0.0  # added to bias while the window is on a digit, capital, punctuation mark, accented letter or symbol
     max_steps_per_char: int = 25  # cap on points per character
     retries: int = 3  # resamples of a line that failed a check
+    # copies written at once of a line or segment holding digits, capitals, accented letters or symbols, when
+    # lines are read back (the best reading is kept; `synthesis.run._copies`)
+    hard_copies: int = 2
     check: bool = True  # read lines back with the recognizer and resample bad ones
     check_cer: float = 0.5  # resample a line that reads back with a CER above this
     fail_cer: float = 0.5  # out of retries, report a line reading back above this (never below check_cer)

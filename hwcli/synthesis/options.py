@@ -8,14 +8,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..errors import OptionError, check_seed
-from ..model.bundle import Bundle, Style
-from ..model.files import MAX_RETRIES, MAX_STEPS_PER_CHAR
+from ..model.bundle import Bundle, SamplingDefaults, Style
+from ..model.files import MAX_COPIES, MAX_RETRIES, MAX_STEPS_PER_CHAR
 
 RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
 SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
-MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
+MAX_CANDIDATES = MAX_COPIES  # copies of a failed unit in a resampling pass without per-unit seeds...
 MIN_CANDIDATES = 2  # ...and at least this many
-HARD_COPIES = 2  # default of SamplingOptions.hard_copies
+HARD_COPIES = SamplingDefaults.hard_copies  # default of SamplingOptions.hard_copies for a bundle that sets none
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ class SamplingOptions:
     # (None = bundle default; 0 = never split)
     hard_bias: float | None = None  # extra bias on digits, capitals and punctuation (None = bundle default)
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
-    # best reading is kept); None = HARD_COPIES
+    # best reading is kept); None = the bundle's default (defaults.hard_copies, else HARD_COPIES)
     hard_copies: int | None = None
     # when lines are read back, resample a line or segment whose key characters (digits, accented letters and
     # symbols the training data lacks: `texts.is_key_char`) do not all read back as written (see the module
@@ -84,7 +84,7 @@ class SamplingOptions:
             batch_size=self.batch_size,
             segment_chars=(d.segment_chars if self.segment_chars is None else self.segment_chars) if synth else 0,
             size_ramp=d.size_ramp if synth else 0.0,
-            hard_copies=HARD_COPIES if self.hard_copies is None else self.hard_copies,
+            hard_copies=d.hard_copies if self.hard_copies is None else self.hard_copies,
             strict_digits=self.strict_digits,
         )
 
