@@ -41,6 +41,7 @@ def main() -> None:
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
+    ap.add_argument("--seed", type=int, default=0, help="seed of the style's choices and adaptation and of the sampled lines")
     ap.add_argument("--out", default="imitation.jsonl")
     args = ap.parse_args()
 
@@ -85,7 +86,7 @@ def main() -> None:
                 ps = find_style(name)
             else:
                 try:
-                    ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=0,
+                    ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=args.seed,
                                    adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
                                                   "reg_share": args.reg_share,
                                                   "freeze": tuple(f for f in args.freeze.split(",") if f)})
@@ -96,9 +97,9 @@ def main() -> None:
             bundle, (key,) = resolve(None, [name])
             for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
                 t1 = time.time()
-                res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=0, tesseract=args.tesseract,
+                res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=args.seed, tesseract=args.tesseract,
                                          hinge_reference=hinge_ref)
-                row = {"writer": w, "adapted": adapt, "bias": bias, "add_wall_s": round(t_add, 1),
+                row = {"writer": w, "adapted": adapt, "bias": bias, "seed": args.seed, "add_wall_s": round(t_add, 1),
                        "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
                        "adapt": ps.info.get("adapt"), "prime": ps.style.text,
                        "geometry": ps.info.get("selection", {}).get("geometry")}
