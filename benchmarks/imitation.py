@@ -37,7 +37,9 @@ def main() -> None:
     ap.add_argument("--eval-only", action="store_true", help="score styles made by an earlier run (same HWCLI_HOME)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--reg-share", type=float, default=0.3)
-    ap.add_argument("--freeze", default="", help="comma-separated parameter prefixes kept fixed while adapting")
+    ap.add_argument("--freeze", default=None,
+                    help="comma-separated parameter prefixes kept fixed while adapting ('' adapts every layer; "
+                         "default: the library's, hwcli.styles.adapt.ADAPT_FREEZE)")
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
@@ -89,7 +91,8 @@ def main() -> None:
                     ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=args.seed,
                                    adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
                                                   "reg_share": args.reg_share,
-                                                  "freeze": tuple(f for f in args.freeze.split(",") if f)})
+                                                  **({} if args.freeze is None else
+                                                     {"freeze": tuple(f for f in args.freeze.split(",") if f)})})
                 except HwcliError as exc:  # e.g. a one-letter line among the writer's first lines
                     print(json.dumps({"writer": w, "adapted": adapt, "skipped": str(exc)}), flush=True)
                     break

@@ -201,8 +201,12 @@ def test_adapt_writes_a_personal_bundle_the_style_uses(model, tmp_path, home, mo
     bundle, (key,) = P.resolve(None, ["me"])
     assert bundle.path == str(folder / "model") and bundle.styles[key].name == "me"
     base = P.resolve(model, [])[0]
-    changed = any(not torch.equal(a, b) for a, b in zip(bundle.network.state_dict().values(), base.network.state_dict().values()))
-    assert changed
+    from hwcli.styles.adapt import ADAPT_FREEZE
+
+    mine, theirs = bundle.network.state_dict(), base.network.state_dict()
+    frozen = [k for k in mine if k.startswith(ADAPT_FREEZE)]
+    assert frozen and all(torch.equal(mine[k], theirs[k]) for k in frozen)  # the attention stays the bundle's
+    assert any(not torch.equal(mine[k], theirs[k]) for k in mine if k not in frozen)  # the hand moves
     r = run("write", "so we go", "--style", "me", "-o", tmp_path / "a.svg", "--no-check", "-q")
     assert r.exit_code == 0, r.output
     from hwcli.styles.adapt import ADAPTED_DEFAULTS
