@@ -47,7 +47,7 @@ from hwcli.alphabet import CHARSET, DEFAULT_CHARS  # noqa: E402
 from hwcli.data.dataset import TRAIN_SPLITS, VALID_SPLIT, Dataset  # noqa: E402
 from hwcli.strokes import aligned_baseline, estimate_baseline, slant, x_height  # noqa: E402
 
-WEAK = "/%&+*XZQJxzqj047"  # in IAM-OnDB, but too few to learn from
+WEAK = "/%&+*XZQJxzqj047[]"  # in IAM-OnDB, but too few to learn from (the brackets: 3 lines)
 
 
 @dataclass
@@ -230,6 +230,67 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     return Word(word.text[:j] + target + word.text[j + 1:], new_pts, new_ch)
 
 
+CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+CAPS_SHARE = 0.4  # of the accented capitals, written inside a word of capitals ("NOËL", "ÉTÉ") where the writer allows
+
+
+def capital_bank(words: list[Word], xh: float) -> dict[str, list[np.ndarray]]:
+    """A writer's capital letters cut cleanly out of their words: {letter: [points (n, 3), ...]}.
+
+    A capital is kept only where the alignment is trusted (`letter_box`) and its strokes are its own: every
+    stroke holding one of its points is at least 85% its points (a capital joined to the next letter is left)."""
+    bank: dict[str, list[np.ndarray]] = {}
+    for wd in words:
+        for j, c in enumerate(wd.text):
+            if c not in CAPITALS:
+                continue
+            own = wd.chars == j
+            if own.sum() < 3 or letter_box(wd.pts, own, wd.chars, j, xh) is None:
+                continue
+            sel, ok = np.zeros(len(wd.pts), bool), True
+            for a, b in _stroke_bounds(wd.pts):
+                m = own[a:b]
+                if m.any():
+                    if m.mean() < 0.85:
+                        ok = False
+                        break
+                    sel[a:b] = True
+            if ok:
+                bank.setdefault(c, []).append(wd.pts[sel].copy())
+    return bank
+
+
+def caps_word(letters: str, bank: dict[str, list[np.ndarray]], rng, hand) -> Word:
+    """`letters` (all in `bank`) written as one word of the writer's own capitals, each a copy picked at random,
+    in the words' common frame (so their heights and baseline stay the writer's), a short gap between them."""
+    xh = hand[0]
+    parts, chars, x = [], [], 0.0
+    for k, c in enumerate(letters):
+        copies = bank[c]
+        p = copies[int(rng.integers(len(copies)))].copy()
+        p[:, 0] += x - p[:, 0].min()
+        parts.append(p)
+        chars.append(np.full(len(p), k))
+        x = float(p[:, 0].max()) + xh * rng.uniform(0.12, 0.35)
+    pts = np.concatenate(parts)
+    pts[:, 0] -= pts[:, 0].min()
+    pts[-1, 2] = 1.0
+    return Word(letters, pts.astype(np.float32), np.concatenate(chars))
+
+
+def caps_word_with(base: str, bank: dict[str, list[np.ndarray]], rng, hand) -> tuple[Word, int] | None:
+    """A word of 2-6 of the writer's capitals holding `base` (at the returned index), or None when the writer
+    has too few capitals to make one (the base letter and at least two others)."""
+    if base not in bank or len(bank) < 3:
+        return None
+    n = int(rng.integers(2, 7))
+    others = [c for c in bank if c != base]
+    letters = list(rng.choice(others, size=n - 1, replace=True))
+    j = int(rng.integers(n))
+    letters.insert(j, base)
+    return caps_word("".join(letters), bank, rng, hand), j
+
+
 def glyph_word(text: str, rng, hand, digits: list[Word] | None = None) -> Word:
     """A token written from glyphs (the writer's own digit words where `text` is one of theirs is used instead)."""
     xh, base, sl, step = hand
@@ -274,6 +335,7 @@ CURRENCY_PRE, CURRENCY_POST = "$£€¥", "€¢"
 PRE = "#§•<[{(~±¿¡«"
 POST = "%°>]})^*»"
 JOIN = "@_/\\|=+&×÷~^*-–—<>"
+BRACKETS = "[]{}"
 ALONE = "&+=-–—•§×÷±<>|~^#*@/"
 
 
@@ -296,6 +358,13 @@ def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word]) 
         if c in "%°¢" or (c == "€" and rng.random() < 0.4):
             return [attach(num, g, tight())]
         return [attach(g, num, tight())]
+    if c in BRACKETS and r < 0.8:
+        # a bracketed word or number, as in "[1]", "[sic]", "{ok}": the closing bracket is written too
+        k = BRACKETS.index(c) // 2
+        opening = g if c == BRACKETS[2 * k] else glyph_word(BRACKETS[2 * k], rng, hand)
+        closing = g if c == BRACKETS[2 * k + 1] else glyph_word(BRACKETS[2 * k + 1], rng, hand)
+        inner = _number(rng, hand, digit_words) if rng.random() < 0.4 else pick()
+        return [attach(attach(opening, inner, tight() * 0.6), closing, tight() * 0.6)]
     if c in "«" and r < 0.7:
         return [g, pick(), glyph_word("»", rng, hand)] if rng.random() < 0.5 else [attach(attach(g, pick(), tight()), glyph_word("»", rng, hand), tight())]
     if c in PRE and r < 0.5:
@@ -306,7 +375,7 @@ def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word]) 
         return [attach(attach(pick(), g, tight()), pick(), tight())]
     if c.isalnum() and r < 0.5:
         # a weak letter or digit inside a code or before a word (a capital starting a word, "QX-47", "4/7")
-        pool = [ch for ch in WEAK + "0123456789-" if ch in ink.GLYPH_CHARS or ch == "-"]
+        pool = [ch for ch in WEAK + "0123456789-" if (ch in ink.GLYPH_CHARS and ch not in BRACKETS) or ch == "-"]
         other = glyph_word("".join(rng.choice(pool, size=int(rng.integers(1, 3)))), rng, hand)
         return [attach(g, other, tight())] if rng.random() < 0.5 else [attach(g, pick(), tight())]
     return [g]
@@ -329,6 +398,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-chars", type=int, default=60)
     ap.add_argument("--accent-weight", type=int, default=1,
                     help="shares of each accented letter in the round-robin (a glyph has 3)")
+    ap.add_argument("--caps-share", type=float, default=0.0,
+                    help=f"share of accented capitals written inside a word of the writer's own capitals (e.g. {CAPS_SHARE}; "
+                         "0: as before, in the writer's words)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -374,6 +446,7 @@ def main(argv=None) -> int:
     glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
+    banks = {w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers} if a.caps_share > 0 else {}
     rng = np.random.default_rng(a.seed)
     queue: list[str] = []
     done: Counter = Counter()
@@ -402,6 +475,12 @@ def main(argv=None) -> int:
                 base_letter = ink.decompose(target)[0]
                 cands = [(k, j) for k, wd in enumerate(line) for j, ch in enumerate(wd.text) if ch == base_letter
                          and target not in wd.text]
+                caps = (caps_word_with(base_letter, banks[w], rng, hand)
+                        if target.isupper() and banks and rng.random() < a.caps_share else None)
+                if caps is not None:  # the capital inside a word of capitals, as in "NOËL", "ÉTÉ", "ŁÓDŹ"
+                    k = int(rng.integers(len(line)))
+                    line[k] = caps[0]
+                    cands = [(k, caps[1])]
                 if not cands:
                     # look through the writer's whole bank for a word with this letter and put it in the line
                     bank = [wd for wd in h.words if base_letter in wd.text]

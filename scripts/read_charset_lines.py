@@ -21,6 +21,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hwcli.alphabet import CHAR_CLASSES, DEFAULT_CHARS, char_class  # noqa: E402
 
 
+WEAK = "/%&+*XZQJ047[]"  # in IAM-OnDB, but a handful of times: the generated lines add them (augment_charset.WEAK)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("data")
@@ -81,6 +84,7 @@ def tally(refs: list[str], hyps: list[str]) -> dict:
     n_new = sum(seen[c] for c in new)
     out["new_accuracy"] = sum(right[c] for c in new) / n_new if n_new else None
     out["new_characters"] = {c: [right[c], seen[c]] for c in sorted(new, key=lambda c: right[c] / seen[c])}
+    out["weak_characters"] = {c: [right[c], seen[c]] for c in WEAK if seen[c]}
     return out
 
 
@@ -96,6 +100,8 @@ def report(title: str, out: dict) -> None:
         print(f"  characters IAM-OnDB lacks: {t['new_accuracy']:.1%} of {n_new}")
         worst = list(t["new_characters"].items())[:15]
         print("  worst:", " ".join(f"{c}:{r}/{n}" for c, (r, n) in worst))
+    if t.get("weak_characters"):
+        print("  weak in IAM-OnDB:", " ".join(f"{c}:{r}/{n}" for c, (r, n) in t["weak_characters"].items()))
 
 
 if __name__ == "__main__":

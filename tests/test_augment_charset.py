@@ -80,3 +80,57 @@ def test_the_letter_box_ignores_stray_points_and_refuses_a_confused_alignment():
     # a run wider than any one letter is not trusted
     wide = _stroke(0.0, 4.0, -0.5, -0.5, 20).astype(np.float32)
     assert aug.letter_box(wide, np.ones(20, bool), np.zeros(20, int), 0, 1.0) is None
+
+
+def test_a_bracket_is_written_with_its_partner_around_a_word():
+    words, digits = [_word_tie()], [aug.glyph_word("42", np.random.default_rng(0), HAND)]
+    seen = set()
+    for seed in range(40):
+        for c in "[]{}":
+            piece = aug.symbol_piece(c, np.random.default_rng(seed), HAND, words, digits)
+            if len(piece) == 1 and len(piece[0].text) > 1:  # else the bracket alone (a fifth of the time)
+                w = piece[0]
+                assert w.text[0] + w.text[-1] in ("[]", "{}") and c in (w.text[0], w.text[-1])
+                inner = w.text[1:-1]
+                assert inner == "tie" or inner.replace(".", "").isdigit()
+                last = len(w.text) - 1
+                assert w.pts[w.chars == last, 0].min() > w.pts[w.chars == last - 1, 0].max()  # closes after
+                assert w.pts[w.chars == 0, 0].max() < w.pts[w.chars == 1, 0].min()  # opens before
+                seen.add(w.text if inner in ("tie", "42") else w.text[0] + "n" + w.text[-1])
+    assert {"[tie]", "[42]", "[n]", "{tie}", "{42}", "{n}"} <= seen
+    assert "[" in aug.WEAK and "]" in aug.WEAK  # IAM-OnDB has 3 lines with them: the new lines teach them
+
+
+def _capital_word(text, joined=False):
+    """A word whose first letter is a capital written on its own (two strokes: a stem and a bar, cap height 1.6),
+    then small letters; `joined`: the capital's last stroke runs on into the next letter (one stroke for both)."""
+    cap = [(_stroke(0.0, 0.0, -1.6, 0.0), 0), (_stroke(-0.1, 0.7, -1.6, -1.6, 6), 0)]
+    rest = [(_stroke(1.0 + k, 1.6 + k, -0.5, -0.1, 8), k + 1) for k in range(len(text) - 1)]
+    parts = cap + rest
+    pts = np.concatenate([p for p, _ in parts]).astype(np.float32)
+    chars = np.concatenate([np.full(len(p), c) for p, c in parts])
+    if joined:  # the bar's end and the next letter as one stroke: its pen-up removed
+        pts[len(cap[0][0]) + len(cap[1][0]) - 1, 2] = 0.0
+    return aug.Word(text, pts, chars)
+
+
+def test_capitals_are_cut_whole_from_a_writers_words_and_make_words_of_capitals():
+    words = [_capital_word("Tea"), _capital_word("Ends"), _capital_word("Nod"), _capital_word("Lot", joined=True)]
+    bank = aug.capital_bank(words, 1.0)
+    assert sorted(bank) == ["E", "N", "T"]  # the L runs on into its o: not a clean cut
+    assert all(len(p) == 14 and p[-1, 2] == 1.0 for v in bank.values() for p in v)  # both strokes, nothing else
+    rng = np.random.default_rng(3)
+    for _ in range(20):
+        word, j = aug.caps_word_with("E", bank, rng, HAND)
+        assert word.text[j] == "E" and set(word.text) <= set("ENT") and 2 <= len(word.text) <= 6
+        assert sorted(set(word.chars.tolist())) == list(range(len(word.text)))
+        lefts = [word.pts[word.chars == k, 0].min() for k in range(len(word.text))]
+        assert lefts == sorted(lefts)  # one after the other
+        assert np.isclose(word.pts[:, 1].min(), -1.6)  # the writer's own cap height, not rescaled
+        out = aug.add_accent(word, j, "É", rng, HAND)
+        if out is not None:
+            assert out.text == word.text[:j] + "É" + word.text[j + 1:]
+            mark = _added(out, word)
+            assert len(mark) >= 2 and mark[:, 1].max() < -1.6  # above the capital
+    assert aug.caps_word_with("A", bank, rng, HAND) is None  # no A in this hand
+    assert aug.caps_word_with("E", {"E": bank["E"], "N": bank["N"]}, rng, HAND) is None  # too few capitals
