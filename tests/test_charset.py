@@ -192,6 +192,7 @@ def test_with_no_model_the_lines_the_default_lacks_or_writes_poorly_go_to_the_fu
     comp = Composer.load(None, SamplingOptions(style=1, check=False), PageOptions().line_height)
     assert _written_by(comp.bundle) == charset.BUNDLED
     assert not comp.needs_full("Plain words, 3 of them.") and comp.needs_full("3/11") and comp.needs_full("caf\u00e9")
+    assert comp.needs_full("see [3]") and comp.needs_full("[sic]") and not comp.needs_full("see (3)")  # brackets: weak
     assert comp.prepare("Cr\u00e8me @ \u00a318", "error")[0] == "Cr\u00e8me @ \u00a318"
     lines = ["Plain words.", "Cr\u00e8me @ \u00a318", "On 3/11 at 5.", "More plain words."]
     res = comp.sample(lines, seeds=[1, 2, 3, 4])
