@@ -231,7 +231,6 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
 
 
 CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-CAPS_SHARE = 0.4  # of the accented capitals, written inside a word of capitals ("NOËL", "ÉTÉ") where the writer allows
 
 
 def capital_bank(words: list[Word], xh: float) -> dict[str, list[np.ndarray]]:
@@ -399,7 +398,7 @@ def main(argv=None) -> int:
     ap.add_argument("--accent-weight", type=int, default=1,
                     help="shares of each accented letter in the round-robin (a glyph has 3)")
     ap.add_argument("--caps-share", type=float, default=0.0,
-                    help=f"share of accented capitals written inside a word of the writer's own capitals (e.g. {CAPS_SHARE}; "
+                    help="share of accented capitals written inside a word of the writer's own capitals (e.g. 0.4; "
                          "0: as before, in the writer's words)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
@@ -478,8 +477,9 @@ def main(argv=None) -> int:
                 caps = (caps_word_with(base_letter, banks[w], rng, hand)
                         if target.isupper() and banks and rng.random() < a.caps_share else None)
                 if caps is not None:  # the capital inside a word of capitals, as in "NOËL", "ÉTÉ", "ŁÓDŹ"
-                    k = int(rng.integers(len(line)))
-                    line[k] = caps[0]
+                    plain = [k for k, x in enumerate(line) if all(ch in DEFAULT_CHARS for ch in x.text)]
+                    k = int(rng.choice(plain)) if plain else len(line)  # never a word an earlier change made
+                    line[k:k + 1] = [caps[0]]
                     cands = [(k, caps[1])]
                 if not cands:
                     # look through the writer's whole bank for a word with this letter and put it in the line

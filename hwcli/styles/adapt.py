@@ -12,7 +12,7 @@ This is `hwcli train --init BUNDLE` (the one training loop, `training.train`) on
 
 The attention (the window layer and layer 1's input weights, `ADAPT_FREEZE`) stays as the bundle has it: a
 writer's 20 lines teach it nothing it needs and moving it loses letters; the hand lives in the other layers
-(imitation benchmark: adaptation kept for more writers and nearer their hands by both judges, below).
+(imitation benchmark: adaptation kept for more writers and nearer their hands by both judges).
 A small constant learning rate and few steps keep the run within minutes on a CPU. The held-out lines narrow
 down which weights are kept: on IAM-OnDB writers their NLL stops improving after 20-50 steps (each writer line
 seen ~10-20 times) while the training NLL keeps falling (memorising), so the loop validates every steps/6 steps.
@@ -47,11 +47,11 @@ HOLDOUT = 10  # every 10th writer line is held out for validation (at least one)
 NLL_SLACK = 0.08  # nats/point: validated steps this close to the best held-out NLL are compared by their writing
 PASS_SLACK = 0.1  # of those, the steps whose lines pass the checks this close to the best are compared by likeness
 LIKENESS_MARGIN = 0.0  # the adapted network is kept only when its lines are nearer the writer's than priming's by this
-ADAPT_FREEZE = ("window", "l1_wh")  # kept as the base has them while adapting: the attention and what it feeds
-# (imitation benchmark, 11 unseen writers, seed 0 / seed 1 (9 writers): every layer 63%/66% and 57%/64% by
-# LDA/hinge, frozen attention 66%/70% and 66%/72%; adaptation kept for 9 against 7 and 8 against 6 writers)
 PASS_DROP = 0.2  # ... and only when no more than this share fewer of its lines pass the checks than priming's
 SELECTION_ROWS = 48  # sampled lines that compare them (the calibration texts, in the writer's first lines)
+ADAPT_FREEZE = ("window", "l1_wh")  # kept as the base has them while adapting: the attention and what it feeds
+# (benchmarks/imitation.py, 11 unseen writers, seeds 0 / 1: every layer 63%/66% and 65%/69% by LDA/hinge, frozen
+# attention 66%/70% and 71%/75%; adaptation kept for 9 against 7 and 9 against 8 writers; README "Which layers adapt")
 # An adapted network writes the writer's hand, slips included, so its lines are read back more strictly: a
 # segment reading back above CER 0.12 is resampled, up to 5 times. On 4 unseen IAM-OnDB writers (30 lines each,
 # adapted on 20), recognizer CER 10.8% -> 7.9% and writer identification 55% -> 58%, for ~30% more sampling time.
