@@ -345,12 +345,17 @@ def _number(rng, hand, digit_words: list[Word]) -> Word:
     return glyph_word(n, rng, hand)
 
 
-def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word]) -> list[Word]:
-    """One to three words of a new line holding glyph character `c`, in a context people write it in."""
+def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word], lone_brackets: float = 0.0) -> list[Word]:
+    """One to three words of a new line holding glyph character `c`, in a context people write it in.
+    `lone_brackets`: the share of brackets written without their partner, on a word as where a line breaks inside
+    brackets ("[the" ending a line, "roses!]" starting the next)."""
     xh = hand[0]
     g = glyph_word(c, rng, hand)
     pick = lambda: words[int(rng.integers(len(words)))]  # noqa: E731
     tight = lambda: xh * rng.uniform(0.1, 0.35)  # noqa: E731
+    if c in BRACKETS and lone_brackets > 0 and rng.random() < lone_brackets:
+        inner = _number(rng, hand, digit_words) if rng.random() < 0.25 else pick()
+        return [attach(g, inner, tight() * 0.6)] if BRACKETS.index(c) % 2 == 0 else [attach(inner, g, tight() * 0.6)]
     r = rng.random()
     if c in CURRENCY_PRE + CURRENCY_POST + "%°" and r < 0.8:
         num = _number(rng, hand, digit_words)
@@ -397,6 +402,9 @@ def main(argv=None) -> int:
     ap.add_argument("--max-chars", type=int, default=60)
     ap.add_argument("--accent-weight", type=int, default=1,
                     help="shares of each accented letter in the round-robin (a glyph has 3)")
+    ap.add_argument("--lone-brackets", type=float, default=0.0,
+                    help="share of brackets written on a word without their partner, as where a line breaks inside "
+                         "brackets (e.g. 0.3; 0: as before, with the partner around a word or alone)")
     ap.add_argument("--caps-share", type=float, default=0.0,
                     help="share of accented capitals written inside a word of the writer's own capitals (e.g. 0.4; "
                          "0: as before, in the writer's words)")
@@ -506,7 +514,7 @@ def main(argv=None) -> int:
                 line[k] = new
             else:
                 try:
-                    piece = symbol_piece(target, rng, hand, words, digit_words)
+                    piece = symbol_piece(target, rng, hand, words, digit_words, a.lone_brackets)
                 except (ValueError, IndexError, KeyError) as exc:
                     failed[f"{target}: {type(exc).__name__}"] += 1
                     continue

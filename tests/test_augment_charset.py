@@ -101,6 +101,25 @@ def test_a_bracket_is_written_with_its_partner_around_a_word():
     assert "[" in aug.WEAK and "]" in aug.WEAK  # IAM-OnDB has 3 lines with them: the new lines teach them
 
 
+def test_a_lone_bracket_is_written_on_a_word_as_where_a_line_breaks_inside_brackets():
+    words, digits = [_word_tie()], [aug.glyph_word("42", np.random.default_rng(0), HAND)]
+    for seed in range(10):
+        for c in "[]{}":
+            (w,) = aug.symbol_piece(c, np.random.default_rng(seed), HAND, words, digits, lone_brackets=1.0)
+            opening = c in "[{"
+            inner = w.text[1:] if opening else w.text[:-1]
+            assert (w.text[0] if opening else w.text[-1]) == c and (inner == "tie" or inner.replace(".", "").isdigit())
+            k = 0 if opening else len(w.text) - 1
+            other = w.chars[(w.chars >= 0) & (w.chars != k)]
+            if opening:
+                assert w.pts[w.chars == k, 0].max() < w.pts[np.isin(w.chars, other), 0].min()  # before its word
+            else:
+                assert w.pts[w.chars == k, 0].min() > w.pts[np.isin(w.chars, other), 0].max()  # after it
+    # off by default: the partner is there (or the bracket stands alone)
+    piece = aug.symbol_piece("]", np.random.default_rng(3), HAND, words, digits)
+    assert len(piece[0].text) == 1 or piece[0].text[0] + piece[0].text[-1] == "[]"
+
+
 def _capital_word(text, joined=False):
     """A word whose first letter is a capital written on its own (two strokes: a stem and a bar, cap height 1.6),
     then small letters; `joined`: the capital's last stroke runs on into the next letter (one stroke for both)."""
