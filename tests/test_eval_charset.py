@@ -25,10 +25,10 @@ def models(tmp_path_factory):
             "rec": str(make_recognizer(d / "rec")), "recfull": str(make_recognizer(d / "recfull", chars=CHARSET))}
 
 
-def run(*args):
+def run(*args, input=None):
     from hwcli.cli.app import app
 
-    return CliRunner().invoke(app, ["eval", "-q", *map(str, args)])
+    return CliRunner().invoke(app, ["eval", "-q", *map(str, args)], input=input)
 
 
 def test_every_character_of_the_set_in_several_contexts():
@@ -155,6 +155,12 @@ def test_tesseract_reads_the_charset_set_with_the_accent_languages(models, monke
     seen.clear()
     r = run("--model", models["full"], "--recognizer", models["recfull"], "--lines", "2", "--reader", "tesseract", "--json")
     assert r.exit_code == 0 and seen == ["eng"]  # the ordinary set is read as before
+    seen.clear()
+    for text, langs in (("Joyeux No\u00ebl\n", "eng+fra"), ("Dear John, 12 pm\n", "eng")):
+        r = run("--model", models["full"], "--recognizer", models["recfull"], "--input", "-", "--reader", "tesseract",
+                "--json", input=text)
+        assert r.exit_code == 0, r.output
+        assert seen[-1] == langs and json.loads(r.stdout)["ocr_languages"] == langs  # --input lines with accents too
 
 
 def test_checkpoint_scoring_reports_the_accented_letters_and_symbols_of_the_charset_lines(models, monkeypatch):

@@ -114,7 +114,9 @@ def eval_cmd(
         texts = prepare_text(writer, "\n".join(texts)).split("\n")  # every unsupported character at once
         coverage = None
     ocr_languages = "eng"
-    if use_ocr and charset_set:
+    if use_ocr and (charset_set or any(ch.isalpha() and not ch.isascii() for t in texts for ch in t)):
+        # accented letters (a built-in set of the whole character set, or --input lines holding them): tesseract
+        # reads them only with the language data that has them
         from ..evaluation.ocr import accent_languages
 
         ocr_languages = accent_languages()
