@@ -385,6 +385,20 @@ def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word], 
     return [g]
 
 
+def pick_writer(writers: list, rng, next_target: str | None = None, capitals: dict | None = None):
+    """The writer of a new line: any writer, or with `capitals` (writer -> the capitals in their words) and a
+    `next_target` that is an accented capital, a writer who has written its base capital. Without that, an
+    accented capital whose base few writers have (Ů Ú Ű Ù Ü Û: a capital U) is written only when a random writer
+    happens to have one, and is the rarest character of every generated set."""
+    if capitals is not None and next_target is not None and next_target.isupper():
+        d = ink.decompose(next_target)
+        if d is not None and d[0] != next_target:
+            pool = [w for w in writers if d[0] in capitals.get(w, ())]
+            if pool:
+                return pool[int(rng.integers(len(pool)))]
+    return writers[int(rng.integers(len(writers)))]
+
+
 def _later(queue: list[str], target: str, rng, retried: Counter, limit: int = 30) -> None:
     """Put a target that this line could not take back into the queue, at a random place (at most `limit` times)."""
     if retried[target] < limit:
@@ -405,6 +419,9 @@ def main(argv=None) -> int:
     ap.add_argument("--lone-brackets", type=float, default=0.0,
                     help="share of brackets written on a word without their partner, as where a line breaks inside "
                          "brackets (e.g. 0.3; 0: as before, with the partner around a word or alone)")
+    ap.add_argument("--capital-writers", action="store_true",
+                    help="a line whose next accented letter is a capital goes to a writer who has written its base "
+                         "capital (off: any writer, and the accented capital U's are the rarest characters)")
     ap.add_argument("--caps-share", type=float, default=0.0,
                     help="share of accented capitals written inside a word of the writer's own capitals (e.g. 0.4; "
                          "0: as before, in the writer's words)")
@@ -454,6 +471,8 @@ def main(argv=None) -> int:
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
     banks = {w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers} if a.caps_share > 0 else {}
+    capitals = ({w: {c for x in hands[w].words for c in x.text if c.isupper()} for w in writers}
+                if a.capital_writers else None)
     rng = np.random.default_rng(a.seed)
     queue: list[str] = []
     done: Counter = Counter()
@@ -464,7 +483,7 @@ def main(argv=None) -> int:
     tries = 0
     while len(new_txt) < a.lines and tries < a.lines * 20:
         tries += 1
-        w = writers[int(rng.integers(len(writers)))]
+        w = pick_writer(writers, rng, queue[-1] if queue else None, capitals)
         h = hands[w]
         hand, words, digit_words = per_writer[w]
         if len(words) < lo:

@@ -153,3 +153,17 @@ def test_capitals_are_cut_whole_from_a_writers_words_and_make_words_of_capitals(
             assert len(mark) >= 2 and mark[:, 1].max() < -1.6  # above the capital
     assert aug.caps_word_with("A", bank, rng, HAND) is None  # no A in this hand
     assert aug.caps_word_with("E", {"E": bank["E"], "N": bank["N"]}, rng, HAND) is None  # too few capitals
+
+
+def test_an_accented_capital_goes_to_a_writer_who_has_written_its_base_capital():
+    writers = [1, 2, 3, 4]
+    capitals = {1: {"T"}, 2: {"U", "T"}, 3: set(), 4: {"E"}}
+    rng = np.random.default_rng(0)
+    assert {aug.pick_writer(writers, rng, "Ů", capitals) for _ in range(30)} == {2}
+    assert {aug.pick_writer(writers, rng, "É", capitals) for _ in range(30)} == {4}
+    # nobody has the base capital, a lower-case target, a glyph, or the option off: any writer
+    for target, caps in (("Ÿ", capitals), ("é", capitals), ("€", capitals), ("Ů", None), (None, capitals)):
+        assert {aug.pick_writer(writers, rng, target, caps) for _ in range(60)} == set(writers)
+    # off, the random stream is the one of a plain draw (the recipes reproduce)
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    assert [aug.pick_writer(writers, a, "Ů", None) for _ in range(8)] == [writers[int(b.integers(4))] for _ in range(8)]
