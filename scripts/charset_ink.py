@@ -436,7 +436,9 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
             strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=step, jitter=0.015, size_var=0.0, width_var=0.0,
                                rot_deg=0.0, wobble=0.02)
             return strokes
-        ln = rng.uniform(0.38, 0.55)
+        # the bar of ł as long as people make it, across the stem and well past it (0.38-0.55 x-heights made a
+        # 2-3 point speck at the letters' point spacing, and the network wrote ł as l: read right 0 of 12)
+        ln = rng.uniform(0.62, 0.85) if mark == "stroke_bar" else rng.uniform(0.38, 0.55)
         if mark == "stroke_bar":  # ł: a short bar rising to the right across the stem at mid-height
             ang = math.radians(rng.uniform(15, 40))
             y = yt + rng.uniform(0.45, 0.62) * h
@@ -451,7 +453,9 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
                 x = xr + slant * (yt - y) - rng.uniform(0.08, 0.2) * xh
         dx, dh = 0.5 * ln * math.cos(ang), 0.5 * ln * math.sin(ang)
         skel = [f"{-dx:.3f},{-dh:.3f} {dx:.3f},{dh:.3f}"]
-        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=step, jitter=0.015, wobble=0.02)
+        # written slower than the letters, as the accent marks are (below): 5-8 points, not a speck
+        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=(step if step > 0 else xh / 6.0) * 0.6, jitter=0.015,
+                           wobble=0.02)
         return place(strokes, x + rng.normal(0, 0.03) * xh, y + rng.normal(0, 0.03) * xh, "centre")
 
     skel = _mark_skel(mark, rng)

@@ -234,6 +234,10 @@ def test_strokes_go_through_the_letter():
         bar = ci.mark_strokes("stroke_bar", rng, box=box_l, x_height=XH)[0]
         mid = bar.mean(axis=0)
         assert -1.2 * XH < mid[1] < -0.3 * XH and -0.3 * XH < mid[0] < 0.6 * XH
+        # at the letters' point spacing (IAM-OnDB: ~0.3 x-heights) the bar of ł is a line a network can learn: long
+        # enough to cross the stem well and written slowly (a 2-3 point bar was learnt as a speck: ł written as l)
+        slow = ci.mark_strokes("stroke_bar", np.random.default_rng(seed), box=box_l, x_height=XH, step=0.3 * XH)[0]
+        assert np.linalg.norm(slow[-1] - slow[0]) > 0.55 * XH and len(slow) >= 4
         cross = np.vstack(ci.mark_strokes("stroke_cross", rng, box=(0.0, 0.8 * XH, -1.5 * XH, 0.0), x_height=XH))
         assert cross[:, 1].mean() < -0.9 * XH and np.ptp(cross[:, 0]) > 3 * np.ptp(cross[:, 1])
 
