@@ -414,6 +414,7 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
         raise ValueError("x_height must be positive")
     xl, xr, yt, yb = (float(v) for v in box)
     xh = x_height
+    pen = step if step > 0 else xh / 6.0  # the letters' point spacing; marks are written slower (a fraction of it)
     cx, cy = 0.5 * (xl + xr), 0.5 * (yt + yb)
 
     def at(y: float) -> float:  # the letter's centre line at height y (follows the slant)
@@ -454,8 +455,7 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
         dx, dh = 0.5 * ln * math.cos(ang), 0.5 * ln * math.sin(ang)
         skel = [f"{-dx:.3f},{-dh:.3f} {dx:.3f},{dh:.3f}"]
         # written slower than the letters, as the accent marks are (below): 5-8 points, not a speck
-        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=(step if step > 0 else xh / 6.0) * 0.6, jitter=0.015,
-                           wobble=0.02)
+        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=pen * 0.6, jitter=0.015, wobble=0.02)
         return place(strokes, x + rng.normal(0, 0.03) * xh, y + rng.normal(0, 0.03) * xh, "centre")
 
     skel = _mark_skel(mark, rng)
@@ -465,7 +465,7 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
     # accents about as large as a t-bar is long (0.4-0.8 x-heights) and slowly, so a shaped mark has 5-10 points.
     grow = 1.0 if mark == "dot_above" else rng.uniform(1.35, 1.8)
     slow = 0.45 if mark in ("ring", "tilde", "breve", "circumflex", "caron", "cedilla", "ogonek") else 0.6
-    strokes, _ = _draw(skel, rng, xh=xh * grow, slant=slant, step=(step if step > 0 else xh / 6.0) * slow,
+    strokes, _ = _draw(skel, rng, xh=xh * grow, slant=slant, step=pen * slow,
                        jitter=0.012, wobble=0.02)
     jx, jy = rng.normal(0.0, 0.05) * xh, rng.normal(0.0, 0.02) * xh
     if mark in ("cedilla", "comma_below"):
