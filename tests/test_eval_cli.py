@@ -53,6 +53,10 @@ def test_json_has_the_columns(models):
     for k in ("cer", "wer", "failed", "resampled"):
         assert 0.0 <= row[k] <= 10.0
     assert row["sample_s_per_line"] > 0
+    texts = [t.strip() for t in open(models["lines"], encoding="utf-8") if t.strip()]
+    assert [d["text"] for d in row["readings"]] == texts  # each line with what the readers made of it
+    assert all(isinstance(d["recognizer"], str) and d["tesseract"] is None and d["attempts"] >= 1
+               for d in row["readings"])
 
 
 def test_every_style_bias_and_check_setting(models, tmp_path):

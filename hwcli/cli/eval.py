@@ -10,7 +10,7 @@ import typer
 from .common import choices, err_console, handle_errors
 
 COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
-           "classes", "ocr_cer", "ocr_wer", "ocr_classes", "chars", "set_classes", "ocr_chars", "ocr_set_classes")
+           "classes", "ocr_cer", "ocr_wer", "ocr_classes", "chars", "set_classes", "ocr_chars", "ocr_set_classes", "readings")
 CHAR_TARGET = 0.85  # the target: the recognizer reads each character of the set right this often
 
 

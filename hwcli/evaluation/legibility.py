@@ -267,6 +267,7 @@ class EvalRow:
     set_classes: dict | None = None  # the recognizer's `set_class_accuracy` (letters, accented letters, ...)
     ocr_chars: dict | None = None  # the same by tesseract
     ocr_set_classes: dict | None = None
+    readings: list | None = None  # per line: {"text", "recognizer", "tesseract" (None without it), "attempts"}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -333,6 +334,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
         row.ocr_cer, row.ocr_wer, row.ocr_classes = o["cer"], o["wer"], class_accuracy(refs, ocr)
         row.ocr_chars = char_accuracy(refs, ocr)
         row.ocr_set_classes = set_class_accuracy(row.ocr_chars)
+    row.readings = [{"text": ref, "recognizer": h, "tesseract": (ocr[i] if tesseract else None),
+                     "attempts": r.attempts} for i, (ref, h, r) in enumerate(zip(refs, hyps, res))]
     return row
 
 
