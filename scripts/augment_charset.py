@@ -176,7 +176,7 @@ def letter_box(pts: np.ndarray, own: np.ndarray, chars: np.ndarray, j: int, xh: 
 
 def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     """`word` with its letter j (the base of `target`) accented: the mark's ink added after the letter or the word."""
-    xh, base, sl, step = hand
+    xh, base, sl, step = hand[:4]
     dec = ink.decompose(target)
     if dec is None:
         return None
@@ -259,6 +259,24 @@ def capital_bank(words: list[Word], xh: float) -> dict[str, list[np.ndarray]]:
     return bank
 
 
+UPRIGHT_CAPITALS = frozenset("ABCDEFGHIKLMNOPRSTUVWXZ")  # no descender (J, Q and Y often have one)
+CAP_HEIGHT_RANGE = (1.2, 3.2)  # a writer's capital height is kept within these x-heights
+
+
+def writer_cap_heights(banks: dict[int, dict[str, list[np.ndarray]]], xhs: dict[int, float],
+                       min_capitals: int = 4) -> dict[int, float]:
+    """Each writer's capital height in x-heights: the median height of their cleanly cut capitals without a
+    descender (`capital_bank`) over their x-height, within `CAP_HEIGHT_RANGE`; a writer with fewer than
+    `min_capitals` such capitals gets the median of the others (IAM-OnDB: 2.3)."""
+    own: dict[int, float] = {}
+    for w, bank in banks.items():
+        hs = [float(np.ptp(p[:, 1])) for c, ps in bank.items() if c in UPRIGHT_CAPITALS for p in ps]
+        if len(hs) >= min_capitals and xhs[w] > 0:
+            own[w] = float(np.clip(np.median(hs) / xhs[w], *CAP_HEIGHT_RANGE))
+    typical = float(np.median(list(own.values()))) if own else 2.3
+    return {w: own.get(w, typical) for w in xhs}
+
+
 def caps_word(letters: str, bank: dict[str, list[np.ndarray]], rng, hand) -> Word:
     """`letters` (all in `bank`) written as one word of the writer's own capitals, each a copy picked at random,
     in the words' common frame (so their heights and baseline stay the writer's), a short gap between them."""
@@ -292,11 +310,12 @@ def caps_word_with(base: str, bank: dict[str, list[np.ndarray]], rng, hand) -> t
 
 def glyph_word(text: str, rng, hand, digits: list[Word] | None = None) -> Word:
     """A token written from glyphs (the writer's own digit words where `text` is one of theirs is used instead)."""
-    xh, base, sl, step = hand
+    xh, base, sl, step = hand[:4]
+    cap = hand[4] if len(hand) > 4 else None  # the writer's capital height (--writer-caps), else the skeletons'
     parts, chars, x = [], [], 0.0
     for k, c in enumerate(text):
         if c in ink.GLYPH_CHARS:
-            strokes, adv = ink.glyph_strokes(c, rng, x_height=xh, slant=sl, step=step)
+            strokes, adv = ink.glyph_strokes(c, rng, x_height=xh, slant=sl, step=step, cap_height=cap)
         else:  # the punctuation of numbers and codes that charset_ink leaves to the data: a dot, a dash
             strokes, adv = _plain(c, rng, xh)
         p = _strokes_to_points(strokes, dx=x, dy=base)
@@ -425,6 +444,9 @@ def main(argv=None) -> int:
     ap.add_argument("--caps-share", type=float, default=0.0,
                     help="share of accented capitals written inside a word of the writer's own capitals (e.g. 0.4; "
                          "0: as before, in the writer's words)")
+    ap.add_argument("--writer-caps", action="store_true",
+                    help="write tall glyphs (capitals, digits, currency signs, brackets, ...) at the writer's own capital "
+                         "height (`writer_cap_heights`; off: the skeletons' 1.45 x-heights, about 0.6 of a hand's capitals)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -470,7 +492,13 @@ def main(argv=None) -> int:
     glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
-    banks = {w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers} if a.caps_share > 0 else {}
+    banks = ({w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers}
+             if a.caps_share > 0 or a.writer_caps else {})
+    if a.writer_caps:  # the hand tuple's fifth element: the writer's capital height (x-heights) for the glyphs
+        caps_h = writer_cap_heights(banks, {w: per_writer[w][0][0] for w in writers})
+        per_writer = {w: ((*m, caps_h[w]), *rest) for w, (m, *rest) in per_writer.items()}
+    if a.caps_share <= 0:
+        banks = {}  # (only measured: the capitals are not written into words)
     capitals = ({w: {c for x in hands[w].words for c in x.text if c.isupper()} for w in writers}
                 if a.capital_writers else None)
     rng = np.random.default_rng(a.seed)

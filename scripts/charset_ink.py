@@ -283,9 +283,10 @@ def _wobble(rng: np.random.Generator, amp: float) -> tuple:
 
 def _draw(skel: list[str], rng: np.random.Generator, *, xh: float, slant: float, step: float,
           jitter: float = 0.025, size_var: float = 0.08, width_var: float = 0.10, rot_deg: float = 3.0,
-          wobble: float = 0.03) -> tuple[list[np.ndarray], float]:
+          wobble: float = 0.03, stretch: float = 1.0) -> tuple[list[np.ndarray], float]:
     """Skeleton strokes -> pen-down strokes in the caller's units (y down, origin unchanged), and the x scale
-    applied (size * width), for the advance width."""
+    applied (size * width), for the advance width. `stretch` > 1 lengthens what stands above the x-height
+    (the control points' heights above 1.0), as an ascender of the writer's is taller than the skeleton's."""
     step = step if step > 0 else xh / 6.0
     size = 1.0 + rng.uniform(-size_var, size_var)
     width = 1.0 + rng.uniform(-width_var, width_var)
@@ -296,6 +297,8 @@ def _draw(skel: list[str], rng: np.random.Generator, *, xh: float, slant: float,
     out = []
     for text in skel:
         p, corners = _parse(text)
+        if stretch != 1.0:  # y down: heights above the x-height are y < -1
+            p[:, 1] = np.where(p[:, 1] < -1.0, -1.0 + (p[:, 1] + 1.0) * stretch, p[:, 1])
         p = p + rng.normal(0.0, jitter, size=p.shape)  # shape variation
         p = p + rng.normal(0.0, 0.6 * jitter, size=(1, 2))  # the stroke sits a little off: ends do not meet
         if len(p) >= 2:  # overshoot / undershoot at both ends, along the tangent
@@ -322,27 +325,66 @@ def _draw(skel: list[str], rng: np.random.Generator, *, xh: float, slant: float,
 
 
 def glyph_strokes(char: str, rng: np.random.Generator, *, x_height: float, slant: float = 0.0,
-                  step: float = 0.0) -> tuple[list[np.ndarray], float]:
+                  step: float = 0.0, cap_height: float | None = None) -> tuple[list[np.ndarray], float]:
     """Pen-down strokes of `char` as a hand writes it: ([(n_i, 2) float32 absolute [x, y]], advance width).
     Left edge at x = 0 (the ink's leftmost point), baseline y = 0, y down; the advance is the ink's right edge
     plus the glyph's right side bearing. `x_height` in the caller's units; `slant` a shear as
     hwcli.strokes.slant measures it (> 0 leaning right), applied about the baseline; `step`: the writer's median
-    distance between consecutive pen-down points (0 = x_height / 6). Natural variation per call from `rng`."""
+    distance between consecutive pen-down points (0 = x_height / 6). Natural variation per call from `rng`.
+
+    `cap_height`: the writer's capital height in x-heights (None: the skeletons' own, `CAP_SKELETON`). The
+    skeletons have a typeface's proportions (capitals 1.45 x-heights), but hands write their capitals much taller
+    than their small letters (IAM-OnDB: 2.3 x-heights at the median writer, 1.8-3.1 from the 10th to the 90th
+    percentile): a tall glyph (capitals, digits, currency signs, brackets, ...: its skeleton reaching above
+    `TALL_GLYPH`) is then scaled whole to the writer's capitals, and the ascender of ß ð þ stretched to
+    `ASCENDER_SHARE` of them, so that spliced glyphs are not written smaller than the writer's own letters."""
     if char not in _G:
         raise KeyError(f"no glyph for {char!r}")
     if x_height <= 0:
         raise ValueError("x_height must be positive")
+    if cap_height is not None and not 0.5 <= cap_height <= 5.0:
+        raise ValueError("cap_height must be between 0.5 and 5 x-heights")
     entry = _G[char]
     if isinstance(entry, list):
         entry = entry[int(rng.integers(len(entry)))]
     adv, skel = entry
-    strokes, xs = _draw(skel, rng, xh=x_height, slant=slant, step=step)
+    size, stretch = glyph_fit(char, skel, cap_height)
+    strokes, xs = _draw(skel, rng, xh=x_height * size, slant=slant, step=step, stretch=stretch)
+    x_height = x_height * size
     allp = np.vstack(strokes)
     x0 = float(allp[:, 0].min())
     strokes = [(st - np.float32([x0, 0.0])).astype(np.float32) for st in strokes]
     skel_right = max(float(_parse(t)[0][:, 0].max()) for t in skel)
     bearing = max(adv - skel_right, 0.05) * xs * x_height
     return strokes, float(allp[:, 0].max() - x0 + bearing)
+
+
+CAP_SKELETON = 1.45  # the skeletons' capital height, in x-heights
+TALL_GLYPH = 1.2  # a glyph whose skeleton reaches above this (x-heights) is written at the writer's capital height
+ASCENDER_SHARE = 0.85  # the top of ß ð þ, as a share of the capital height (IAM-OnDB: b d h k l 0.83 of capitals)
+ASCENDER_LETTERS = frozenset("ßðþ")
+
+
+def skeleton_top(skel: list[str]) -> float:
+    """The highest control point of a glyph's skeleton (x-heights)."""
+    return max(float(-_parse(t)[0][:, 1].min()) for t in skel)
+
+
+def glyph_fit(char: str, skel: list[str], cap_height: float | None) -> tuple[float, float]:
+    """(size, stretch) that fit a glyph to a writer whose capitals are `cap_height` x-heights tall (see
+    `glyph_strokes`): (1, 1) without it, for glyphs that stay within the x-height band (x z q + = < > ...) and for
+    small letters (a j's dot is not a capital's top); a tall glyph scaled whole by cap_height / CAP_SKELETON; an
+    ascender of ß ð þ stretched above the x-height."""
+    if cap_height is None:
+        return 1.0, 1.0
+    top = skeleton_top(skel)
+    if top <= TALL_GLYPH:
+        return 1.0, 1.0
+    if char in ASCENDER_LETTERS:
+        return 1.0, max(1.0, (ASCENDER_SHARE * cap_height - 1.0) / (top - 1.0))
+    if char.islower():
+        return 1.0, 1.0
+    return cap_height / CAP_SKELETON, 1.0
 
 
 # mark skeletons, centred near (0, 0), h up, in x-heights

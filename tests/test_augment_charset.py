@@ -167,3 +167,19 @@ def test_an_accented_capital_goes_to_a_writer_who_has_written_its_base_capital()
     # off, the random stream is the one of a plain draw (the recipes reproduce)
     a, b = np.random.default_rng(5), np.random.default_rng(5)
     assert [aug.pick_writer(writers, a, "Ů", None) for _ in range(8)] == [writers[int(b.integers(4))] for _ in range(8)]
+
+
+def test_a_writers_capital_height_is_measured_from_their_clean_capitals():
+    cap = lambda h: np.array([[0.0, 0.0, 0.0], [0.1, -h, 0.0], [0.2, 0.0, 1.0]], np.float32)  # noqa: E731
+    banks = {1: {"T": [cap(2.0), cap(2.2)], "E": [cap(2.1), cap(2.4)]},  # 4 capitals: their own, 2.15
+             2: {"J": [cap(5.0)] * 6, "T": [cap(1.0)]},  # J has a descender: left out; too few: the others'
+             3: {"A": [cap(4.0)] * 4},  # 8 x-heights tall: kept within the range
+             4: {}}
+    xhs = {1: 1.0, 2: 1.0, 3: 0.5, 4: 2.0}
+    h = aug.writer_cap_heights(banks, xhs)
+    assert np.isclose(h[1], 2.15) and h[3] == aug.CAP_HEIGHT_RANGE[1]
+    assert h[2] == h[4] == np.median([h[1], h[3]])
+    rng = np.random.default_rng(4)
+    small = aug.glyph_word("X7", np.random.default_rng(4), HAND)
+    tall = aug.glyph_word("X7", rng, (*HAND, 2.9))  # the hand's fifth element: its capital height
+    assert np.isclose(-tall.pts[:, 1].min() / -small.pts[:, 1].min(), 2.9 / 1.45, rtol=0.05)

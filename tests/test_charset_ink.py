@@ -271,3 +271,34 @@ def test_no_torch_or_hwcli_imports():
     src = (Path(__file__).resolve().parents[1] / "scripts" / "charset_ink.py").read_text()
     imports = [ln.split()[1] for ln in src.splitlines() if ln.startswith(("import ", "from "))]
     assert set(imports) <= {"__future__", "math", "unicodedata", "numpy"}
+
+
+def _extent(char, rng_seed=0, **kw):
+    p = np.vstack(ci.glyph_strokes(char, np.random.default_rng(rng_seed), x_height=XH, **kw)[0])
+    return -p[:, 1].min() / XH, np.ptp(p[:, 0]) / XH  # top (x-heights, y down), width
+
+
+def test_tall_glyphs_are_written_at_the_writers_capital_height():
+    for c in "XZQ09$£€¥%&§[]/@°":
+        top0, w0 = _extent(c)
+        top, w = _extent(c, cap_height=2.3)
+        f = 2.3 / ci.CAP_SKELETON
+        # scaled whole (the same random draws): taller and wider by the same factor
+        assert np.isclose(top, top0 * f, rtol=1e-3) and np.isclose(w, w0 * f, rtol=1e-3), c
+    assert 1.5 < _extent("X", cap_height=1.6)[0] < 1.8  # a writer with small capitals gets small ones
+    for c in "xzq+=<>~×÷±•«»j":  # within the x-height band, and small letters (a j's dot is no capital's top)
+        assert _extent(c) == _extent(c, cap_height=2.6), c
+
+
+def test_the_ascender_of_sharp_s_is_stretched_its_bowl_kept():
+    top0, w0 = _extent("ß")
+    top, w = _extent("ß", cap_height=2.4)
+    assert top0 < 1.6 and np.isclose(top, ci.ASCENDER_SHARE * 2.4, atol=0.12) and abs(w - w0) < 0.1
+    p0 = np.vstack(ci.glyph_strokes("ß", np.random.default_rng(0), x_height=XH)[0])
+    p = np.vstack(ci.glyph_strokes("ß", np.random.default_rng(0), x_height=XH, cap_height=2.4)[0])
+    assert np.isclose(p[:, 1].max(), p0[:, 1].max(), atol=0.05 * XH)  # the descender as it was
+
+
+def test_cap_height_out_of_range_is_refused():
+    with pytest.raises(ValueError):
+        ci.glyph_strokes("X", np.random.default_rng(0), x_height=XH, cap_height=9.0)
