@@ -283,10 +283,11 @@ def _wobble(rng: np.random.Generator, amp: float) -> tuple:
 
 def _draw(skel: list[str], rng: np.random.Generator, *, xh: float, slant: float, step: float,
           jitter: float = 0.025, size_var: float = 0.08, width_var: float = 0.10, rot_deg: float = 3.0,
-          wobble: float = 0.03, stretch: float = 1.0) -> tuple[list[np.ndarray], float]:
+          wobble: float = 0.03, stretch: tuple[float, float] = (1.0, 1.0)) -> tuple[list[np.ndarray], float]:
     """Skeleton strokes -> pen-down strokes in the caller's units (y down, origin unchanged), and the x scale
-    applied (size * width), for the advance width. `stretch` > 1 lengthens what stands above the x-height
-    (the control points' heights above 1.0), as an ascender of the writer's is taller than the skeleton's."""
+    applied (size * width), for the advance width. `stretch` (up, down) > 1 lengthens what stands above the
+    x-height (the control points' heights above 1.0) and what hangs below the baseline, as a writer's ascenders
+    and descenders are longer than the skeleton's."""
     step = step if step > 0 else xh / 6.0
     size = 1.0 + rng.uniform(-size_var, size_var)
     width = 1.0 + rng.uniform(-width_var, width_var)
@@ -297,8 +298,11 @@ def _draw(skel: list[str], rng: np.random.Generator, *, xh: float, slant: float,
     out = []
     for text in skel:
         p, corners = _parse(text)
-        if stretch != 1.0:  # y down: heights above the x-height are y < -1
-            p[:, 1] = np.where(p[:, 1] < -1.0, -1.0 + (p[:, 1] + 1.0) * stretch, p[:, 1])
+        up, down = stretch  # y down: heights above the x-height are y < -1, a descender y > 0
+        if up != 1.0:
+            p[:, 1] = np.where(p[:, 1] < -1.0, -1.0 + (p[:, 1] + 1.0) * up, p[:, 1])
+        if down != 1.0:
+            p[:, 1] = np.where(p[:, 1] > 0.0, p[:, 1] * down, p[:, 1])
         p = p + rng.normal(0.0, jitter, size=p.shape)  # shape variation
         p = p + rng.normal(0.0, 0.6 * jitter, size=(1, 2))  # the stroke sits a little off: ends do not meet
         if len(p) >= 2:  # overshoot / undershoot at both ends, along the tangent
@@ -333,11 +337,12 @@ def glyph_strokes(char: str, rng: np.random.Generator, *, x_height: float, slant
     distance between consecutive pen-down points (0 = x_height / 6). Natural variation per call from `rng`.
 
     `cap_height`: the writer's capital height in x-heights (None: the skeletons' own, `CAP_SKELETON`). The
-    skeletons have a typeface's proportions (capitals 1.45 x-heights), but hands write their capitals much taller
-    than their small letters (IAM-OnDB: 2.3 x-heights at the median writer, 1.8-3.1 from the 10th to the 90th
-    percentile): a tall glyph (capitals, digits, currency signs, brackets, ...: its skeleton reaching above
-    `TALL_GLYPH`) is then scaled whole to the writer's capitals, and the ascender of ß ð þ stretched to
-    `ASCENDER_SHARE` of them, so that spliced glyphs are not written smaller than the writer's own letters."""
+    skeletons have a typeface's proportions (capitals 1.45 x-heights, digits 1.35, descenders 0.45), but hands
+    write their capitals, digits, ascenders and descenders much longer than their small letters (IAM-OnDB, the
+    median writer: capitals 2.3 x-heights, 1.8-3.1 from the 10th to the 90th percentile; digits 0.76 of the
+    capitals, ascenders 0.83, descenders 1.2 x-heights, 0.52 of the capitals): with it a tall glyph is scaled
+    whole to the writer's capitals (`glyph_fit`), and the ascenders and descenders of small letters stretched, so
+    that spliced glyphs are not written smaller than the writer's own letters."""
     if char not in _G:
         raise KeyError(f"no glyph for {char!r}")
     if x_height <= 0:
@@ -360,31 +365,40 @@ def glyph_strokes(char: str, rng: np.random.Generator, *, x_height: float, slant
 
 
 CAP_SKELETON = 1.45  # the skeletons' capital height, in x-heights
+DIGIT_SKELETON = 1.35  # ... and their digits'
 TALL_GLYPH = 1.2  # a glyph whose skeleton reaches above this (x-heights) is written at the writer's capital height
-ASCENDER_SHARE = 0.85  # the top of ß ð þ, as a share of the capital height (IAM-OnDB: b d h k l 0.83 of capitals)
+# shares of the capital height, from IAM-OnDB's writers (medians of cleanly cut letters, over 164 writers)
+DIGIT_SHARE = 0.76  # a digit's height
+ASCENDER_SHARE = 0.83  # the top of b d h k l (and of ß ð þ)
+DESCENDER_SHARE = 0.52  # the depth of g j p q y below the baseline
 ASCENDER_LETTERS = frozenset("ßðþ")
 
 
-def skeleton_top(skel: list[str]) -> float:
-    """The highest control point of a glyph's skeleton (x-heights)."""
-    return max(float(-_parse(t)[0][:, 1].min()) for t in skel)
+def skeleton_extent(skel: list[str]) -> tuple[float, float]:
+    """(top, bottom) of a glyph's skeleton's control points, in x-heights above the baseline."""
+    ys = np.concatenate([_parse(t)[0][:, 1] for t in skel])
+    return float(-ys.min()), float(-ys.max())
 
 
-def glyph_fit(char: str, skel: list[str], cap_height: float | None) -> tuple[float, float]:
-    """(size, stretch) that fit a glyph to a writer whose capitals are `cap_height` x-heights tall (see
-    `glyph_strokes`): (1, 1) without it, for glyphs that stay within the x-height band (x z q + = < > ...) and for
-    small letters (a j's dot is not a capital's top); a tall glyph scaled whole by cap_height / CAP_SKELETON; an
-    ascender of ß ð þ stretched above the x-height."""
+def glyph_fit(char: str, skel: list[str], cap_height: float | None) -> tuple[float, tuple[float, float]]:
+    """(size, (up, down) stretch) that fit a glyph to a writer whose capitals are `cap_height` x-heights tall
+    (see `glyph_strokes`). Without it, and for glyphs within the x-height band (x z + = < > ...): as drawn. A
+    small letter keeps its body: its ascender (ß ð þ; a j's dot is no ascender) is stretched up to
+    `ASCENDER_SHARE` of the capitals, its descender (q j ß þ) down to `DESCENDER_SHARE`. A digit is scaled whole
+    to `DIGIT_SHARE` of the capitals; any other tall glyph (capitals, currency signs, brackets, ...) to the
+    capitals' height."""
     if cap_height is None:
-        return 1.0, 1.0
-    top = skeleton_top(skel)
-    if top <= TALL_GLYPH:
-        return 1.0, 1.0
-    if char in ASCENDER_LETTERS:
-        return 1.0, max(1.0, (ASCENDER_SHARE * cap_height - 1.0) / (top - 1.0))
+        return 1.0, (1.0, 1.0)
+    top, bottom = skeleton_extent(skel)
     if char.islower():
-        return 1.0, 1.0
-    return cap_height / CAP_SKELETON, 1.0
+        up = max(1.0, (ASCENDER_SHARE * cap_height - 1.0) / (top - 1.0)) if char in ASCENDER_LETTERS else 1.0
+        down = max(1.0, DESCENDER_SHARE * cap_height / -bottom) if bottom < -0.2 else 1.0
+        return 1.0, (up, down)
+    if top <= TALL_GLYPH:
+        return 1.0, (1.0, 1.0)
+    if char.isdigit():
+        return DIGIT_SHARE * cap_height / DIGIT_SKELETON, (1.0, 1.0)
+    return cap_height / CAP_SKELETON, (1.0, 1.0)
 
 
 # mark skeletons, centred near (0, 0), h up, in x-heights

@@ -282,21 +282,28 @@ def test_tall_glyphs_are_written_at_the_writers_capital_height():
     for c in "XZQ09$£€¥%&§[]/@°":
         top0, w0 = _extent(c)
         top, w = _extent(c, cap_height=2.3)
-        f = 2.3 / ci.CAP_SKELETON
+        f = ci.DIGIT_SHARE * 2.3 / ci.DIGIT_SKELETON if c.isdigit() else 2.3 / ci.CAP_SKELETON
         # scaled whole (the same random draws): taller and wider by the same factor
         assert np.isclose(top, top0 * f, rtol=1e-3) and np.isclose(w, w0 * f, rtol=1e-3), c
     assert 1.5 < _extent("X", cap_height=1.6)[0] < 1.8  # a writer with small capitals gets small ones
-    for c in "xzq+=<>~×÷±•«»j":  # within the x-height band, and small letters (a j's dot is no capital's top)
+    assert 1.6 < _extent("7", cap_height=2.3)[0] < 1.9  # digits a little lower than the capitals, as written
+    for c in "xz+=<>~×÷±•«»":  # within the x-height band
         assert _extent(c) == _extent(c, cap_height=2.6), c
 
 
-def test_the_ascender_of_sharp_s_is_stretched_its_bowl_kept():
+def _bottom(char, **kw):
+    p = np.vstack(ci.glyph_strokes(char, np.random.default_rng(0), x_height=XH, **kw)[0])
+    return p[:, 1].max() / XH  # depth below the baseline (y down), x-heights
+
+
+def test_small_letters_keep_their_body_and_lengthen_ascenders_and_descenders():
+    for c in "qjß":
+        assert _bottom(c) < 0.6 and np.isclose(_bottom(c, cap_height=2.4), ci.DESCENDER_SHARE * 2.4, atol=0.15), c
+    assert np.isclose(_extent("j", cap_height=2.4)[0], _extent("j")[0], atol=0.02)  # a j's dot stays where it was
     top0, w0 = _extent("ß")
     top, w = _extent("ß", cap_height=2.4)
     assert top0 < 1.6 and np.isclose(top, ci.ASCENDER_SHARE * 2.4, atol=0.12) and abs(w - w0) < 0.1
-    p0 = np.vstack(ci.glyph_strokes("ß", np.random.default_rng(0), x_height=XH)[0])
-    p = np.vstack(ci.glyph_strokes("ß", np.random.default_rng(0), x_height=XH, cap_height=2.4)[0])
-    assert np.isclose(p[:, 1].max(), p0[:, 1].max(), atol=0.05 * XH)  # the descender as it was
+    assert np.isclose(_extent("x", cap_height=2.4)[1], _extent("x")[1])  # no ascender, no descender: as drawn
 
 
 def test_cap_height_out_of_range_is_refused():
