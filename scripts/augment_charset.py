@@ -492,13 +492,12 @@ def main(argv=None) -> int:
     glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
-    banks = ({w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers}
-             if a.caps_share > 0 or a.writer_caps else {})
+    cut = ({w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers}
+           if a.caps_share > 0 or a.writer_caps else {})
     if a.writer_caps:  # the hand tuple's fifth element: the writer's capital height (x-heights) for the glyphs
-        caps_h = writer_cap_heights(banks, {w: per_writer[w][0][0] for w in writers})
+        caps_h = writer_cap_heights(cut, {w: per_writer[w][0][0] for w in writers})
         per_writer = {w: ((*m, caps_h[w]), *rest) for w, (m, *rest) in per_writer.items()}
-    if a.caps_share <= 0:
-        banks = {}  # (only measured: the capitals are not written into words)
+    banks = cut if a.caps_share > 0 else {}  # the capitals written into words of capitals (--caps-share)
     capitals = ({w: {c for x in hands[w].words for c in x.text if c.isupper()} for w in writers}
                 if a.capital_writers else None)
     rng = np.random.default_rng(a.seed)

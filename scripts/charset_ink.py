@@ -354,13 +354,13 @@ def glyph_strokes(char: str, rng: np.random.Generator, *, x_height: float, slant
         entry = entry[int(rng.integers(len(entry)))]
     adv, skel = entry
     size, stretch = glyph_fit(char, skel, cap_height)
-    strokes, xs = _draw(skel, rng, xh=x_height * size, slant=slant, step=step, stretch=stretch)
-    x_height = x_height * size
+    xh = x_height * size  # a tall glyph scaled whole: as if the x-height were larger
+    strokes, xs = _draw(skel, rng, xh=xh, slant=slant, step=step, stretch=stretch)
     allp = np.vstack(strokes)
     x0 = float(allp[:, 0].min())
     strokes = [(st - np.float32([x0, 0.0])).astype(np.float32) for st in strokes]
     skel_right = max(float(_parse(t)[0][:, 0].max()) for t in skel)
-    bearing = max(adv - skel_right, 0.05) * xs * x_height
+    bearing = max(adv - skel_right, 0.05) * xs * xh
     return strokes, float(allp[:, 0].max() - x0 + bearing)
 
 
