@@ -40,6 +40,9 @@ def main() -> None:
     ap.add_argument("--freeze", default=None,
                     help="comma-separated parameter prefixes kept fixed while adapting ('' adapts every layer; "
                          "default: the library's, hwcli.styles.adapt.ADAPT_FREEZE)")
+    ap.add_argument("--mix", default=None,
+                    help="comma-separated adapted shares of blends with the bundle compared with the chosen step "
+                         "('' none; default: the library's, hwcli.styles.adapt.MIX_SHARES)")
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
@@ -91,6 +94,8 @@ def main() -> None:
                     ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=args.seed,
                                    adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
                                                   "reg_share": args.reg_share,
+                                                  **({} if args.mix is None else
+                                                     {"mix_shares": tuple(float(x) for x in args.mix.split(",") if x)}),
                                                   **({} if args.freeze is None else
                                                      {"freeze": tuple(f for f in args.freeze.split(",") if f)})})
                 except HwcliError as exc:  # e.g. a one-letter line among the writer's first lines

@@ -252,13 +252,62 @@ def test_adapted_weights_are_chosen_by_how_they_write_among_steps_near_the_best_
     assert choose_weights(tmp_path / "none", metrics, lines) == (None, [])
 
 
+def test_a_blend_with_the_bundle_is_chosen_when_it_reads_back_better(tmp_path, monkeypatch):
+    from types import SimpleNamespace
+
+    import hwcli.styles.adapt as A
+    from hwcli.model.bundle import load_model
+
+    work = tmp_path / "work"
+    work.mkdir()
+    for step, seed in ((20, 2), (30, 3)):
+        make_bundle(work / f"snap-{step:06d}", seed=seed, defaults=FAST)
+    base = load_model(make_bundle(tmp_path / "base", seed=9, defaults=FAST))
+    lines = [SimpleNamespace(text=t, offsets=glyph_offsets(t), name=f"l{i}") for i, t in enumerate(TEXTS)]
+    metrics = [{"step": 20, "val_nll_point": -0.5}, {"step": 30, "val_nll_point": -0.49}]
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")
+    real_blend = A.blend
+    shares = []
+
+    def marked_blend(adapted, b, share):
+        shares.append(share)
+        out = real_blend(adapted, b, share)
+        out.blended = share
+        return out
+    monkeypatch.setattr(A, "blend", marked_blend)
+    monkeypatch.setattr("hwcli.styles.adapt._likeness", _by_step({20: 0.5, 30: 0.4, 0: 0.9}))
+    # the steps and the bundle read back badly, a blend well: the blend of the chosen step (30) is written
+    monkeypatch.setattr("hwcli.synthesis.line_checker",
+                        lambda b, rec: (lambda strokes, texts: [0.05 if getattr(b, "blended", None) == 0.5 else 0.3] * len(texts)))
+    path, compared = A.choose_weights(work, metrics, lines, recognizer=object(), base=base, mix_shares=(0.5, 0.75))
+    assert shares == [0.5, 0.75] and path == work / "mix-000030.json"
+    chosen = [m for m in compared if m.get("chosen")]
+    assert len(chosen) == 1 and chosen[0]["mix"] == 0.5 and chosen[0]["step"] == 30 and chosen[0]["passed"] == 1.0
+    mine = load_model(work / "snap-000030").network.state_dict()
+    got = load_model(path).network.state_dict()
+    theirs = base.network.state_dict()
+    for k in got:
+        assert torch.allclose(got[k], 0.5 * mine[k] + 0.5 * theirs[k], atol=1e-6)
+    assert load_model(path).provenance["blend"] == {"adapted_share": 0.5}
+    # blends that read no better than the step: the step stands (no blend written); no base, no blends
+    monkeypatch.setattr("hwcli.synthesis.line_checker", lambda b, rec: (lambda strokes, texts: [0.05] * len(texts)))
+    (work / "mix-000030.json").unlink()
+    path, compared = A.choose_weights(work, metrics, lines, recognizer=object(), base=base, mix_shares=(0.5,))
+    assert path == work / "snap-000030.json" and not (work / "mix-000030.json").exists()
+    assert [m.get("mix") for m in compared] == [None, None, None, 0.5] and compared[1]["chosen"]
+    shares.clear()
+    assert A.choose_weights(work, metrics, lines, recognizer=object(), mix_shares=(0.5,))[0] == work / "snap-000030.json"
+    assert shares == []
+
+
 def _by_step(dist: dict):
     """A stand-in likeness: the lines of snapshot STEP are at distance dist[STEP] from the writer's."""
     import inspect
 
     def likeness(outs, texts, real, unit):
         b = inspect.currentframe().f_back.f_locals["b"]  # the bundle choose_weights is measuring
-        return dist[int(b.path.split("-")[-1])]
+        tail = b.path.split("-")[-1]
+        return dist[int(tail) if tail.isdigit() else 0]
     return likeness
 
 

@@ -49,6 +49,10 @@ PASS_SLACK = 0.1  # of those, the steps whose lines pass the checks this close t
 LIKENESS_MARGIN = 0.0  # the adapted network is kept only when its lines are nearer the writer's than priming's by this
 PASS_DROP = 0.2  # ... and only when no more than this share fewer of its lines pass the checks than priming's
 SELECTION_ROWS = 48  # sampled lines that compare them (the calibration texts, in the writer's first lines)
+#: Blends of the chosen step with the bundle it was adapted from (weights: share x adapted + (1 - share) x
+#: bundle) that are compared with it: a blend writes between the two hands, and reads as the bundle does more
+#: often. Empty: the chosen step stands (see `choose_weights`).
+MIX_SHARES: tuple = ()
 ADAPT_FREEZE = ("window", "l1_wh")  # kept as the base has them while adapting: the attention and what it feeds
 # (benchmarks/imitation.py, 11 unseen writers, seeds 0 / 1: every layer 63%/66% and 65%/69% by LDA/hinge, frozen
 # attention 66%/70% and 71%/75%; adaptation kept for 9 against 7 and 9 against 8 writers; README "Which layers adapt")
@@ -164,9 +168,21 @@ def _likeness(outs, texts, real: np.ndarray, unit: np.ndarray) -> float:
     return distribution_distance(gen, real, unit) if len(gen) else float("inf")
 
 
+def blend(adapted, base, share: float):
+    """`adapted` with its weights moved to ``share * adapted + (1 - share) * base`` (same network), in place."""
+    import torch
+
+    mine, theirs = adapted.network.state_dict(), base.network.state_dict()
+    with torch.no_grad():
+        adapted.network.load_state_dict({k: (share * mine[k].double() + (1.0 - share) * theirs[k].double()).to(mine[k].dtype)
+                                         for k in mine})
+    return adapted
+
+
 def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed: int = 0,
                    check_cer: float = ADAPTED_DEFAULTS["check_cer"],
-                   progress: Callable[[int, int], None] | None = None, base=None) -> tuple[Path | None, list[dict]]:
+                   progress: Callable[[int, int], None] | None = None, base=None,
+                   mix_shares: tuple = MIX_SHARES) -> tuple[Path | None, list[dict]]:
     """Of the validated steps exported in `work` (``snap-STEP``), the one that writes most like the writer among
     those that write legibly (see the module docstring): its bundle path, and per compared step what was
     measured. None when no step was validated (the loop's best export stands).
@@ -178,8 +194,10 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     `PASS_SLACK` of the best, the one whose lines are nearest the writer's own `lines` in feature distribution
     (`likeness.distribution_distance`, in the reference writers' within-writer units) is chosen. With `base`
     (the bundle adapted from), it writes the same lines primed alone; its row is ``step 0`` (never chosen here:
-    `adapt_bundle` compares it with the choice)."""
-    from ..model.bundle import Style, load_model
+    `adapt_bundle` compares it with the choice). With `base` and `mix_shares`, blends of the chosen step with
+    `base` (`blend`) are measured too (rows with ``mix``, the adapted share) and the same rule chooses among the
+    step and its blends; a chosen blend is written to `work` and its path returned."""
+    from ..model.bundle import Style, load_model, save_bundle
     from ..synthesis import STALLED, SamplingOptions, line_checker, synthesize
     from ..texts import CALIBRATION
     from .likeness import features, load_reference, within_writer_unit
@@ -196,10 +214,7 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
     texts = [CALIBRATION[(j // len(primes)) % len(CALIBRATION)] for j in range(SELECTION_ROWS)]
     real = features([(ln.offsets, ln.text) for ln in lines])
     unit = within_writer_unit(load_reference())
-    measured = []
-    todo = [(st, v) for st, v in cands] + ([(0, None)] if base is not None else [])
-    for k, (st, v) in enumerate(todo):
-        b = base if st == 0 else load_model(work / f"snap-{st:06d}")
+    def measure(b, st, v) -> dict:
         b.network.eval()
         res = []  # the rows of each prime, one pass each, whole lines, no resampling, read back below
         for p, prime in enumerate(primes):
@@ -209,23 +224,51 @@ def choose_weights(work: Path, metrics: list[dict], lines, recognizer=None, seed
         if recognizer is not None:
             cers = line_checker(b, recognizer)([r.strokes for r in res], [r.text for r in res])
             ok = [g and float(c) <= check_cer for g, c in zip(ok, cers)]
-        measured.append({"step": st, "val_nll_point": None if v is None else round(v, 4),
-                         "passed": round(sum(ok) / len(ok), 3), "stalled": sum(r.reason == STALLED for r in res),
-                         "likeness_distance": round(_likeness(res, [r.text for r in res], real, unit), 4)})
+        return {"step": st, "val_nll_point": None if v is None else round(v, 4),
+                "passed": round(sum(ok) / len(ok), 3), "stalled": sum(r.reason == STALLED for r in res),
+                "likeness_distance": round(_likeness(res, [r.text for r in res], real, unit), 4)}
+
+    def pick(rows: list[dict]) -> dict:
+        top = max(m["passed"] for m in rows)
+        return min((m for m in rows if m["passed"] >= top - PASS_SLACK), key=lambda m: (m["likeness_distance"], -m["passed"]))
+
+    measured = []
+    shares = [float(x) for x in mix_shares if 0.0 < float(x) < 1.0] if base is not None else []
+    todo = [(st, v) for st, v in cands] + ([(0, None)] if base is not None else [])
+    total = len(todo) + len(shares)
+    for k, (st, v) in enumerate(todo):
+        measured.append(measure(base if st == 0 else load_model(work / f"snap-{st:06d}"), st, v))
         if progress:
-            progress(k + 1, len(todo))
-    adapted = [m for m in measured if m["step"] > 0]
-    top = max(m["passed"] for m in adapted)
-    chosen = min((m for m in adapted if m["passed"] >= top - PASS_SLACK),
-                 key=lambda m: (m["likeness_distance"], -m["passed"]))
+            progress(k + 1, total)
+    chosen = pick([m for m in measured if m["step"] > 0])
+    path = work / f"snap-{chosen['step']:06d}.json"
+    if shares:
+        blends = []
+        for j, share in enumerate(shares):
+            b = blend(load_model(path), base, share)
+            row = measure(b, chosen["step"], chosen["val_nll_point"])
+            row["mix"] = round(share, 4)
+            blends.append((row, b))
+            measured.append(row)
+            if progress:
+                progress(len(todo) + j + 1, total)
+        best = pick([chosen] + [r for r, _ in blends])
+        if best is not chosen:
+            b = next(b for r, b in blends if r is best)
+            path = save_bundle(work / f"mix-{chosen['step']:06d}", b.network, b.config, b.alphabet, b.scale,
+                               defaults=b.defaults, styles=b.styles,
+                               provenance={**b.provenance, "blend": {"adapted_share": best["mix"]}},
+                               meta=b.meta).with_suffix(".json")
+            chosen = best
     chosen["chosen"] = True
-    return work / f"snap-{chosen['step']:06d}.json", measured
+    return path, measured
 
 
 def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: int = 0,
                  steps: int = 60, time_limit: float = 480.0, reg_share: float = 0.3, lr: float = 3e-4,
                  batch_size: int = 12, progress: Callable[[str, int, int], None] | None = None,
-                 freeze: tuple = ADAPT_FREEZE, recognizer=None, select: bool = True, compare_primed: bool = True) -> AdaptResult:
+                 freeze: tuple = ADAPT_FREEZE, recognizer=None, select: bool = True, compare_primed: bool = True,
+                 mix_shares: tuple = MIX_SHARES) -> AdaptResult:
     """Fine-tune `base` (loaded from `model_spec`) on the writer's `lines` (`style_ink.InkLine`); write the
     personal bundle ``folder/stem.json`` + ``.safetensors``. See the module docstring. `select`: choose the
     weights by their writing (`choose_weights`, read back with `recognizer` when given); else the validated step
@@ -277,7 +320,7 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
         chosen, compared = choose_weights(
             work, result.metrics, train_lines, recognizer, seed,
             progress=(lambda d, t: progress("choosing the adapted weights", d, t)) if progress else None,
-            base=base if compare_primed else None)
+            base=base if compare_primed else None, mix_shares=mix_shares)
     wall, cpu = time.time() - t0, time.process_time() - c0  # training and the choice
     kept, why = True, None
     if chosen is not None:
@@ -299,7 +342,8 @@ def adapt_bundle(base, model_spec: str, lines, folder: Path, stem: str, seed: in
               "best_step": prov.get("step")}
     if chosen is not None:
         pick = next(m for m in compared if m.get("chosen"))
-        record.update(best_step=pick["step"], val_nll_point_after=pick["val_nll_point"], compared=compared)
+        record.update(best_step=pick["step"], val_nll_point_after=pick["val_nll_point"], compared=compared,
+                      adapted_share=pick.get("mix", 1.0))
     record.update(kept=kept, not_kept_because=why)
     return AdaptResult(load_model(folder / stem) if kept else base, record)
 
