@@ -230,6 +230,45 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     return Word(word.text[:j] + target + word.text[j + 1:], new_pts, new_ch)
 
 
+DENSE_P = 0.4  # --dense-accents: the chance that each letter with accented forms gets one
+DENSE_MAX = 4  # ... at most this many marks added to one word
+
+
+def accent_forms(accents: list[str]) -> dict[str, list[str]]:
+    """base letter -> the accented letters written on it (`charset_ink.decompose`): e -> é è ê ë ě ę ..."""
+    out: dict[str, list[str]] = {}
+    for t in accents:
+        dec = ink.decompose(t)
+        if dec is not None:
+            out.setdefault(dec[0], []).append(t)
+    return out
+
+
+def densify(line: list[Word], forms: dict[str, list[str]], rng, hand, p: float = DENSE_P) -> tuple[list[Word], list[str]]:
+    """`line` with accents on many of its letters, as words of Polish, Czech or Hungarian have them ("zażółć",
+    "ďábelské", "jövő"): each letter that has accented forms gets one of them with chance `p`, up to `DENSE_MAX`
+    per word (a letter whose mark cannot be placed is left as it is). Returns the new words and the accented
+    letters added. One accent per line, as the other changes write them, taught hwcli-charset to write the words
+    after a run of accented letters smaller and smaller (out of what it had seen)."""
+    out, added = [], []
+    for wd in line:
+        n = 0
+        for j, ch in enumerate(wd.text):
+            opts = forms.get(ch)
+            if not opts or n >= DENSE_MAX or rng.random() >= p:
+                continue
+            target = opts[int(rng.integers(len(opts)))]
+            try:
+                new = add_accent(wd, j, target, rng, hand)
+            except (ValueError, IndexError, KeyError):
+                new = None
+            if new is not None:
+                wd, n = new, n + 1
+                added.append(target)
+        out.append(wd)
+    return out, added
+
+
 CAPITALS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
@@ -447,6 +486,9 @@ def main(argv=None) -> int:
     ap.add_argument("--writer-caps", action="store_true",
                     help="write tall glyphs (capitals, digits, currency signs, brackets, ...) at the writer's own capital "
                          "height (`writer_cap_heights`; off: the skeletons' 1.45 x-heights, about 0.6 of a hand's capitals)")
+    ap.add_argument("--dense-accents", type=float, default=0.0,
+                    help="share of new lines whose words get accents on many letters (each letter with accented forms: "
+                         f"chance {DENSE_P}), as in Polish, Czech or Hungarian text; 0: one to three accents a line")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -490,6 +532,7 @@ def main(argv=None) -> int:
     if missing:
         raise SystemExit(f"charset_ink has no glyph for {''.join(missing)!r}")
     glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
+    forms = accent_forms(accents)
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
     cut = ({w: capital_bank(hands[w].words, per_writer[w][0][0]) for w in writers}
@@ -570,6 +613,9 @@ def main(argv=None) -> int:
             ok += 1
         if not ok:
             continue
+        if a.dense_accents > 0 and rng.random() < a.dense_accents:
+            line, more = densify(line, forms, rng, hand)
+            done.update(more)
         while len(line) > 2 and sum(len(x.text) + 1 for x in line) - 1 > a.max_chars:
             plain = [k for k, x in enumerate(line) if all(c in DEFAULT_CHARS for c in x.text)]
             if not plain:

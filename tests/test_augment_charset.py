@@ -183,3 +183,20 @@ def test_a_writers_capital_height_is_measured_from_their_clean_capitals():
     small = aug.glyph_word("X7", np.random.default_rng(4), HAND)
     tall = aug.glyph_word("X7", rng, (*HAND, 2.9))  # the hand's fifth element: its capital height
     assert np.isclose(-tall.pts[:, 1].min() / -small.pts[:, 1].min(), 2.9 / 1.45, rtol=0.05)
+
+
+def test_dense_accents_put_marks_on_many_letters_of_a_word():
+    forms = aug.accent_forms([c for c in "éèëíïÉ" ])
+    assert sorted(forms["e"]) == ["è", "é", "ë"] and forms["E"] == ["É"] and sorted(forms["i"]) == ["í", "ï"]
+    line = [_word_tie(), _word_tie()]
+    out, added = aug.densify(line, forms, np.random.default_rng(3), HAND, p=1.0)
+    assert [len(w.text) for w in out] == [3, 3] and all(w.text[0] == "t" for w in out)
+    assert all(w.text[1] in "íï" and w.text[2] in "éèë" for w in out)  # every letter with accented forms got one
+    assert sorted(added) == sorted(c for w in out for c in w.text[1:])
+    assert all(len(o.pts) > len(i.pts) for o, i in zip(out, line))
+    none, added = aug.densify(line, forms, np.random.default_rng(3), HAND, p=0.0)
+    assert [w.text for w in none] == ["tie", "tie"] and added == []
+    capped, _ = aug.densify([aug.Word("eeeeee", np.concatenate([_stroke(1.2 * k, 1.2 * k + 0.6, -0.5, -0.1, 10)
+                                                                 for k in range(6)]).astype(np.float32),
+                                      np.repeat(np.arange(6), 10))], forms, np.random.default_rng(0), HAND, p=1.0)
+    assert sum(c != "e" for c in capped[0].text) == aug.DENSE_MAX
