@@ -51,7 +51,8 @@ PASS_DROP = 0.2  # ... and only when no more than this share fewer of its lines 
 SELECTION_ROWS = 48  # sampled lines that compare them (the calibration texts, in the writer's first lines)
 #: Blends of the chosen step with the bundle it was adapted from (weights: share x adapted + (1 - share) x
 #: bundle) that are compared with it: a blend writes between the two hands, and reads as the bundle does more
-#: often. Empty: the chosen step stands (see `choose_weights`).
+#: often. Empty: the chosen step stands (see `choose_weights`). Off: with (0.5, 0.75) a blend was chosen for 2 of
+#: 10 unseen writers (benchmarks/imitation.py --seed 2 --mix 0.5,0.75), and both imitated and read worse (README).
 MIX_SHARES: tuple = ()
 ADAPT_FREEZE = ("window", "l1_wh")  # kept as the base has them while adapting: the attention and what it feeds
 # (benchmarks/imitation.py, 11 unseen writers, seeds 0 / 1: every layer 63%/66% and 65%/69% by LDA/hinge, frozen
