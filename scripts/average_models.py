@@ -19,10 +19,8 @@ from pathlib import Path
 
 def average(paths: list[str], shares: list[float]):
     """The averaged bundle (a `Bundle` whose network holds the weighted mean of the inputs' weights)."""
-    import torch
-
     from hwcli.errors import HwcliError
-    from hwcli.model.bundle import load_model
+    from hwcli.model.bundle import load_model, mean_weights
 
     if len(paths) < 2:
         raise HwcliError("give at least two bundles to average")
@@ -38,9 +36,7 @@ def average(paths: list[str], shares: list[float]):
         if abs(b.scale - first.scale) > 1e-6 * first.scale:
             raise HwcliError(f"{p}: its scale {b.scale} is not {paths[0]}'s {first.scale}")
     total = float(sum(shares))
-    states = [b.network.state_dict() for b in bundles]
-    mean = {k: sum(st[k].double() * (w / total) for st, w in zip(states, shares)).float() for k in states[0]}
-    first.network.load_state_dict(mean)
+    first.network.load_state_dict(mean_weights([b.network.state_dict() for b in bundles], shares))
     entries = []
     for p, w in zip(paths, shares):
         doc = json.loads(Path(p).read_text())

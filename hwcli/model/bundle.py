@@ -178,6 +178,15 @@ class Bundle:
         raise StyleNotFoundError(f"unknown style {key!r}{hint} (see `hwcli styles`)")
 
 
+def mean_weights(states: list[dict], shares: list[float]) -> dict:
+    """The weighted mean of state dicts of one network (shares normalised to sum 1), computed in float64 and
+    returned in each tensor's own dtype: a "model soup" of bundles fine-tuned from the same weights
+    (`scripts/average_models.py`), or an adapted network blended back towards its bundle (`styles.adapt.blend`)."""
+    total = float(sum(shares))
+    return {k: sum(st[k].double() * (w / total) for st, w in zip(states, shares)).to(states[0][k].dtype)
+            for k in states[0]}
+
+
 def save_bundle(
     path: str | os.PathLike,
     network: torch.nn.Module,

@@ -171,12 +171,10 @@ def _likeness(outs, texts, real: np.ndarray, unit: np.ndarray) -> float:
 
 def blend(adapted, base, share: float):
     """`adapted` with its weights moved to ``share * adapted + (1 - share) * base`` (same network), in place."""
-    import torch
+    from ..model.bundle import mean_weights
 
-    mine, theirs = adapted.network.state_dict(), base.network.state_dict()
-    with torch.no_grad():
-        adapted.network.load_state_dict({k: (share * mine[k].double() + (1.0 - share) * theirs[k].double()).to(mine[k].dtype)
-                                         for k in mine})
+    adapted.network.load_state_dict(mean_weights([adapted.network.state_dict(), base.network.state_dict()],
+                                                 [share, 1.0 - share]))
     return adapted
 
 

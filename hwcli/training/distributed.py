@@ -43,13 +43,9 @@ def distributed(opts: LoopOptions) -> Iterator[None]:
     dist.init_process_group("nccl" if torch.cuda.is_available() and opts.device != "cpu" else "gloo")
     try:
         yield
-    except BaseException:
-        if dist.is_initialized():
-            dist.destroy_process_group()
-        raise
-    # every rank done with the group before any of them closes it: a rank that tore its gloo connections down
-    # while another still wrote the bundle could abort at exit ("terminate called without an active exception")
-    try:
+        # every rank done with the group before any of them closes it (not after an error: the others may never
+        # come): a rank that tore its gloo connections down while another still wrote the bundle aborted at exit
+        # ("terminate called without an active exception")
         if dist.is_initialized():
             dist.barrier()
     finally:
