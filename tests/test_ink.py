@@ -37,6 +37,22 @@ def test_ink_is_wide_when_slow_thin_when_fast_and_a_ballpoint_tapers():
     assert w[0] >= w[5] and w[-1] > 0.75 * w[-8]
 
 
+@pytest.mark.parametrize("pen", ["ballpoint", "fineliner", "marker"])
+def test_a_dot_is_as_wide_as_the_pen(pen):
+    """A full stop or an i-dot (one point, or a few points within the tapers) is where the pen pressed and lifted:
+    its ink is the pen's width, not the thin tip of a landing and a lifting with nothing between (ballpoint dots
+    were drawn at ~0.55 of the width: faint specks)."""
+    model = PEN_MODELS[pen]
+    one = stroke_widths(np.array([[10.0, 10.0]]), 0.5, model, ref_speed=0.4)
+    assert one[0] >= 0.5
+    dot = np.array([[10.0, 10.0], [10.08, 10.05], [10.12, 10.12]])  # 0.2 mm of travel
+    w = stroke_widths(dot, 0.5, model, ref_speed=0.4)
+    assert w.min() >= 0.5 * 0.97
+    # a long stroke still tapers at its ends as before
+    long = stroke_widths(slow_then_fast(), 0.5, model, ref_speed=0.4)
+    assert long[0] < 0.9 * long[5]
+
+
 def straight(angle_deg: float, n: int = 30, step: float = 0.4) -> np.ndarray:
     """A straight stroke at `angle_deg` (counter-clockwise, as the reader sees it; page y is down)."""
     a = np.radians(angle_deg)

@@ -132,12 +132,20 @@ def _widths(f: _Flat, width: float, pen: PenModel, ref_speed: float) -> np.ndarr
     s = cum[i] - cum[f.a]  # arc length from the stroke's start
     length = cum[f.b - 1] - cum[f.a]
     tip_out = pen.tip if pen.tip_out is None else pen.tip_out
-    ramp_in = pen.tip + (1 - pen.tip) * _smoothstep(s / max(pen.taper_in, 1e-9))
-    ramp_out = tip_out + (1 - tip_out) * _smoothstep((length - s) / max(pen.taper_out, 1e-9))
+    # A stroke shorter than the two tapers (a dot, the dots of a colon, an i-dot, a short tick) is where the pen
+    # pressed and lifted with hardly any travel: its ink is as wide as the pen's, not a thin landing and lifting
+    # with nothing between. Both tips move towards full width as the stroke gets shorter than the tapers, and the
+    # tapers shrink with it (a 0.2 mm dot was drawn at ~0.55 of the ballpoint's width: a faint speck).
+    short = np.clip(length / max(pen.taper_in + pen.taper_out, 1e-9), 0.0, 1.0)
+    tip_in = np.where(pen.tip < 1, pen.tip + (1 - pen.tip) * (1 - short), pen.tip)
+    tip_out = np.where(tip_out < 1, tip_out + (1 - tip_out) * (1 - short), tip_out)
+    t_in, t_out = np.maximum(pen.taper_in * short, 1e-9), np.maximum(pen.taper_out * short, 1e-9)
+    ramp_in = tip_in + (1 - tip_in) * _smoothstep(s / t_in)
+    ramp_out = tip_out + (1 - tip_out) * _smoothstep((length - s) / t_out)
     # the narrower of the two ramps where either narrows; a swelling start (tip > 1) shows where the pen lands
     ramp = np.where(ramp_in > 1, ramp_in * np.minimum(ramp_out, 1.0), np.minimum(ramp_in, ramp_out))
     w = width * k * ramp
-    return np.where(count == 0, width * max(pen.tip, 0.5), w)  # a dot
+    return np.where(count == 0, width * max(pen.thick, 1.0), w)  # a one-point dot: the pen pressed, the slowest ink
 
 
 def _flatten(f: _Flat, w: np.ndarray, step: float = STEP) -> tuple[_Flat, np.ndarray]:
