@@ -209,7 +209,8 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
         box = (box[0], box[1], max(box[2], base - 1.05 * xh), box[3])
     mark_pts = []
     for m in marks:
-        strokes = ink.mark_strokes(m, rng, box=box, x_height=xh, slant=sl, step=step, capital=target.isupper())
+        strokes = ink.mark_strokes(m, rng, box=box, x_height=xh, slant=sl, step=step, capital=target.isupper(),
+                                   speed=MARK_SPEED)
         mark_pts.append(_strokes_to_points(strokes))
     mp = np.concatenate(mark_pts) if mark_pts else np.zeros((0, 3), np.float32)
     pts2, ch2 = pts[keep], word.chars[keep]
@@ -230,6 +231,7 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     return Word(word.text[:j] + target + word.text[j + 1:], new_pts, new_ch)
 
 
+MARK_SPEED = 1.0  # --mark-speed: the accent marks' point spacing over `charset_ink.mark_strokes`' own
 DENSE_P = 0.4  # --dense-accents: the chance that each letter with accented forms gets one
 DENSE_MAX = 4  # ... at most this many marks added to one word
 
@@ -489,6 +491,10 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-accents", type=float, default=0.0,
                     help="share of new lines whose words get accents on many letters (each letter with accented forms: "
                          f"chance {DENSE_P}), as in Polish, Czech or Hungarian text; 0: one to three accents a line")
+    ap.add_argument("--mark-speed", type=float, default=1.0,
+                    help="multiply the accent marks' point spacing (written at 0.45-0.6 of the letters' by default, "
+                         "capped at the letters' own): marks written slowly taught a network to write the letters after "
+                         "a run of them slowly too, so narrow")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -497,6 +503,10 @@ def main(argv=None) -> int:
                     help="write lines from the validation writers (testset_v) only, as a dataset of just the new lines in "
                          "testset_v: a held-out set to measure a recognizer or a network on the new characters")
     a = ap.parse_args(argv)
+    global MARK_SPEED
+    if not 0.2 <= a.mark_speed <= 3.0:
+        ap.error("--mark-speed must be between 0.2 and 3")
+    MARK_SPEED = a.mark_speed
     t0 = time.time()
 
     import torch  # noqa: F401  (after hwcli's arithmetic rule)

@@ -459,11 +459,17 @@ def _mark_skel(mark: str, rng: np.random.Generator) -> list[str]:
 
 
 def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float, float, float],
-                 x_height: float, slant: float = 0.0, step: float = 0.0, capital: bool = False) -> list[np.ndarray]:
+                 x_height: float, slant: float = 0.0, step: float = 0.0, capital: bool = False,
+                 speed: float = 1.0) -> list[np.ndarray]:
     """The pen-down strokes of an accent mark for a letter whose ink occupies `box` = (x_left, x_right, y_top,
     y_bottom) (y down, in the line's units), as a hand adds it: above the letter (gap ~0.15-0.4 x-height, less
     over capitals, centred on the letter's centre shifted by the slant), after the top right (caron_apostrophe),
-    below (cedilla, comma_below), at the bottom right (ogonek), or through the letter (the strokes of ø ł đ)."""
+    below (cedilla, comma_below), at the bottom right (ogonek), or through the letter (the strokes of ø ł đ).
+
+    `speed` multiplies the marks' point spacing (a fraction of the letters', below; at most the letters' own): a
+    network trained on marks written at 0.45-0.6 of it wrote the letters after a run of marks with shorter
+    steps too (session 18: long strokes' step 0.92 -> 0.80 of the stripped line's along a dense line), so the
+    words after them came out narrow."""
     if mark not in MARKS:
         raise KeyError(f"unknown mark {mark!r}")
     if x_height <= 0:
@@ -511,7 +517,7 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
         dx, dh = 0.5 * ln * math.cos(ang), 0.5 * ln * math.sin(ang)
         skel = [f"{-dx:.3f},{-dh:.3f} {dx:.3f},{dh:.3f}"]
         # written slower than the letters, as the accent marks are (below): 5-8 points, not a speck
-        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=pen * 0.6, jitter=0.015, wobble=0.02)
+        strokes, _ = _draw(skel, rng, xh=xh, slant=0.0, step=pen * min(0.6 * speed, 1.0), jitter=0.015, wobble=0.02)
         return place(strokes, x + rng.normal(0, 0.03) * xh, y + rng.normal(0, 0.03) * xh, "centre")
 
     skel = _mark_skel(mark, rng)
@@ -521,7 +527,7 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
     # accents about as large as a t-bar is long (0.4-0.8 x-heights) and slowly, so a shaped mark has 5-10 points.
     grow = 1.0 if mark == "dot_above" else rng.uniform(1.35, 1.8)
     slow = 0.45 if mark in ("ring", "tilde", "breve", "circumflex", "caron", "cedilla", "ogonek") else 0.6
-    strokes, _ = _draw(skel, rng, xh=xh * grow, slant=slant, step=pen * slow,
+    strokes, _ = _draw(skel, rng, xh=xh * grow, slant=slant, step=pen * min(slow * speed, 1.0),
                        jitter=0.012, wobble=0.02)
     jx, jy = rng.normal(0.0, 0.05) * xh, rng.normal(0.0, 0.02) * xh
     if mark in ("cedilla", "comma_below"):
