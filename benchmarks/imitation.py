@@ -43,6 +43,9 @@ def main() -> None:
     ap.add_argument("--mix", default=None,
                     help="comma-separated adapted shares of blends with the bundle compared with the chosen step "
                          "('' none; default: the library's, hwcli.styles.adapt.MIX_SHARES)")
+    ap.add_argument("--pass-slack", type=float, default=None,
+                    help="how far below the best read-back pass rate an adapted step may be and still be chosen by "
+                         "likeness (default: the library's, hwcli.styles.adapt.PASS_SLACK)")
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
@@ -62,6 +65,10 @@ def main() -> None:
     from hwcli.styles.library import add_style
 
     torch.set_num_threads(1)
+    if args.pass_slack is not None:
+        import hwcli.styles.adapt as adapt_mod
+
+        adapt_mod.PASS_SLACK = args.pass_slack
     ds = load_dataset(args.data)
     ref = load_reference()
     rec = load_recognizer()
