@@ -46,6 +46,9 @@ def main() -> None:
     ap.add_argument("--pass-slack", type=float, default=None,
                     help="how far below the best read-back pass rate an adapted step may be and still be chosen by "
                          "likeness (default: the library's, hwcli.styles.adapt.PASS_SLACK)")
+    ap.add_argument("--check-cer", type=float, default=None,
+                    help="read-back CER above which an adapted style resamples a segment (default: the library's, "
+                         "hwcli.styles.adapt.ADAPTED_DEFAULTS)")
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
@@ -69,6 +72,10 @@ def main() -> None:
         import hwcli.styles.adapt as adapt_mod
 
         adapt_mod.PASS_SLACK = args.pass_slack
+    if args.check_cer is not None:
+        import hwcli.styles.adapt as adapt_mod
+
+        adapt_mod.ADAPTED_DEFAULTS["check_cer"] = args.check_cer
     ds = load_dataset(args.data)
     ref = load_reference()
     rec = load_recognizer()
