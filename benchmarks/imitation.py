@@ -46,6 +46,9 @@ def main() -> None:
     ap.add_argument("--pass-slack", type=float, default=None,
                     help="how far below the best read-back pass rate an adapted step may be and still be chosen by "
                          "likeness (default: the library's, hwcli.styles.adapt.PASS_SLACK)")
+    ap.add_argument("--nll-slack", type=float, default=None,
+                    help="nats/point: adapted steps this close to the best held-out NLL are compared by their writing "
+                         "(default: the library's, hwcli.styles.adapt.NLL_SLACK)")
     ap.add_argument("--check-cer", type=float, default=None,
                     help="read-back CER above which an adapted style resamples a segment (default: the library's, "
                          "hwcli.styles.adapt.ADAPTED_DEFAULTS)")
@@ -72,6 +75,10 @@ def main() -> None:
         import hwcli.styles.adapt as adapt_mod
 
         adapt_mod.PASS_SLACK = args.pass_slack
+    if args.nll_slack is not None:
+        import hwcli.styles.adapt as adapt_mod
+
+        adapt_mod.NLL_SLACK = args.nll_slack
     if args.check_cer is not None:
         import hwcli.styles.adapt as adapt_mod
 

@@ -392,7 +392,7 @@ def attach(a: Word, b: Word, gap: float) -> Word:
 # ----------------------------------------------------------------------------- what to write
 CURRENCY_PRE, CURRENCY_POST = "$£€¥", "€¢"
 PRE = "#§•<[{(~±¿¡«"
-POST = "%°>]})^*»"
+POST = "%°>]})^*»:"
 JOIN = "@_/\\|=+&×÷~^*-–—<>"
 BRACKETS = "[]{}"
 ALONE = "&+=-–—•§×÷±<>|~^#*@/"
@@ -491,6 +491,9 @@ def main(argv=None) -> int:
     ap.add_argument("--dense-accents", type=float, default=0.0,
                     help="share of new lines whose words get accents on many letters (each letter with accented forms: "
                          f"chance {DENSE_P}), as in Polish, Czech or Hungarian text; 0: one to three accents a line")
+    ap.add_argument("--extra-glyphs", default="",
+                    help="characters of IAM-OnDB written from charset_ink's glyphs too, beside the weak ones (e.g. ':': "
+                         "the network writes a colon as two specks at mid-height, which tesseract misses)")
     ap.add_argument("--mark-speed", type=float, default=1.0,
                     help="multiply the accent marks' point spacing (written at 0.45-0.6 of the letters' by default, "
                          "capped at the letters' own): marks written slowly taught a network to write the letters after "
@@ -542,6 +545,10 @@ def main(argv=None) -> int:
     if missing:
         raise SystemExit(f"charset_ink has no glyph for {''.join(missing)!r}")
     glyphs += [c for c in WEAK if c in ink.GLYPH_CHARS]
+    bad = [c for c in a.extra_glyphs if c not in ink.GLYPH_CHARS or c in glyphs]
+    if bad:
+        raise SystemExit(f"--extra-glyphs: no glyph of charset_ink for, or already written: {''.join(bad)!r}")
+    glyphs += list(a.extra_glyphs)
     forms = accent_forms(accents)
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
