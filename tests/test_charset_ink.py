@@ -47,6 +47,14 @@ def test_glyph_shapes_and_frame(char):
     assert -2.0 * XH < p[:, 1].min() and p[:, 1].max() < 0.9 * XH  # baseline 0, y down: within ascender/descender
 
 
+def test_colon_is_a_dot_at_the_x_height_and_one_on_the_baseline():
+    strokes, _ = ci.glyph_strokes(":", np.random.default_rng(0), x_height=XH)
+    assert len(strokes) == 2  # two dots, each its own pen-down
+    tops = sorted(float(np.mean(s[:, 1])) for s in strokes)
+    assert tops[1] - tops[0] > 0.6 * XH  # far enough apart to read as a colon, not two specks at mid-height
+    assert tops[1] > -0.2 * XH and tops[0] < -0.6 * XH
+
+
 def test_y_points_down_and_baseline_at_zero():
     for c, top, bottom in (("7", -1.25, 0.1), ("=", -0.55, -0.15), ("|", -1.3, 0.5)):
         p = np.vstack(ci.glyph_strokes(c, np.random.default_rng(0), x_height=XH)[0])
