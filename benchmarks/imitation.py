@@ -71,17 +71,13 @@ def main() -> None:
     from hwcli.styles.library import add_style
 
     torch.set_num_threads(1)
-    if args.pass_slack is not None:
-        import hwcli.styles.adapt as adapt_mod
+    import hwcli.styles.adapt as adapt_mod
 
-        adapt_mod.PASS_SLACK = args.pass_slack
-    if args.nll_slack is not None:
-        import hwcli.styles.adapt as adapt_mod
-
-        adapt_mod.NLL_SLACK = args.nll_slack
+    # the library's choice settings, overridden for this run (read where they are used, so setting them here works)
+    for name, value in (("PASS_SLACK", args.pass_slack), ("NLL_SLACK", args.nll_slack)):
+        if value is not None:
+            setattr(adapt_mod, name, value)
     if args.check_cer is not None:
-        import hwcli.styles.adapt as adapt_mod
-
         adapt_mod.ADAPTED_DEFAULTS["check_cer"] = args.check_cer
     ds = load_dataset(args.data)
     ref = load_reference()

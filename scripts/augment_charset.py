@@ -174,8 +174,9 @@ def letter_box(pts: np.ndarray, own: np.ndarray, chars: np.ndarray, j: int, xh: 
     return xl, xr, float(y.min()), float(y.max())
 
 
-def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
-    """`word` with its letter j (the base of `target`) accented: the mark's ink added after the letter or the word."""
+def add_accent(word: Word, j: int, target: str, rng, hand, mark_speed: float = 1.0) -> Word | None:
+    """`word` with its letter j (the base of `target`) accented: the mark's ink added after the letter or the word;
+    `mark_speed` multiplies the mark's point spacing (`charset_ink.mark_strokes`' `speed`, --mark-speed)."""
     xh, base, sl, step = hand[:4]
     dec = ink.decompose(target)
     if dec is None:
@@ -210,7 +211,7 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     mark_pts = []
     for m in marks:
         strokes = ink.mark_strokes(m, rng, box=box, x_height=xh, slant=sl, step=step, capital=target.isupper(),
-                                   speed=MARK_SPEED)
+                                   speed=mark_speed)
         mark_pts.append(_strokes_to_points(strokes))
     mp = np.concatenate(mark_pts) if mark_pts else np.zeros((0, 3), np.float32)
     pts2, ch2 = pts[keep], word.chars[keep]
@@ -231,7 +232,6 @@ def add_accent(word: Word, j: int, target: str, rng, hand) -> Word | None:
     return Word(word.text[:j] + target + word.text[j + 1:], new_pts, new_ch)
 
 
-MARK_SPEED = 1.0  # --mark-speed: the accent marks' point spacing over `charset_ink.mark_strokes`' own
 DENSE_P = 0.4  # --dense-accents: the chance that each letter with accented forms gets one
 DENSE_MAX = 4  # ... at most this many marks added to one word
 
@@ -246,12 +246,14 @@ def accent_forms(accents: list[str]) -> dict[str, list[str]]:
     return out
 
 
-def densify(line: list[Word], forms: dict[str, list[str]], rng, hand, p: float = DENSE_P) -> tuple[list[Word], list[str]]:
+def densify(line: list[Word], forms: dict[str, list[str]], rng, hand, p: float = DENSE_P,
+            mark_speed: float = 1.0) -> tuple[list[Word], list[str]]:
     """`line` with accents on many of its letters, as words of Polish, Czech or Hungarian have them ("zażółć",
     "ďábelské", "jövő"): each letter that has accented forms gets one of them with chance `p`, up to `DENSE_MAX`
     per word (a letter whose mark cannot be placed is left as it is). Returns the new words and the accented
-    letters added. One accent per line, as the other changes write them, taught hwcli-charset to write the words
-    after a run of accented letters smaller and smaller (out of what it had seen)."""
+    letters added. Real words of these languages hold an accent on every second or third letter; the other changes
+    write one to three a line. (The words after a run of accented letters come out narrow for another reason, the
+    marks' slow pen: see --mark-speed.)"""
     out, added = [], []
     for wd in line:
         n = 0
@@ -261,7 +263,7 @@ def densify(line: list[Word], forms: dict[str, list[str]], rng, hand, p: float =
                 continue
             target = opts[int(rng.integers(len(opts)))]
             try:
-                new = add_accent(wd, j, target, rng, hand)
+                new = add_accent(wd, j, target, rng, hand, mark_speed)
             except (ValueError, IndexError, KeyError):
                 new = None
             if new is not None:
@@ -506,10 +508,8 @@ def main(argv=None) -> int:
                     help="write lines from the validation writers (testset_v) only, as a dataset of just the new lines in "
                          "testset_v: a held-out set to measure a recognizer or a network on the new characters")
     a = ap.parse_args(argv)
-    global MARK_SPEED
     if not 0.2 <= a.mark_speed <= 3.0:
         ap.error("--mark-speed must be between 0.2 and 3")
-    MARK_SPEED = a.mark_speed
     t0 = time.time()
 
     import torch  # noqa: F401  (after hwcli's arithmetic rule)
@@ -610,7 +610,7 @@ def main(argv=None) -> int:
                     cands = [(k, j) for k, wd in enumerate(line) for j, ch in enumerate(wd.text) if ch == base_letter]
                 k, j = cands[int(rng.integers(len(cands)))]
                 try:
-                    new = add_accent(line[k], j, target, rng, hand)
+                    new = add_accent(line[k], j, target, rng, hand, a.mark_speed)
                 except (ValueError, IndexError, KeyError) as exc:  # a mark charset_ink cannot draw here: count it
                     failed[f"{target}: {type(exc).__name__}"] += 1
                     continue
@@ -631,7 +631,7 @@ def main(argv=None) -> int:
         if not ok:
             continue
         if a.dense_accents > 0 and rng.random() < a.dense_accents:
-            line, more = densify(line, forms, rng, hand)
+            line, more = densify(line, forms, rng, hand, mark_speed=a.mark_speed)
             done.update(more)
         while len(line) > 2 and sum(len(x.text) + 1 for x in line) - 1 > a.max_chars:
             plain = [k for k, x in enumerate(line) if all(c in DEFAULT_CHARS for c in x.text)]

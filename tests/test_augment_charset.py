@@ -44,6 +44,15 @@ def test_an_accent_is_written_above_its_letter_and_the_transcript_changes():
     assert out.pts[-1, 2] == 1.0
 
 
+def test_mark_speed_writes_the_mark_with_fewer_wider_spaced_points():
+    w = _word_tie()
+    slow = _added(aug.add_accent(w, 2, "ê", np.random.default_rng(0), HAND), w)
+    fast = _added(aug.add_accent(w, 2, "ê", np.random.default_rng(0), HAND, mark_speed=1.5), w)
+    assert 2 <= len(fast) < len(slow)
+    step = lambda m: float(np.median(np.hypot(*np.diff(m[:, :2], axis=0).T)))  # noqa: E731
+    assert step(fast) > 1.2 * step(slow)
+
+
 def test_an_accented_i_loses_its_own_dot_first():
     w = _word_tie()
     out = aug.add_accent(w, 1, "í", np.random.default_rng(1), HAND)
