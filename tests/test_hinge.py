@@ -65,3 +65,33 @@ def test_the_imitation_report_carries_both_judges(tmp_path):
     assert 0.0 <= out["hinge_id"] <= 1.0 and 0.0 <= out["hinge_real_id"] <= 1.0
     assert 0.0 <= out["generated_id"] <= 1.0 and out["writers"] == 4
     assert "hinge_id" not in evaluate_imitation(bundle, 0, like, check=False, reference=reference)
+
+
+def test_the_imitation_report_reads_the_real_lines_beside_the_generated(tmp_path, monkeypatch):
+    """With tesseract, the writer's own lines are read the same way (`real_ocr_cer`: how legible a perfect
+    imitation could be), beside the generated lines' `ocr_cer`."""
+    from types import SimpleNamespace
+
+    from hwcli.evaluation import legibility
+    from hwcli.evaluation.imitation import evaluate_imitation
+    from hwcli.model.bundle import load_model
+    from hwcli.styles.likeness import FEATURES
+    from tiny_bundle import glyph_offsets, make_bundle
+
+    bundle = load_model(make_bundle(tmp_path / "m", defaults={"retries": 0, "max_steps_per_char": 5}))
+    texts = ["the cat", "a dog ran", "hello there", "one fish"]
+    like = [SimpleNamespace(text=t, offsets=glyph_offsets(t), name=f"me-{i}") for i, t in enumerate(texts)]
+    seen = {}
+
+    def real(b, strokes, languages="eng"):
+        seen["real"] = strokes
+        return [t[:-1] for t in texts]  # one character short each
+
+    monkeypatch.setattr(legibility, "read_real_as_page", real)
+    monkeypatch.setattr(legibility, "read_as_page", lambda b, st, strokes, languages="eng": list(texts))
+    rng = np.random.default_rng(0)
+    reference = {"writers": {f"w{k}": rng.normal(size=(4, len(FEATURES))).tolist() for k in range(3)}}
+    out = evaluate_imitation(bundle, 0, like, check=False, reference=reference, tesseract=True)
+    assert out["ocr_cer"] == 0.0
+    assert out["real_ocr_cer"] == sum(1 for _ in texts) / sum(len(t) for t in texts)
+    assert all(a is ln.offsets for a, ln in zip(seen["real"], like)) and len(seen["real"]) == len(like)

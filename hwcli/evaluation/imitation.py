@@ -82,7 +82,8 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
                        tesseract: bool = False, hinge_reference: dict | None = None) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
-    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``). With `hinge_reference`
+    `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``) beside the real lines' read the
+    same way (``real_ocr_cer``: the legibility of a perfect imitation). With `hinge_reference`
     ({writer: real lines' offsets}), the second judge (`hinge`) identifies them too, among the same writers
     (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``)."""
     from .legibility import style_label
@@ -111,8 +112,11 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
         hyps = read_strokes(recognizer, [r.strokes for r in res], bundle.scale)
         out["cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], [" ".join(h.split()) for h in hyps])["cer"]
     if tesseract:
-        from .legibility import read_as_page
+        from .legibility import read_as_page, read_real_as_page
 
+        refs = [" ".join(t.split()) for t in texts]
         ocr = read_as_page(bundle, style, [r.strokes for r in res])
-        out["ocr_cer"] = corpus_error_rates([" ".join(t.split()) for t in texts], ocr)["cer"]
+        out["ocr_cer"] = corpus_error_rates(refs, ocr)["cer"]
+        # the writer's own lines, read the same way: how legible a perfect imitation could be
+        out["real_ocr_cer"] = corpus_error_rates(refs, read_real_as_page(bundle, [ln.offsets for ln in like]))["cer"]
     return out
