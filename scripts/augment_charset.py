@@ -500,6 +500,10 @@ def main(argv=None) -> int:
                     help="multiply the accent marks' point spacing (written at 0.45-0.6 of the letters' by default, "
                          "capped at the letters' own): marks written slowly taught a network to write the letters after "
                          "a run of them slowly too, so narrow")
+    ap.add_argument("--boost", default="",
+                    help="characters of the set written more often: each gets --boost-shares extra shares of the "
+                         "round-robin (e.g. the characters the recognizer reads worst in `hwcli eval --set charset`)")
+    ap.add_argument("--boost-shares", type=int, default=3)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -549,6 +553,10 @@ def main(argv=None) -> int:
     if bad:
         raise SystemExit(f"--extra-glyphs: no glyph of charset_ink for, or already written: {''.join(bad)!r}")
     glyphs += list(a.extra_glyphs)
+    bad = [c for c in a.boost if c not in accents and c not in glyphs]
+    if bad:
+        raise SystemExit(f"--boost: not an accented letter or a glyph this script writes: {''.join(bad)!r}")
+    boost = [c for c in dict.fromkeys(a.boost)] * max(a.boost_shares, 0)
     forms = accent_forms(accents)
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}
@@ -581,7 +589,7 @@ def main(argv=None) -> int:
         ok = 0
         for _ in range(changes):
             if not queue:
-                queue = accents * a.accent_weight + glyphs * 3  # an accented letter starts from its base letter; a glyph from nothing
+                queue = accents * a.accent_weight + glyphs * 3 + boost  # an accented letter starts from its base letter; a glyph from nothing
                 rng.shuffle(queue)
             target = queue.pop()
             if target in accents:
