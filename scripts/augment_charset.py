@@ -439,6 +439,18 @@ def symbol_piece(c: str, rng, hand, words: list[Word], digit_words: list[Word], 
         return [attach(pick(), g, tight())]
     if c in JOIN and r < 0.75:
         return [attach(attach(pick(), g, tight()), pick(), tight())]
+    if c.isalpha() and c.islower() and r < 0.8:
+        # a lower-case letter made of glyphs (ß æ œ ð þ) is written inside words, between letters of the writer's
+        # own, as in "Straße", "cœur", "verð", "þú": written only alone or before a word, the network never learnt to
+        # join it to the letters around it ("Straße" came out "Stra'e", "große" "gro'e")
+        lower = [w for w in words if w.text.isalpha() and w.text.islower()] or words
+        low = lambda: lower[int(rng.integers(len(lower)))]  # noqa: E731
+        joint = lambda: xh * rng.uniform(0.0, 0.15)  # noqa: E731
+        if r < 0.45:
+            return [attach(attach(low(), g, joint()), low(), joint())]
+        if r < 0.7:
+            return [attach(low(), g, joint())]
+        return [attach(g, low(), joint())]
     if c.isalnum() and r < 0.5:
         # a weak letter or digit inside a code or before a word (a capital starting a word, "QX-47", "4/7")
         pool = [ch for ch in WEAK + "0123456789-" if (ch in ink.GLYPH_CHARS and ch not in BRACKETS) or ch == "-"]

@@ -209,3 +209,24 @@ def test_dense_accents_put_marks_on_many_letters_of_a_word():
                                                                  for k in range(6)]).astype(np.float32),
                                       np.repeat(np.arange(6), 10))], forms, np.random.default_rng(0), HAND, p=1.0)
     assert sum(c != "e" for c in capped[0].text) == aug.DENSE_MAX
+
+
+def test_a_lower_case_glyph_letter_is_written_inside_words():
+    """ß æ œ ð þ are written between, after or before the writer's own letters ("Straße", "cœur", "þú"), one
+    word, the glyph's ink between its neighbours' in order; never only alone."""
+    words, digits = [_word_tie()], [aug.glyph_word("42", np.random.default_rng(0), HAND)]
+    kinds = set()
+    for c in "ßæœðþ":
+        for seed in range(30):
+            piece = aug.symbol_piece(c, np.random.default_rng(seed), HAND, words, digits)
+            if len(piece) != 1 or len(piece[0].text) == 1:
+                continue
+            w = piece[0]
+            k = w.text.index(c)
+            assert w.text.replace(c, "", 1) in ("tie", "tietie"), w.text
+            if k > 0:
+                assert w.pts[w.chars == k - 1, 0].max() <= w.pts[w.chars == k, 0].min() + 1e-6
+            if k < len(w.text) - 1:
+                assert w.pts[w.chars == k, 0].max() <= w.pts[w.chars == k + 1, 0].min() + 1e-6
+            kinds.add("inside" if 0 < k < len(w.text) - 1 else "after" if k else "before")
+    assert kinds == {"inside", "after", "before"}
