@@ -515,7 +515,7 @@ def main(argv=None) -> int:
     ap.add_argument("--boost", default="",
                     help="characters of the set written more often: each gets --boost-shares extra shares of the "
                          "round-robin (e.g. the characters the recognizer reads worst in `hwcli eval --set charset`)")
-    ap.add_argument("--boost-shares", type=int, default=3)
+    ap.add_argument("--boost-shares", type=int, default=3, help="extra shares of each --boost character (>= 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--limit", type=int, default=0, help="align only the first N training lines (for a trial)")
     ap.add_argument("--preview", default=None, help="write the first 40 new lines as an SVG here")
@@ -568,7 +568,9 @@ def main(argv=None) -> int:
     bad = [c for c in a.boost if c not in accents and c not in glyphs]
     if bad:
         raise SystemExit(f"--boost: not an accented letter or a glyph this script writes: {''.join(bad)!r}")
-    boost = [c for c in dict.fromkeys(a.boost)] * max(a.boost_shares, 0)
+    if a.boost_shares < 1:
+        raise SystemExit("--boost-shares must be at least 1")
+    boost = list(dict.fromkeys(a.boost)) * a.boost_shares
     forms = accent_forms(accents)
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
                       [x for x in hands[w].words if re.fullmatch(r"\d+([.,:]\d+)?", x.text)]) for w in writers}

@@ -93,5 +93,5 @@ def test_the_imitation_report_reads_the_real_lines_beside_the_generated(tmp_path
     reference = {"writers": {f"w{k}": rng.normal(size=(4, len(FEATURES))).tolist() for k in range(3)}}
     out = evaluate_imitation(bundle, 0, like, check=False, reference=reference, tesseract=True)
     assert out["ocr_cer"] == 0.0
-    assert out["real_ocr_cer"] == sum(1 for _ in texts) / sum(len(t) for t in texts)
+    assert out["real_ocr_cer"] == len(texts) / sum(len(t) for t in texts)
     assert all(a is ln.offsets for a, ln in zip(seen["real"], like)) and len(seen["real"]) == len(like)
