@@ -526,6 +526,8 @@ def main(argv=None) -> int:
     a = ap.parse_args(argv)
     if not 0.2 <= a.mark_speed <= 3.0:
         ap.error("--mark-speed must be between 0.2 and 3")
+    if a.boost_shares < 1:
+        ap.error("--boost-shares must be at least 1")
     t0 = time.time()
 
     import torch  # noqa: F401  (after hwcli's arithmetic rule)
@@ -568,8 +570,6 @@ def main(argv=None) -> int:
     bad = [c for c in a.boost if c not in accents and c not in glyphs]
     if bad:
         raise SystemExit(f"--boost: not an accented letter or a glyph this script writes: {''.join(bad)!r}")
-    if a.boost_shares < 1:
-        raise SystemExit("--boost-shares must be at least 1")
     boost = list(dict.fromkeys(a.boost)) * a.boost_shares
     forms = accent_forms(accents)
     per_writer = {w: (hands[w].measures(), [x for x in hands[w].words if x.text.isalpha() or x.text[:-1].isalpha()],
