@@ -510,9 +510,15 @@ def mark_strokes(mark: str, rng: np.random.Generator, *, box: tuple[float, float
         # the bar of ł as long as people make it, across the stem and well past it (0.38-0.55 x-heights made a
         # 2-3 point speck at the letters' point spacing, and the network wrote ł as l: read right 0 of 12)
         ln = rng.uniform(0.62, 0.85) if mark == "stroke_bar" else rng.uniform(0.38, 0.55)
-        if mark == "stroke_bar":  # ł: a short bar rising to the right across the stem at mid-height
-            ang = math.radians(rng.uniform(15, 40))
-            y = yt + rng.uniform(0.45, 0.62) * h
+        if mark == "stroke_bar":  # ł: a bar rising steeply to the right across the stem
+            if capital:  # Ł: at mid-height of the capital
+                ang = math.radians(rng.uniform(15, 40))
+                y = yt + rng.uniform(0.45, 0.62) * h
+            else:  # ł: inside the x-height band, well below a t-bar and steeper than one (session 20: a bar at
+                # 0.45-0.62 of the l's height, 15-40 degrees, sat where a t is crossed; the network wrote ł as a t
+                # and the recognizer read it so 16 of 18 times)
+                ang = math.radians(rng.uniform(28, 50))
+                y = yb - rng.uniform(0.45, 0.8) * xh
             x = xl + slant * (yb - y) + rng.uniform(0.0, 0.15) * w if capital else at(y)  # Ł: the stem is left
         else:  # đ Đ: a near-horizontal bar across the ascender (d: right stem) or the capital's stem (left)
             ang = math.radians(rng.uniform(-4, 8))

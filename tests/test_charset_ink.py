@@ -1,6 +1,7 @@
 """scripts/charset_ink.py: hand-written ink of symbol glyphs and accent marks for generated training lines."""
 from __future__ import annotations
 
+import math
 import importlib.util
 from pathlib import Path
 
@@ -242,6 +243,9 @@ def test_strokes_go_through_the_letter():
         bar = ci.mark_strokes("stroke_bar", rng, box=box_l, x_height=XH)[0]
         mid = bar.mean(axis=0)
         assert -1.2 * XH < mid[1] < -0.3 * XH and -0.3 * XH < mid[0] < 0.6 * XH
+        # below where a t is crossed (x-height) and steeper than a t-bar, so that ł is not written as t
+        d = bar[-1] - bar[0]
+        assert mid[1] > -0.9 * XH and math.degrees(math.atan2(-d[1], abs(d[0]))) > 20
         # at the letters' point spacing (IAM-OnDB: ~0.3 x-heights) the bar of ł is a line a network can learn: long
         # enough to cross the stem well and written slowly (a 2-3 point bar was learnt as a speck: ł written as l)
         slow = ci.mark_strokes("stroke_bar", np.random.default_rng(seed), box=box_l, x_height=XH, step=0.3 * XH)[0]
