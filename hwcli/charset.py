@@ -75,6 +75,28 @@ WEAK = "/%&+XZQ[]"
 _SET = frozenset(CHARSET)
 
 
+#: built-in styles in which, with no model asked for, the full-set model writes *every* line, not only those that
+#: need it: in these print hands `FULL_SET` (trained on IAM-OnDB and generated lines since) reads better than the
+#: default on ordinary sentences too (session 20, `scripts/gallery.py score --lines 24 --seeds 0` and `1`, the 20
+#: built-in primes, tesseract as the page draws them: print styles 0-15 0.089 against 0.114 on average, 10 of 20
+#: styles <= 0.08 against 6; `hwcli eval --lines 100 --reader tesseract`, style 2, seeds 0-2: 0.030 against
+#: 0.037; `--set hard` written whole by it, seeds 0 / 1: 0.085 / 0.065 against 0.110 / 0.101). Left out: the
+#: joined-up cursive styles 16-19 (0.322 against 0.273: it joins them even more) and the three print styles it
+#: did not read better on those two seeds (8 quick slant, 15 plain upright; 3 slanted cursive is in: 0.179 / 0.187).
+FULL_SET_STYLES = frozenset({
+    "neat print", "upright print", "compact cursive", "slanted cursive", "light print", "small and neat",
+    "round print", "plain print", "narrow upright", "airy print", "slanted print", "close narrow", "looped print",
+    "wide print"})
+
+
+def writes_all(bundle, style) -> bool:
+    """Whether, when lines route to `FULL_SET` (`routes_to_full_set`), it writes every line in `style` (a
+    `Style` of `bundle`, or None: the default style): a built-in style of `bundle` named in `FULL_SET_STYLES`
+    (a personal style never: its prime was measured against the default model)."""
+    st = bundle.style(None) if style is None else style
+    return st is not None and any(st is s for s in bundle.styles) and st.name in FULL_SET_STYLES
+
+
 def needs_full_set(text: str, alphabet) -> bool:
     """Whether `text` holds a character of the set that `alphabet` (a model's) lacks, or one of `WEAK`."""
     return any(c in WEAK or (c in _SET and c not in alphabet) for c in unicodedata.normalize("NFC", text))
@@ -109,7 +131,25 @@ def default_note() -> str | None:
         return coverage_note(chars, f"the bundled {BUNDLED}")
     return (f"with no --model, the bundled {BUNDLED} writes the lines made of its {len(CHARSET) - len(lacking(chars))} "
             f"characters (IAM-OnDB's: its best prose), and the bundled {FULL_SET}, in the same style, every line "
-            f"holding another character of the set or one of {' '.join(WEAK)}")
+            f"holding another character of the set or one of {' '.join(WEAK)}, and every line in the print styles "
+            f"it reads better in{_full_set_style_numbers()}")
+
+
+def _full_set_style_numbers() -> str:
+    """" (styles 0-7, 9-14)": the numbers of the default bundle's styles in `FULL_SET_STYLES`, read from its JSON
+    (cheap enough for help); "" when it cannot be read."""
+    try:
+        styles = json.loads(_bundled_json(BUNDLED).read_text(encoding="utf-8")).get("styles") or []
+        nums = [k for k, st in enumerate(styles) if isinstance(st, dict) and st.get("name") in FULL_SET_STYLES]
+    except (OSError, ValueError, AttributeError):
+        return ""
+    runs: list[list[int]] = []
+    for k in nums:
+        if runs and k == runs[-1][-1] + 1:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    return f" (styles {', '.join(f'{r[0]}-{r[-1]}' if len(r) > 1 else str(r[0]) for r in runs)})" if runs else ""
 
 
 def is_default_bundle(path) -> bool:

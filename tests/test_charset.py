@@ -216,6 +216,70 @@ def test_with_no_model_the_lines_the_default_lacks_or_writes_poorly_go_to_the_fu
         named.prepare("caf\u00e9", "error")
 
 
+def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, monkeypatch):
+    """In a built-in style of `charset.FULL_SET_STYLES` (print hands it reads better in) the full-set model writes
+    every line with no model asked for, plain ones too; in the other styles only the lines that need it; `hwcli
+    eval` routes them the same way; a model asked for by name never."""
+    from hwcli.cli.eval import _full_set
+    from hwcli.evaluation import legibility
+    from hwcli.page import PageOptions
+    from hwcli.synthesis import SamplingOptions
+    from hwcli.writing import compose
+    from hwcli.writing.compose import Composer
+
+    monkeypatch.setattr(charset, "FULL_SET_STYLES", frozenset({"loose"}))  # the tiny bundles' style 1
+    wrote = []
+    real = compose.synthesize
+
+    def spy(bundle, lines, *a, **k):
+        wrote.append((_written_by(bundle), list(lines)))
+        return real(bundle, lines, *a, **k)
+
+    monkeypatch.setattr(compose, "synthesize", spy)
+    h = PageOptions().line_height
+    comp = Composer.load(None, SamplingOptions(style=1, check=False), h)
+    assert comp.all_full and comp.needs_full("Plain words.")
+    lines = ["Plain words.", "Caf\u00e9 at 5."]
+    comp.sample(lines, seeds=[1, 2])
+    assert wrote == [(charset.FULL_SET, lines)]
+    wrote.clear()
+    comp.sample(lines, seeds=[1, 2], style=0)  # another style asked for in the call: routed as that style is
+    assert wrote == [(charset.BUNDLED, lines[:1]), (charset.FULL_SET, lines[1:])]
+    other = Composer.load(None, SamplingOptions(style=0, check=False), h)
+    assert not other.all_full and not other.needs_full("Plain words.") and other.needs_full("caf\u00e9")
+    named = Composer.load(charset.BUNDLED, SamplingOptions(style=1, check=False), h)
+    assert named.full_set is None and not named.all_full
+    default = load_model(None)
+    assert charset.writes_all(default, default.style(1)) and not charset.writes_all(default, default.style(0))
+    assert not charset.writes_all(default, Style("loose", "abc", glyph_offsets("abc")))  # not a built-in style
+    # eval: the full-set model is loaded for plain lines in such a style, and writes them all
+    assert _full_set(None, default, ["1"], ["Plain words."]) is not None
+    assert _full_set(None, default, ["0"], ["Plain words."]) is None
+    assert _full_set(None, default, ["all"], ["Plain words."]) is not None
+    full = load_model(charset.FULL_SET)
+    from hwcli.synthesis import synthesize as plain_synthesize
+
+    calls = []
+    monkeypatch.setattr("hwcli.synthesis.synthesize", lambda b, ls, *a, **k: calls.append(_written_by(b)) or
+                        plain_synthesize(b, ls, *a, **k))
+    monkeypatch.setattr("hwcli.recognizer.reading.read_strokes", lambda rec, strokes, scale=None: [""] * len(strokes))
+    legibility.evaluate(default, None, ["Plain words.", "Caf\u00e9."], 1, 1.0, False, full=full)
+    legibility.evaluate(default, None, ["Plain words.", "Caf\u00e9."], 0, 1.0, False, full=full)
+    assert calls == [charset.FULL_SET, charset.BUNDLED, charset.FULL_SET]
+
+
+def test_the_full_set_styles_are_print_styles_of_both_bundled_models():
+    from pathlib import Path
+
+    import hwcli
+
+    models = Path(hwcli.__file__).resolve().parent.parent / "models"
+    for name in (charset.BUNDLED, charset.FULL_SET):
+        styles = {s["name"]: s for s in json.loads((models / f"{name}.json").read_text(encoding="utf-8"))["styles"]}
+        assert charset.FULL_SET_STYLES <= set(styles)
+    assert not {"flowing cursive", "running hand", "narrow cursive", "looped cursive"} & charset.FULL_SET_STYLES
+
+
 def test_write_and_the_cli_with_no_model_write_every_character_of_the_set(bundled, tmp_path):
     import hwcli
     from hwcli.cli.app import app

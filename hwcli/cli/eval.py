@@ -182,16 +182,36 @@ def eval_cmd(
 
 def _full_set(model, bundle, style, texts: list[str]):
     """The bundled full-set model (with the same styles, personal ones added) when no --model was given, the
-    default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly:
-    `hwcli write` writes such lines with it, so eval does the same (`evaluate(..., full=...)`). Else None."""
-    from ..charset import FULL_SET, needs_full_set, routes_to_full_set
+    default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly, or a style
+    is one it writes every line in (`charset.FULL_SET_STYLES`): `hwcli write` writes such lines with it, so eval
+    does the same (`evaluate(..., full=...)`). Else None."""
+    from ..charset import FULL_SET, needs_full_set, routes_to_full_set, writes_all
 
-    if not routes_to_full_set(model, bundle) or not any(needs_full_set(t, bundle.alphabet) for t in texts):
+    if not routes_to_full_set(model, bundle):
+        return None
+    if not any(needs_full_set(t, bundle.alphabet) for t in texts) and not _writes_all(bundle, style, writes_all):
         return None
     from ..model.personal import resolve
 
     full, _ = resolve(FULL_SET, style or [])
     return full
+
+
+def _writes_all(bundle, style, writes_all) -> bool:
+    """Whether the full-set model writes every line in one of the styles asked for (`charset.writes_all`); an
+    unknown style is refused later, with every bad one named."""
+    from ..errors import StyleNotFoundError
+
+    keys = style or [None]
+    if any(k == "all" for k in keys):
+        keys = list(range(len(bundle.styles))) or [None]
+    for k in keys:
+        try:
+            if writes_all(bundle, bundle.style(k)):
+                return True
+        except StyleNotFoundError:
+            continue
+    return False
 
 
 def _written(texts: list[str], alphabet, rec_alphabet) -> tuple[list[str], dict]:

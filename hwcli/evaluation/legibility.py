@@ -288,7 +288,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``). With `full` (the bundled full-set
     model), the lines holding characters `bundle` lacks or writes poorly (`charset.needs_full_set`) are written
-    by `full`, as `hwcli write` does with no model asked for."""
+    by `full`, as `hwcli write` does with no model asked for (every line, in the styles of
+    `charset.FULL_SET_STYLES`)."""
     from ..synthesis import SamplingOptions, synthesize
     from ..recognizer.reading import cer, corpus_error_rates, read_strokes
     from ..synthesis import line_checker
@@ -298,9 +299,12 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     lines = list(lines)
     groups = [(bundle, list(range(len(lines))))]
     if full is not None:
-        from ..charset import split_lines
+        from ..charset import split_lines, writes_all
 
-        groups = [(b, idx) for b, idx in zip((bundle, full), split_lines(lines, bundle.alphabet)) if idx]
+        st = style if style is None or not isinstance(style, (int, str)) else bundle.style(style)
+        parts = (([], list(range(len(lines)))) if writes_all(bundle, st)
+                 else split_lines(lines, bundle.alphabet))  # as `hwcli write` routes them (`writing.compose`)
+        groups = [(b, idx) for b, idx in zip((bundle, full), parts) if idx]
     res: list = [None] * len(lines)
     hyps: list = [""] * len(lines)
     t_sample = t_read = 0.0

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..charset import BUNDLED, FULL_SET, needs_full_set, prepare_text, routes_to_full_set, split_lines
+from ..charset import BUNDLED, FULL_SET, needs_full_set, prepare_text, routes_to_full_set, split_lines, writes_all
 from ..model.bundle import Bundle, Style
 from ..model.personal import resolve_style
 from ..page import PageOptions, estimate_scale, iter_layout
@@ -84,7 +84,8 @@ def _full_set_loader(sampling: SamplingOptions, line_height: float, recognizer, 
 
     @functools.cache
     def load() -> "Composer":
-        log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly", FULL_SET, BUNDLED)
+        log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly (every line in "
+                 "the styles of charset.FULL_SET_STYLES)", FULL_SET, BUNDLED)
         return Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
 
     return load
@@ -110,6 +111,8 @@ class Composer:
     #: with no model asked for: the same hand in the bundled model that writes the whole character set
     #: (`charset.FULL_SET`), loaded when a text first needs it; it writes the lines that need it (`needs_full`)
     full_set: Callable[[], "Composer"] | None = field(default=None, compare=False, repr=False)
+    #: ...and it writes every line, not only those that need it (the style is one of `charset.FULL_SET_STYLES`)
+    all_full: bool = False
 
     @classmethod
     def load(cls, model: Bundle | str | os.PathLike | None, sampling: SamplingOptions, line_height: float,
@@ -130,12 +133,13 @@ class Composer:
         full = None
         if routes_to_full_set(model, bundle):
             full = _full_set_loader(sampling, line_height, recognizer, checker if resolved.check else None)
-        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full)
+        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full,
+                   full is not None and writes_all(bundle, resolved.style))
 
     def needs_full(self, text: str) -> bool:
         """Whether `text` (or a line of it) is written by the bundled full-set model (`full_set`): it holds a
         character of the set this bundle lacks or writes poorly (`charset.needs_full_set`)."""
-        return self.full_set is not None and needs_full_set(text, self.bundle.alphabet)
+        return self.full_set is not None and (self.all_full or needs_full_set(text, self.bundle.alphabet))
 
     def prepare(self, text: str, on_unsupported: str) -> tuple[str, Marks]:
         """The text as the model will write it (its {color:...} marks split off, characters mapped or refused,
@@ -157,8 +161,11 @@ class Composer:
                progress: Progress | None = None, style: int | Style | None = None) -> list[LineResult]:
         """The lines sampled and checked (`synthesis.synthesize`), with base seed `seed` or per-line `seeds`, in
         another of the bundle's styles than the composer's when `style` is given."""
-        mine, theirs = (split_lines(texts, self.bundle.alphabet) if self.full_set is not None
-                        else (list(range(len(texts))), []))
+        every = self.all_full if style is None else writes_all(self.bundle, self.bundle.style(style)
+                                                                 if isinstance(style, int) else style)
+        mine, theirs = ((list(range(len(texts))), []) if self.full_set is None
+                        else ([], list(range(len(texts)))) if every
+                        else split_lines(texts, self.bundle.alphabet))
         out: list = [None] * len(texts)
         done = 0
         for idx in (mine, theirs):
