@@ -367,8 +367,13 @@ def cmd_image(args) -> None:
     from hwcli.page.png import rasterize_page
     from hwcli.synthesis import SamplingOptions, line_checker, synthesize
 
+    from hwcli.charset import FULL_SET, routes_to_full_set, writes_all
+
     bundle = load_model(args.model)
     checker = line_checker(bundle)
+    # as `hwcli write` with no --model: the full-set model writes every line in its styles (`charset.writes_all`)
+    full = load_model(FULL_SET) if routes_to_full_set(None, bundle) else None
+    full_checker = line_checker(full) if full is not None else None
     n = len(bundle.styles)
     cols = 2 if n > 10 else 1
     rows = -(-n // cols)
@@ -377,13 +382,15 @@ def cmd_image(args) -> None:
                        natural=False)
     placed = []
     for i in range(n):
-        r = synthesize(bundle, [args.text], SamplingOptions(style=i, seed=args.seed), checker=checker)[0]
+        writer, check = ((full, full_checker) if full is not None and writes_all(bundle, bundle.styles[i])
+                         else (bundle, checker))
+        r = synthesize(writer, [args.text], SamplingOptions(style=i, seed=args.seed), checker=check)[0]
         row, col = i % rows, i // rows
         x = opts.margin + col * col_w
         y = 2 + row * row_h + 17.0  # baseline, under the label
         ln = L.LayoutLine(r.text, 0, row, x + 2, y, col_w - 10, False)
-        placed.append(place_line(r.strokes, ln, hand_metrics(bundle, bundle.styles[i], line_h)[0], opts))
-        print(f"style {i}: {'ok' if r.ok else r.reason}", file=sys.stderr)
+        placed.append(place_line(r.strokes, ln, hand_metrics(writer, writer.styles[i], line_h)[0], opts))
+        print(f"style {i}: {'ok' if r.ok else r.reason} ({Path(writer.path).name})", file=sys.stderr)
     dpi = args.dpi
     img = Image.fromarray(rasterize_page(build_page(0, placed, opts), opts, dpi))
     draw = ImageDraw.Draw(img)

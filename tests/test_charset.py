@@ -228,6 +228,12 @@ def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, mo
     from hwcli.writing.compose import Composer
 
     monkeypatch.setattr(charset, "FULL_SET_STYLES", frozenset({"loose"}))  # the tiny bundles' style 1
+    # the full-set model writes style 1 twice as wide and half as tall (its own measurements of the style)
+    path = bundled / f"{charset.FULL_SET}.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    doc["styles"][1]["char_width"] = 2 * (doc["styles"][1].get("char_width") or 3.0)
+    doc["styles"][1]["body_height"] = 0.5 * (doc["styles"][1].get("body_height") or 3.0)
+    path.write_text(json.dumps(doc), encoding="utf-8")
     wrote = []
     real = compose.synthesize
 
@@ -239,6 +245,10 @@ def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, mo
     h = PageOptions().line_height
     comp = Composer.load(None, SamplingOptions(style=1, check=False), h)
     assert comp.all_full and comp.needs_full("Plain words.")
+    # ...so the page is laid out and sized for the hand as that model writes it
+    mine = compose.hand_metrics(load_model(None), load_model(None).style(1), h)
+    theirs = compose.hand_metrics(load_model(charset.FULL_SET), load_model(charset.FULL_SET).style(1), h)
+    assert (comp.scale, comp.char_width) == theirs != mine
     lines = ["Plain words.", "Caf\u00e9 at 5."]
     comp.sample(lines, seeds=[1, 2])
     assert wrote == [(charset.FULL_SET, lines)]

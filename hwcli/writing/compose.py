@@ -133,8 +133,10 @@ class Composer:
         full = None
         if routes_to_full_set(model, bundle):
             full = _full_set_loader(sampling, line_height, recognizer, checker if resolved.check else None)
-        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full,
-                   full is not None and writes_all(bundle, resolved.style))
+        every = full is not None and writes_all(bundle, resolved.style)
+        if every:  # the page is laid out and sized for the hand as the full-set model writes it (its style metrics)
+            scale, char_w = full().scale, full().char_width
+        return cls(bundle, replace(opts, check=resolved.check), resolved, checker, scale, char_w, full, every)
 
     def needs_full(self, text: str) -> bool:
         """Whether `text` (or a line of it) is written by the bundled full-set model (`full_set`): it holds a
