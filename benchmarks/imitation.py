@@ -56,6 +56,7 @@ def main() -> None:
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
     ap.add_argument("--seed", type=int, default=0, help="seed of the style's choices and adaptation and of the sampled lines")
+    ap.add_argument("--model", default=None, help="the bundle styles are made for (default: add_style's, the bundled default)")
     ap.add_argument("--out", default="imitation.jsonl")
     args = ap.parse_args()
 
@@ -108,7 +109,7 @@ def main() -> None:
                 ps = find_style(name)
             else:
                 try:
-                    ps = add_style(name, [tmp / f"{w}-mine.npz"], adapt=adapt, replace=True, seed=args.seed,
+                    ps = add_style(name, [tmp / f"{w}-mine.npz"], model=args.model, adapt=adapt, replace=True, seed=args.seed,
                                    adapt_options={"steps": args.steps, "time_limit": args.time_limit, "lr": args.lr,
                                                   "reg_share": args.reg_share,
                                                   **({} if args.mix is None else
