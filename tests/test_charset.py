@@ -322,8 +322,9 @@ def test_a_batch_writes_every_character_of_the_set_with_no_model(bundled, tmp_pa
 
 
 def test_personal_styles_with_no_model_write_every_character_of_the_set(bundled, tmp_path, home):
-    """Ink holding characters the default lacks makes a style for the full-set model; a style made from plain
-    ink is the default's, and its lines that need the full set are written by that model in the same hand."""
+    """With no model, a style is made for the full-set model, from ink holding characters the default lacks or
+    not; a style made for the default (asked for by name, or made before session 20) writes the lines that need
+    the full set with that model in the same hand."""
     accented = write_ink(tmp_path / "accented", ACCENTED)
     r = run("styles", "add", "mine", accented, "--no-check")
     assert r.exit_code == 0, r.output
@@ -331,8 +332,11 @@ def test_personal_styles_with_no_model_write_every_character_of_the_set(bundled,
     plain = write_ink(tmp_path / "plain", ["The quick brown fox", "jumps over the lazy dog", "and runs away home"])
     r = run("styles", "add", "yours", plain, "--no-check")
     assert r.exit_code == 0, r.output
-    assert json.loads((home / "styles" / "yours" / "style.json").read_text(encoding="utf-8"))["model"] == charset.BUNDLED
-    for style in ("mine", "yours"):
+    assert json.loads((home / "styles" / "yours" / "style.json").read_text(encoding="utf-8"))["model"] == charset.FULL_SET
+    r = run("styles", "add", "theirs", plain, "--no-check", "--model", charset.BUNDLED)
+    assert r.exit_code == 0, r.output
+    assert json.loads((home / "styles" / "theirs" / "style.json").read_text(encoding="utf-8"))["model"] == charset.BUNDLED
+    for style in ("mine", "yours", "theirs"):
         out = tmp_path / f"{style}.svg"
         r = run("write", "Cr\u00e8me br\u00fbl\u00e9e @ 20\u00b0C\nand plain words", "--style", style, "-o", str(out),
                 "--no-check", "--quiet")
