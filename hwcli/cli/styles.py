@@ -90,7 +90,7 @@ def add_cmd(
     ink: Annotated[list[Path], typer.Argument(help="InkML files or folders (one line each, text as annotation; e.g. from `hwcli capture`), or a .npz from `hwcli convert`.")],
     texts: Annotated[Optional[Path], typer.Option("--texts", help="Text file with one line of text per ink line, in order (for InkML without annotations).")] = None,
     adapt: Annotated[bool, typer.Option("--adapt", help="Also fine-tune the network on your lines (a few minutes; 20 lines recommended).")] = False,
-    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle the style is for; default: the bundled model.")] = None,
+    model: Annotated[Optional[Path], typer.Option("--model", "-m", help="Synthesis bundle the style is for; default: the bundled hwcli-charset (it writes every character of the set).")] = None,
     check: Annotated[bool, typer.Option("--check/--no-check", help="Choose the priming line by reading sampled lines back with the recognizer.")] = True,
     recognizer: Annotated[Optional[Path], typer.Option("--recognizer", help="Recognizer bundle for --check; default: the bundled one.")] = None,
     replace: Annotated[bool, typer.Option("--replace", help="Replace a personal style of the same name.")] = False,
