@@ -137,11 +137,11 @@ def add_style(name: str, sources: Sequence[str | os.PathLike], texts: Sequence[s
         raise OptionError(f"a personal style {name!r} exists already: remove it first (`hwcli styles remove {name}`) "
                           "or add with --replace")
     raw = read_ink(sources, texts)
-    if model is None:  # the style is made for the full-set model: it writes every character of the set, and
-        # priming and adapting it imitates the writer better (session 20, benchmarks/imitation.py --model
-        # hwcli-charset, 11 unseen writers, seeds 5 / 6: adapted 71% / 75% and 76% / 78% by the two judges against
-        # 67% / 72% and 69% / 73% made for hwcli-synthesis; primed 63% / 66% and 66% / 69% against 61% / 60% and
-        # 67% / 64%; tesseract of the pages 0.199 / 0.219 against 0.217 / 0.214)
+    if model is None:  # the style is made for the full-set model: it writes every character of the set in the
+        # writer's hand, and imitates about as well with pages that read a little better (session 20,
+        # benchmarks/imitation.py --model hwcli-charset, 11 unseen writers, seeds 3-6: adapted 70% / 72% by the two
+        # judges against 68% / 74% made for hwcli-synthesis, primed 62% / 66% against 63% / 62%, tesseract of the
+        # adapted pages 0.208 against 0.214, primed 0.155 against 0.172)
         from ..charset import FULL_SET, routes_to_full_set
 
         if routes_to_full_set(None, bundle):
