@@ -36,12 +36,19 @@ def _bundled_json(name: str) -> Path:
 
 
 @functools.lru_cache(maxsize=4)
+def _bundled_doc(name: str) -> dict | None:
+    """The bundled model `name`'s JSON, read once (None when it is missing or unreadable)."""
+    try:
+        doc = json.loads(_bundled_json(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return doc if isinstance(doc, dict) else None
+
+
+@functools.lru_cache(maxsize=4)
 def bundled_alphabet(name: str = BUNDLED) -> str | None:
     """The characters of the bundled model `name` (None when its JSON is missing or unreadable)."""
-    try:
-        chars = json.loads(_bundled_json(name).read_text(encoding="utf-8")).get("alphabet")
-    except (OSError, ValueError, AttributeError):
-        return None
+    chars = (_bundled_doc(name) or {}).get("alphabet")
     return chars if isinstance(chars, str) else None
 
 
@@ -97,6 +104,14 @@ def writes_all(bundle, style) -> bool:
     return st is not None and any(st is s for s in bundle.styles) and st.name in FULL_SET_STYLES
 
 
+def route_lines(texts, bundle, style) -> tuple[list[int], list[int]]:
+    """(indices of `texts` the default `bundle` writes, indices `FULL_SET` writes) in `style` (a `Style` of
+    `bundle`, or None), when lines route to it: every line in a style of `FULL_SET_STYLES`, else `split_lines`."""
+    if writes_all(bundle, style):
+        return [], list(range(len(texts)))
+    return split_lines(texts, bundle.alphabet)
+
+
 def needs_full_set(text: str, alphabet) -> bool:
     """Whether `text` holds a character of the set that `alphabet` (a model's) lacks, or one of `WEAK`."""
     return any(c in WEAK or (c in _SET and c not in alphabet) for c in unicodedata.normalize("NFC", text))
@@ -138,11 +153,9 @@ def default_note() -> str | None:
 def _full_set_style_numbers() -> str:
     """" (styles 0-7, 9-14)": the numbers of the default bundle's styles in `FULL_SET_STYLES`, read from its JSON
     (cheap enough for help); "" when it cannot be read."""
-    try:
-        styles = json.loads(_bundled_json(BUNDLED).read_text(encoding="utf-8")).get("styles") or []
-        nums = [k for k, st in enumerate(styles) if isinstance(st, dict) and st.get("name") in FULL_SET_STYLES]
-    except (OSError, ValueError, AttributeError):
-        return ""
+    styles = (_bundled_doc(BUNDLED) or {}).get("styles")
+    nums = [k for k, st in enumerate(styles if isinstance(styles, list) else [])
+            if isinstance(st, dict) and st.get("name") in FULL_SET_STYLES]
     runs: list[list[int]] = []
     for k in nums:
         if runs and k == runs[-1][-1] + 1:

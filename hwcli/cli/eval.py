@@ -185,11 +185,11 @@ def _full_set(model, bundle, style, texts: list[str]):
     default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly, or a style
     is one it writes every line in (`charset.FULL_SET_STYLES`): `hwcli write` writes such lines with it, so eval
     does the same (`evaluate(..., full=...)`). Else None."""
-    from ..charset import FULL_SET, needs_full_set, routes_to_full_set, writes_all
+    from ..charset import FULL_SET, needs_full_set, routes_to_full_set
 
     if not routes_to_full_set(model, bundle):
         return None
-    if not any(needs_full_set(t, bundle.alphabet) for t in texts) and not _writes_all(bundle, style, writes_all):
+    if not any(needs_full_set(t, bundle.alphabet) for t in texts) and not _writes_all(bundle, style):
         return None
     from ..model.personal import resolve
 
@@ -197,9 +197,10 @@ def _full_set(model, bundle, style, texts: list[str]):
     return full
 
 
-def _writes_all(bundle, style, writes_all) -> bool:
+def _writes_all(bundle, style) -> bool:
     """Whether the full-set model writes every line in one of the styles asked for (`charset.writes_all`); an
     unknown style is refused later, with every bad one named."""
+    from ..charset import writes_all
     from ..errors import StyleNotFoundError
 
     keys = style or [None]

@@ -299,12 +299,10 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     lines = list(lines)
     groups = [(bundle, list(range(len(lines))))]
     if full is not None:
-        from ..charset import split_lines, writes_all
+        from ..charset import route_lines
 
         st = style if style is None or not isinstance(style, (int, str)) else bundle.style(style)
-        parts = (([], list(range(len(lines)))) if writes_all(bundle, st)
-                 else split_lines(lines, bundle.alphabet))  # as `hwcli write` routes them (`writing.compose`)
-        groups = [(b, idx) for b, idx in zip((bundle, full), parts) if idx]
+        groups = [(b, idx) for b, idx in zip((bundle, full), route_lines(lines, bundle, st)) if idx]  # as `hwcli write`
     res: list = [None] * len(lines)
     hyps: list = [""] * len(lines)
     t_sample = t_read = 0.0

@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from ..charset import BUNDLED, FULL_SET, needs_full_set, prepare_text, routes_to_full_set, split_lines, writes_all
+from ..charset import BUNDLED, FULL_SET, needs_full_set, prepare_text, route_lines, routes_to_full_set, writes_all
 from ..model.bundle import Bundle, Style
 from ..model.personal import resolve_style
 from ..page import PageOptions, estimate_scale, iter_layout
@@ -163,11 +163,9 @@ class Composer:
                progress: Progress | None = None, style: int | Style | None = None) -> list[LineResult]:
         """The lines sampled and checked (`synthesis.synthesize`), with base seed `seed` or per-line `seeds`, in
         another of the bundle's styles than the composer's when `style` is given."""
-        every = self.all_full if style is None else writes_all(self.bundle, self.bundle.style(style)
-                                                                 if isinstance(style, int) else style)
+        st = self.resolved.style if style is None else self.bundle.style(style) if isinstance(style, int) else style
         mine, theirs = ((list(range(len(texts))), []) if self.full_set is None
-                        else ([], list(range(len(texts)))) if every
-                        else split_lines(texts, self.bundle.alphabet))
+                        else route_lines(texts, self.bundle, st))
         out: list = [None] * len(texts)
         done = 0
         for idx in (mine, theirs):
