@@ -119,7 +119,8 @@ def restyle(offsets: np.ndarray, x_scale: float = 1.0, amount: float = 0.0) -> n
 
 
 # ----------------------------------------------------------------------------- one line's geometry
-WORD_SPACE = 1.0  # gap between joined segments, in average character advances of the line
+WORD_SPACE = 1.0  # gap between joined segments when the line shows none of its own word gaps (character advances)
+SEAM_GAP_CLAMP = (0.6, 3.0)  # ...else the median of its word gaps, kept within these character advances
 SIZE_CLAMP = 1.4  # joined segments are scaled towards the line's mean size by at most this factor either way
 SLANT_CLAMP = 0.2  # ...and sheared towards its mean slant by at most this much (about 11 degrees)
 
@@ -163,6 +164,29 @@ def robust_size(points: np.ndarray) -> float:
 
 
 SMALL_LETTERS = frozenset("acemnorsuvwxz")  # no ascender, no descender: their height is the x-height
+
+
+def word_gaps(points: np.ndarray, spaces: int) -> list[float]:
+    """The `spaces` widest empty stretches of x between the pen-down ink of a line or segment (absolute points,
+    y down): its word gaps. The ink of every stroke is projected on x and overlapping spans merged, so an i-dot
+    or a t-bar written over its word closes no gap; fewer come back when the words touch."""
+    if spaces <= 0 or len(points) < 2:
+        return []
+    ends = np.flatnonzero(points[:, 2] > 0.5)
+    spans = []
+    start = 0
+    for e in list(ends) + [len(points) - 1]:
+        if e >= start:
+            xs = points[start: e + 1, 0]
+            spans.append((float(xs.min()), float(xs.max())))
+        start = e + 1
+    spans.sort()
+    gaps, right = [], spans[0][1]
+    for lo, hi in spans[1:]:
+        if lo > right:
+            gaps.append(lo - right)
+        right = max(right, hi)
+    return sorted(gaps, reverse=True)[:spaces]
 
 
 def x_height(points: np.ndarray, chars: np.ndarray | None, text: str) -> float:
@@ -288,8 +312,10 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     """Offsets of consecutive segments of one line -> offsets of the whole line (model units, y down).
 
     Each segment is evened out in size (`even_out_size` with `ramp`), scaled towards the line's mean size,
-    its estimated baseline put on the first one's, and each starts `space` average character advances (ink
-    width per character over the segments) right of the previous segment's right-most ink.
+    its estimated baseline put on the first one's, and each starts one of the line's own word gaps (`word_gaps`:
+    their median, within `SEAM_GAP_CLAMP` average character advances of ink width per character over the
+    segments; `space` advances when the segments show fewer than two) right of the previous segment's
+    right-most ink.
     """
     keep = [k for k, p in enumerate(parts) if len(p)]
     pts = [to_points(np.asarray(parts[k], np.float32)) for k in keep]
@@ -333,11 +359,17 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
         heights.append(xh(pts))  # as drawn
     n_chars = sum(len(t) for t, p in zip(texts, parts) if len(p))
     adv = sum(float(np.ptp(p[:, 0])) for p in pts) / max(n_chars, 1)
+    # the gap at a seam is a word gap of the line's own: the median of the segments' word gaps as drawn (a
+    # fixed width looked like two words run together in a hand that spaces its words widely), within
+    # SEAM_GAP_CLAMP; `space` advances when the segments show fewer than two
+    own = [g for p, t in zip(pts, seg_texts) for g in word_gaps(p, t.count(" "))]
+    gap = (float(np.clip(np.median(own), SEAM_GAP_CLAMP[0] * adv, SEAM_GAP_CLAMP[1] * adv)) if len(own) >= 2
+           else space * adv)
     out = []
     right = 0.0
     for k, (p, b) in enumerate(zip(pts, bases)):
         if k:
-            p[:, 0] += right + space * adv - p[:, 0].min()
+            p[:, 0] += right + gap - p[:, 0].min()
             p[:, 1] += bases[0] - b
         p[-1, 2] = 1.0  # the pen lifts between segments
         right = float(p[:, 0].max())

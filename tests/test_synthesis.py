@@ -226,7 +226,7 @@ def test_check_line_catches_absurd_lines():
 
 
 # ----------------------------------------------------------------------------- long lines in segments
-from hwcli.strokes import estimate_baseline, join_segments  # noqa: E402
+from hwcli.strokes import SEAM_GAP_CLAMP, estimate_baseline, join_segments, word_gaps  # noqa: E402
 from hwcli.synthesis import split_segments  # noqa: E402
 from hwcli.strokes import to_points  # noqa: E402
 
@@ -273,6 +273,41 @@ def test_join_segments_shares_a_baseline_and_spaces_words():
     # one segment (or empty ones) comes back unchanged
     np.testing.assert_array_equal(join_segments([a, np.zeros((0, 3), np.float32)], ["ab", "cd"]), a)
     assert join_segments([], []).shape == (0, 3)
+
+
+def _words(starts_widths: list[tuple[float, float]], base: float = 0.0) -> np.ndarray:
+    """Several zig-zag words (one stroke each) as one segment's offsets."""
+    pts = np.concatenate([to_points(_word(x0, w, base)) for x0, w in starts_widths])
+    off = pts.copy()
+    off[1:, :2] = pts[1:, :2] - pts[:-1, :2]
+    return off
+
+
+def test_word_gaps_are_the_widest_empty_stretches_of_ink():
+    pts = to_points(_words([(0, 10), (16, 10), (29, 10)]))  # gaps of 6 and 3
+    assert word_gaps(pts, 2) == pytest.approx([6.0, 3.0])
+    assert word_gaps(pts, 1) == pytest.approx([6.0])
+    assert word_gaps(pts, 0) == []
+    # a stroke written over a word (an i-dot, a t-bar) closes no gap; one over the gap closes it
+    dot = np.array([[4.0, -6.0, 0.0], [4.5, -6.0, 1.0]], np.float32)
+    assert word_gaps(np.concatenate([pts, dot]), 2) == pytest.approx([6.0, 3.0])
+    bar = np.array([[11.0, -2.0, 0.0], [15.0, -2.0, 1.0]], np.float32)
+    assert word_gaps(np.concatenate([pts, bar]), 2) == pytest.approx([3.0, 1.0])
+
+
+def test_a_seam_is_as_wide_as_the_line_s_own_word_gaps():
+    # two segments of three words each, spaced 6 units apart: the seam between them is a 6-unit gap too,
+    # not one character advance (which looked like two words run together in a widely spaced hand)
+    a = _words([(0, 10), (16, 10), (32, 10)])
+    b = _words([(0, 10), (16, 10), (32, 10)], base=5.0)
+    pts = to_points(join_segments([a, b], ["abcd efgh ijkl", "mnop qrst uvwx"]))
+    first, second = pts[: len(a)], pts[len(a):]
+    assert second[:, 0].min() - first[:, 0].max() == pytest.approx(6.0, rel=1e-3)
+    # within SEAM_GAP_CLAMP character advances: words far apart give a seam of at most 3 advances
+    a, b = _words([(0, 10), (60, 10)]), _words([(0, 10), (60, 10)])
+    pts = to_points(join_segments([a, b], ["abcd efgh", "ijkl mnop"]))
+    adv = (70 + 70) / 18  # ink width per character over both segments (their word gaps included)
+    assert pts[len(a):, 0].min() - pts[: len(a), 0].max() == pytest.approx(SEAM_GAP_CLAMP[1] * adv, rel=1e-3)
 
 
 def test_long_lines_are_sampled_in_segments_and_joined(bundle, monkeypatch):
