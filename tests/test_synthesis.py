@@ -412,6 +412,24 @@ def test_join_segments_evens_x_height_whatever_the_letters():
     assert xa == pytest.approx(xb, rel=1e-3)  # as drawn
 
 
+def test_join_segments_weighs_in_the_ascenders():
+    """Two segments with the same x-height, one with ascenders 1.5x as tall: the size evened out is the geometric
+    mean of x-height and ascender height, so the difference is split (it looked a size smaller, not shorter-looped)."""
+    from hwcli.strokes import aligned_baseline, ascender_height, x_height
+
+    tall = {c: 3.0 for c in "hdlbk"}
+    a, ca = _letters("held back", tall)
+    b, cb = _letters("hold back", {c: 2.0 for c in tall})
+    pts = to_points(join_segments([a, b], ["held back", "hold back"], chars=[ca, cb]))
+    pa, pb = pts[: len(a)], pts[len(a):]
+    ba, bb = aligned_baseline(pa, ca, "held back"), aligned_baseline(pb, cb, "hold back")
+    assert ba == pytest.approx(bb, abs=1e-4)
+    ratio_asc = ascender_height(pa, ca, "held back", ba) / ascender_height(pb, cb, "hold back", bb)
+    ratio_x = x_height(pb, cb, "hold back") / x_height(pa, ca, "held back")
+    assert ratio_asc == pytest.approx(1.5 ** 0.5, rel=1e-2)  # 1.5 as sampled
+    assert ratio_x == pytest.approx(1.5 ** 0.5, rel=1e-2)  # 1.0 as sampled
+
+
 def test_join_segments_evens_slant():
     from hwcli.strokes import shear, slant
 
