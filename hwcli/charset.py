@@ -89,12 +89,13 @@ _SET = frozenset(CHARSET)
 #: styles <= 0.08 against 6; `hwcli eval --lines 100 --reader tesseract`, style 2, seeds 0-2: 0.030 against
 #: 0.037; `--set hard` written whole by it, seeds 0 / 1: 0.085 / 0.065 against 0.110 / 0.101). Every print style
 #: 0-15 since session 21: 8 quick slant, level on seeds 0 / 1, read better on seeds 1-3 (0.085 against 0.123), and
-#: 15 plain upright, re-primed with another line of its writer, 0.035 against 0.062 (seeds 1-3). Left out: the joined-up
+#: 15 plain upright, re-primed with another line of its writer, 0.035 against 0.062 (seeds 1-3); and the print
+#: styles 20-22 added then, chosen with it (0.076, 0.056, 0.080 on seeds 1-3). Left out: the joined-up
 #: cursive styles 16-19 (0.322 against 0.273: it joins them even more).
 FULL_SET_STYLES = frozenset({
     "neat print", "upright print", "compact cursive", "slanted cursive", "light print", "small and neat",
     "round print", "plain print", "quick slant", "narrow upright", "airy print", "slanted print", "close narrow",
-    "looped print", "wide print", "plain upright"})
+    "looped print", "wide print", "plain upright", "tall narrow", "open round", "condensed"})
 
 
 def writes_all(bundle, style) -> bool:
@@ -152,7 +153,7 @@ def default_note() -> str | None:
 
 
 def _full_set_style_numbers() -> str:
-    """" (styles 0-15)": the numbers of the default bundle's styles in `FULL_SET_STYLES`, read from its JSON
+    """" (styles 0-15, 20-22)": the numbers of the default bundle's styles in `FULL_SET_STYLES`, read from its JSON
     (cheap enough for help); "" when it cannot be read."""
     styles = (_bundled_doc(BUNDLED) or {}).get("styles")
     nums = [k for k, st in enumerate(styles if isinstance(styles, list) else [])

@@ -43,7 +43,7 @@ def test_unconditional_with_the_bundled_prediction_model(tmp_path):
 
 @pytest.mark.parametrize("name", [DEFAULT_MODEL, "hwcli-charset"])
 def test_bundled_gallery_styles_are_described_and_found_by_a_word(name):
-    """Both synthesis bundles carry the same 20 styles, each with a description; the first nine stay where they
+    """Both synthesis bundles carry the same 23 styles, each with a description; the first nine stay where they
     were (users' --style numbers), a description's word finds a style, and four are joined-up cursive."""
     b = load_model(bundled_model_path(name))
     assert len(b.styles) >= 20 and all(s.description for s in b.styles)
@@ -55,6 +55,7 @@ def test_bundled_gallery_styles_are_described_and_found_by_a_word(name):
     assert sum(s.description.startswith("joined cursive") for s in b.styles) >= 4
     assert b.style("partly joined") is b.styles[3]
     assert b.style("slanted print") is b.styles[11]
+    assert len(b.styles) == 23 and b.style("condensed") is b.styles[22]  # session 21's three print hands at the end
 
 
 def test_the_two_bundles_have_the_same_styles():
