@@ -29,7 +29,7 @@ from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
     "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
-    "segments": "9c3b72e87b70a21a5a616d824185aa1bad9fffa38a06053317523157e9b3f058",
+    "segments": "e02e1ffc39d9005bad117b3c011f45402a35f55bbb15441e579161ae1417786d",
     "read_back": "d5ba660c9328f56e8b27ca76cfe734fe5a96fe6189d9a3fb6f5a47d4bf81cb5f",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
     "pages": "dd1d5efe9a9c051c93f0dab76c79dac4a9c9bb250a64502faba0d7591d1e1a18",
