@@ -15,6 +15,36 @@ CALIBRATION = (
 )
 
 
+#: a word of these alone ("gare ?", "oui »", "(voir p. 3 )") is never the first of a line or segment: it stays
+#: with the word before it, as French typography's space before ? ! ; : and the closing guillemet does
+CLOSING_ALONE = frozenset("?!;:.,)]}»›…")
+#: ...and a word of these alone ("« oui", "( 3"), never the last: it stays with the word after it
+OPENING_ALONE = frozenset("([{«‹¿¡")
+
+
+def unbreakable_words(text: str) -> list[str]:
+    """`text`'s words (split on whitespace, rejoined with one space) where a line may break between any two: a word
+    made only of closing punctuation is joined to the word before it, one made only of opening punctuation to
+    the word after it, so a line or segment never starts with a lone "?" or ends with a lone "«"."""
+    out: list[str] = []
+    pending = ""
+    for w in text.split():
+        if pending:
+            w, pending = f"{pending} {w}", ""
+        if out and all(c in CLOSING_ALONE for c in w):
+            out[-1] = f"{out[-1]} {w}"
+        elif all(c in OPENING_ALONE for c in w):
+            pending = w
+        else:
+            out.append(w)
+    if pending:  # opening punctuation at the very end has nothing to join
+        if out:
+            out[-1] = f"{out[-1]} {pending}"
+        else:
+            out.append(pending)
+    return out
+
+
 def is_key_char(c: str) -> bool:
     """A character a line is checked on strictly: a digit, or one the training data (IAM-OnDB) lacks (an accented
     letter, a symbol), which the network learnt from generated lines only and writes least reliably."""

@@ -85,6 +85,25 @@ def test_lines_per_page():
 
 
 # ----------------------------------------------------------------------------- wrapping
+def test_a_lone_punctuation_mark_never_starts_or_ends_a_line():
+    """French typography puts a space before ? ! ; : and inside guillemets: the mark stays with its word (a lone
+    "?" wrapped onto a line of its own in a French letter)."""
+    from hwcli.page.layout import wrap_paragraph
+    from hwcli.texts import unbreakable_words
+
+    assert unbreakable_words("au café de la gare ?") == ["au", "café", "de", "la", "gare ?"]
+    assert unbreakable_words("il a dit « oui » ; puis ... ( non )") == ["il", "a", "dit", "« oui » ;", "puis ...",
+                                                                        "( non )"]
+    assert unbreakable_words("? seul") == ["?", "seul"] and unbreakable_words("fin «") == ["fin «"]
+    assert unbreakable_words("a - b") == ["a", "-", "b"]  # a dash between words may still start a line
+    text = "veux-tu qu'on se voie le 27 au café de la gare ?"
+    for cap in range(8, 60):
+        lines = wrap_paragraph(text, cap, cap, 1.0)
+        assert " ".join(lines) == text
+        assert not any(ln.startswith(("?", "»")) or ln.endswith("«") for ln in lines)
+        assert all(len(ln) <= cap for ln in lines if " " in ln.removesuffix(" ?"))
+
+
 def test_wrapped_lines_fit_their_width():
     rng = np.random.default_rng(1)
     text = " ".join(rng.choice(WORDS, 600))

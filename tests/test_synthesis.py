@@ -250,6 +250,17 @@ def test_split_segments_balanced_at_spaces():
         assert " ".join(segs) == line and all(len(s) <= n for s in segs)
 
 
+def test_segments_and_halves_keep_a_lone_punctuation_mark_with_its_word():
+    from hwcli.synthesis.segments import halves
+
+    text = "merci pour cette soirée délicieuse ! La crème brûlée était parfaite ?"
+    for n in (12, 20, 36):
+        segs = split_segments(text, n)
+        assert " ".join(segs) == text and not any(s.startswith(("!", "?")) for s in segs)
+    assert halves("gare ?") == ["gare ?"] and halves("« oui") == ["« oui"]
+    assert halves("de la gare ?") == ["de la", "gare ?"]  # the space before "?" is no cut
+
+
 def _word(x0: float, width: float, base: float) -> np.ndarray:
     """Absolute points of a zig-zag 'word' sitting on `base` (y down), as offsets."""
     xs = np.linspace(x0, x0 + width, 21)

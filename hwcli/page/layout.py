@@ -19,6 +19,7 @@ from itertools import groupby
 from typing import Iterable, Iterator
 
 from ..errors import OptionError
+from ..texts import unbreakable_words
 from .options import PageOptions, baseline_y, lines_per_page
 
 
@@ -208,7 +209,7 @@ def wrap_paragraph(paragraph: str, first_width: float, width: float, char_width:
 
     lines: list[str] = []
     current = ""
-    for word in paragraph.split():
+    for word in unbreakable_words(paragraph):  # a lone "?" or "»" never starts a line
         cap = capacity(first_width if not lines else width)
         if current and len(current) + 1 + len(word) <= cap:
             current += " " + word

@@ -6,12 +6,16 @@ import math
 
 import numpy as np
 
+from ..texts import CLOSING_ALONE, OPENING_ALONE, unbreakable_words
+
 SPLIT_SEED = 104_729  # mixed into the seeds of the halves a unit is split into (see `synthesize`)
 
 
 def halves(text: str) -> list[str]:
-    """`text` cut at the space nearest its middle into two parts (the text alone when it has no space)."""
-    spaces = [j for j, c in enumerate(text) if c == " " and text[:j].strip() and text[j + 1:].strip()]
+    """`text` cut at the space nearest its middle into two parts (the text alone when it has no space); never
+    before a lone closing or after a lone opening punctuation mark (`texts.unbreakable_words`)."""
+    spaces = [j for j, c in enumerate(text) if c == " " and text[:j].strip() and text[j + 1:].strip()
+              and not set(text[j + 1:].split()[0]) <= CLOSING_ALONE and not set(text[:j].split()[-1]) <= OPENING_ALONE]
     if not spaces:
         return [text]
     j = min(spaces, key=lambda j: (abs(2 * j - len(text)), j))
@@ -27,7 +31,7 @@ def split_segments(text: str, max_chars: int) -> list[str]:
     """Cut `text` at spaces into the fewest segments of at most `max_chars` characters, as even in length as
     possible (the longest segment is as short as it can be). A line that fits, ``max_chars <= 0``, or a line
     with no space comes back whole; a single word longer than `max_chars` becomes a segment of its own."""
-    words = text.split()
+    words = unbreakable_words(text)  # a lone "?" or "»" never starts a segment
     if max_chars <= 0 or len(text) <= max_chars or len(words) < 2:
         return [text]
 
