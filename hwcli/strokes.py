@@ -121,10 +121,6 @@ def restyle(offsets: np.ndarray, x_scale: float = 1.0, amount: float = 0.0) -> n
 # ----------------------------------------------------------------------------- one line's geometry
 WORD_SPACE = 1.0  # gap between joined segments when the line shows none of its own word gaps (character advances)
 SEAM_GAP_CLAMP = (0.6, 3.0)  # ...else the median of its word gaps, kept within these character advances
-#: a segment's size for evening them out: the geometric mean of its x-height and its ascenders' height where both
-#: are found (a segment written with the line's x-height but short ascenders looked a size smaller: "lovely |
-#: evening by the river" in the gallery's styles 0 and 7), else the x-height
-SIZE_WITH_ASCENDERS = True
 SIZE_CLAMP = 1.4  # joined segments are scaled towards the line's mean size by at most this factor either way
 SLANT_CLAMP = 0.2  # ...and sheared towards its mean slant by at most this much (about 11 degrees)
 
@@ -355,12 +351,13 @@ def join_segments(parts: Sequence[np.ndarray], texts: Sequence[str], space: floa
     pts = [even_out_size(p, ramp, b) for p, b in zip(pts, bases)]
     # Segments may still differ in size: scale each about its left end and baseline towards the line's mean
     # size, by at most SIZE_CLAMP either way. Size is the x-height of the small letters where the attention
-    # alignment gives it (it does not depend on which letters a segment holds), with the height of the ascenders
-    # (`SIZE_WITH_ASCENDERS`) where every segment has both, else the IQR of y.
+    # alignment gives it (it does not depend on which letters a segment holds), else the IQR of y; where every
+    # segment has both, the geometric mean of x-height and ascender height (a segment written with the line's
+    # x-height but short ascenders looked a size smaller: "lovely | evening by the river", styles 0 and 7).
     sizes = np.array(xh(pts))
     if not np.all(sizes > 0):
         sizes = np.array([robust_size(p) for p in pts])
-    elif SIZE_WITH_ASCENDERS:
+    else:
         asc = np.array([ascender_height(p, c, t, b) for p, c, t, b in zip(pts, seg_chars, seg_texts, bases)])
         if np.all(asc > 0):
             sizes = np.sqrt(sizes * asc)

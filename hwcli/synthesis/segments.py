@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from ..texts import CLOSING_ALONE, OPENING_ALONE, unbreakable_words
+from ..texts import unbreakable_words
 
 SPLIT_SEED = 104_729  # mixed into the seeds of the halves a unit is split into (see `synthesize`)
 
@@ -14,12 +14,13 @@ SPLIT_SEED = 104_729  # mixed into the seeds of the halves a unit is split into 
 def halves(text: str) -> list[str]:
     """`text` cut at the space nearest its middle into two parts (the text alone when it has no space); never
     before a lone closing or after a lone opening punctuation mark (`texts.unbreakable_words`)."""
-    spaces = [j for j, c in enumerate(text) if c == " " and text[:j].strip() and text[j + 1:].strip()
-              and not set(text[j + 1:].split()[0]) <= CLOSING_ALONE and not set(text[:j].split()[-1]) <= OPENING_ALONE]
-    if not spaces:
+    words = unbreakable_words(text)
+    if len(words) < 2:
         return [text]
-    j = min(spaces, key=lambda j: (abs(2 * j - len(text)), j))
-    return [text[:j].rstrip(), text[j + 1:].lstrip()]
+    ends = np.cumsum([len(w) + 1 for w in words[:-1]]) - 1  # where each cut's space is in the joined words
+    total = sum(map(len, words)) + len(words) - 1
+    k = min(range(len(ends)), key=lambda k: (abs(2 * int(ends[k]) - total), k))
+    return [" ".join(words[: k + 1]), " ".join(words[k + 1:])]
 
 
 def unit_seed(*parts: int) -> int:
