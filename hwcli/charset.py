@@ -82,33 +82,29 @@ WEAK = "/%&+XZQ[]"
 _SET = frozenset(CHARSET)
 
 
-#: built-in styles in which, with no model asked for, the full-set model writes *every* line, not only those that
-#: need it: in these print hands `FULL_SET` (trained on IAM-OnDB and generated lines since) reads better than the
-#: default on ordinary sentences too (session 20, `scripts/gallery.py score --lines 24 --seeds 0` and `1`, the 20
-#: built-in primes, tesseract as the page draws them: print styles 0-15 0.089 against 0.114 on average, 10 of 20
-#: styles <= 0.08 against 6; `hwcli eval --lines 100 --reader tesseract`, style 2, seeds 0-2: 0.030 against
-#: 0.037; `--set hard` written whole by it, seeds 0 / 1: 0.085 / 0.065 against 0.110 / 0.101). Every print style
-#: 0-15 since session 21: 8 quick slant, level on seeds 0 / 1, read better on seeds 1-3 (0.085 against 0.123), and
-#: 15 plain upright, re-primed with another line of its writer, 0.035 against 0.062 (seeds 1-3); and the print
-#: styles 20-22 added then, chosen with it (0.076, 0.056, 0.080 on seeds 1-3). Left out: the joined-up
-#: cursive styles 16-19 (0.322 against 0.273: it joins them even more).
-FULL_SET_STYLES = frozenset({
-    "neat print", "upright print", "compact cursive", "slanted cursive", "light print", "small and neat",
-    "round print", "plain print", "quick slant", "narrow upright", "airy print", "slanted print", "close narrow",
-    "looped print", "wide print", "plain upright", "tall narrow", "open round", "condensed"})
+#: Which built-in styles the full-set model writes every line of is a flag of each style in the default bundle
+#: (`Style.full_set`, "full_set": true in its JSON): the print hands in which `FULL_SET` (trained on IAM-OnDB and
+#: generated lines since) reads better than the default on ordinary sentences too (session 20, `scripts/gallery.py
+#: score --lines 24 --seeds 0` and `1`, the 20 built-in primes, tesseract as the page draws them: print styles 0-15
+#: 0.089 against 0.114 on average, 10 of 20 styles <= 0.08 against 6; `hwcli eval --lines 100 --reader tesseract`,
+#: style 2, seeds 0-2: 0.030 against 0.037; `--set hard` written whole by it, seeds 0 / 1: 0.085 / 0.065 against
+#: 0.110 / 0.101). Every print style 0-15 since session 21: 8 quick slant, level on seeds 0 / 1, read better on
+#: seeds 1-3 (0.085 against 0.123), and 15 plain upright, re-primed with another line of its writer, 0.035 against
+#: 0.062 (seeds 1-3); and the print styles added since, chosen with it. Not flagged: the joined-up cursive styles
+#: 16-19 (0.322 against 0.273: it joins them even more).
 
 
 def writes_all(bundle, style) -> bool:
     """Whether, when lines route to `FULL_SET` (`routes_to_full_set`), it writes every line in `style` (a
-    `Style` of `bundle`, or None: the default style): a built-in style of `bundle` named in `FULL_SET_STYLES`
-    (a personal style never: its prime was measured against the default model)."""
+    `Style` of `bundle`, or None: the default style): a built-in style of `bundle` flagged `full_set` (a
+    personal style never: its prime was measured against the default model)."""
     st = bundle.style(None) if style is None else style
-    return st is not None and any(st is s for s in bundle.styles) and st.name in FULL_SET_STYLES
+    return st is not None and st.full_set and any(st is s for s in bundle.styles)
 
 
 def route_lines(texts, bundle, style) -> tuple[list[int], list[int]]:
     """(indices of `texts` the default `bundle` writes, indices `FULL_SET` writes) in `style` (a `Style` of
-    `bundle`, or None), when lines route to it: every line in a style of `FULL_SET_STYLES`, else `split_lines`."""
+    `bundle`, or None), when lines route to it: every line in a `full_set` style, else `split_lines`."""
     if writes_all(bundle, style):
         return [], list(range(len(texts)))
     return split_lines(texts, bundle.alphabet)
@@ -153,11 +149,11 @@ def default_note() -> str | None:
 
 
 def _full_set_style_numbers() -> str:
-    """" (styles 0-15, 20-22)": the numbers of the default bundle's styles in `FULL_SET_STYLES`, read from its JSON
+    """" (styles 0-15, 20-22)": the numbers of the default bundle's styles flagged `full_set`, read from its JSON
     (cheap enough for help); "" when it cannot be read."""
     styles = (_bundled_doc(BUNDLED) or {}).get("styles")
     nums = [k for k, st in enumerate(styles if isinstance(styles, list) else [])
-            if isinstance(st, dict) and st.get("name") in FULL_SET_STYLES]
+            if isinstance(st, dict) and st.get("full_set") is True]
     runs: list[list[int]] = []
     for k in nums:
         if runs and k == runs[-1][-1] + 1:

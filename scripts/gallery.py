@@ -223,14 +223,14 @@ def cmd_score(args) -> None:
                 measure_styles(bundle, [style])
                 measured = True
             texts = [t for t in ordinary_lines(valid, args.lines + 1, seed) if t != own][: args.lines]
-            res = synthesize(bundle, texts, SamplingOptions(style=0, seed=seed),
+            res = synthesize(bundle, texts, SamplingOptions(style=0, seed=seed, bias=args.bias),
                              checker=line_checker(bundle, rec))
             refs = [" ".join(r.text.split()) for r in res]
             hyps = [" ".join(h.split()) for h in read_strokes(rec, [r.strokes for r in res], bundle.scale)]
             ocr = read_as_page(bundle, 0, [r.strokes for r in res])
             gen = [generated_row(r.strokes, r.text) for r in res if len(r.strokes) > 10]
             row = {"line_id": c["line_id"], "writer": int(ds.writer_ids[i]), "region": c.get("region", ""),
-                   "seed": seed, "lines": len(res), "cer": corpus_error_rates(refs, hyps)["cer"],
+                   "seed": seed, "bias": args.bias, "lines": len(res), "cer": corpus_error_rates(refs, hyps)["cer"],
                    "ocr_cer": corpus_error_rates(refs, ocr)["cer"],
                    "failed": sum(not r.ok for r in res), "char_width": style.char_width,
                    "body_height": style.body_height,
@@ -430,6 +430,7 @@ def main() -> None:
     s.add_argument("--skip", type=int, default=0)
     s.add_argument("--count", type=int, default=0)
     s.add_argument("--threads", type=int, default=1)
+    s.add_argument("--bias", type=float, default=None, help="sampling bias (default: the bundle's)")
     rd = sub.choices["readable"]
     rd.add_argument("--region", default="joined cursive", choices=sorted(AXES))
     rd.add_argument("--writers", type=int, default=24, help="the most extreme writers of the region")

@@ -161,3 +161,16 @@ def test_style_measurements_round_trip_and_size_the_hand(tmp_path):
     assert scale == pytest.approx(SAMPLED_BODY_FRACTION * 10.0 / 4.0) and per_char == pytest.approx(2.5 * scale)
     scale2, _ = hand_metrics(b, unmeasured, 10.0)  # falls back to the prime's own height
     assert scale2 > 0 and scale2 != pytest.approx(scale)
+
+
+def test_a_styles_full_set_flag_survives_the_json_round_trip():
+    """`Style.full_set` (the default bundle's print styles that the full-set model writes whole) is written only
+    when set and read back as it was."""
+    import numpy as np
+
+    from hwcli.model.bundle import Style
+
+    st = Style("print", "ab", np.zeros((3, 3), np.float32), full_set=True)
+    assert st.to_json()["full_set"] is True and Style.from_json(st.to_json()).full_set
+    plain = Style("print", "ab", np.zeros((3, 3), np.float32))
+    assert "full_set" not in plain.to_json() and not Style.from_json(plain.to_json()).full_set

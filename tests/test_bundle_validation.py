@@ -82,6 +82,8 @@ def _retensor(stem: Path, blob: bytes) -> None:
     ("styles.0.description", 7, "description must be one line"),
     ("styles.0.description", "joined\ncursive", "description must be one line"),
     ("styles.0.description", "x" * 201, "at most 200 characters"),
+    ("styles.0.full_set", "yes", "full_set must be true or false"),
+    ("styles.0.full_set", 1, "full_set must be true or false"),
     ("tensors", "x", "'tensors'"),
     ("char_width", -3, "char_width"),
     ("format_version", 99, "format version 99"),

@@ -165,8 +165,10 @@ def bundled(tmp_path, monkeypatch):
     monkeypatch.setattr(bundle_module, "bundled_model_path", lambda name=bundle_module.DEFAULT_MODEL: models / name)
     monkeypatch.setattr(charset, "_bundled_json", lambda name: models / f"{name}.json")
     charset.bundled_alphabet.cache_clear()
+    charset._bundled_doc.cache_clear()
     yield models
     charset.bundled_alphabet.cache_clear()
+    charset._bundled_doc.cache_clear()
 
 
 def _written_by(bundle):
@@ -217,7 +219,7 @@ def test_with_no_model_the_lines_the_default_lacks_or_writes_poorly_go_to_the_fu
 
 
 def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, monkeypatch):
-    """In a built-in style of `charset.FULL_SET_STYLES` (print hands it reads better in) the full-set model writes
+    """In a built-in style flagged `full_set` in the default bundle (print hands it reads better in) the full-set model writes
     every line with no model asked for, plain ones too; in the other styles only the lines that need it; `hwcli
     eval` routes them the same way; a model asked for by name never."""
     from hwcli.cli.eval import _full_set
@@ -227,7 +229,11 @@ def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, mo
     from hwcli.writing import compose
     from hwcli.writing.compose import Composer
 
-    monkeypatch.setattr(charset, "FULL_SET_STYLES", frozenset({"loose"}))  # the tiny bundles' style 1
+    flag = bundled / f"{charset.BUNDLED}.json"  # the tiny default bundle's style 1 is flagged
+    doc = json.loads(flag.read_text(encoding="utf-8"))
+    doc["styles"][1]["full_set"] = True
+    flag.write_text(json.dumps(doc), encoding="utf-8")
+    charset._bundled_doc.cache_clear()
     # the full-set model writes style 1 twice as wide and half as tall (its own measurements of the style)
     path = bundled / f"{charset.FULL_SET}.json"
     doc = json.loads(path.read_text(encoding="utf-8"))
@@ -261,7 +267,8 @@ def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, mo
     assert named.full_set is None and not named.all_full
     default = load_model(None)
     assert charset.writes_all(default, default.style(1)) and not charset.writes_all(default, default.style(0))
-    assert not charset.writes_all(default, Style("loose", "abc", glyph_offsets("abc")))  # not a built-in style
+    assert not charset.writes_all(default, Style("loose", "abc", glyph_offsets("abc"), full_set=True))  # not built in
+    assert charset._full_set_style_numbers() == " (styles 1)"
     # eval: the full-set model is loaded for plain lines in such a style, and writes them all
     assert _full_set(None, default, ["1"], ["Plain words."]) is not None
     assert _full_set(None, default, ["0"], ["Plain words."]) is None
@@ -278,16 +285,21 @@ def test_in_the_full_set_styles_the_full_set_model_writes_every_line(bundled, mo
     assert calls == [charset.FULL_SET, charset.BUNDLED, charset.FULL_SET]
 
 
-def test_the_full_set_styles_are_print_styles_of_both_bundled_models():
+def test_the_full_set_styles_are_the_print_styles_both_bundled_models_have():
+    """The default bundle flags every style that is not joined-up cursive (the full-set model joins those even
+    more); the full-set model has the same styles at the same numbers."""
     from pathlib import Path
 
     import hwcli
 
     models = Path(hwcli.__file__).resolve().parent.parent / "models"
-    for name in (charset.BUNDLED, charset.FULL_SET):
-        styles = {s["name"]: s for s in json.loads((models / f"{name}.json").read_text(encoding="utf-8"))["styles"]}
-        assert charset.FULL_SET_STYLES <= set(styles)
-    assert not {"flowing cursive", "running hand", "narrow cursive", "looped cursive"} & charset.FULL_SET_STYLES
+    default, full = (json.loads((models / f"{n}.json").read_text(encoding="utf-8"))["styles"]
+                     for n in (charset.BUNDLED, charset.FULL_SET))
+    assert [s["name"] for s in default] == [s["name"] for s in full]
+    flagged = {s["name"] for s in default if s.get("full_set")}
+    print_styles = {s["name"] for s in default if "joined cursive" not in s.get("description", "")}
+    assert flagged == print_styles and len(flagged) >= 19
+    assert not {"flowing cursive", "running hand", "narrow cursive", "looped cursive"} & flagged
 
 
 def test_write_and_the_cli_with_no_model_write_every_character_of_the_set(bundled, tmp_path):

@@ -183,7 +183,7 @@ def eval_cmd(
 def _full_set(model, bundle, style, texts: list[str]):
     """The bundled full-set model (with the same styles, personal ones added) when no --model was given, the
     default bundle was taken and some of `texts` hold characters of the set it lacks or writes poorly, or a style
-    is one it writes every line in (`charset.FULL_SET_STYLES`): `hwcli write` writes such lines with it, so eval
+    is one it writes every line in (flagged `full_set`, `charset.writes_all`): `hwcli write` writes such lines with it, so eval
     does the same (`evaluate(..., full=...)`). Else None."""
     from ..charset import FULL_SET, needs_full_set, routes_to_full_set
 

@@ -288,8 +288,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``). With `full` (the bundled full-set
     model), the lines holding characters `bundle` lacks or writes poorly (`charset.needs_full_set`) are written
-    by `full`, as `hwcli write` does with no model asked for (every line, in the styles of
-    `charset.FULL_SET_STYLES`)."""
+    by `full`, as `hwcli write` does with no model asked for (every line in a style flagged
+    `full_set`, `charset.writes_all`)."""
     from ..synthesis import SamplingOptions, synthesize
     from ..recognizer.reading import cer, corpus_error_rates, read_strokes
     from ..synthesis import line_checker

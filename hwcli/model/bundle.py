@@ -95,6 +95,9 @@ class Style:
     x_scale: float = 1.0
     shear: float = 0.0
     description: str = ""  # how the hand looks, a few words ("joined cursive, strongly slanted, small"); optional
+    # a built-in style of the default bundle in which, with no model asked for, the bundled full-set model
+    # writes every line, plain ones too (`hwcli.charset.writes_all`): the print hands it reads better in
+    full_set: bool = False
 
     def to_json(self) -> dict:
         d = {"name": self.name, "text": self.text, "source": self.source,
@@ -109,13 +112,15 @@ class Style:
             d["x_scale"] = round(float(self.x_scale), 4)
         if self.shear != 0.0:
             d["shear"] = round(float(self.shear), 4)
+        if self.full_set:
+            d["full_set"] = True
         return d
 
     @classmethod
     def from_json(cls, d: dict) -> "Style":
         return cls(d.get("name", ""), d["text"], np.asarray(d["strokes"], np.float32).reshape(-1, 3), d.get("source", ""),
                    float(d.get("char_width", 0.0)), float(d.get("body_height", 0.0)), float(d.get("x_scale", 1.0)),
-                   float(d.get("shear", 0.0)), d.get("description", ""))
+                   float(d.get("shear", 0.0)), d.get("description", ""), d.get("full_set", False) is True)
 
     def words(self) -> list[str]:
         """The lower-case words of the name and description, for `--style WORD`."""

@@ -128,6 +128,8 @@ def _validate_style(st, i: int, jpath: Path) -> None:
     if not isinstance(desc, str) or len(desc) > MAX_DESCRIPTION or any(c in desc for c in "\r\n\t"):
         raise _bad(jpath, f"style {i}: description must be one line of at most {MAX_DESCRIPTION} characters, "
                           f"got {_short(desc)}")
+    if not isinstance(st.get("full_set", False), bool):
+        raise _bad(jpath, f"style {i}: full_set must be true or false, got {_short(st['full_set'])}")
     pts = st.get("strokes")
     if not isinstance(pts, list) or not 2 <= len(pts) <= MAX_STYLE_POINTS:
         raise _bad(jpath, f"style {i}: strokes must be a list of 2..{MAX_STYLE_POINTS} [dx, dy, pen_up] rows")

@@ -85,7 +85,7 @@ def _full_set_loader(sampling: SamplingOptions, line_height: float, recognizer, 
     @functools.cache
     def load() -> "Composer":
         log.info("%s writes the lines holding characters of the set that %s lacks or writes poorly (every line in "
-                 "the styles of charset.FULL_SET_STYLES)", FULL_SET, BUNDLED)
+                 "the styles flagged full_set)", FULL_SET, BUNDLED)
         return Composer.load(FULL_SET, sampling, line_height, recognizer, checker)
 
     return load
@@ -111,7 +111,7 @@ class Composer:
     #: with no model asked for: the same hand in the bundled model that writes the whole character set
     #: (`charset.FULL_SET`), loaded when a text first needs it; it writes the lines that need it (`needs_full`)
     full_set: Callable[[], "Composer"] | None = field(default=None, compare=False, repr=False)
-    #: ...and it writes every line, not only those that need it (the style is one of `charset.FULL_SET_STYLES`)
+    #: ...and it writes every line, not only those that need it (the style is flagged `full_set`)
     all_full: bool = False
 
     @classmethod

@@ -237,8 +237,8 @@ def write(
     `style`, `bias`, `seed`, `check` override the same fields of `sampling` (None: the bundle's defaults);
     `page` is the paper, margins, line height and pen; `model` a loaded `Bundle`, a bundled model's name or a
     path (None: the bundled synthesis model, whose lines holding characters of hwcli's set that it lacks or
-    writes poorly are written by the bundled `hwcli-charset` in the same style, and every line in the print styles
-    of `charset.FULL_SET_STYLES`). A prediction (unconditional) model writes free ink on the
+    writes poorly are written by the bundled `hwcli-charset` in the same style, and every line in its print styles
+    flagged `full_set`, `charset.writes_all`). A prediction (unconditional) model writes free ink on the
     text's layout. With checking on, lines are read back with `recognizer` (None: the bundled one) and bad
     ones resampled; a recognizer that cannot be loaded is an error, never a silent "off".
     `on_unsupported`: "error" lists every character the model cannot write, "skip" drops them.
