@@ -268,6 +268,24 @@ def test_checker_converts_units(tmp_path):
     read = [" ".join(b.split()) for b in base]  # runs of spaces collapsed, as the CER is taken
     assert [c.reading for c in res] == read
     assert res[0].wrong_digits == read_back("one 12", read[0]).wrong_digits and res[1].wrong_digits == 0
+    # ...and the mean CER of the line read as written and squeezed and slanted (`STRAINS`), which ranks copies
+    from hwcli.recognizer.reading import cer
+    from hwcli.synthesis.checks import STRAINS, strain
+
+    ranked = chk.strained(lines, ["one 12", "two"], res)
+    for k, (ln, text) in enumerate(zip(lines, ["one 12", "two"])):
+        strained = [" ".join(h.split()) for h in read_strokes(rec, [strain(ln, a, sh) for a, sh in STRAINS])]
+        assert ranked[k] == pytest.approx((float(res[k]) + sum(cer(text, h) for h in strained)) / (1 + len(STRAINS)))
+
+
+def test_a_strain_squeezes_and_slants_the_ink_and_keeps_its_pen_lifts():
+    from hwcli.synthesis.checks import strain
+
+    ink = glyph_offsets("ab c")
+    out = strain(ink, 0.5, 0.25)
+    assert out.dtype == np.float32 and out.shape == ink.shape and (out[:, 2] == ink[:, 2]).all()
+    np.testing.assert_allclose(out[:, 0], ink[:, 0] * 0.5 + 0.25 * ink[:, 1], rtol=1e-6, atol=1e-6)
+    assert (out[:, 1] == ink[:, 1]).all() and (strain(ink, 1.0, 0.0) == ink).all()
 
 
 def test_read_back_counts_digits_not_given_back_as_themselves():

@@ -106,6 +106,34 @@ def test_a_resampling_pass_writes_several_copies_and_keeps_the_best_reading(bund
     assert calls == [1, 1, 1] and r.attempts == 2 and r.cer < 0.9
 
 
+def test_among_copies_that_read_back_the_one_that_reads_under_strain_is_kept(bundle, monkeypatch):
+    """Copies that all pass with the same misread digits are ranked by the strained CER (the line also read
+    squeezed and slanted: `checker.strained`), not by the plain CER: many copies read back perfectly, few are
+    clearly written. A unit's single first copy is not read strained (nothing to rank)."""
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")
+    seen, ranked = [], []
+
+    def checker(strokes, texts):
+        seen.extend(strokes)
+        return [0.0 if k % 2 == 0 else 0.05 for k in range(len(strokes))]  # plain readings: 0, 0.05, 0, 0.05
+
+    def strained(strokes, texts, cers):
+        ranked.extend(texts)
+        return [[0.4, 0.1, 0.3, 0.2][k] for k in range(len(strokes))]  # ...but the second reads best under strain
+
+    checker.strained = strained
+    res = synthesize(bundle, ["AB 12"], SamplingOptions(hard_copies=4, retries=0), checker=checker)[0]
+    assert len(seen) == 4 and res.ok and res.cer == 0.05 and np.array_equal(res.strokes, seen[1])
+    assert not any(np.array_equal(res.strokes, seen[k]) for k in (0, 2, 3)) and ranked == ["AB 12"] * 4
+    ranked.clear()
+    synthesize(bundle, ["plain"], SamplingOptions(retries=0), checker=checker)  # one copy: not read strained
+    assert ranked == []
+    # a checker without `strained` ranks by its plain value, as before
+    plain = synthesize(bundle, ["AB 12"], SamplingOptions(hard_copies=2, retries=0),
+                       checker=lambda st, tx: [0.2, 0.1][: len(st)])[0]
+    assert plain.cer == 0.1
+
+
 def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(bundle, monkeypatch):
     from hwcli.texts import is_hard_text as is_hard_unit
 

@@ -143,7 +143,7 @@ def _synthesize_units(
     `seeds`: one per unit, each unit then sampled from its own generator (seed, attempt) in batches of a
     fixed shape (see `_sample_rows`), and read back alone."""
     results: list[LineResult | None] = [None] * len(lines)
-    wrong: dict[int, int] = {}  # misread digits of each unit's kept copy (with `strict_digits`)
+    wrong: dict[int, tuple[int, float]] = {}  # each unit's kept copy: misread digits (`strict_digits`), strained CER
     todo = [i for i, t in enumerate(lines) if t.strip()]
     for i, t in enumerate(lines):
         if not t.strip():
@@ -213,9 +213,11 @@ def _chunks(order: list[int], copies: dict[int, int], size: int) -> list[list[in
 
 def _sample_rows(bundle: Bundle, lines: Sequence[str], chunk: list[int], copies: dict[int, int], opts: Sampling,
                  attempt: int, size: int, checker: Checker | None,
-                 seeds: Sequence[int] | None) -> list[tuple[LineResult, int]]:
+                 seeds: Sequence[int] | None) -> list[tuple[LineResult, int, float | None]]:
     """Sample one batch (every copy of the chunk's units), check and read back each row: per row, its result
-    (not yet kept) and its misread digits (counted with `strict_digits` only)."""
+    (not yet kept), its misread digits (counted with `strict_digits` only) and its strained CER (the mean of its
+    plain and strained readings, `checks.STRAINS`, read where copies of a unit tie for best (`_to_rank`); None
+    elsewhere, or from a checker without `strained`)."""
     g = torch.Generator().manual_seed((opts.seed * 1_000_003 + attempt * 7919 + chunk[0]) % (2**63))
     row_units = [i for i in chunk for _ in range(copies[i])]  # the unit of each row
     texts = [lines[i] for i in row_units]
@@ -237,6 +239,7 @@ def _sample_rows(bundle: Bundle, lines: Sequence[str], chunk: list[int], copies:
                for i, o in zip(row_units, outs)]
     cers = [0.0] * len(row_units)
     digits = [0] * len(row_units)
+    strained: list[float | None] = [None] * len(row_units)  # not read strained: nothing to rank
     if checker is not None and bundle.is_synthesis:
         if seeds is None:
             cers = checker([o.strokes for o in outs], [lines[i] for i in row_units])
@@ -245,25 +248,59 @@ def _sample_rows(bundle: Bundle, lines: Sequence[str], chunk: list[int], copies:
         reasons = [r or (f"{READ_BACK} (CER {c:.2f})" if c > opts.check_cer else "") for r, c in zip(reasons, cers)]
         if opts.strict_digits:
             digits = [getattr(c, "wrong_digits", 0) for c in cers]
+        rank = getattr(checker, "strained", None)
+        sel = _to_rank(chunk, copies, reasons, digits) if rank is not None else []
+        if sel and seeds is None:
+            for r, v in zip(sel, rank([outs[r].strokes for r in sel], [lines[row_units[r]] for r in sel],
+                                      [cers[r] for r in sel])):
+                strained[r] = float(v)
+        for r in sel if seeds is not None else ():  # alone, like the plain reading
+            strained[r] = float(rank([outs[r].strokes], [lines[row_units[r]]], [cers[r]])[0])
     return [(LineResult(lines[i], o.strokes, ok=not r, reason=r, attempts=attempt + 1, resampled=attempt > 0,
-                        cer=float(c), steps=o.steps, chars=o.chars), d)
-            for i, o, r, c, d in zip(row_units, outs, reasons, cers, digits)]
+                        cer=float(c), steps=o.steps, chars=o.chars), d, sc)
+            for i, o, r, c, d, sc in zip(row_units, outs, reasons, cers, digits, strained)]
 
 
-def _keep_best(results: list[LineResult | None], wrong: dict[int, int], i: int, rows: list[tuple[LineResult, int]],
+def _to_rank(chunk: list[int], copies: dict[int, int], reasons: list[str], digits: list[int]) -> list[int]:
+    """The rows worth reading strained: of each unit, its copies that tie for best (passing, fewest misread
+    digits), where two or more do; a unit's only contender needs no ranking (six readings saved per copy)."""
+    sel, r0 = [], 0
+    for i in chunk:
+        cls = [(bool(reasons[r]), digits[r]) for r in range(r0, r0 + copies[i])]
+        top = [r0 + k for k, c in enumerate(cls) if c == min(cls)]
+        sel += top if len(top) > 1 else []
+        r0 += copies[i]
+    return sel
+
+
+def _keep_best(results: list[LineResult | None], wrong: dict[int, tuple[int, float | None]], i: int,
+               rows: list[tuple[LineResult, int, float | None]],
                first_row: int, n: int, text: str, attempt: int) -> bool:
     """Keep unit i's best attempt so far in `results`; True when it should be written again (it fails, or reads
     a digit wrong).
 
     This pass's best copy of unit i is a passing one with the fewest misread digits that reads best, else the
     one that reads best; it replaces the kept attempt when it is better the same way (a passing one, else the
-    one that reads best: fewest misread digits first, then CER)."""
-    j = min(range(first_row, first_row + n), key=lambda r: (not rows[r][0].ok, rows[r][1], rows[r][0].cer, r))
-    cand, digits = rows[j]
+    one that reads best: fewest misread digits first, then the strained CER, the mean over the line read as
+    written, squeezed and slanted (`checks.STRAINS`: it ranks copies by how clearly they are written, where many
+    read back perfectly), then the CER). A kept attempt or a copy that was never read strained (the only
+    contender of its pass) is compared by its CER alone."""
+    def key(r):
+        res, digits, strained = rows[r]
+        return (not res.ok, digits, res.cer if strained is None else strained, res.cer, r)
+
+    j = min(range(first_row, first_row + n), key=key)
+    cand, digits, strained = rows[j]
     prev = results[i]
-    if prev is None or (not cand.ok, digits, cand.cer) < (not prev.ok, wrong[i], prev.cer):
+    if prev is None:
+        better = True
+    elif wrong[i][1] is None or strained is None:
+        better = (not cand.ok, digits, cand.cer) < (not prev.ok, wrong[i][0], prev.cer)
+    else:
+        better = (not cand.ok, digits, strained, cand.cer) < (not prev.ok, *wrong[i], prev.cer)
+    if better:
         results[i] = cand
-        wrong[i] = digits
+        wrong[i] = (digits, strained)
     else:
         prev.attempts = attempt + 1
-    return bool(cand.reason or wrong[i])
+    return bool(cand.reason or wrong[i][0])
