@@ -143,7 +143,7 @@ def _synthesize_units(
     `seeds`: one per unit, each unit then sampled from its own generator (seed, attempt) in batches of a
     fixed shape (see `_sample_rows`), and read back alone."""
     results: list[LineResult | None] = [None] * len(lines)
-    wrong: dict[int, tuple[int, float]] = {}  # each unit's kept copy: misread digits (`strict_digits`), strained CER
+    wrong: dict[int, tuple[int, float | None]] = {}  # the kept copy: misread digits (`strict_digits`), strained CER
     todo = [i for i, t in enumerate(lines) if t.strip()]
     for i, t in enumerate(lines):
         if not t.strip():
