@@ -63,7 +63,8 @@ READ_BACK = "reads back wrong"
 #: 16 `hard_lines` per seed, 4 seeds, 8 copies each, `hwcli-charset`, style 2; never `hwcli eval`'s sets), the
 #: copy chosen among 4 read by tesseract at CER 0.164 by the plain reading, 0.152 by this mean (better or level
 #: on each seed: 0.166/0.160/0.176/0.151 -> 0.151/0.148/0.157/0.151); among 8, 0.155 -> 0.145; rank correlation
-#: with tesseract's CER of a copy 0.70 -> 0.76. Milder strains (x 0.8 and 1.25, shear 0.25) gained less (0.160).
+#: with tesseract's CER of a copy 0.70 -> 0.80 (`scripts/copy_choice.py`). Milder strains (x 0.8 and 1.25, shear
+#: 0.25) gained less (0.160).
 STRAINS = ((0.65, 0.0), (0.5, 0.0), (1.0, 0.5), (1.0, -0.5), (1.0, 0.75), (1.0, -0.75))
 
 
