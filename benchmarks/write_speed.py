@@ -1,10 +1,13 @@
 """Sampling speed of one A4 page: 25 lines of ~50 characters of ordinary prose, batched and line by line.
 
-    python benchmarks/write_speed.py [--model PATH] [--threads N] [--no-serial]
+    python benchmarks/write_speed.py [--model PATH] [--threads N] [--no-serial] [--check] [--input FILE]
 
 Prints the seconds for the page sampled as one batch (long lines in segments, the model's default), the same
 page with every line sampled whole (segments off), the same page sampled line by line (all in the same run,
-same model and seed), the ratio, the seconds per line, and the peak resident memory of the process.
+same model and seed), the ratio, the seconds per line, and the peak resident memory of the process. With
+--check, also the page with the read-back self-check on, as `hwcli write` samples it (copies of hard lines,
+resampling), twice: copies ranked as shipped (their strained readings, `hwcli.synthesis.checks.STRAINS`) and by
+the plain reading alone, the baseline in the same run. --input takes the page's lines from a text file instead.
 Targets on a 2-core CPU: page < 3 s batched, batching >= 5x faster than line by line, peak RSS < 600 MB.
 """
 from __future__ import annotations
@@ -52,6 +55,8 @@ def main() -> None:
     add_model_args(ap)
     ap.add_argument("--lines", type=int, default=25)
     ap.add_argument("--no-serial", action="store_true", help="skip the line-by-line baseline")
+    ap.add_argument("--check", action="store_true", help="also the page with the read-back self-check on")
+    ap.add_argument("--input", help="a text file whose non-empty lines are the page (default: the prose page)")
     args = ap.parse_args()
 
     import torch
@@ -60,7 +65,11 @@ def main() -> None:
 
     bundle = load_bundle(args)
     cfg = bundle.config
-    lines = page_lines(args.lines)
+    if args.input:
+        with open(args.input, encoding="utf-8") as fh:
+            lines = [ln.strip() for ln in fh if ln.strip()][: args.lines]
+    else:
+        lines = page_lines(args.lines)
     print(f"model {bundle.path} ({cfg.layers} x {cfg.hidden}), {len(lines)} lines, "
           f"{sum(map(len, lines)) / len(lines):.0f} chars/line, torch threads {torch.get_num_threads()}")
     synthesize(bundle, ["warm up"], SamplingOptions(retries=0, check=False))
@@ -81,6 +90,21 @@ def main() -> None:
         serial = time.perf_counter() - t
         print(f"line by line: {serial:7.2f} s  ({serial / len(lines):.3f} s/line)")
         print(f"speed-up:     {serial / batched:7.1f} x")
+    if args.check:
+        from hwcli.synthesis import line_checker
+
+        ranked = line_checker(bundle)
+
+        def plain(strokes, texts):  # the same reader without `strained`: copies ranked by the plain CER
+            return ranked(strokes, texts)
+
+        synthesize(bundle, ["warm up"], SamplingOptions(retries=0), checker=ranked)
+        for name, checker in (("checked:", ranked), ("plain rank:", plain)):
+            t = time.perf_counter()
+            res = synthesize(bundle, lines, SamplingOptions(seed=1), checker=checker)
+            took = time.perf_counter() - t
+            print(f"{name:13s} {took:7.2f} s  ({took / len(lines):.3f} s/line, {sum(r.resampled for r in res)} lines "
+                  f"resampled, {sum(not r.ok for r in res)} failing)")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"peak RSS:     {rss:7.0f} MB")
     sys.stdout.flush()
