@@ -172,15 +172,7 @@ def word_gaps(points: np.ndarray, spaces: int) -> list[float]:
     or a t-bar written over its word closes no gap; fewer come back when the words touch."""
     if spaces <= 0 or len(points) < 2:
         return []
-    ends = np.flatnonzero(points[:, 2] > 0.5)
-    spans = []
-    start = 0
-    for e in list(ends) + [len(points) - 1]:
-        if e >= start:
-            xs = points[start: e + 1, 0]
-            spans.append((float(xs.min()), float(xs.max())))
-        start = e + 1
-    spans.sort()
+    spans = sorted((float(s[:, 0].min()), float(s[:, 0].max())) for s in split_strokes(points))
     gaps, right = [], spans[0][1]
     for lo, hi in spans[1:]:
         if lo > right:
@@ -194,14 +186,15 @@ def x_height(points: np.ndarray, chars: np.ndarray | None, text: str) -> float:
     depend on which letters it holds, unlike any percentile band of y. `chars[i]` is the character the
     attention window was on when point i was written (0-based into `text`). 0 when there are fewer than
     two such letters with enough ink."""
+    return _letters_median(points, chars, text, SMALL_LETTERS, lambda y: float(np.ptp(y)))
+
+
+def _letters_median(points: np.ndarray, chars: np.ndarray | None, text: str, letters: frozenset, measure) -> float:
+    """Median of `measure(y of the letter's points)` over the letters of `text` in `letters` that have at least
+    four points (found through the attention window, `chars`); 0 when fewer than two do, or without `chars`."""
     if chars is None or len(chars) != len(points):
         return 0.0
-    hs = []
-    for j, ch in enumerate(text):
-        if ch in SMALL_LETTERS:
-            sel = points[chars == j, 1]
-            if len(sel) >= 4:
-                hs.append(float(np.ptp(sel)))
+    hs = [measure(points[chars == j, 1]) for j, ch in enumerate(text) if ch in letters and (chars == j).sum() >= 4]
     return float(np.median(hs)) if len(hs) >= 2 else 0.0
 
 
@@ -211,11 +204,7 @@ ASCENDER_LETTERS = frozenset("bdhkl")  # their tops are the ascender line (f and
 def ascender_height(points: np.ndarray, chars: np.ndarray | None, text: str, baseline: float) -> float:
     """Median height above `baseline` of the tops of the ascender letters (b d h k l) of a line or segment, found
     through the attention window as in `x_height`; 0 when fewer than two have enough ink."""
-    if chars is None or len(chars) != len(points):
-        return 0.0
-    hs = [baseline - float(np.percentile(points[chars == j, 1], 5)) for j, ch in enumerate(text)
-          if ch in ASCENDER_LETTERS and (chars == j).sum() >= 4]
-    return float(np.median(hs)) if len(hs) >= 2 else 0.0
+    return _letters_median(points, chars, text, ASCENDER_LETTERS, lambda y: baseline - float(np.percentile(y, 5)))
 
 
 ON_BASELINE = frozenset("abcdehiklmnorstuvwxzABCDEFGHIJKLMNOPRSTUVWXYZ0123456789")  # no descender
