@@ -107,6 +107,10 @@ def main() -> None:
                 from hwcli.model.personal import find_style
 
                 ps = find_style(name)
+                if ps is None:  # the earlier run skipped this writer (e.g. a one-letter line among its first)
+                    print(json.dumps({"writer": w, "adapted": adapt, "skipped": f"no style {name!r} from an earlier run"}),
+                          flush=True)
+                    break
             else:
                 try:
                     ps = add_style(name, [tmp / f"{w}-mine.npz"], model=args.model, adapt=adapt, replace=True, seed=args.seed,
