@@ -152,6 +152,7 @@ def test_tesseract_reads_the_charset_set_with_the_accent_languages(models, monke
     doc = json.loads(r.stdout)
     assert seen == ["eng+fra"] and doc["ocr_languages"] == "eng+fra"
     assert doc["rows"][0]["ocr_set_classes"]["letters"]["accuracy"] == 0.0
+    assert doc["rows"][0]["ocr_empty"] == 2  # both lines have ink and were read as nothing: said, not hidden
     seen.clear()
     r = run("--model", models["full"], "--recognizer", models["recfull"], "--lines", "2", "--reader", "tesseract", "--json")
     assert r.exit_code == 0 and seen == ["eng"]  # the ordinary set is read as before
@@ -226,3 +227,33 @@ def test_with_no_model_eval_writes_the_lines_the_default_lacks_with_the_full_set
         assert json.loads(r.stdout)["coverage"]["refused_lines"] > 0 and json.loads(r.stdout)["full_set_model"] is None
     finally:
         charset.bundled_alphabet.cache_clear()
+
+
+def test_the_table_says_when_tesseract_read_a_line_as_nothing(models, monkeypatch):
+    """tesseract's page segmentation now and then finds no text in a plainly written line; the figure counts it
+    as all wrong, and the table says how many such lines there were (none: nothing said)."""
+    from hwcli.evaluation import ocr as ocr
+
+    monkeypatch.setattr(ocr, "tesseract_path", lambda needed_by="": "/bin/true")
+    readings = {"n": 0}
+
+    def fake_read(lines, mm_per_unit, page=None, dpi=200, languages="eng"):
+        readings["n"] += 1
+        return ["" if readings["mode"] == "empty" and i == 0 else "some words" for i, _ in enumerate(lines)]
+
+    monkeypatch.setattr(ocr, "read_lines", fake_read)
+    for mode, said in (("empty", True), ("all", False)):
+        readings["mode"] = mode
+        r = run("--model", models["full"], "--recognizer", models["recfull"], "--lines", "2", "--reader", "tesseract",
+                "--no-check")
+        assert r.exit_code == 0, r.output
+        text = " ".join(r.stdout.split())
+        assert ("tesseract read nothing in 1 line(s) with ink" in text) is said, text[-400:]
+
+
+def test_the_table_title_names_both_bundles_by_file_name():
+    from hwcli.cli.eval import _model_label
+
+    assert _model_label("/x/models/hwcli-synthesis", None) == "hwcli-synthesis"
+    assert (_model_label("/x/models/hwcli-synthesis", "/x/models/hwcli-charset")
+            == "hwcli-synthesis (lines with other characters of the set: hwcli-charset)")

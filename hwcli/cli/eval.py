@@ -10,7 +10,7 @@ import typer
 from .common import choices, err_console, handle_errors
 
 COLUMNS = ("style", "bias", "check", "lines", "cer", "wer", "failed", "resampled", "sample_s_per_line", "read_ms_per_line",
-           "classes", "ocr_cer", "ocr_wer", "ocr_classes", "chars", "set_classes", "ocr_chars", "ocr_set_classes", "readings")
+           "classes", "ocr_cer", "ocr_wer", "ocr_classes", "chars", "set_classes", "ocr_chars", "ocr_set_classes", "ocr_empty", "readings")
 CHAR_TARGET = 0.85  # the issue's target: the recognizer reads each character of the set right this often
 
 
@@ -172,8 +172,7 @@ def eval_cmd(
                "ocr_languages": ocr_languages if use_ocr else None, "coverage": coverage}
         typer.echo(json.dumps(doc, indent=1, ensure_ascii=False))
     else:
-        label = bundle.path if full is None else f"{bundle.path} (lines with other characters of the set: {full.path})"
-        _print_table(rows, ref, label, rec.path)
+        _print_table(rows, ref, _model_label(bundle.path, None if full is None else full.path), rec.path)
         if charset_set:
             _print_charset(rows, coverage, per_char=line_set == LineSet.charset, ocr_languages=ocr_languages)
         if imitation:
@@ -328,14 +327,27 @@ def _acc(classes: dict | None, name: str) -> str:
     return f"{classes[name]['accuracy']:.0%}"
 
 
+def _model_label(model: str, full: str | None) -> str:
+    """The table title's name of the bundle(s) that wrote the lines: file names, not paths (a path's folders
+    would swallow the first name: "legibility of hwcli-charset)")."""
+    name = Path(str(model)).name
+    return name if full is None else f"{name} (lines with other characters of the set: {Path(str(full)).name})"
+
+
+def _empty_note(rows: list[dict]) -> str:
+    """The caption's word on lines tesseract read as nothing (they count as all wrong in OCR CER)."""
+    n = sum(r.get("ocr_empty") or 0 for r in rows)
+    return f"; tesseract read nothing in {n} line(s) with ink (counted as all wrong)" if n else ""
+
+
 def _print_table(rows: list[dict], ref: dict | None, model: str, rec: str) -> None:
     from rich.console import Console
     from rich.table import Table
 
     ocr = any(r.get("ocr_cer") is not None for r in rows)
-    t = Table(title=f"legibility of {Path(model).name}, read by {Path(rec).name}" + (" and tesseract" if ocr else ""),
+    t = Table(title=f"legibility of {model}, read by {Path(rec).name}" + (" and tesseract" if ocr else ""),
               caption="lower/caps/digits/punct: share of those characters the recognizer read right"
-              + ("; OCR: tesseract, each line rendered as on the page" if ocr else ""))
+              + ("; OCR: tesseract, each line rendered as on the page" if ocr else "") + _empty_note(rows))
     cols = [("style", "left"), ("bias", "right"), ("check", "center"), ("lines", "right"), ("CER", "right"),
             ("WER", "right"), ("lower", "right"), ("caps", "right"), ("digits", "right"), ("punct", "right")]
     if ocr:

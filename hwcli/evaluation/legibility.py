@@ -267,6 +267,9 @@ class EvalRow:
     set_classes: dict | None = None  # the recognizer's `set_class_accuracy` (letters, accented letters, ...)
     ocr_chars: dict | None = None  # the same by tesseract
     ocr_set_classes: dict | None = None
+    #: lines with ink that tesseract read as nothing (counted as all wrong in ``ocr_cer``): its page segmentation
+    #: now and then finds no text line in a plainly written one, which a reader of the figure should know
+    ocr_empty: int | None = None
     readings: list | None = None  # per line: {"text", "recognizer", "tesseract" (None without it), "attempts"}
 
     def to_dict(self) -> dict:
@@ -336,6 +339,7 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
         row.ocr_cer, row.ocr_wer, row.ocr_classes = o["cer"], o["wer"], class_accuracy(refs, ocr)
         row.ocr_chars = char_accuracy(refs, ocr)
         row.ocr_set_classes = set_class_accuracy(row.ocr_chars)
+        row.ocr_empty = sum(1 for r, o in zip(res, ocr) if len(r.strokes) and not o.strip())
     row.readings = [{"text": ref, "recognizer": h, "tesseract": (ocr[i] if tesseract else None),
                      "attempts": r.attempts} for i, (ref, h, r) in enumerate(zip(refs, hyps, res))]
     return row
