@@ -57,3 +57,16 @@ def test_preview_bad_suffix_and_bad_model(model, tmp_path):
     assert_one_line_error(styles("--model", model, "--preview", tmp_path / "x.docx"), "format", code=2)
     assert not (tmp_path / "x.docx").exists()
     assert_one_line_error(styles("--model", tmp_path / "nope.json"), "not found")
+
+
+def test_an_option_that_took_another_option_as_its_value_is_named():
+    """`hwcli styles --preview --style 2` (the file name forgotten): click takes "--style" as the file and then "2"
+    as an unknown command; the one error line names the real mistake first."""
+    r = CliRunner().invoke(app, ["styles", "--preview", "--style", "2"])
+    line = assert_one_line_error(r, "--preview took '--style' as its value", "No such command '2'", code=2)
+    assert line.endswith("(see 'hwcli styles --help')")
+    r = CliRunner().invoke(app, ["styles", "--previe", "x.pdf"])  # another parse error: said as before
+    line = assert_one_line_error(r, "No such option: --previe", code=2)
+    assert "took" not in line
+    r = CliRunner().invoke(app, ["eval", "--input", "-", "--lines", "x"])  # '-' (stdin) is a value, not an option
+    assert "took" not in assert_one_line_error(r, "--lines", code=2)

@@ -141,6 +141,25 @@ def _group_base():
     return TyperGroup
 
 
+def _swallowed_option(ctx) -> tuple[str, str] | None:
+    """(option, value) when an option of `ctx`'s command took another option as its value (``--preview --style``:
+    "--style" became the file name, so "2" is then an unknown command or an extra argument), else None. A lone "-"
+    (stdin) and negative numbers are values."""
+    if ctx is None:
+        return None
+    params = getattr(ctx, "params", None) or {}
+    names = {o for p in getattr(ctx.command, "params", []) for o in getattr(p, "opts", [])}
+    for p in getattr(ctx.command, "params", []):
+        if not getattr(p, "opts", None) or not p.opts[0].startswith("-"):
+            continue
+        values = params.get(p.name)
+        for v in values if isinstance(values, (list, tuple)) else [values]:
+            v = getattr(v, "value", v)
+            if isinstance(v, str) and v in names:
+                return p.opts[0], v
+    return None
+
+
 class HwcliGroup(_group_base()):
     """The root command group: typer's own parse errors (unknown option, bad value, missing argument) become
     one ``hwcli: error: ...`` line with typer's exit code (2 for usage errors) instead of a boxed panel."""
@@ -167,7 +186,11 @@ class HwcliGroup(_group_base()):
                 raise
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None and getattr(ctx, "command_path", "") else ""
-            print(f"hwcli: error: {one_line(exc.format_message())}{hint}", file=sys.stderr)
+            msg = one_line(exc.format_message())
+            swallowed = _swallowed_option(ctx)
+            if swallowed is not None:  # `--preview --style 2`: the real mistake is the missing value, not '2'
+                msg = f"{swallowed[0]} took {swallowed[1]!r} as its value: give {swallowed[0]} a value of its own ({msg})"
+            print(f"hwcli: error: {msg}{hint}", file=sys.stderr)
             code = getattr(exc, "exit_code", 2)
             if standalone_mode:
                 sys.exit(code)
