@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import pytest
 import torch
@@ -70,3 +71,14 @@ def test_an_option_that_took_another_option_as_its_value_is_named():
     assert "took" not in line
     r = CliRunner().invoke(app, ["eval", "--input", "-", "--lines", "x"])  # '-' (stdin) is a value, not an option
     assert "took" not in assert_one_line_error(r, "--lines", code=2)
+
+
+def test_a_command_error_after_a_swallowed_option_names_it_first(tmp_path):
+    """`hwcli write -o --style 2 hello`: the output became "--style", so "2" and "hello" are two texts; the command's
+    own error line says first what went wrong, and nothing is written."""
+    r = CliRunner().invoke(app, ["write", "-o", "--style", "2", "hello"])
+    line = assert_one_line_error(r, "took '--style' as its value", "2 TEXT arguments", code=2)
+    assert line.startswith("hwcli: error: --output took") or line.startswith("hwcli: error: -o took"), line
+    assert not (tmp_path / "--style").exists() and not Path("--style").exists()
+    r = CliRunner().invoke(app, ["write", "2", "hello", "-o", str(tmp_path / "x.pdf")])  # no option swallowed
+    assert "took" not in assert_one_line_error(r, "2 TEXT arguments", code=2)

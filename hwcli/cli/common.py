@@ -88,7 +88,7 @@ def handle_errors(fn: F) -> F:
         except HwcliError as exc:
             if debug:
                 raise
-            fail(str(exc), getattr(exc, "exit_code", 1))
+            fail(_with_swallowed(str(exc)), getattr(exc, "exit_code", 1))
         except KeyboardInterrupt:
             if debug:
                 raise
@@ -160,6 +160,33 @@ def _swallowed_option(ctx) -> tuple[str, str] | None:
     return None
 
 
+def _current_context():
+    """The running command's context, or None: typer >= 0.16 keeps its own (vendored click), older typer click's."""
+    import importlib
+
+    for name in ("typer._click.globals", "click"):
+        try:
+            get = getattr(importlib.import_module(name), "get_current_context", None)
+        except ImportError:
+            continue
+        ctx = get(silent=True) if get is not None else None
+        if ctx is not None:
+            return ctx
+    return None
+
+
+def _with_swallowed(msg: str, ctx=None) -> str:
+    """`msg`, led by the likelier mistake when an option of the command (`ctx`, else the current one) took another
+    of its options as its value (`--preview --style 2`: the missing value, not '2'; `write -o --style 2 hi`: the
+    missing output, not two texts)."""
+    if ctx is None:
+        ctx = _current_context()
+    swallowed = _swallowed_option(ctx)
+    if swallowed is None:
+        return msg
+    return f"{swallowed[0]} took {swallowed[1]!r} as its value: give {swallowed[0]} a value of its own ({msg})"
+
+
 class HwcliGroup(_group_base()):
     """The root command group: typer's own parse errors (unknown option, bad value, missing argument) become
     one ``hwcli: error: ...`` line with typer's exit code (2 for usage errors) instead of a boxed panel."""
@@ -186,10 +213,7 @@ class HwcliGroup(_group_base()):
                 raise
             ctx = getattr(exc, "ctx", None)
             hint = f" (see '{ctx.command_path} --help')" if ctx is not None and getattr(ctx, "command_path", "") else ""
-            msg = one_line(exc.format_message())
-            swallowed = _swallowed_option(ctx)
-            if swallowed is not None:  # `--preview --style 2`: the real mistake is the missing value, not '2'
-                msg = f"{swallowed[0]} took {swallowed[1]!r} as its value: give {swallowed[0]} a value of its own ({msg})"
+            msg = _with_swallowed(one_line(exc.format_message()), ctx)
             print(f"hwcli: error: {msg}{hint}", file=sys.stderr)
             code = getattr(exc, "exit_code", 2)
             if standalone_mode:
