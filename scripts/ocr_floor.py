@@ -6,19 +6,18 @@ much of a set's tesseract CER no writer can win back.
     python scripts/ocr_floor.py --set everyday            # DejaVu Sans, 5 mm em, 200 dpi, --psm 7, eval's -l
     python scripts/ocr_floor.py --input lines.txt --font /usr/share/fonts/truetype/liberation/LiberationSerif-Regular.ttf
 
-Each line is drawn black on white with a 2 mm border, one PNG per line, all read by one tesseract process with
-the language data `hwcli.evaluation.ocr.accent_languages` picks (the same `--psm 7`, `--dpi` and list file as
-`hwcli.evaluation.ocr.read_lines`). Prints the CER, every line read wrong, and the characters missed most.
+Each line is drawn black on white with a 2 mm border and read by `hwcli.evaluation.ocr.read_images`, the reader
+`hwcli eval` uses (one tesseract process, `--psm 7`, `--dpi`), with the language data `accent_languages` picks. Prints the CER, every line read wrong, and the characters missed most.
 """
 from __future__ import annotations
 
 import argparse
 import collections
 import difflib
-import subprocess
 import sys
-import tempfile
 from pathlib import Path
+
+import numpy as np
 
 DEFAULT_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                  "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf")
@@ -37,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
     from PIL import Image, ImageDraw, ImageFont
 
     from hwcli.evaluation.charset_sets import CHARSET_CONTEXTS, EVERYDAY
-    from hwcli.evaluation.ocr import BORDER_MM, DPI, accent_languages, tesseract_path
+    from hwcli.errors import HwcliError
+    from hwcli.evaluation.ocr import BORDER_MM, DPI, accent_languages, read_images
     from hwcli.recognizer.reading import edit_distance
 
     font_path = a.font or next((Path(f) for f in DEFAULT_FONTS if Path(f).is_file()), None)
@@ -56,24 +56,17 @@ def main(argv: list[str] | None = None) -> int:
     font = ImageFont.truetype(str(font_path), max(int(round(a.size_mm * px_per_mm)), 8))
     pad = int(round(BORDER_MM * px_per_mm))
     langs = accent_languages()
-    with tempfile.TemporaryDirectory(prefix="hwcli-floor-") as tmp:
-        names = []
-        for i, t in enumerate(texts):
-            left, top, right, bottom = font.getbbox(t)
-            im = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad), 255)
-            ImageDraw.Draw(im).text((pad - left, pad - top), t, font=font, fill=0)
-            p = Path(tmp) / f"line-{i:05d}.png"
-            im.save(p, dpi=(DPI, DPI))
-            names.append(str(p))
-        listing = Path(tmp) / "lines.txt"
-        listing.write_text("\n".join(names) + "\n")
-        proc = subprocess.run([tesseract_path("ocr_floor.py"), str(listing), "stdout", "--psm", "7", "-l", langs,
-                               "--dpi", str(DPI)], capture_output=True, check=False)
-    if proc.returncode != 0:
-        print(f"ocr_floor.py: tesseract failed: {proc.stderr.decode('utf-8', 'replace').strip()[-300:]}", file=sys.stderr)
+    images = []
+    for t in texts:
+        left, top, right, bottom = font.getbbox(t)
+        im = Image.new("RGB", (right - left + 2 * pad, bottom - top + 2 * pad), "white")
+        ImageDraw.Draw(im).text((pad - left, pad - top), t, font=font, fill="black")
+        images.append(np.asarray(im, np.uint8))
+    try:
+        hyps = read_images(images, DPI, langs)  # as `hwcli eval --reader tesseract` reads sampled lines
+    except HwcliError as exc:
+        print(f"ocr_floor.py: {exc}", file=sys.stderr)
         return 1
-    hyps = [" ".join(p.split()) for p in proc.stdout.decode("utf-8", "replace").split("\f")]
-    hyps += [""] * (len(texts) - len(hyps))
     errors = chars = 0
     missed: collections.Counter = collections.Counter()
     for t, h in zip(texts, hyps):

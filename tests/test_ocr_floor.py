@@ -1,5 +1,5 @@
-"""scripts/ocr_floor.py: typed lines, one image each, read by one tesseract call as eval reads handwriting; the CER
-and the characters missed come from what tesseract returned."""
+"""scripts/ocr_floor.py: typed lines, one image each, read by eval's own reader (`ocr.read_images`, one tesseract
+call); the CER and the characters missed come from what tesseract returned."""
 from __future__ import annotations
 
 import importlib.util
@@ -22,13 +22,13 @@ def _fake_tesseract(monkeypatch, readings: list[str], seen: list):
     monkeypatch.setattr(ocr, "tesseract_path", lambda needed_by="": "tesseract")
     monkeypatch.setattr(ocr, "accent_languages", lambda: "eng+fra")
 
-    def run(cmd, capture_output, check):
+    def run(cmd, **kw):
         listing = Path(cmd[1])
         images = listing.read_text().split()
         seen.append((cmd, [Path(p).stat().st_size for p in images]))
         return subprocess.CompletedProcess(cmd, 0, "".join(r + "\n\f" for r in readings).encode(), b"")
 
-    monkeypatch.setattr(ocr_floor.subprocess, "run", run)
+    monkeypatch.setattr(ocr.subprocess, "run", run)  # the reader eval uses: ocr.read_images
 
 
 @needs_font

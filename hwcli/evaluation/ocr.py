@@ -81,20 +81,27 @@ def read_lines(lines: Sequence[np.ndarray], mm_per_unit: float, page: PageOption
                dpi: float = DPI, languages: str = "eng") -> list[str]:
     """Tesseract's reading of each line (offsets in model units), in order, with the language data
     `languages` (tesseract's ``-l``: "eng", or "eng+fra+deu" ..., see `accent_languages`)."""
+    return read_images([line_image(off, mm_per_unit, page, dpi) for off in lines], dpi, languages)
+
+
+def read_images(images: Sequence[np.ndarray], dpi: float = DPI, languages: str = "eng") -> list[str]:
+    """Tesseract's reading of each one-line image (uint8 RGB pixels at `dpi`), in order, with the language data
+    `languages`: one tesseract process for all of them, through a list file, each read as a single text line
+    (``--psm 7``). A line tesseract finds no text in reads as ""."""
     exe = tesseract_path()
-    if not lines:
+    if not images:
         return []
     with tempfile.TemporaryDirectory(prefix="hwcli-ocr-") as tmp:
         names = []
-        for i, off in enumerate(lines):
+        for i, img in enumerate(images):
             p = Path(tmp) / f"line-{i:05d}.png"
-            p.write_bytes(encode_png(line_image(off, mm_per_unit, page, dpi), dpi))
+            p.write_bytes(encode_png(img, dpi))
             names.append(str(p))
         listing = Path(tmp) / "lines.txt"
         listing.write_text("\n".join(names) + "\n")
         try:
             proc = subprocess.run([exe, str(listing), "stdout", "--psm", "7", "-l", languages, "--dpi", str(int(dpi))],
-                                  capture_output=True, timeout=30 + TIMEOUT_S_PER_LINE * len(lines), check=False)
+                                  capture_output=True, timeout=30 + TIMEOUT_S_PER_LINE * len(images), check=False)
         except subprocess.TimeoutExpired:
             raise HwcliError("tesseract took too long to read the lines") from None
         if proc.returncode != 0:
@@ -102,6 +109,6 @@ def read_lines(lines: Sequence[np.ndarray], mm_per_unit: float, page: PageOption
             raise HwcliError(f"tesseract failed: {msg[-1] if msg else f'exit {proc.returncode}'}")
     pages = proc.stdout.decode("utf-8", "replace").split("\f")
     texts = [" ".join(p.split()) for p in pages]
-    if len(texts) < len(lines):
-        texts += [""] * (len(lines) - len(texts))
-    return texts[: len(lines)]
+    if len(texts) < len(images):
+        texts += [""] * (len(images) - len(texts))
+    return texts[: len(images)]
