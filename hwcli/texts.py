@@ -53,6 +53,26 @@ def is_key_char(c: str) -> bool:
     return c.isdigit() or (c not in DEFAULT_CHARS and not c.isspace())
 
 
+#: Marks that carry a number's or a line's meaning though the data set has them (`key_positions`): a colon (a
+#: time, a ratio, "Total:") and, between two digits, a decimal or thousands separator or a slash (a price, a
+#: fraction, a date). The network often writes them as a mark a reader misses: the colon as one dot, the point
+#: run into the next digit.
+KEY_MARKS = ":"
+NUMBER_MARKS = ".,/"
+
+
+def key_positions(text: str) -> list[int]:
+    """The indices of `text` a line is checked on strictly: its key characters (`is_key_char`), its colons, and
+    the separators between two digits (`NUMBER_MARKS`: "3.80", "1,480", "3/4")."""
+    out = []
+    for i, c in enumerate(text):
+        if is_key_char(c) or c in KEY_MARKS:
+            out.append(i)
+        elif c in NUMBER_MARKS and 0 < i < len(text) - 1 and text[i - 1].isdigit() and text[i + 1].isdigit():
+            out.append(i)
+    return out
+
+
 def is_hard_text(text: str) -> bool:
     """Text holding a key character (`is_key_char`: a digit, an accented letter, a symbol the data set lacks) or
     at least two capitals: what the network writes worst. Sampling writes such a line

@@ -304,6 +304,12 @@ def test_read_back_counts_digits_not_given_back_as_themselves():
     assert misread_digits("j.price@example.org", "j.priceoexample.org") == 1
     assert misread_digits("Noël", "Naël") == 0  # a plain letter misread: the CER's business
     assert misread_digits("Łódź", "Łódź") == 0 and misread_digits("Łódź", "Lodz") == 3
+    # so are the marks that carry a number's meaning: a colon, a separator between two digits
+    assert misread_digits("Score: 3:2", "Score. 3.2") == 2
+    assert misread_digits("Coffee $3.80, tea", "Coffee $380, tea") == 1
+    assert misread_digits("¥1,480 and 3/4 cup", "¥1480 and 3l4 cup") == 2
+    assert misread_digits("Ends. Then, 3.", "Ends Then 3") == 0  # a full stop or comma outside a number: the CER's
+    assert misread_digits("3 /4", "3 l4") == 0 and misread_digits("a/b", "alb") == 0
     # the CER comes from the same alignment, equal to the plain one
     for ref, hyp in (("call 0161 234", "call 0l6l 234"), ("at 9:30", "at 19:3"), ("no digits", "xx"), ("42", "")):
         r = read_back(ref, hyp)
@@ -397,3 +403,13 @@ def test_bundled_recognizer():
     assert bundled_recognizer_path().with_suffix(".safetensors").stat().st_size < 5_000_000
     assert rec.provenance["split_valid"] == "testset_v" and rec.provenance["val_cer"] < 0.3
     assert isinstance(read_strokes(rec, [glyph_offsets("hello")])[0], str)
+
+
+def test_key_positions_are_key_characters_colons_and_separators_inside_numbers():
+    from hwcli.texts import key_positions
+
+    text = "Total: £18.99, 3/4 of 1,480. Done."
+    assert [text[i] for i in key_positions(text)] == [":", "£", "1", "8", ".", "9", "9", "3", "/", "4", "1", ",", "4",
+                                                      "8", "0"]
+    assert key_positions("plain words, a full stop.") == [] and key_positions("") == []
+    assert key_positions(".5") == [1] and key_positions("5.") == [0]  # a separator needs a digit on both sides

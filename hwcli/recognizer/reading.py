@@ -87,14 +87,15 @@ class ReadBack(float):
 
 
 def read_back(ref: str, hyp: str) -> ReadBack:
-    """The CER of reading `hyp` for `ref` and its misread key characters (`texts.is_key_char`: digits, accented
-    letters, symbols), from one alignment (none without them)."""
-    from ..texts import is_key_char
+    """The CER of reading `hyp` for `ref` and its misread key characters (`texts.key_positions`: digits, accented
+    letters, symbols, colons, the separators inside numbers), from one alignment (none without them)."""
+    from ..texts import key_positions
 
-    if not any(is_key_char(c) for c in ref):
+    keys = key_positions(ref)
+    if not keys:
         return ReadBack(cer(ref, hyp), 0, hyp)
     dist, ok = alignment(ref, hyp)
-    return ReadBack(dist / len(ref), sum(1 for c, m in zip(ref, ok) if is_key_char(c) and not m), hyp)
+    return ReadBack(dist / len(ref), sum(1 for i in keys if not ok[i]), hyp)
 
 
 def wer(ref: str, hyp: str) -> float:

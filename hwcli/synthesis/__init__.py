@@ -24,7 +24,8 @@ Read-back checking is decided here too: when checking is on (`SamplingOptions.ch
 `synthesize` reads lines back with the bundled recognizer, and raises `ModelFileError` saying why when it
 cannot load one; it never turns checking off by itself. Key characters are held to a stricter rule than
 letters (`SamplingOptions.strict_digits`): a line or segment whose digits, accented letters and symbols the
-training data lacks (`texts.is_key_char`) do not all read back as written is resampled like a failing one,
+training data lacks (`texts.is_key_char`), colons and separators inside numbers (`texts.key_positions`) do not
+all read back as written is resampled like a failing one,
 and among copies the one with the fewest misread key characters wins, since a wrong digit changes a date, a
 price or a phone number, and a missing accent or symbol changes a name or an address, where a sloppy letter
 only looks sloppy. (On `hwcli eval --set everyday`, seeds 0 and 1, holding accents and symbols to it too

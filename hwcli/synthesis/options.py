@@ -36,8 +36,8 @@ class SamplingOptions:
     # best reading is kept); None = the bundle's default (defaults.hard_copies, else HARD_COPIES)
     hard_copies: int | None = None
     # when lines are read back, resample a line or segment whose key characters (digits, accented letters and
-    # symbols the training data lacks: `texts.is_key_char`) do not all read back as written (see the module
-    # docstring); out of retries the best copy is kept and not reported for its digits alone
+    # symbols the training data lacks, colons, separators inside numbers: `texts.key_positions`) do not all
+    # read back as written (see the module docstring); out of retries the best copy is kept and not reported for its digits alone
     strict_digits: bool = True
 
     def __post_init__(self) -> None:
