@@ -1,0 +1,92 @@
+"""Room after decimal points (`hwcli.synthesis.spacing`): the ink after a point between two digits moves right
+until the point stands clear; nothing else moves."""
+import numpy as np
+
+from hwcli.synthesis.spacing import POINT_GAP, number_points, space_number_points
+
+
+def _line(parts):
+    """parts: (char index, absolute points [(x, y), ...]) per stroke, in writing order -> offsets, chars."""
+    pts, pen, chars = [], [], []
+    for c, stroke in parts:
+        for j, p in enumerate(stroke):
+            pts.append(p)
+            pen.append(1.0 if j == len(stroke) - 1 else 0.0)
+            chars.append(c)
+    pts = np.asarray(pts, np.float64)
+    off = np.zeros((len(pts), 3), np.float32)
+    off[0, :2] = pts[0]
+    off[1:, :2] = np.diff(pts, axis=0)
+    off[:, 2] = pen
+    return off, np.asarray(chars)
+
+
+def _abs(off):
+    return np.cumsum(off[:, :2].astype(np.float64), axis=0)
+
+
+# "3.8 i": a 3 (x 0-2, height 0-4), the point at x 2.5 right against the 8 (x 2.6-4.6), a space, the i's stem,
+# and the i's dot written last though it belongs to the i
+THREE = [(0, 0), (2, 0), (2, 4), (0, 4)]
+POINT = [(2.5, 4.0), (2.55, 4.0)]
+EIGHT = [(2.6, 0), (4.6, 0), (4.6, 4), (2.6, 4)]
+STEM = [(6, 2), (6, 4)]
+DOT = [(6, 1)]
+
+
+def test_the_ink_after_a_point_moves_right_until_the_point_stands_clear():
+    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT), (4, STEM), (4, DOT)])
+    out = space_number_points(off, chars, "3.8 i")
+    a, b = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)  # nothing moves up or down
+    np.testing.assert_allclose(b[:6, 0], a[:6, 0], atol=1e-5)  # the 3 and the point stay
+    moved = b[6:, 0] - a[6:, 0]
+    np.testing.assert_allclose(moved, moved[0], atol=1e-5)  # the rest moves as one
+    gap = b[6:10, 0].min() - b[4:6, 0].max()
+    assert abs(gap - POINT_GAP * 4.0) < 1e-4  # the digits are 4 units tall
+
+
+def test_a_clear_point_or_text_without_one_is_left_as_written():
+    wide = [(c, [(x + 3.0 * (c == 2), y) for x, y in s]) for c, s in [(0, THREE), (1, POINT), (2, EIGHT)]]
+    off, chars = _line(wide)
+    assert space_number_points(off, chars, "3.8") is off  # already 1.05 digit heights clear: never moved left
+    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT)])
+    assert space_number_points(off, chars, "3,8") is off and space_number_points(off, chars, "a.b") is off
+    assert space_number_points(off, None, "3.8") is off  # no alignment (a prediction network)
+    assert space_number_points(off[:0], chars[:0], "3.8").shape == (0, 3)
+
+
+def test_a_delayed_stroke_of_an_earlier_character_stays_and_two_points_add_up():
+    # "1.2.3": both points crowded; a stroke of the 1 written at the very end stays where it was written
+    one = [(0, 0), (0, 4)]
+    p1, two = [(0.5, 4.0), (0.55, 4.0)], [(0.6, 0), (2.6, 0), (2.6, 4)]
+    p2, three = [(3.1, 4.0), (3.15, 4.0)], [(3.2, 0), (5.2, 0), (5.2, 4)]
+    late = [(-0.5, 1), (0.5, 1)]
+    off, chars = _line([(0, one), (1, p1), (2, two), (3, p2), (4, three), (0, late)])
+    b, a = _abs(space_number_points(off, chars, "1.2.3")), _abs(off)
+    np.testing.assert_allclose(b[-2:], a[-2:], atol=1e-5)  # the late stroke of the 1
+    assert abs((b[4:7, 0].min() - b[2:4, 0].max()) - POINT_GAP * 4) < 1e-4
+    assert abs((b[9:12, 0].min() - b[7:9, 0].max()) - POINT_GAP * 4) < 1e-4
+
+
+def test_number_points_are_points_between_two_digits():
+    assert number_points("£18.99, 1.5 kg, 3. 4.x .5 j.price 1,5") == [3, 9]
+    assert number_points("") == [] and number_points("1.") == []
+
+
+def test_synthesis_spaces_the_points_of_each_unit_before_it_is_checked(monkeypatch):
+    import hwcli.synthesis.run as run
+    from hwcli.model.bundle import load_model
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    seen = []
+
+    def spy(strokes, chars, text, gap=POINT_GAP):
+        seen.append((text, chars is not None))
+        return strokes
+
+    monkeypatch.setattr(run, "space_number_points", spy)
+    bundle = load_model("hwcli-charset")
+    synthesize(bundle, ["Only 2.5 kg"], SamplingOptions(seed=1, check=False, retries=0))
+    assert seen and all(t == "Only 2.5 kg" and has for t, has in seen)
