@@ -1,8 +1,8 @@
-"""Room after decimal points (`hwcli.synthesis.spacing`): the ink after a point between two digits moves right
-until the point stands clear; nothing else moves."""
+"""Room after points and colons (`hwcli.synthesis.spacing`): the ink after a point or colon between two digits, or
+a point inside a word, moves right until the mark stands clear; nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import POINT_GAP, number_points, space_number_points
+from hwcli.synthesis.spacing import POINT_GAP, WORD_POINT_GAP, number_points, space_marks, spaced_marks
 
 
 def _line(parts):
@@ -36,7 +36,7 @@ DOT = [(6, 1)]
 
 def test_the_ink_after_a_point_moves_right_until_the_point_stands_clear():
     off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT), (4, STEM), (4, DOT)])
-    out = space_number_points(off, chars, "3.8 i")
+    out = space_marks(off, chars, "3.8 i")
     a, b = _abs(off), _abs(out)
     assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
     np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)  # nothing moves up or down
@@ -50,11 +50,11 @@ def test_the_ink_after_a_point_moves_right_until_the_point_stands_clear():
 def test_a_clear_point_or_text_without_one_is_left_as_written():
     wide = [(c, [(x + 3.0 * (c == 2), y) for x, y in s]) for c, s in [(0, THREE), (1, POINT), (2, EIGHT)]]
     off, chars = _line(wide)
-    assert space_number_points(off, chars, "3.8") is off  # already 1.05 digit heights clear: never moved left
+    assert space_marks(off, chars, "3.8") is off  # already 1.05 digit heights clear: never moved left
     off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT)])
-    assert space_number_points(off, chars, "3,8") is off and space_number_points(off, chars, "a.b") is off
-    assert space_number_points(off, None, "3.8") is off  # no alignment (a prediction network)
-    assert space_number_points(off[:0], chars[:0], "3.8").shape == (0, 3)
+    assert space_marks(off, chars, "3,8") is off and space_marks(off, chars, "3 8") is off
+    assert space_marks(off, None, "3.8") is off  # no alignment (a prediction network)
+    assert space_marks(off[:0], chars[:0], "3.8").shape == (0, 3)
 
 
 def test_a_delayed_stroke_of_an_earlier_character_stays_and_two_points_add_up():
@@ -64,7 +64,7 @@ def test_a_delayed_stroke_of_an_earlier_character_stays_and_two_points_add_up():
     p2, three = [(3.1, 4.0), (3.15, 4.0)], [(3.2, 0), (5.2, 0), (5.2, 4)]
     late = [(-0.5, 1), (0.5, 1)]
     off, chars = _line([(0, one), (1, p1), (2, two), (3, p2), (4, three), (0, late)])
-    b, a = _abs(space_number_points(off, chars, "1.2.3")), _abs(off)
+    b, a = _abs(space_marks(off, chars, "1.2.3")), _abs(off)
     np.testing.assert_allclose(b[-2:], a[-2:], atol=1e-5)  # the late stroke of the 1
     assert abs((b[4:7, 0].min() - b[2:4, 0].max()) - POINT_GAP * 4) < 1e-4
     assert abs((b[9:12, 0].min() - b[7:9, 0].max()) - POINT_GAP * 4) < 1e-4
@@ -73,6 +73,25 @@ def test_a_delayed_stroke_of_an_earlier_character_stays_and_two_points_add_up():
 def test_number_points_are_points_between_two_digits():
     assert number_points("£18.99, 1.5 kg, 3. 4.x .5 j.price 1,5") == [3, 9]
     assert number_points("") == [] and number_points("1.") == []
+
+
+def test_marks_given_room_are_points_and_colons_in_numbers_and_points_in_words():
+    text = "£18.99 at 7:30, j.price@example.org. Note: 3,5 x. .y"
+    got = [(text[i], text[i - 1:i + 2], g) for i, g in spaced_marks(text)]
+    assert got == [(".", "8.9", POINT_GAP), (":", "7:3", POINT_GAP), (".", "j.p", WORD_POINT_GAP),
+                   (".", "e.o", WORD_POINT_GAP)]
+    assert spaced_marks("") == [] and spaced_marks("end.") == [] and spaced_marks("a:b") == []
+    assert spaced_marks("1.2", gap=0.5, word_gap=0.1) == [(1, 0.5)] and spaced_marks("a.b", word_gap=0.1) == [(1, 0.1)]
+
+
+def test_a_colon_between_digits_and_a_point_in_a_word_get_their_own_room():
+    colon = [(2.5, 1.0), (2.5, 1.05), (2.5, 3.5), (2.5, 3.55)]  # two dots, one stroke each below
+    off, chars = _line([(0, THREE), (1, colon[:2]), (1, colon[2:]), (2, EIGHT)])
+    b = _abs(space_marks(off, chars, "3:8"))
+    assert abs((b[8:, 0].min() - b[4:8, 0].max()) - POINT_GAP * 4) < 1e-4
+    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT)])
+    b = _abs(space_marks(off, chars, "e.o"))  # letters: the word's gap
+    assert abs((b[6:, 0].min() - b[4:6, 0].max()) - WORD_POINT_GAP * 4) < 1e-4
 
 
 def test_synthesis_spaces_the_points_of_each_unit_before_it_is_checked(monkeypatch):
@@ -86,7 +105,7 @@ def test_synthesis_spaces_the_points_of_each_unit_before_it_is_checked(monkeypat
         seen.append((text, chars is not None))
         return strokes
 
-    monkeypatch.setattr(run, "space_number_points", spy)
+    monkeypatch.setattr(run, "space_marks", spy)
     bundle = load_model("hwcli-charset")
     synthesize(bundle, ["Only 2.5 kg"], SamplingOptions(seed=1, check=False, retries=0))
     assert seen and all(t == "Only 2.5 kg" and has for t, has in seen)
