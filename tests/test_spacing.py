@@ -80,7 +80,8 @@ def test_marks_given_room_are_points_and_colons_in_numbers_and_points_in_words()
     got = [(text[i], text[i - 1:i + 2], g) for i, g in spaced_marks(text)]
     assert got == [(".", "8.9", POINT_GAP), (":", "7:3", POINT_GAP), (".", "j.p", WORD_POINT_GAP),
                    (".", "e.o", WORD_POINT_GAP)]
-    assert spaced_marks("") == [] and spaced_marks("end.") == [] and spaced_marks("a:b") == []
+    assert spaced_marks("") == [] and spaced_marks("end.") == [] and spaced_marks("Note: x") == []
+    assert spaced_marks("C:\\home https://x") == [(1, WORD_POINT_GAP), (13, WORD_POINT_GAP)]  # a colon in a word too
     assert spaced_marks("1.2", gap=0.5, word_gap=0.1) == [(1, 0.5)] and spaced_marks("a.b", word_gap=0.1) == [(1, 0.1)]
 
 
