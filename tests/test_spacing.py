@@ -1,8 +1,10 @@
 """Room after points and colons (`hwcli.synthesis.spacing`): the ink after a point or colon between two digits, or
-a point inside a word, moves right until the mark stands clear; nothing else moves."""
+a point or colon inside a word, moves right until the mark stands clear; a colon closing a word moves in to it;
+nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import POINT_GAP, WORD_POINT_GAP, number_points, space_marks, spaced_marks
+from hwcli.synthesis.spacing import (COLON_LEAD, POINT_GAP, WORD_POINT_GAP, led_colons, number_points, space_marks,
+                                     spaced_marks)
 
 
 def _line(parts):
@@ -110,3 +112,31 @@ def test_synthesis_spaces_the_points_of_each_unit_before_it_is_checked(monkeypat
     bundle = load_model("hwcli-charset")
     synthesize(bundle, ["Only 2.5 kg"], SamplingOptions(seed=1, check=False, retries=0))
     assert seen and all(t == "Only 2.5 kg" and has for t, has in seen)
+
+
+# "no: x": n and o (x-height 2), the colon written 3 units after the o, then the x; the o's late stroke stays
+N = [(0, 0), (0, 2), (1, 2), (1, 0)]
+O = [(1.5, 0), (2.5, 0), (2.5, 2), (1.5, 2)]
+COLON = [(5.5, 0.5), (5.5, 0.55), (5.5, 1.8), (5.5, 1.85)]
+X = [(7, 0), (8, 2)]
+LATE = [(1.8, 1.0), (2.2, 1.0)]
+
+
+def test_a_colon_closing_a_word_is_drawn_in_to_it_with_what_follows():
+    off, chars = _line([(0, N), (1, O), (2, COLON[:2]), (2, COLON[2:]), (4, X), (1, LATE)])
+    a, b = _abs(off), _abs(space_marks(off, chars, "no: x"))
+    np.testing.assert_allclose(b[:8], a[:8], atol=1e-5)  # the word stays
+    np.testing.assert_allclose(b[-2:], a[-2:], atol=1e-5)  # and so does its late stroke
+    moved = b[8:14, 0] - a[8:14, 0]
+    np.testing.assert_allclose(moved, moved[0], atol=1e-5)  # the colon and the x move as one
+    assert abs((b[8:12, 0].min() - b[4:8, 0].max()) - COLON_LEAD * 2.0) < 1e-4  # x-height 2
+    np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)
+    close = [(c, [(x - 2.5 * (c >= 2), y) for x, y in st]) for c, st in [(0, N), (1, O), (2, COLON[:2]), (4, X)]]
+    off, chars = _line(close)
+    assert space_marks(off, chars, "no: x") is off  # already close: never moved right
+    assert space_marks(off, chars, "no: x", lead=1e9) is off
+
+
+def test_led_colons_close_a_word():
+    assert led_colons("Note: 7:30, https://x, C:\\, : a") == [4, 17, 24]
+    assert led_colons("") == [] and led_colons(":") == []

@@ -1,7 +1,9 @@
-"""Room after a point or colon: the network often writes the point of "38.24", the colon of "7:30" or the dot of
-"example.org" against the next character, where a reader takes "3824", "730" or "exampleorg".
-`space_marks` moves the ink written after such a mark to the right until the mark stands clear of the
-next character; the letters themselves are the network's own, unchanged.
+"""Room after a point or colon, and a colon kept by its word: the network often writes the point of "38.24", the
+colon of "7:30" or the dot of "example.org" against the next character, where a reader takes "3824", "730" or
+"exampleorg", and the colon of "Note:" most of an x-height after its word, where a reader takes "Note :".
+`space_marks` moves the ink written after such a point or colon to the right until the mark stands clear of the
+next character, and a colon closing a word, with what follows, to the left until it stands close to the word;
+the letters themselves are the network's own, unchanged.
 
 Measured on selection lines (never `hwcli eval`'s sets), `hwcli-charset` style 2, check off: `selection.hard_lines`
 and `charset_lines` holding a point or colon (40 per seed, seeds 0 and 1, 6 copies each), and 40 lines of e-mail
@@ -14,7 +16,11 @@ decimal points; with `WORD_POINT_GAP` for points in words, the address lines rea
 of 172 points and 60 -> 98 and 42 -> 93 of 120 colons, CER 0.112 -> 0.105 and 0.112 -> 0.098 (0.3 in words read
 129 of 164, CER 0.106; 0.6 read 149 but CER 0.112: the address falls apart into words). A colon inside a word
 ("C:\\home" in `charset_lines`, seeds 0-3, 8 copies): 0 of 88 read as written ("CAhome"), 68 of 88 with the
-word's room, those lines' CER 0.141 -> 0.106.
+word's room, those lines' CER 0.141 -> 0.106. A colon closing a word (40 lines per seed such as "Note: bring the
+pens for Rosa", seeds 0 and 1, 4 copies): the network leaves 0.6-1.2 x-heights before it in most copies, and
+tesseract read a space before it 16% of the time at 0.6-0.8, 38% at 0.8-1.2, never under 0.6 (27 and 28 of 160
+lines); drawn in to `COLON_LEAD` x-heights, 3 and 1 of 160, CER 0.036 -> 0.032 and 0.038 -> 0.032 (0.3: 0.030 and
+0.033; 0.7: 0.031 on seed 0).
 """
 from __future__ import annotations
 
@@ -27,6 +33,11 @@ POINT_GAP = 0.3
 #: ...and after a point or colon inside a word (an e-mail or web address, "P.S.", "https://", "C:\\"), in units of
 #: its neighbours' height.
 WORD_POINT_GAP = 0.45
+
+
+#: A colon closing a word stands at most this many x-heights after it.
+COLON_LEAD = 0.5
+X_LETTERS = frozenset("acemnorsuvwxz")  # letters whose height is the x-height
 
 
 def number_points(text: str) -> list[int]:
@@ -57,15 +68,24 @@ def _components(pen: np.ndarray) -> list[tuple[int, int]]:
     return [(int(a), int(b)) for a, b in zip(starts, stops) if b > a]
 
 
+def led_colons(text: str) -> list[int]:
+    """Indices of the colons of `text` that close a word ("Note:", "https:"): after a character that is neither a
+    space nor a digit."""
+    return [i for i in range(1, len(text)) if text[i] == ":" and not text[i - 1].isspace() and not text[i - 1].isdigit()]
+
+
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
-                        word_gap: float | None = None) -> np.ndarray:
+                word_gap: float | None = None, lead: float = COLON_LEAD) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
-    `word_gap` neighbour heights after a point in a word); never moved left. `chars`:
-    the character the attention window was on at each point (`Sample.chars`); each stroke belongs to the
-    character most of its points were written on, and the strokes of later characters move (a delayed stroke
-    of an earlier one, such as an i-dot, stays). Returns `strokes` itself when nothing moves."""
-    marks = spaced_marks(text, gap, word_gap)
+    `word_gap` neighbour heights after one in a word; never moved left), and each colon closing a word
+    (`led_colons`) and the ink after it moved left until it stands at most `lead` x-heights after the word (never
+    moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
+    belongs to the character most of its points were written on, and only the strokes of the mark's own and later
+    characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
+    nothing moves."""
+    marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap)] + [(k, "lead", lead)
+                                                                                    for k in led_colons(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     n = min(len(strokes), len(chars))
@@ -73,25 +93,34 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     comps = _components(np.asarray(strokes[:n, 2]))
     owner = np.array([int(np.bincount(np.clip(np.asarray(chars[a:b], np.int64), 0, None)).argmax()) for a, b in comps])
     shift = np.zeros(len(comps))
-    for k, room in marks:
-        ink = []
-        for c in (k - 1, k, k + 1):
-            js = np.flatnonzero(owner == c)
-            if not len(js):
-                break
-            ink.append(np.concatenate([pts[comps[j][0]:comps[j][1]] + (shift[j], 0.0) for j in js]))
-        if len(ink) < 3:
-            continue  # the point or a digit beside it was not found in the alignment: left as written
-        before, point, after = ink
-        digits = np.concatenate([before, after])
-        height = float(np.percentile(digits[:, 1], 95) - np.percentile(digits[:, 1], 5))
-        need = room * height - (after[:, 0].min() - point[:, 0].max())
-        if height > 0 and need > 0:
-            shift[owner > k] += need
+
+    def ink(c: int) -> np.ndarray | None:
+        js = np.flatnonzero(owner == c) if np.ndim(c) == 0 else np.flatnonzero(np.isin(owner, c))
+        return np.concatenate([pts[comps[j][0]:comps[j][1]] + (shift[j], 0.0) for j in js]) if len(js) else None
+
+    def height(*parts: np.ndarray | None) -> float:
+        if any(p is None for p in parts):
+            return 0.0
+        y = np.concatenate(parts)[:, 1]
+        return float(np.percentile(y, 95) - np.percentile(y, 5))
+
+    for k, kind, room in sorted(marks):
+        before, mark = ink(k - 1), ink(k)
+        if kind == "after":
+            after = ink(k + 1)
+            h = height(before, after)  # the point or a neighbour not found in the alignment: h 0, left as written
+            if h > 0 and mark is not None:
+                need = room * h - (after[:, 0].min() - mark[:, 0].max())
+                shift[owner > k] += max(need, 0.0)
+        else:
+            xh = height(ink([i for i in range(max(k - 6, 0), k) if text[i] in X_LETTERS]))
+            if xh > 0 and before is not None and mark is not None:
+                extra = (mark[:, 0].min() - before[:, 0].max()) - room * xh
+                shift[owner >= k] -= max(extra, 0.0)
     if not shift.any():
         return strokes
-    for (a, b), s in zip(comps, shift):
-        pts[a:b, 0] += s
+    for (a, b), d in zip(comps, shift):
+        pts[a:b, 0] += d
     out = np.array(strokes, np.float32, copy=True)
     out[0, :2] = pts[0]
     out[1:n, :2] = np.diff(pts, axis=0)
