@@ -5,7 +5,8 @@ colon of "7:30" or the dot of "example.org" against the next character, where a 
 next character, and a colon closing a word, with what follows, to the left until it stands close to the word;
 the letters themselves are the network's own, unchanged.
 
-Measured on selection lines (never `hwcli eval`'s sets), `hwcli-charset` style 2, check off: `selection.hard_lines`
+Measured on selection lines (never `hwcli eval`'s sets; `scripts/mark_gaps.py` samples and reports them),
+`hwcli-charset` style 2, check off: `selection.hard_lines`
 and `charset_lines` holding a point or colon (40 per seed, seeds 0 and 1, 6 copies each), and 40 lines of e-mail
 and web addresses, times and scores per seed made for this (2 seeds, 4 copies each). Tesseract read a point
 between two digits 13% of the time when the gap after it was under 0.1 of the digits' height, 29% at 0.1-0.2, 75%

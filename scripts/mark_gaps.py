@@ -1,0 +1,216 @@
+"""Does the reader see a point or colon? The gap around each mark (from the attention alignment) against whether
+tesseract read it, and the lines read again with `hwcli.synthesis.spacing.space_marks`: the measurement behind
+the spacing that `hwcli write` gives points and colons.
+
+    python scripts/mark_gaps.py sample --set marks --seed 0 --copies 6 -o m0.pkl   # ~25 s a copy of 40 lines
+    python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
+
+Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
+holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
+word and a colon ("Note: ..."). Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw;
+`report` reads every copy again with the room given.
+"""
+from __future__ import annotations
+
+import argparse
+import collections
+import difflib
+import pickle
+import sys
+import time
+
+import numpy as np
+
+KINDS = ("point between digits", "colon between digits", "point in a word", "colon in a word", "colon closing a word")
+BINS = (-9.0, 0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 9.0)
+X_LETTERS = set("acemnorsuvwxz")
+
+
+def kind_of(text: str, k: int) -> str | None:
+    """Which of `KINDS` the character at `k` is (None: not a mark this script measures)."""
+    c = text[k]
+    if c not in ".:" or k == 0:
+        return None
+    a = text[k - 1]
+    b = text[k + 1] if k + 1 < len(text) else " "
+    if a.isdigit() and b.isdigit():
+        return "point between digits" if c == "." else "colon between digits"
+    if not a.isspace() and not b.isspace():
+        return "point in a word" if c == "." else "colon in a word"
+    if c == ":" and not a.isspace() and not a.isdigit():
+        return "colon closing a word"
+    return None
+
+
+def read_right(text: str, reading: str) -> list[bool]:
+    """Per character of `text`: matched in `reading` by one alignment (difflib, no junk heuristic)."""
+    ok = [False] * len(text)
+    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, text, reading, autojunk=False).get_opcodes():
+        if op == "equal":
+            ok[i1:i2] = [True] * (i2 - i1)
+    return ok
+
+
+def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[int, str, float, float]]:
+    """(index, kind, gap before, gap after) of each measured mark of one line: the horizontal clearance between the
+    mark's ink and its neighbours' (each stroke belongs to the character most of its points were written on), in
+    units of the neighbours' height (for a colon closing a word: of the x-height of the word before it)."""
+    from hwcli.synthesis.spacing import _components
+
+    pts = np.cumsum(np.asarray(strokes[:, :2], np.float64), axis=0)
+    comps = _components(np.asarray(strokes[:, 2]))
+    owner = np.array([int(np.bincount(np.clip(np.asarray(chars[a:b], np.int64), 0, None)).argmax()) for a, b in comps])
+
+    def ink(cs):
+        js = np.flatnonzero(np.isin(owner, cs))
+        return np.concatenate([pts[comps[j][0]:comps[j][1]] for j in js]) if len(js) else None
+
+    out = []
+    for k in range(len(text)):
+        kind = kind_of(text, k)
+        if kind is None:
+            continue
+        before, mark, after = ink([k - 1]), ink([k]), ink([k + 1])
+        if before is None or mark is None:
+            continue
+        if kind == "colon closing a word":
+            ref, after = ink([i for i in range(max(k - 6, 0), k) if text[i] in X_LETTERS]), None
+        else:
+            ref = None if after is None else np.concatenate([before, after])
+        if ref is None:
+            continue
+        h = float(np.percentile(ref[:, 1], 95) - np.percentile(ref[:, 1], 5))
+        if h <= 0:
+            continue
+        gap_before = (mark[:, 0].min() - before[:, 0].max()) / h
+        gap_after = np.nan if after is None else (after[:, 0].min() - mark[:, 0].max()) / h
+        out.append((k, kind, float(gap_before), float(gap_after)))
+    return out
+
+
+def gap_table(rows: list[dict]) -> dict[str, list[tuple[float, float, int, float]]]:
+    """Per kind: (low, high, marks, share read right) per bin of the gap that decides it (after the mark; before
+    it for a colon closing a word, where read right means read, with no space read before it)."""
+    seen = collections.defaultdict(list)
+    for r in rows:
+        ok = read_right(r["text"], r["ocr"])
+        for k, kind, before, after in mark_gaps(r["strokes"], r["chars"], r["text"]):
+            if kind == "colon closing a word":
+                j = _matched_at(r["text"], r["ocr"], k)
+                seen[kind].append((before, j is not None and not (j > 0 and r["ocr"][j - 1] == " ")))
+            else:
+                seen[kind].append((after, ok[k]))
+    table = {}
+    for kind, vals in seen.items():
+        g = np.array([v[0] for v in vals])
+        right = np.array([v[1] for v in vals], float)
+        table[kind] = [(lo, hi, int(((g >= lo) & (g < hi)).sum()),
+                        float(right[(g >= lo) & (g < hi)].mean()) if ((g >= lo) & (g < hi)).any() else float("nan"))
+                       for lo, hi in zip(BINS[:-1], BINS[1:])]
+    return table
+
+
+def _matched_at(text: str, reading: str, k: int) -> int | None:
+    for op, i1, i2, j1, _ in difflib.SequenceMatcher(None, text, reading, autojunk=False).get_opcodes():
+        if op == "equal" and i1 <= k < i2:
+            return j1 + k - i1
+    return None
+
+
+def selection_lines(name: str, seed: int) -> list[str]:
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS, charset_lines, hard_lines
+
+    rng = np.random.default_rng(500 + seed)
+    if name == "marks":
+        return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
+    words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
+    out = []
+    for i in range(40):
+        name_, town, item = str(rng.choice(_NAMES)), str(rng.choice(_TOWNS)), str(rng.choice(_ITEMS))
+        w1, w2, tld = str(rng.choice(words)), str(rng.choice(words)), str(rng.choice(("com", "org", "net", "de")))
+        if name == "addresses":
+            out.append((f"Write to {name_.lower()}.{town.lower()}@{w1}.{tld} today", f"See www.{w1}{w2}.{tld}/{item} now",
+                        f"Meet {name_} at {rng.integers(1, 12)}:{rng.integers(0, 60):02d} in {town}",
+                        f"Score {rng.integers(0, 6)}:{rng.integers(0, 6)}, ratio {rng.integers(1, 9)}:{rng.integers(1, 9)}")[i % 4])
+        else:
+            head = ("Note", "Total", "Subject", "Time", "Reminder", "Address", "Warning", "Answer")[i % 8]
+            out.append(f"{head}: {(f'bring the {item} for {name_}', f'{name_} visits {town} soon')[i % 2]}")
+    return out
+
+
+def sample(args) -> None:
+    import torch
+
+    torch.set_num_threads(args.threads)
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    bundle, langs = load_model(args.model), accent_languages()
+    lines = selection_lines(args.set, args.seed)
+    rows, t0 = [], time.time()
+    import hwcli.synthesis.run as run
+
+    raw = run.space_marks
+    run.space_marks = lambda strokes, chars, text, *a, **k: strokes  # the network's own placement
+    try:
+        for c in range(args.copies):
+            res = synthesize(bundle, lines, SamplingOptions(style=args.style, seed=args.seed * 1000 + c, check=False))
+            readings = read_as_page(bundle, args.style, [r.strokes for r in res], langs)
+            rows += [{"seed": args.seed, "copy": c, "text": t, "strokes": r.strokes, "chars": r.chars, "ocr": o}
+                     for t, r, o in zip(lines, res, readings)]
+            print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
+    finally:
+        run.space_marks = raw
+    with open(args.out, "wb") as fh:
+        pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
+
+
+def report(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.spacing import space_marks
+
+    rows, model, style = [], None, 2
+    for f in args.files:
+        with open(f, "rb") as fh:  # files this script wrote
+            d = pickle.load(fh)
+        rows += d["rows"]
+        model, style = d["model"], d["style"]
+    for kind, bins in gap_table(rows).items():
+        cells = "  ".join(f"[{lo:g},{hi:g}) {n}: {share:.0%}" for lo, hi, n, share in bins if n)
+        print(f"{kind} ({'no space read before it' if kind == 'colon closing a word' else 'read right'}): {cells}")
+    bundle = load_model(model)
+    moved = [space_marks(r["strokes"], r["chars"], r["text"]) for r in rows]
+    again = read_as_page(bundle, style, moved, accent_languages())
+    refs = [" ".join(r["text"].split()) for r in rows]
+    n = sum(len(t) for t in refs)
+    before = sum(edit_distance(t, r["ocr"]) for t, r in zip(refs, rows)) / n
+    after = sum(edit_distance(t, o) for t, o in zip(refs, again)) / n
+    print(f"{len(rows)} lines, {sum(m is not r['strokes'] for m, r in zip(moved, rows))} moved: tesseract CER "
+          f"{before:.4f} as written, {after:.4f} with room")
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    s = sub.add_parser("sample")
+    s.add_argument("--set", choices=("marks", "addresses", "colons"), default="marks")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--copies", type=int, default=4)
+    s.add_argument("--model", default="hwcli-charset")
+    s.add_argument("--style", type=int, default=2)
+    s.add_argument("--threads", type=int, default=1)
+    s.add_argument("-o", "--out", required=True)
+    r = sub.add_parser("report")
+    r.add_argument("files", nargs="+")
+    args = ap.parse_args(argv)
+    {"sample": sample, "report": report}[args.cmd](args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
