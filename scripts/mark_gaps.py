@@ -21,9 +21,10 @@ import time
 
 import numpy as np
 
+from hwcli.strokes import SMALL_LETTERS
+
 KINDS = ("point between digits", "colon between digits", "point in a word", "colon in a word", "colon closing a word")
 BINS = (-9.0, 0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 9.0)
-X_LETTERS = set("acemnorsuvwxz")
 
 
 def kind_of(text: str, k: int) -> str | None:
@@ -55,11 +56,9 @@ def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[i
     """(index, kind, gap before, gap after) of each measured mark of one line: the horizontal clearance between the
     mark's ink and its neighbours' (each stroke belongs to the character most of its points were written on), in
     units of the neighbours' height (for a colon closing a word: of the x-height of the word before it)."""
-    from hwcli.synthesis.spacing import _components
+    from hwcli.synthesis.spacing import stroke_owners
 
-    pts = np.cumsum(np.asarray(strokes[:, :2], np.float64), axis=0)
-    comps = _components(np.asarray(strokes[:, 2]))
-    owner = np.array([int(np.bincount(np.clip(np.asarray(chars[a:b], np.int64), 0, None)).argmax()) for a, b in comps])
+    pts, comps, owner = stroke_owners(strokes, chars)
 
     def ink(cs):
         js = np.flatnonzero(np.isin(owner, cs))
@@ -74,7 +73,7 @@ def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[i
         if before is None or mark is None:
             continue
         if kind == "colon closing a word":
-            ref, after = ink([i for i in range(max(k - 6, 0), k) if text[i] in X_LETTERS]), None
+            ref, after = ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]), None
         else:
             ref = None if after is None else np.concatenate([before, after])
         if ref is None:

@@ -4,26 +4,11 @@ from __future__ import annotations
 import importlib.util
 from pathlib import Path
 
-import numpy as np
+from ink_helpers import aligned_line
 
 _spec = importlib.util.spec_from_file_location("mark_gaps", Path(__file__).resolve().parents[1] / "scripts" / "mark_gaps.py")
 mark_gaps = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(mark_gaps)
-
-
-def _line(parts):
-    pts, pen, chars = [], [], []
-    for c, stroke in parts:
-        for j, p in enumerate(stroke):
-            pts.append(p)
-            pen.append(1.0 if j == len(stroke) - 1 else 0.0)
-            chars.append(c)
-    pts = np.asarray(pts, np.float64)
-    off = np.zeros((len(pts), 3), np.float32)
-    off[0, :2] = pts[0]
-    off[1:, :2] = np.diff(pts, axis=0)
-    off[:, 2] = pen
-    return off, np.asarray(chars)
 
 
 def test_kinds_of_marks():
@@ -39,7 +24,7 @@ def test_kinds_of_marks():
 
 def test_gaps_come_from_each_strokes_character_and_the_table_bins_them():
     # "3.8": digits 4 tall; the point 0.4 after the 3 and 0.6 before the 8
-    off, chars = _line([(0, [(0, 0), (2, 0), (2, 4)]), (1, [(2.4, 4.0), (2.45, 4.0)]), (2, [(3.05, 0), (5, 4)])])
+    off, chars = aligned_line([(0, [(0, 0), (2, 0), (2, 4)]), (1, [(2.4, 4.0), (2.45, 4.0)]), (2, [(3.05, 0), (5, 4)])])
     assert [(k, kind, round(b, 3), round(a, 3)) for k, kind, b, a in mark_gaps.mark_gaps(off, chars, "3.8")] == \
         [(1, "point between digits", 0.1, 0.15)]
     row = {"text": "3.8", "strokes": off, "chars": chars, "ocr": "38"}

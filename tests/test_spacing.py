@@ -3,24 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, POINT_GAP, WORD_POINT_GAP, led_colons, number_points, space_marks,
-                                     spaced_marks)
-
-
-def _line(parts):
-    """parts: (char index, absolute points [(x, y), ...]) per stroke, in writing order -> offsets, chars."""
-    pts, pen, chars = [], [], []
-    for c, stroke in parts:
-        for j, p in enumerate(stroke):
-            pts.append(p)
-            pen.append(1.0 if j == len(stroke) - 1 else 0.0)
-            chars.append(c)
-    pts = np.asarray(pts, np.float64)
-    off = np.zeros((len(pts), 3), np.float32)
-    off[0, :2] = pts[0]
-    off[1:, :2] = np.diff(pts, axis=0)
-    off[:, 2] = pen
-    return off, np.asarray(chars)
+from hwcli.synthesis.spacing import COLON_LEAD, POINT_GAP, WORD_POINT_GAP, led_colons, space_marks, spaced_marks
+from ink_helpers import aligned_line
 
 
 def _abs(off):
@@ -37,7 +21,7 @@ DOT = [(6, 1)]
 
 
 def test_the_ink_after_a_point_moves_right_until_the_point_stands_clear():
-    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT), (4, STEM), (4, DOT)])
+    off, chars = aligned_line([(0, THREE), (1, POINT), (2, EIGHT), (4, STEM), (4, DOT)])
     out = space_marks(off, chars, "3.8 i")
     a, b = _abs(off), _abs(out)
     assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
@@ -51,9 +35,9 @@ def test_the_ink_after_a_point_moves_right_until_the_point_stands_clear():
 
 def test_a_clear_point_or_text_without_one_is_left_as_written():
     wide = [(c, [(x + 3.0 * (c == 2), y) for x, y in s]) for c, s in [(0, THREE), (1, POINT), (2, EIGHT)]]
-    off, chars = _line(wide)
+    off, chars = aligned_line(wide)
     assert space_marks(off, chars, "3.8") is off  # already 1.05 digit heights clear: never moved left
-    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT)])
+    off, chars = aligned_line([(0, THREE), (1, POINT), (2, EIGHT)])
     assert space_marks(off, chars, "3,8") is off and space_marks(off, chars, "3 8") is off
     assert space_marks(off, None, "3.8") is off  # no alignment (a prediction network)
     assert space_marks(off[:0], chars[:0], "3.8").shape == (0, 3)
@@ -65,16 +49,11 @@ def test_a_delayed_stroke_of_an_earlier_character_stays_and_two_points_add_up():
     p1, two = [(0.5, 4.0), (0.55, 4.0)], [(0.6, 0), (2.6, 0), (2.6, 4)]
     p2, three = [(3.1, 4.0), (3.15, 4.0)], [(3.2, 0), (5.2, 0), (5.2, 4)]
     late = [(-0.5, 1), (0.5, 1)]
-    off, chars = _line([(0, one), (1, p1), (2, two), (3, p2), (4, three), (0, late)])
+    off, chars = aligned_line([(0, one), (1, p1), (2, two), (3, p2), (4, three), (0, late)])
     b, a = _abs(space_marks(off, chars, "1.2.3")), _abs(off)
     np.testing.assert_allclose(b[-2:], a[-2:], atol=1e-5)  # the late stroke of the 1
     assert abs((b[4:7, 0].min() - b[2:4, 0].max()) - POINT_GAP * 4) < 1e-4
     assert abs((b[9:12, 0].min() - b[7:9, 0].max()) - POINT_GAP * 4) < 1e-4
-
-
-def test_number_points_are_points_between_two_digits():
-    assert number_points("£18.99, 1.5 kg, 3. 4.x .5 j.price 1,5") == [3, 9]
-    assert number_points("") == [] and number_points("1.") == []
 
 
 def test_marks_given_room_are_points_and_colons_in_numbers_and_points_in_words():
@@ -89,10 +68,10 @@ def test_marks_given_room_are_points_and_colons_in_numbers_and_points_in_words()
 
 def test_a_colon_between_digits_and_a_point_in_a_word_get_their_own_room():
     colon = [(2.5, 1.0), (2.5, 1.05), (2.5, 3.5), (2.5, 3.55)]  # two dots, one stroke each below
-    off, chars = _line([(0, THREE), (1, colon[:2]), (1, colon[2:]), (2, EIGHT)])
+    off, chars = aligned_line([(0, THREE), (1, colon[:2]), (1, colon[2:]), (2, EIGHT)])
     b = _abs(space_marks(off, chars, "3:8"))
     assert abs((b[8:, 0].min() - b[4:8, 0].max()) - POINT_GAP * 4) < 1e-4
-    off, chars = _line([(0, THREE), (1, POINT), (2, EIGHT)])
+    off, chars = aligned_line([(0, THREE), (1, POINT), (2, EIGHT)])
     b = _abs(space_marks(off, chars, "e.o"))  # letters: the word's gap
     assert abs((b[6:, 0].min() - b[4:6, 0].max()) - WORD_POINT_GAP * 4) < 1e-4
 
@@ -123,7 +102,7 @@ LATE = [(1.8, 1.0), (2.2, 1.0)]
 
 
 def test_a_colon_closing_a_word_is_drawn_in_to_it_with_what_follows():
-    off, chars = _line([(0, N), (1, O), (2, COLON[:2]), (2, COLON[2:]), (4, X), (1, LATE)])
+    off, chars = aligned_line([(0, N), (1, O), (2, COLON[:2]), (2, COLON[2:]), (4, X), (1, LATE)])
     a, b = _abs(off), _abs(space_marks(off, chars, "no: x"))
     np.testing.assert_allclose(b[:8], a[:8], atol=1e-5)  # the word stays
     np.testing.assert_allclose(b[-2:], a[-2:], atol=1e-5)  # and so does its late stroke
@@ -132,7 +111,7 @@ def test_a_colon_closing_a_word_is_drawn_in_to_it_with_what_follows():
     assert abs((b[8:12, 0].min() - b[4:8, 0].max()) - COLON_LEAD * 2.0) < 1e-4  # x-height 2
     np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)
     close = [(c, [(x - 2.5 * (c >= 2), y) for x, y in st]) for c, st in [(0, N), (1, O), (2, COLON[:2]), (4, X)]]
-    off, chars = _line(close)
+    off, chars = aligned_line(close)
     assert space_marks(off, chars, "no: x") is off  # already close: never moved right
     assert space_marks(off, chars, "no: x", lead=1e9) is off
 

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..strokes import SMALL_LETTERS
+
 #: Clear space after a point between two digits, in units of the two digits' ink height.
 POINT_GAP = 0.3
 
@@ -38,12 +40,6 @@ WORD_POINT_GAP = 0.45
 
 #: A colon closing a word stands at most this many x-heights after it.
 COLON_LEAD = 0.5
-X_LETTERS = frozenset("acemnorsuvwxz")  # letters whose height is the x-height
-
-
-def number_points(text: str) -> list[int]:
-    """Indices of the points between two digits in `text` ("3.80", "1.5"): decimal points."""
-    return [i for i in range(1, len(text) - 1) if text[i] == "." and text[i - 1].isdigit() and text[i + 1].isdigit()]
 
 
 def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = None) -> list[tuple[int, float]]:
@@ -61,12 +57,17 @@ def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = Non
     return out
 
 
-def _components(pen: np.ndarray) -> list[tuple[int, int]]:
-    """(start, stop) of each pen-down run of points: a stroke ends at a point whose pen flag is up."""
-    ends = np.flatnonzero(pen > 0.5)
-    starts = np.concatenate([[0], ends + 1])
-    stops = np.concatenate([ends + 1, [len(pen)]])
-    return [(int(a), int(b)) for a, b in zip(starts, stops) if b > a]
+def stroke_owners(strokes: np.ndarray, chars: np.ndarray) -> tuple[np.ndarray, list[tuple[int, int]], np.ndarray]:
+    """A sampled line's absolute points (float64, its first `len(chars)` points), the (start, stop) of each pen-down
+    stroke among them, and each stroke's character: the one the attention window was on (`chars`) for most of
+    its points."""
+    n = min(len(strokes), len(chars))
+    pts = np.cumsum(np.asarray(strokes[:n, :2], np.float64), axis=0)
+    ends = np.flatnonzero(np.asarray(strokes[:n, 2]) > 0.5)
+    spans = [(int(a), int(b)) for a, b in zip(np.concatenate([[0], ends + 1]), np.concatenate([ends + 1, [n]])) if b > a]
+    owner = np.array([int(np.bincount(np.clip(np.asarray(chars[a:b], np.int64), 0, None)).argmax()) for a, b in spans],
+                     np.int64)
+    return pts, spans, owner
 
 
 def led_colons(text: str) -> list[int]:
@@ -89,14 +90,12 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
                                                                                     for k in led_colons(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
-    n = min(len(strokes), len(chars))
-    pts = np.cumsum(np.asarray(strokes[:n, :2], np.float64), axis=0)
-    comps = _components(np.asarray(strokes[:n, 2]))
-    owner = np.array([int(np.bincount(np.clip(np.asarray(chars[a:b], np.int64), 0, None)).argmax()) for a, b in comps])
+    pts, comps, owner = stroke_owners(strokes, chars)
+    n = len(pts)
     shift = np.zeros(len(comps))
 
-    def ink(c: int) -> np.ndarray | None:
-        js = np.flatnonzero(owner == c) if np.ndim(c) == 0 else np.flatnonzero(np.isin(owner, c))
+    def ink(c: int | list[int]) -> np.ndarray | None:
+        js = np.flatnonzero(np.isin(owner, c))
         return np.concatenate([pts[comps[j][0]:comps[j][1]] + (shift[j], 0.0) for j in js]) if len(js) else None
 
     def height(*parts: np.ndarray | None) -> float:
@@ -114,7 +113,7 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
         else:
-            xh = height(ink([i for i in range(max(k - 6, 0), k) if text[i] in X_LETTERS]))
+            xh = height(ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]))
             if xh > 0 and before is not None and mark is not None:
                 extra = (mark[:, 0].min() - before[:, 0].max()) - room * xh
                 shift[owner >= k] -= max(extra, 0.0)
