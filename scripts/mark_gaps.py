@@ -1,14 +1,17 @@
-"""Does the reader see a point or colon? The gap around each mark (from the attention alignment) against whether
-tesseract read it, and the lines read again with `hwcli.synthesis.spacing.space_marks`: the measurement behind
-the spacing that `hwcli write` gives points and colons.
+"""Does the reader see a point, a colon, a t's bar? The gap around each mark (from the attention alignment) against
+whether tesseract read it, and the lines read again with `hwcli.synthesis.spacing.space_marks`; the width of each
+t's crossbar against whether the t was read, and the lines read again with `hwcli.synthesis.bars.cross_bars`: the
+measurements behind the room `hwcli write` gives points and colons and the length of its t-bars.
 
     python scripts/mark_gaps.py sample --set marks --seed 0 --copies 6 -o m0.pkl   # ~25 s a copy of 40 lines
     python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
+    python scripts/mark_gaps.py bars c0.pkl [more.pkl ...]     # bar-width bins, then the lines with bars lengthened
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
-word and a colon ("Note: ..."). Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw;
-`report` reads every copy again with the room given.
+word and a colon ("Note: ..."). Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
+network's own placement: neither room nor bars); `report` reads every copy again with the room given, `bars` reads
+the copies with a short bar again, with the room given, with and without the bars lengthened.
 """
 from __future__ import annotations
 
@@ -151,8 +154,8 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks
-    run.space_marks = lambda strokes, chars, text, *a, **k: strokes  # the network's own placement
+    raw = run.space_marks, run.cross_bars
+    run.space_marks = run.cross_bars = lambda strokes, chars, text, *a, **k: strokes  # the network's own ink
     try:
         for c in range(args.copies):
             res = synthesize(bundle, lines, SamplingOptions(style=args.style, seed=args.seed * 1000 + c, check=False))
@@ -161,7 +164,7 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks = raw
+        run.space_marks, run.cross_bars = raw
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -173,12 +176,7 @@ def report(args) -> None:
     from hwcli.recognizer.reading import edit_distance
     from hwcli.synthesis.spacing import space_marks
 
-    rows, model, style = [], None, 2
-    for f in args.files:
-        with open(f, "rb") as fh:  # files this script wrote
-            d = pickle.load(fh)
-        rows += d["rows"]
-        model, style = d["model"], d["style"]
+    rows, model, style = _load(args.files)
     for kind, bins in gap_table(rows).items():
         cells = "  ".join(f"[{lo:g},{hi:g}) {n}: {share:.0%}" for lo, hi, n, share in bins if n)
         print(f"{kind} ({'no space read before it' if kind == 'colon closing a word' else 'read right'}): {cells}")
@@ -191,6 +189,67 @@ def report(args) -> None:
     after = sum(edit_distance(t, o) for t, o in zip(refs, again)) / n
     print(f"{len(rows)} lines, {sum(m is not r['strokes'] for m, r in zip(moved, rows))} moved: tesseract CER "
           f"{before:.4f} as written, {after:.4f} with room")
+
+
+BAR_BINS = (0.0, 0.2, 0.4, 0.6, 0.8, 1.2, 9.0)
+
+
+def bar_table(rows: list[dict]) -> list[tuple[float, float, int, float]]:
+    """(low, high, t's, share read right) per bin of the crossbar's width in x-heights (`bars.find_bars`), over
+    every t with a bar of its own in `rows` as written and read."""
+    from hwcli.synthesis.bars import find_bars
+    from hwcli.synthesis.spacing import stroke_owners
+
+    seen = []
+    for r in rows:
+        if "t" not in r["text"]:
+            continue
+        ok = read_right(r["text"], r["ocr"])
+        seen += [(w, ok[k]) for k, _, w in find_bars(*stroke_owners(r["strokes"], r["chars"]), r["text"])]
+    w = np.array([v[0] for v in seen])
+    right = np.array([v[1] for v in seen], float)
+    return [(lo, hi, int(((w >= lo) & (w < hi)).sum()),
+             float(right[(w >= lo) & (w < hi)].mean()) if ((w >= lo) & (w < hi)).any() else float("nan"))
+            for lo, hi in zip(BAR_BINS[:-1], BAR_BINS[1:])]
+
+
+def bars(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import cross_bars
+    from hwcli.synthesis.spacing import space_marks
+
+    rows, model, style = _load(args.files)
+    cells = "  ".join(f"[{lo:g},{hi:g}) {n}: {share:.0%}" for lo, hi, n, share in bar_table(rows) if n)
+    print(f"t's read right by their crossbar's width in x-heights: {cells}")
+    spaced = [space_marks(r["strokes"], r["chars"], r["text"]) for r in rows]
+    barred = [cross_bars(s, r["chars"], r["text"], width=args.width) for s, r in zip(spaced, rows)]
+    idx = [i for i in range(len(rows)) if barred[i] is not spaced[i]]
+    bundle, langs = load_model(model), accent_languages()
+    before = read_as_page(bundle, style, [spaced[i] for i in idx], langs)
+    after = read_as_page(bundle, style, [barred[i] for i in idx], langs)
+    refs = [" ".join(rows[i]["text"].split()) for i in idx]
+    n = sum(len(t) for t in refs)
+    t_n = sum(t.count("t") for t in refs)
+    t_before = sum(sum(ok for c, ok in zip(t, read_right(t, o)) if c == "t") for t, o in zip(refs, before))
+    t_after = sum(sum(ok for c, ok in zip(t, read_right(t, o)) if c == "t") for t, o in zip(refs, after))
+    e_before = sum(edit_distance(t, o) for t, o in zip(refs, before))
+    e_after = sum(edit_distance(t, o) for t, o in zip(refs, after))
+    print(f"{len(rows)} lines, {len(idx)} with a bar under {args.width:g} x-heights: t's read {t_before} -> {t_after} "
+          f"of {t_n}, tesseract CER {e_before / max(n, 1):.4f} -> {e_after / max(n, 1):.4f} ({e_after - e_before:+d} "
+          f"errors in {sum(len(' '.join(r['text'].split())) for r in rows)} characters)")
+
+
+def _load(files: list[str]) -> tuple[list[dict], str, int]:
+    rows, model, style = [], "hwcli-charset", 2
+    for f in files:
+        with open(f, "rb") as fh:  # files this script wrote
+            d = pickle.load(fh)
+        rows += d["rows"]
+        model, style = d["model"], d["style"]
+    return rows, model, style
 
 
 def main(argv=None) -> int:
@@ -206,8 +265,15 @@ def main(argv=None) -> int:
     s.add_argument("-o", "--out", required=True)
     r = sub.add_parser("report")
     r.add_argument("files", nargs="+")
+    b = sub.add_parser("bars")
+    b.add_argument("files", nargs="+")
+    b.add_argument("--width", type=float, default=None, help="x-heights (default: bars.BAR_WIDTH)")
     args = ap.parse_args(argv)
-    {"sample": sample, "report": report}[args.cmd](args)
+    if args.cmd == "bars" and args.width is None:
+        from hwcli.synthesis.bars import BAR_WIDTH
+
+        args.width = BAR_WIDTH
+    {"sample": sample, "report": report, "bars": bars}[args.cmd](args)
     return 0
 
 

@@ -32,3 +32,18 @@ def test_gaps_come_from_each_strokes_character_and_the_table_bins_them():
     cells = {(lo, hi): (n, share) for lo, hi, n, share in table["point between digits"] if n}
     assert cells == {(0.1, 0.2): (2, 0.5)}
     assert mark_gaps.read_right("3.8", "38") == [True, False, True]
+
+
+def test_the_bar_table_bins_each_ts_crossbar_width_against_its_reading():
+    from test_bars import A, BAR, E, STEM  # "ate", its t crossed after the word
+
+    short = [(x + (x - 3.0) * 0.5, y) for x, y in BAR]  # a bar 0.3 x-heights wide
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (2, short)])
+    wide = [(x + (x - 3.0) * 2.5, y) for x, y in BAR]  # 0.7
+    off2, chars2 = aligned_line([(0, A), (1, STEM), (2, E), (2, wide)])
+    rows = [{"text": "ate", "strokes": off, "chars": chars, "ocr": "ale"},
+            {"text": "ate", "strokes": off, "chars": chars, "ocr": "ate"},
+            {"text": "ate", "strokes": off2, "chars": chars2, "ocr": "ate"},
+            {"text": "ae", "strokes": off, "chars": chars, "ocr": "ae"}]  # no t: not counted
+    cells = {(lo, hi): (n, share) for lo, hi, n, share in mark_gaps.bar_table(rows) if n}
+    assert cells == {(0.2, 0.4): (2, 0.5), (0.6, 0.8): (1, 1.0)}

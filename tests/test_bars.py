@@ -1,0 +1,93 @@
+"""Crossbars a reader can see (`hwcli.synthesis.bars`): a t's short bar, written as a stroke of its own (often
+after the word), is lengthened about its middle; a wide bar, a t written in one stroke, a stroke that is not a
+bar, and everything else on the line stay as written."""
+import numpy as np
+
+from hwcli.synthesis.bars import BAR_WIDTH, MAX_STRETCH, cross_bars, find_bars
+from hwcli.synthesis.spacing import stroke_owners
+from ink_helpers import aligned_line
+
+
+def _abs(off):
+    return np.cumsum(off[:, :2].astype(np.float64), axis=0)
+
+
+
+
+def _box(x0, x1, n=6):
+    """A small letter's outline, 2 units tall (y down, baseline at 4), n points a side."""
+    t = np.linspace(0, 1, n, endpoint=False)
+    return [(x0 + (x1 - x0) * u, 2) for u in t] + [(x1, 2 + 2 * u) for u in t] + [(x1 - (x1 - x0) * u, 4) for u in t] + \
+        [(x0, 4 - 2 * u) for u in t]
+
+
+# "ate": an a and an e 2 units tall (the x-height), a t's stem 4 tall at x 3, and the t's bar written after the word
+# (while the window is on the e), 0.4 wide: 0.2 x-heights
+A = _box(0, 2)
+STEM = [(3, 0), (3, 2), (3, 4)]
+E = _box(4, 6)
+BAR = [(2.8, 1.6), (3.0, 1.62), (3.2, 1.64)]
+
+
+def test_a_short_bar_written_after_the_word_is_lengthened_about_its_middle():
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (2, BAR)])
+    assert [(k, j, round(w, 3)) for k, j, w in find_bars(*stroke_owners(off, chars), "ate")] == [(1, 3, 0.2)]
+    out = cross_bars(off, chars, "ate")
+    a, b = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(b[:-3], a[:-3], atol=1e-5)  # the letters stay
+    np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)  # nothing moves up or down
+    bar = b[-3:, 0]
+    assert abs(np.ptp(bar) - min(BAR_WIDTH * 2.0, MAX_STRETCH * 0.4)) < 1e-4
+    assert abs((bar.min() + bar.max()) / 2 - 3.0) < 1e-5  # about its own middle
+    assert (np.diff(bar) > 0).all()  # drawn the same way
+
+
+def test_the_stretch_is_bounded_and_a_bar_wide_enough_is_left():
+    tick = [(2.95, 1.6), (3.05, 1.61)]  # 0.05 x-heights: lengthened at most MAX_STRETCH times
+    off, chars = aligned_line([(0, A), (1, STEM), (1, tick), (2, E)])
+    b = _abs(cross_bars(off, chars, "ate"))
+    assert abs(np.ptp(b[len(A) + 3:len(A) + 5, 0]) - 0.1 * MAX_STRETCH) < 1e-4
+    wide = [(2.2, 1.6), (3.0, 1.62), (3.8, 1.64)]  # 0.8 x-heights
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (2, wide)])
+    assert cross_bars(off, chars, "ate") is off
+
+
+def test_what_is_not_a_separate_bar_is_left_as_written():
+    # a t written in one stroke with its bar
+    one = [(3, 0), (3, 4), (2.9, 1.6), (3.1, 1.6)]
+    off, chars = aligned_line([(0, A), (1, one), (2, E)])
+    assert cross_bars(off, chars, "ate") is off
+    # a short horizontal stroke low on the letter (a baseline tick), or beside it, is no bar
+    low = [(2.9, 3.9), (3.1, 3.92)]
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (2, low)])
+    assert find_bars(*stroke_owners(off, chars), "ate") == [] and cross_bars(off, chars, "ate") is off
+    beside = [(4.5, 1.6), (4.8, 1.6)]
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (2, beside)])
+    assert cross_bars(off, chars, "ate") is off
+    # a stroke written on the next word is not this t's bar; a line without a t, or without an alignment, stays
+    off, chars = aligned_line([(0, A), (1, STEM), (2, E), (4, BAR), (4, [(8, 2), (9, 4)])])
+    assert cross_bars(off, chars, "ate x") is off
+    off, chars = aligned_line([(0, A), (1, E)])
+    assert cross_bars(off, chars, "ae") is off and cross_bars(off, None, "at") is off
+
+
+def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
+    import hwcli.synthesis.run as run
+    from hwcli.model.bundle import load_model
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    spaced, seen = [], []
+
+    def space(strokes, chars, text, *a, **k):
+        spaced.append(np.array(strokes, copy=True))
+        return spaced[-1]
+
+    def cross(strokes, chars, text, *a, **k):
+        seen.append((text, chars is not None, any(strokes is s for s in spaced)))
+        return strokes
+
+    monkeypatch.setattr(run, "space_marks", space)
+    monkeypatch.setattr(run, "cross_bars", cross)
+    synthesize(load_model("hwcli-charset"), ["a tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
+    assert seen and all(s == ("a tent", True, True) for s in seen)
