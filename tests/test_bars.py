@@ -3,7 +3,7 @@ after the word), is lengthened about its middle; a wide bar, a t written in one 
 bar, and everything else on the line stay as written."""
 import numpy as np
 
-from hwcli.synthesis.bars import BAR_WIDTH, MAX_STRETCH, cross_bars, find_bars
+from hwcli.synthesis.bars import BAR_WIDTH, CLEAR, MAX_STRETCH, cross_bars, find_bars
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -17,8 +17,8 @@ def _abs(off):
 def _box(x0, x1, n=6):
     """A small letter's outline, 2 units tall (y down, baseline at 4), n points a side."""
     t = np.linspace(0, 1, n, endpoint=False)
-    return [(x0 + (x1 - x0) * u, 2) for u in t] + [(x1, 2 + 2 * u) for u in t] + [(x1 - (x1 - x0) * u, 4) for u in t] + \
-        [(x0, 4 - 2 * u) for u in t]
+    return ([(x0 + (x1 - x0) * u, 2) for u in t] + [(x1, 2 + 2 * u) for u in t]
+            + [(x1 - (x1 - x0) * u, 4) for u in t] + [(x0, 4 - 2 * u) for u in t])
 
 
 # "ate": an a and an e 2 units tall (the x-height), a t's stem 4 tall at x 3, and the t's bar written after the word
@@ -91,3 +91,20 @@ def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
     monkeypatch.setattr(run, "cross_bars", cross)
     synthesize(load_model("hwcli-charset"), ["a tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
     assert seen and all(s == ("a tent", True, True) for s in seen)
+
+
+def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():
+    # "It a": the I's stem 0.6 left of the t's, as tall; the bar (0.2 x-heights) may grow to 0.6 (1.2 units) about
+    # its middle, but stops 0.1 x-heights short of the I (x 0.6), so that the pair does not read as an H
+    i_stem = [(0.4, 0), (0.4, 2), (0.4, 4)]
+    t_stem = [(1.0, 0.5), (1.0, 2), (1.0, 4)]
+    bar = [(0.8, 1.6), (1.2, 1.62)]
+    a = [(x + 3.0, y) for x, y in A]
+    off, chars = aligned_line([(0, i_stem), (1, t_stem), (1, bar), (3, a)])
+    b = _abs(cross_bars(off, chars, "It a"))
+    got = b[6:8, 0]
+    assert abs(got.min() - (0.4 + CLEAR * 2.0)) < 1e-4 and abs(got.max() - 1.6) < 1e-4
+    # a small letter right beside the t, below the bar, does not stop it
+    off, chars = aligned_line([(0, A), (1, STEM), (1, [(2.8, 1.6), (3.2, 1.6)]), (2, _box(3.3, 4.3))])
+    b = _abs(cross_bars(off, chars, "ate"))
+    assert abs(np.ptp(b[len(A) + 3:len(A) + 5, 0]) - BAR_WIDTH * 2.0) < 1e-4

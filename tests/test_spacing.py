@@ -119,3 +119,21 @@ def test_a_colon_closing_a_word_is_drawn_in_to_it_with_what_follows():
 def test_led_colons_close_a_word():
     assert led_colons("Note: 7:30, https://x, C:\\, : a") == [4, 17, 24]
     assert led_colons("") == [] and led_colons(":") == []
+
+
+def test_the_room_after_a_point_in_a_word_is_measured_in_x_heights():
+    # "al.co": a, c, o 4 units tall, the l 8 (an ascender): the room after the point is WORD_POINT_GAP x-heights
+    # (4 units), not of the l's and c's height together
+    a = [(0, 0), (2, 0), (2, 4), (0, 4)]
+    ell = [(2.5, -4), (2.5, 4)]
+    point = [(3.0, 4.0), (3.05, 4.0)]
+    c = [(3.1, 0), (5, 0), (5, 4), (3.1, 4)]
+    o = [(5.5, 0), (7.5, 0), (7.5, 4), (5.5, 4)]
+    off, chars = aligned_line([(0, a), (1, ell), (2, point), (3, c), (4, o)])
+    b = _abs(space_marks(off, chars, "al.co"))
+    assert abs((b[8:, 0].min() - b[6:8, 0].max()) - WORD_POINT_GAP * 4) < 1e-4
+    # with no small letter near (an address in capitals), in its neighbours' height, as between digits
+    big = [(c_, [(x, y * 2 - 4) for x, y in s]) for c_, s in [(0, a), (3, c), (4, o)]]
+    off, chars = aligned_line([big[0], (1, ell), (2, point), big[1], big[2]])
+    b = _abs(space_marks(off, chars, "AL.CO"))
+    assert abs((b[8:, 0].min() - b[6:8, 0].max()) - WORD_POINT_GAP * 8) < 1e-4  # L and C 8 tall

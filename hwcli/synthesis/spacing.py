@@ -15,7 +15,12 @@ at 0.2-0.3 and always above 0.3; a colon between digits 15-17% under 0.1 and 96%
 did not tell read from missed marks. Opening every gap to `POINT_GAP` read 34 -> 55 of 60 and 46 -> 81 of 96
 decimal points; with `WORD_POINT_GAP` for points in words, the address lines read 109 -> 142 of 164 and 108 -> 146
 of 172 points and 60 -> 98 and 42 -> 93 of 120 colons, CER 0.112 -> 0.105 and 0.112 -> 0.098 (0.3 in words read
-129 of 164, CER 0.106; 0.6 read 149 but CER 0.112: the address falls apart into words). A colon inside a word
+129 of 164, CER 0.106; 0.6 read 149 but CER 0.112: the address falls apart into words). That room was measured in
+its neighbours' height, which takes in an ascender or a descender: "www.greenleaf" (a w and a g) got nearly twice the
+room of "x.net", and tesseract read a space after 183 of the 288 points and colons in words it read on those 320
+lines (CER 0.1018 as session 24 shipped it). Measured in x-heights instead (session 25, same lines): 0.2 / 0.3 /
+0.4 / 0.5 / 0.6 x-heights read at CER 0.1048 / 0.1006 / **0.0973** / 0.0996 / 0.1025; at 0.4, 263 of 336 marks
+read, 105 with a space after. A colon inside a word
 ("C:\\home" in `charset_lines`, seeds 0-3, 8 copies): 0 of 88 read as written ("CAhome"), 68 of 88 with the
 word's room, those lines' CER 0.141 -> 0.106. A colon closing a word (40 lines per seed such as "Note: bring the
 pens for Rosa", seeds 0 and 1, 4 copies): the network leaves 0.6-1.2 x-heights before it in most copies, and
@@ -33,9 +38,9 @@ from ..strokes import SMALL_LETTERS
 POINT_GAP = 0.3
 
 
-#: ...and after a point or colon inside a word (an e-mail or web address, "P.S.", "https://", "C:\\"), in units of
-#: its neighbours' height.
-WORD_POINT_GAP = 0.45
+#: ...and after a point or colon inside a word (an e-mail or web address, "P.S.", "https://", "C:\\"), in x-heights
+#: (of the small letters within six characters of it; where there are none, of its neighbours' height).
+WORD_POINT_GAP = 0.4
 
 
 #: A colon closing a word stands at most this many x-heights after it.
@@ -80,9 +85,9 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
                 word_gap: float | None = None, lead: float = COLON_LEAD) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
-    `word_gap` neighbour heights after one in a word; never moved left), and each colon closing a word
-    (`led_colons`) and the ink after it moved left until it stands at most `lead` x-heights after the word (never
-    moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
+    `word_gap` x-heights after one in a word, or neighbour heights where no small letter is near; never moved
+    left), and each colon closing a word (`led_colons`) and the ink after it moved left until it stands at most
+    `lead` x-heights after the word (never moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
@@ -109,6 +114,9 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
         if kind == "after":
             after = ink(k + 1)
             h = height(before, after)  # the point or a neighbour not found in the alignment: h 0, left as written
+            if h > 0 and not (text[k - 1].isdigit() and text[k + 1].isdigit()):  # in a word: in x-heights
+                small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
+                h = height(ink(small)) or h
             if h > 0 and mark is not None:
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
