@@ -219,3 +219,33 @@ def test_tesseract_reads_the_reference_too(models, tmp_path):
     assert r.exit_code == 0, r.output
     ref = json.loads(r.stdout)["reference"]
     assert ref["lines"] == 2 and ref["ocr_cer"] >= 0 and "digits" in ref["ocr_classes"]
+
+
+def test_line_seeds_give_each_line_its_own_stream(models, tmp_path, monkeypatch):
+    """--line-seeds: each line is drawn from (seed, its number), so a line is written the same beside other
+    neighbours, and the JSON says so."""
+    import numpy as np
+
+    from hwcli.synthesis import synthesize as plain
+
+    seen = []
+
+    def spy(b, lines, *a, **k):
+        out = plain(b, lines, *a, **k)
+        seen.append((list(lines), k.get("seeds"), [np.array(r.strokes) for r in out]))
+        return out
+
+    monkeypatch.setattr("hwcli.synthesis.synthesize", spy)
+    docs = []
+    for second in ("cd e", "xy zz"):
+        f = tmp_path / "in.txt"
+        f.write_text(f"ab\n{second}\n")
+        r = run(models, "--input", f, "--json", "--line-seeds", "--seed", 3)
+        assert r.exit_code == 0, r.output
+        docs.append(json.loads(r.stdout))
+    assert all(d["line_seeds"] is True for d in docs)
+    (l1, s1, o1), (l2, s2, o2) = seen
+    assert s1 == s2 and len(s1) == 2 and s1[0] != s1[1]  # a seed per line, from the seed and the line's number
+    np.testing.assert_array_equal(o1[0], o2[0])  # "ab" written the same beside another line
+    r = run(models, "--input", tmp_path / "in.txt", "--json")
+    assert json.loads(r.stdout)["line_seeds"] is False and seen[-1][1] is None

@@ -46,6 +46,7 @@ def eval_cmd(
     reference_lines: Annotated[int, typer.Option("--reference-lines", min=0, help="Validation lines for --reference (a fixed subset; 0 = all).")] = 300,
     segment_chars: Annotated[Optional[int], typer.Option("--segment-chars", min=0, help="Write longer lines in segments of at most this many characters (0 = never split). [default: the model's default]", show_default=False)] = None,
     seed: Annotated[int, typer.Option(help="Sampling seed.")] = 0,
+    line_seeds: Annotated[bool, typer.Option("--line-seeds", help="Draw each line from its own random stream (the seed and its number), as batches of documents are drawn: a change that touches some lines leaves the others as they were, for steady A/B comparisons.")] = False,
     threads: Annotated[int, typer.Option(min=0, help="CPU threads for sampling (0 = torch's default; 1 is often faster on a busy CPU).")] = 0,
     like: Annotated[Optional[list[Path]], typer.Option("--like", help="A writer's real lines (InkML files/folder or .npz): also score how close each style's lines come to that hand (writer identification among IAM-OnDB testset_v writers, feature distance).", show_default=False)] = None,
     json_out: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")] = False,
@@ -149,7 +150,7 @@ def eval_cmd(
                               f"check {'on' if c else 'off'}: sampling {len(texts)} lines ...")
         rows.append(evaluate(bundle, rec, texts, k, b, c, seed=seed, fail_cer=fail_cer,
                              segment_chars=segment_chars, tesseract=use_ocr, ocr_languages=ocr_languages,
-                             full=full).to_dict())
+                             full=full, line_seeds=line_seeds).to_dict())
     ref = None
     if ref_ds is not None:
         if not quiet:
@@ -165,7 +166,7 @@ def eval_cmd(
         imitation = [evaluate_imitation(bundle, k, real, rec, biases[0], checks[0], seed) for k in keys]
 
     if json_out:
-        doc = {"model": bundle.path, "full_set_model": full.path if full is not None else None, "recognizer": rec.path, "lines": len(texts), "seed": seed,
+        doc = {"model": bundle.path, "full_set_model": full.path if full is not None else None, "recognizer": rec.path, "lines": len(texts), "seed": seed, "line_seeds": line_seeds,
                "set": "input" if input is not None else line_set.value,
                "segment_chars": bundle.sampling.segment_chars if segment_chars is None else segment_chars,
                "columns": list(COLUMNS), "rows": rows, "reference": ref, "imitation": imitation,

@@ -286,14 +286,17 @@ def style_label(bundle, key) -> str:
 def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check: bool, seed: int = 0,
              fail_cer: float | None = None, progress: Callable[[int, int], None] | None = None,
              segment_chars: int | None = None, tesseract: bool = False, ocr_languages: str = "eng",
-             full=None) -> EvalRow:
+             full=None, line_seeds: bool = False) -> EvalRow:
     """Sample `lines` with one style and bias, read them back, and score them (see `EvalRow`); with
     `tesseract`, also read them with Tesseract OCR as the page would show them (`hwcli.evaluation.ocr`), with the
     language data `ocr_languages` ("eng+fra+..." as tesseract's ``-l``). With `full` (the bundled full-set
     model), the lines holding characters `bundle` lacks or writes poorly (`charset.needs_full_set`) are written
     by `full`, as `hwcli write` does with no model asked for (every line in a style flagged
-    `full_set`, `charset.writes_all`)."""
-    from ..synthesis import SamplingOptions, synthesize
+    `full_set`, `charset.writes_all`). With `line_seeds`, each line is drawn from its own random stream (`seed`,
+    its number in `lines`), as `hwcli write` draws the lines of a batch of documents: a change that alters one
+    line's ink or reading leaves every other line as it was (without it, the lines written again share batches and
+    one random stream, so one changed reading redraws others), which makes A/B comparisons of small changes steady."""
+    from ..synthesis import SamplingOptions, synthesize, unit_seed
     from ..recognizer.reading import cer, corpus_error_rates, read_strokes
     from ..synthesis import line_checker
 
@@ -313,7 +316,8 @@ def evaluate(bundle, recognizer, lines: Sequence[str], style, bias: float, check
     for b, idx in groups:
         t0 = time.perf_counter()
         out = synthesize(b, [lines[i] for i in idx], opts, checker=line_checker(b, recognizer) if check else None,
-                         progress=(lambda k, _n, base=done: progress(base + k, len(lines))) if progress else None)
+                         progress=(lambda k, _n, base=done: progress(base + k, len(lines))) if progress else None,
+                         seeds=[unit_seed(seed, i) for i in idx] if line_seeds else None)
         t1 = time.perf_counter()
         read = read_strokes(recognizer, [r.strokes for r in out], b.scale)
         t_sample, t_read = t_sample + t1 - t0, t_read + time.perf_counter() - t1
