@@ -47,12 +47,11 @@ def kind_of(text: str, k: int) -> str | None:
 
 
 def read_right(text: str, reading: str) -> list[bool]:
-    """Per character of `text`: matched in `reading` by one alignment (difflib, no junk heuristic)."""
-    ok = [False] * len(text)
-    for op, i1, i2, _, _ in difflib.SequenceMatcher(None, text, reading, autojunk=False).get_opcodes():
-        if op == "equal":
-            ok[i1:i2] = [True] * (i2 - i1)
-    return ok
+    """Per character of `text`: matched in `reading` by a minimal edit alignment, as `hwcli eval`'s per-character
+    tables count it (`hwcli.recognizer.reading.alignment`)."""
+    from hwcli.recognizer.reading import alignment
+
+    return alignment(text, reading)[1]
 
 
 def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[int, str, float, float]]:
