@@ -1,15 +1,19 @@
-"""Does the reader see a point, a colon, a t's bar? The gap around each mark (from the attention alignment) against
-whether tesseract read it, and the lines read again with `hwcli.synthesis.spacing.space_marks`; the width of each
-t's crossbar against whether the t was read, and the lines read again with `hwcli.synthesis.bars.cross_bars`: the
-measurements behind the room `hwcli write` gives points and colons and the length of its t-bars.
+"""Does the reader see a point, a colon, a t's bar, a degree sign, an underscore? The gap around each mark (from the
+attention alignment) against whether tesseract read it, and the lines read again with
+`hwcli.synthesis.spacing.space_marks`; the width of each t's crossbar against whether the t was read, and the lines
+read again with `hwcli.synthesis.bars.cross_bars`; symbol lines read without and with the room after a degree sign
+and with `hwcli.synthesis.bars.underline`: the measurements behind the room `hwcli write` gives points, colons and
+degree signs, the length of its t-bars and the height of its underscores.
 
     python scripts/mark_gaps.py sample --set marks --seed 0 --copies 6 -o m0.pkl   # ~25 s a copy of 40 lines
     python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
     python scripts/mark_gaps.py bars c0.pkl [more.pkl ...]     # bar-width bins, then the lines with bars lengthened
+    python scripts/mark_gaps.py sample --set symbols --seed 0 -o s0.pkl
+    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs and underscores, without and with
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
-word and a colon ("Note: ..."). Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
+word and a colon ("Note: ..."); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
 network's own placement: neither room nor bars); `report` reads every copy again with the room given, `bars` reads
 the copies with a short bar again, with the room given, with and without the bars lengthened.
 """
@@ -122,6 +126,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
     from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS, charset_lines, hard_lines
 
     rng = np.random.default_rng(500 + seed)
+    if name == "symbols":
+        return [symbol_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -139,6 +145,22 @@ def selection_lines(name: str, seed: int) -> list[str]:
     return out
 
 
+def symbol_line(i: int, rng) -> str:
+    """The `i`-th line (of 12 kinds, in turn) of the ``symbols`` set, its words and numbers drawn from `rng`."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, it2, it3 = (str(x) for x in rng.choice(_ITEMS, 3, replace=False))
+    nm, tw = str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    w1, w2 = (str(x) for x in rng.choice(("green", "river", "stone", "maple", "north", "silver", "garden", "ocean"), 2,
+                                         replace=False))
+    a, b, c = (int(rng.integers(lo, hi)) for lo, hi in ((2, 40), (2, 10), (10, 99)))
+    return (f"Read pages {a} – {a + c} before {nm} comes", f"{nm} — the {it} are in {tw}",
+            f"Length {c} ± {b} mm for the {it}", f"Box of {b} × {c} {it} for {nm}",
+            f"Share {b * a} ÷ {b} = {a} {it}", f"Buy: • {it} • {it2} • {it3}", f"User {w1}_{w2}_{a} in {tw}",
+            f"It was {a}°C in {tw} today", f"Paid ¥{c * 10 + b} for {b} {it}", f"So {b} + {a} = {a + b} {it} for {nm}",
+            f"{tw} {b}–{b + a} May, {nm}", f"Mix {w1} = {w2} in {tw}")[i % 12]
+
+
 def sample(args) -> None:
     import torch
 
@@ -153,8 +175,8 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars
-    run.space_marks = run.cross_bars = lambda strokes, chars, text, *a, **k: strokes  # the network's own ink
+    raw = run.space_marks, run.cross_bars, run.underline
+    run.space_marks = run.cross_bars = run.underline = lambda strokes, chars, text, *a, **k: strokes  # its own ink
     try:
         for c in range(args.copies):
             res = synthesize(bundle, lines, SamplingOptions(style=args.style, seed=args.seed * 1000 + c, check=False))
@@ -163,7 +185,7 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks, run.cross_bars = raw
+        run.space_marks, run.cross_bars, run.underline = raw
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -241,6 +263,39 @@ def bars(args) -> None:
           f"errors in {sum(len(' '.join(r['text'].split())) for r in rows)} characters)")
 
 
+def symbols(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import cross_bars, underline
+    from hwcli.synthesis.spacing import space_marks
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    refs = [" ".join(r["text"].split()) for r in rows]
+    n = sum(len(t) for t in refs)
+    ways = {"room and bars (no degree room)": dict(degree_gap=-1e9, under=False),
+            "+ room after a degree sign": dict(degree_gap=None, under=False),
+            "+ underscores on the line": dict(degree_gap=None, under=True)}
+    for name, w in ways.items():
+        ink = [cross_bars(space_marks(r["strokes"], r["chars"], r["text"], degree_gap=w["degree_gap"]), r["chars"],
+                          r["text"]) for r in rows]
+        if w["under"]:
+            ink = [underline(s_, r["chars"], r["text"]) for s_, r in zip(ink, rows)]
+        got = read_as_page(bundle, style, ink, langs)
+        right, total = collections.Counter(), collections.Counter()
+        for t, o in zip(refs, got):
+            for k, ok in enumerate(read_right(t, o)):
+                c = "C after °" if t[k] == "C" and k and t[k - 1] == "°" else t[k]
+                if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+"):
+                    right[c] += ok
+                    total[c] += 1
+        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+        print(f"{name}: tesseract CER {e / n:.4f} ({e} errors in {n} characters); read right: "
+              + ", ".join(f"{c} {right[c]}/{total[c]}" for c in total), flush=True)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -255,7 +310,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons"), default="marks")
+    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")
@@ -267,12 +322,14 @@ def main(argv=None) -> int:
     b = sub.add_parser("bars")
     b.add_argument("files", nargs="+")
     b.add_argument("--width", type=float, default=None, help="x-heights (default: bars.BAR_WIDTH)")
+    y = sub.add_parser("symbols")
+    y.add_argument("files", nargs="+")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
-    {"sample": sample, "report": report, "bars": bars}[args.cmd](args)
+    {"sample": sample, "report": report, "bars": bars, "symbols": symbols}[args.cmd](args)
     return 0
 
 

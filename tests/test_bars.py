@@ -1,9 +1,9 @@
 """Crossbars a reader can see (`hwcli.synthesis.bars`): a t's short bar, written as a stroke of its own (often
 after the word), is lengthened about its middle; a wide bar, a t written in one stroke, a stroke that is not a
-bar, and everything else on the line stay as written."""
+bar, and everything else on the line stay as written. An underscore written above the line is moved down onto it."""
 import numpy as np
 
-from hwcli.synthesis.bars import BAR_WIDTH, CLEAR, MAX_STRETCH, cross_bars, find_bars
+from hwcli.synthesis.bars import BAR_WIDTH, CLEAR, MAX_STRETCH, cross_bars, find_bars, underline
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -87,10 +87,17 @@ def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
         seen.append((text, chars is not None, any(strokes is s for s in spaced)))
         return strokes
 
+    def under(strokes, chars, text, *a, **k):
+        lined.append((text, chars is not None, any(strokes is s for s in spaced)))
+        return strokes
+
+    lined = []
     monkeypatch.setattr(run, "space_marks", space)
     monkeypatch.setattr(run, "cross_bars", cross)
+    monkeypatch.setattr(run, "underline", under)
     synthesize(load_model("hwcli-charset"), ["a tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
     assert seen and all(s == ("a tent", True, True) for s in seen)
+    assert lined and all(s == ("a tent", True, True) for s in lined)
 
 
 def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():
@@ -108,3 +115,28 @@ def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():
     off, chars = aligned_line([(0, A), (1, STEM), (1, [(2.8, 1.6), (3.2, 1.6)]), (2, _box(3.3, 4.3))])
     b = _abs(cross_bars(off, chars, "ate"))
     assert abs(np.ptp(b[len(A) + 3:len(A) + 5, 0]) - BAR_WIDTH * 2.0) < 1e-4
+
+
+def test_an_underscore_above_the_line_is_moved_down_onto_it():
+    # "a_e": small letters 2 units tall on the baseline y=4; the underscore written at y 3.5 (a quarter of an
+    # x-height above the line, where it reads as a hyphen), a delayed i-dot-like point of the e stays
+    us = [(2.2, 3.5), (2.6, 3.52), (3.0, 3.5)]
+    e = _box(3.2, 5.2)
+    off, chars = aligned_line([(0, A), (1, us), (2, e)])
+    out = underline(off, chars, "a_e")
+    a, b = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(b[:, 0], a[:, 0], atol=1e-5)  # nothing moves sideways
+    np.testing.assert_allclose(b[:len(A)], a[:len(A)], atol=1e-5)
+    np.testing.assert_allclose(b[len(A) + 3:], a[len(A) + 3:], atol=1e-5)  # the e stays
+    got = b[len(A):len(A) + 3, 1]
+    assert abs((got.min() + got.max()) / 2 - 4.0) < 1e-4 and abs(np.ptp(got) - 0.02) < 1e-5  # on the line, same shape
+    # on or below the line already, not flat (a letter's stroke the window was on the _ for), no small letter
+    # near, no underscore, no alignment: left as written
+    for stroke in ([(2.2, 4.1), (3.0, 4.1)], [(2.2, 2.0), (2.4, 3.5)]):
+        off, chars = aligned_line([(0, A), (1, stroke), (2, e)])
+        assert underline(off, chars, "a_e") is off
+    off, chars = aligned_line([(0, [(0, 0), (0, 4)]), (1, us), (2, [(3.2, 0), (3.2, 4)])])
+    assert underline(off, chars, "I_L") is off
+    off, chars = aligned_line([(0, A), (1, us), (2, e)])
+    assert underline(off, chars, "a-e") is off and underline(off, None, "a_e") is off

@@ -47,3 +47,14 @@ def test_the_bar_table_bins_each_ts_crossbar_width_against_its_reading():
             {"text": "ae", "strokes": off, "chars": chars, "ocr": "ae"}]  # no t: not counted
     cells = {(lo, hi): (n, share) for lo, hi, n, share in mark_gaps.bar_table(rows) if n}
     assert cells == {(0.2, 0.4): (2, 0.5), (0.6, 0.8): (1, 1.0)}
+
+
+def test_the_symbols_set_holds_each_measured_symbol_and_is_the_same_for_a_seed():
+    lines = mark_gaps.selection_lines("symbols", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("symbols", 0)
+    assert lines != mark_gaps.selection_lines("symbols", 1)
+    for c in "–—±×÷•_°¥=+":
+        assert sum(c in t for t in lines) >= 4, c
+    from hwcli.evaluation.charset_sets import EVERYDAY
+
+    assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's

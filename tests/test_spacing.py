@@ -3,7 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import COLON_LEAD, POINT_GAP, WORD_POINT_GAP, led_colons, space_marks, spaced_marks
+from hwcli.synthesis.spacing import (COLON_LEAD, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons, space_marks,
+                                     spaced_marks)
 from ink_helpers import aligned_line
 
 
@@ -137,3 +138,18 @@ def test_the_room_after_a_point_in_a_word_is_measured_in_x_heights():
     off, chars = aligned_line([big[0], (1, ell), (2, point), big[1], big[2]])
     b = _abs(space_marks(off, chars, "AL.CO"))
     assert abs((b[8:, 0].min() - b[6:8, 0].max()) - WORD_POINT_GAP * 8) < 1e-4  # L and C 8 tall
+
+
+def test_a_degree_sign_gets_room_before_the_letter_after_it():
+    # "a 0°C": a small a (4 units tall) sets the x-height; the ring (x 2.6-3.6, raised) written into the C
+    a = [(-4, 0), (-2, 0), (-2, 4), (-4, 4)]
+    zero = [(0, -2), (2, -2), (2, 4), (0, 4)]
+    ring = [(2.6, -2), (3.6, -2), (3.6, -1), (2.6, -1)]
+    cee = [(5.5, -2), (3.3, -2), (3.3, 4), (5.5, 4)]
+    off, chars = aligned_line([(0, a), (2, zero), (3, ring), (4, cee)])
+    assert [(i, g) for i, g in spaced_marks("a 0°C")] == [(3, DEGREE_GAP)]
+    assert spaced_marks("it is 20° today") == [] and spaced_marks("a 0°C", degree_gap=0.1) == [(3, 0.1)]
+    b, a_ = _abs(space_marks(off, chars, "a 0°C")), _abs(off)
+    np.testing.assert_allclose(b[:12], a_[:12], atol=1e-5)  # the a, the 0 and the ring stay
+    assert abs((b[12:, 0].min() - b[8:12, 0].max()) - DEGREE_GAP * 4) < 1e-4  # in x-heights, not the C's height
+    np.testing.assert_allclose(b[:, 1], a_[:, 1], atol=1e-5)

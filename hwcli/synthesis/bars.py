@@ -13,6 +13,15 @@ Lengthened to 0.6, the 261 lines with a shorter bar read their t's 528 -> 578 of
 for no more); on 768 lines of symbols, accents and digits (`selection.hard_lines`/`charset_lines`, seeds 0-1, 8 copies)
 t's 156 -> 179 of 196, CER 0.1545 -> 0.1530 (-6 errors in 21,008 characters: the rest of a line's reading shifts
 with any change to its ink). (`python scripts/mark_gaps.py bars F ...`)
+
+`underline` puts an underscore on the line: the network writes it a fifth of an x-height above the baseline (the
+median of 64 on selection lines), where it reads as a hyphen ("my-cat", "green-river"): on 384 lines of symbols
+(session 26, /tmp draws) tesseract read 13 of 64 as underscores; with its own stroke moved down to the baseline of
+the small letters beside it, 32 of 64 (its middle 0.1 x-heights above the line: 25, 0.05 below: 26, 0.15 / 0.3
+below: 15 / 12; lengthened to 1.2 x-heights as well: 21). On the ``symbols`` set of `scripts/mark_gaps.py` (seeds
+0-1, 4 copies) 12 -> 19 of 64, CER 0.0714 / 0.0684 -> 0.0710 / 0.0675 (`python scripts/mark_gaps.py symbols F`):
+many underscores are written on from the letter before in one stroke, and stay. Only its height changes; a
+stroke already on or below the line stays.
 """
 from __future__ import annotations
 
@@ -51,19 +60,25 @@ def _boxes(pts: np.ndarray, spans) -> np.ndarray:
                             np.minimum.reduceat(p[:, 1], a), np.maximum.reduceat(p[:, 1], a), b - a])
 
 
-def _x_height(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str, k: int) -> float:
-    """Height of the small letters (`SMALL_LETTERS`) written within six characters of `text[k]`, 0 if none; the
-    strokes less than half as tall (a late t-bar or i-dot the window was on a small letter for) left out."""
+def _band(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str, k: int) -> tuple[float, float]:
+    """Height and baseline (y grows down the page) of the small letters (`SMALL_LETTERS`) written within six
+    characters of `text[k]`, (0, 0) if none; the strokes less than half as tall (a late t-bar or i-dot the window
+    was on a small letter for) left out of the height."""
     near = [j for j in np.flatnonzero(np.abs(owner - k) <= 6)
             if 0 <= owner[j] < len(text) and text[owner[j]] in SMALL_LETTERS]
-    h = 0.0
+    h = base = 0.0
     for _ in range(2):
         if not near:
-            return 0.0
+            return 0.0, 0.0
         y = np.concatenate([pts[spans[j][0]:spans[j][1], 1] for j in near])
-        h = float(np.percentile(y, 95) - np.percentile(y, 5))
+        h, base = float(np.percentile(y, 95) - np.percentile(y, 5)), float(np.percentile(y, 95))
         near = [j for j in near if box[j, 3] - box[j, 2] >= 0.5 * h]
-    return h
+    return h, base
+
+
+def _x_height(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str, k: int) -> float:
+    """Height of the small letters written within six characters of `text[k]` (`_band`), 0 if none."""
+    return _band(pts, spans, owner, box, text, k)[0]
 
 
 def find_bars(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> list[tuple[int, int, float]]:
@@ -149,8 +164,39 @@ def cross_bars(strokes: np.ndarray, chars: np.ndarray | None, text: str, width: 
         lo, hi = _reach(pts, spans, owner, box, k, j, mid - half, mid + half, xh)
         pts[a:b, 0] = lo + (x - x0) * (hi - lo) / (x1 - x0)
         box[j, :2] = lo, hi
+    return _offsets(pts, strokes)
+
+
+def _offsets(pts: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """`strokes` (offsets) with its first ``len(pts)`` points moved to the absolute points `pts`."""
     n = len(pts)
     out = np.array(strokes, np.float32, copy=True)
     out[0, :2] = pts[0]
     out[1:n, :2] = np.diff(pts, axis=0)
     return out
+
+
+def underline(strokes: np.ndarray, chars: np.ndarray | None, text: str) -> np.ndarray:
+    """Offsets ``(N, 3)`` of one sampled line of `text` with each underscore's ink (its strokes, when together
+    they are flat: more than twice as wide as tall) moved down until its middle is on the baseline of the small
+    letters within six characters of it (never up; left as written where none is near). `chars` as for
+    `cross_bars`. Returns `strokes` itself when nothing moves."""
+    if chars is None or len(strokes) < 2 or "_" not in text:
+        return strokes
+    pts, spans, owner = stroke_owners(strokes, chars)
+    box = _boxes(pts, spans)
+    moved = False
+    for k, c in enumerate(text):
+        own = np.flatnonzero(owner == k) if c == "_" else ()
+        if not len(own):
+            continue
+        x0, x1, top, bottom = box[own, 0].min(), box[own, 1].max(), box[own, 2].min(), box[own, 3].max()
+        xh, base = _band(pts, spans, owner, box, text, k)
+        drop = base - (top + bottom) / 2
+        if xh <= 0 or x1 - x0 <= 2 * (bottom - top) or drop <= 0:
+            continue
+        for j in own:
+            pts[spans[j][0]:spans[j][1], 1] += drop
+        box[own, 2:4] += drop
+        moved = True
+    return _offsets(pts, strokes) if moved else strokes
