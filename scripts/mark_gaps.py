@@ -13,7 +13,7 @@ degree signs, the length of its t-bars and the height of its underscores.
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
-word and a colon ("Note: ..."); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
+word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
 network's own placement: neither room nor bars); `report` reads every copy again with the room given, `bars` reads
 the copies with a short bar again, with the room given, with and without the bars lengthened.
 """
@@ -30,13 +30,17 @@ import numpy as np
 
 from hwcli.strokes import SMALL_LETTERS
 
-KINDS = ("point between digits", "colon between digits", "point in a word", "colon in a word", "colon closing a word")
+KINDS = ("point between digits", "colon between digits", "point in a word", "colon in a word", "colon closing a word",
+         "! or ? closing a word")
+LED = ("colon closing a word", "! or ? closing a word")  # measured by the gap before them
 BINS = (-9.0, 0.0, 0.1, 0.2, 0.3, 0.5, 0.8, 1.2, 9.0)
 
 
 def kind_of(text: str, k: int) -> str | None:
     """Which of `KINDS` the character at `k` is (None: not a mark this script measures)."""
     c = text[k]
+    if c in "!?" and k and not text[k - 1].isspace():
+        return "! or ? closing a word"
     if c not in ".:" or k == 0:
         return None
     a = text[k - 1]
@@ -78,7 +82,7 @@ def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[i
         before, mark, after = ink([k - 1]), ink([k]), ink([k + 1])
         if before is None or mark is None:
             continue
-        if kind == "colon closing a word":
+        if kind in LED:
             ref, after = ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]), None
         else:
             ref = None if after is None else np.concatenate([before, after])
@@ -95,12 +99,12 @@ def mark_gaps(strokes: np.ndarray, chars: np.ndarray, text: str) -> list[tuple[i
 
 def gap_table(rows: list[dict]) -> dict[str, list[tuple[float, float, int, float]]]:
     """Per kind: (low, high, marks, share read right) per bin of the gap that decides it (after the mark; before
-    it for a colon closing a word, where read right means read, with no space read before it)."""
+    it for a colon, ! or ? closing a word, where read right means read, with no space read before it)."""
     seen = collections.defaultdict(list)
     for r in rows:
         ok = read_right(r["text"], r["ocr"])
         for k, kind, before, after in mark_gaps(r["strokes"], r["chars"], r["text"]):
-            if kind == "colon closing a word":
+            if kind in LED:
                 j = _matched_at(r["text"], r["ocr"], k)
                 seen[kind].append((before, j is not None and not (j > 0 and r["ocr"][j - 1] == " ")))
             else:
@@ -128,6 +132,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
     rng = np.random.default_rng(500 + seed)
     if name == "symbols":
         return [symbol_line(i, rng) for i in range(48)]
+    if name == "closers":
+        return [closer_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -159,6 +165,17 @@ def symbol_line(i: int, rng) -> str:
             f"Share {b * a} ÷ {b} = {a} {it}", f"Buy: • {it} • {it2} • {it3}", f"User {w1}_{w2}_{a} in {tw}",
             f"It was {a}°C in {tw} today", f"Paid ¥{c * 10 + b} for {b} {it}", f"So {b} + {a} = {a + b} {it} for {nm}",
             f"{tw} {b}–{b + a} May, {nm}", f"Mix {w1} = {w2} in {tw}")[i % 12]
+
+
+def closer_line(i: int, rng) -> str:
+    """The `i`-th line (of 8 kinds, in turn) of the ``closers`` set: a ! or ? closing a word, in the middle of a
+    line or at its end."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, nm, tw = str(rng.choice(_ITEMS)), str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    return (f"Thank you, {nm}!", f"Are the {it} in {tw}?", f"See you in {tw}, {nm}!", f"Did {nm} bring the {it}?",
+            f"What a day! The {it} are here", f"Is it far? Ask {nm} in {tw}", f"Hello {nm}! Lovely {it}",
+            f"Where are my {it}? In {tw}")[i % 8]
 
 
 def sample(args) -> None:
@@ -200,7 +217,7 @@ def report(args) -> None:
     rows, model, style = _load(args.files)
     for kind, bins in gap_table(rows).items():
         cells = "  ".join(f"[{lo:g},{hi:g}) {n}: {share:.0%}" for lo, hi, n, share in bins if n)
-        print(f"{kind} ({'no space read before it' if kind == 'colon closing a word' else 'read right'}): {cells}")
+        print(f"{kind} ({'no space read before it' if kind in LED else 'read right'}): {cells}")
     bundle = load_model(model)
     moved = [space_marks(r["strokes"], r["chars"], r["text"]) for r in rows]
     again = read_as_page(bundle, style, moved, accent_languages())
@@ -310,7 +327,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols"), default="marks")
+    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")

@@ -58,3 +58,18 @@ def test_the_symbols_set_holds_each_measured_symbol_and_is_the_same_for_a_seed()
     from hwcli.evaluation.charset_sets import EVERYDAY
 
     assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's
+
+
+def test_an_exclamation_or_question_mark_closing_a_word_is_measured_by_the_gap_before_it():
+    assert mark_gaps.kind_of("no! x ?", 2) == "! or ? closing a word" and mark_gaps.kind_of("no! x ?", 6) is None
+    # "no!": n and o 2 tall, the ! 1.5 after the o: 0.75 x-heights; read "no !" (a space before it), then "no!"
+    off, chars = aligned_line([(0, [(0, 0), (0, 2), (1, 2), (1, 0)]), (1, [(1.5, 0), (2.5, 0), (2.5, 2), (1.5, 2)]),
+                               (2, [(4.0, 0.0), (4.0, 1.4)])])
+    assert [(k, kind, round(b, 3)) for k, kind, b, _ in mark_gaps.mark_gaps(off, chars, "no!")] == \
+        [(2, "! or ? closing a word", 0.75)]
+    row = {"text": "no!", "strokes": off, "chars": chars, "ocr": "no !"}
+    cells = {(lo, hi): (n, share) for lo, hi, n, share in
+             mark_gaps.gap_table([row, dict(row, ocr="no!")])["! or ? closing a word"] if n}
+    assert cells == {(0.5, 0.8): (2, 0.5)}
+    lines = mark_gaps.selection_lines("closers", 0)
+    assert len(lines) == 48 and all(sum(c in "!?" for c in t) == 1 for t in lines)

@@ -3,8 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons, space_marks,
-                                     spaced_marks)
+from hwcli.synthesis.spacing import (COLON_LEAD, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons, led_marks,
+                                     space_marks, spaced_marks)
 from ink_helpers import aligned_line
 
 
@@ -120,6 +120,18 @@ def test_a_colon_closing_a_word_is_drawn_in_to_it_with_what_follows():
 def test_led_colons_close_a_word():
     assert led_colons("Note: 7:30, https://x, C:\\, : a") == [4, 17, 24]
     assert led_colons("") == [] and led_colons(":") == []
+
+
+def test_an_exclamation_or_question_mark_closing_a_word_is_drawn_in_like_a_colon():
+    assert led_marks("Hi! Far? ¿Qué? 5! ?! ! a:b") == [2, 7, 13, 16, 19, 24]  # not the ? after a space
+    assert led_marks("") == [] and led_marks("!") == [] and led_marks("a ! b ?") == []
+    bang = [(5.5, 0.0), (5.5, 1.4), (5.5, 1.9), (5.5, 1.95)]  # "no! x": the ! written 3 units after the o
+    off, chars = aligned_line([(0, N), (1, O), (2, bang[:2]), (2, bang[2:]), (4, X)])
+    a, b = _abs(off), _abs(space_marks(off, chars, "no! x"))
+    np.testing.assert_allclose(b[:8], a[:8], atol=1e-5)
+    assert abs((b[8:12, 0].min() - b[4:8, 0].max()) - COLON_LEAD * 2.0) < 1e-4
+    np.testing.assert_allclose(b[12:, 0] - a[12:, 0], b[8, 0] - a[8, 0], atol=1e-5)  # what follows moves with it
+    assert space_marks(off, chars, "no ! x") is off  # set apart by a space in the text: left as written
 
 
 def test_the_room_after_a_point_in_a_word_is_measured_in_x_heights():

@@ -2,7 +2,8 @@
 colon of "7:30" or the dot of "example.org" against the next character, where a reader takes "3824", "730" or
 "exampleorg", and the colon of "Note:" most of an x-height after its word, where a reader takes "Note :".
 `space_marks` moves the ink written after such a point or colon to the right until the mark stands clear of the
-next character, and a colon closing a word, with what follows, to the left until it stands close to the word;
+next character, and a colon closing a word, with what follows, to the left until it stands close to the word (an
+exclamation or question mark too: "you !" read "you I"; `CLOSERS`);
 the letters themselves are the network's own, unchanged. A degree sign gets room after it the same way ("180°C"
 read "180€" where the ring touched the C; `DEGREE_GAP`).
 
@@ -97,18 +98,34 @@ def led_colons(text: str) -> list[int]:
     return [i for i in range(1, len(text)) if text[i] == ":" and not text[i - 1].isspace() and not text[i - 1].isdigit()]
 
 
+#: An exclamation or question mark closing a word is drawn in as a colon is (`COLON_LEAD`): the network writes it
+#: 0.5-1.2 x-heights after the word, and tesseract reads a space before it ("you !", "Nuria !", "te ?") or takes a
+#: "!" standing alone for an I ("thank you I"). On the ``closers`` selection set of `scripts/mark_gaps.py` (seeds
+#: 0-1, 4 copies, 384 marks), read with no space before them 78% of the time at 0.3-0.5 x-heights, 64% at 0.5-0.8,
+#: 49% at 0.8-1.2; drawn in to 0.3 / 0.5 / 0.7 x-heights, 224 -> 324 / 326 / 268 of 384, a space read before 62
+#: -> 1 / 8 / 39, CER 0.0517 -> 0.0363 / 0.0337 / 0.0444.
+CLOSERS = "!?"
+
+
+def led_marks(text: str) -> list[int]:
+    """Indices of the marks of `text` drawn in to the word they close: its colons that close a word (`led_colons`)
+    and each ! or ? (`CLOSERS`) written right after a character that is not a space ("you!", "far?", "?!")."""
+    return sorted(set(led_colons(text)) | {i for i in range(1, len(text))
+                                           if text[i] in CLOSERS and not text[i - 1].isspace()})
+
+
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
                 word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
     `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, or neighbour heights
-    where no small letter is near; never moved left), and each colon closing a word (`led_colons`) and the ink after it moved left until it stands at most
+    where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
     `lead` x-heights after the word (never moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
     marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap)] + [(k, "lead", lead)
-                                                                                    for k in led_colons(text)]
+                                                                                    for k in led_marks(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     pts, comps, owner = stroke_owners(strokes, chars)
