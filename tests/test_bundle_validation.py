@@ -66,7 +66,7 @@ def _retensor(stem: Path, blob: bytes) -> None:
     ("defaults.max_steps_per_char", 10**9, "max_steps_per_char"),
     ("defaults.retries", 10**6, "retries"),
     ("defaults.hard_copies", 0, "hard_copies"),
-    ("defaults.hard_copies", 5, "hard_copies"),
+    ("defaults.hard_copies", 9, "hard_copies"),
     ("defaults.hard_copies", 2.5, "hard_copies"),
     ("defaults.bias", "high", "bias"),
     ("defaults.check", "yes", "check"),

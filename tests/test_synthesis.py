@@ -157,7 +157,7 @@ def test_lines_with_digits_or_capitals_are_written_twice_at_once_when_read_back(
 
 
 def test_a_bundle_sets_how_many_copies_of_a_hard_line_are_written_at_once(bundle, monkeypatch):
-    # hwcli-charset writes lines with accents and symbols 4 times at once (its defaults.hard_copies), the
+    # hwcli-charset writes lines with accents and symbols 8 times at once (its defaults.hard_copies), the
     # default bundle twice; a caller's hard_copies wins over either
     from dataclasses import replace
 

@@ -25,7 +25,7 @@ def stem_of(path: str | os.PathLike) -> Path:
 
 MAX_STEPS_PER_CHAR = 200  # sampled points per character: a real one takes ~25; more only allocates memory
 MAX_RETRIES = 20  # resamples of a failed line
-MAX_COPIES = 4  # copies of a line or segment written at once, the best reading kept (a bundle's hard_copies)
+MAX_COPIES = 8  # copies of a line or segment written at once, the best reading kept (a bundle's hard_copies)
 MAX_JSON_BYTES = 64 << 20  # a bundle's JSON with a few dozen styles is well under 1 MB
 MAX_TENSOR_BYTES = 2 << 30  # the bundled synthesis weights are 7 MB; 2 GiB allows a 20x larger network
 MAX_DESCRIPTION = 200  # characters of a style's description

@@ -13,7 +13,7 @@ from ..model.files import MAX_COPIES, MAX_RETRIES, MAX_STEPS_PER_CHAR
 
 RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
 SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
-MAX_CANDIDATES = MAX_COPIES  # copies of a failed unit in a resampling pass without per-unit seeds...
+MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
 MIN_CANDIDATES = 2  # ...and at least this many
 HARD_COPIES = SamplingDefaults.hard_copies  # default of SamplingOptions.hard_copies for a bundle that sets none
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
@@ -62,8 +62,8 @@ class SamplingOptions:
         check_seed(self.seed)
         if self.batch_size < 1:
             raise OptionError("batch_size must be >= 1")
-        if self.hard_copies is not None and not 1 <= self.hard_copies <= MAX_CANDIDATES:
-            raise OptionError(f"hard_copies must be between 1 and {MAX_CANDIDATES}")
+        if self.hard_copies is not None and not 1 <= self.hard_copies <= MAX_COPIES:
+            raise OptionError(f"hard_copies must be between 1 and {MAX_COPIES}")
         if self.segment_chars is not None and self.segment_chars != 0 and self.segment_chars < 8:
             raise OptionError("segment_chars must be 0 (never split) or at least 8")
 
