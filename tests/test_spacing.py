@@ -3,8 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons, led_marks,
-                                     space_marks, spaced_marks)
+from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons,
+                                     led_marks, space_marks, spaced_marks)
 from ink_helpers import aligned_line
 
 
@@ -165,3 +165,19 @@ def test_a_degree_sign_gets_room_before_the_letter_after_it():
     np.testing.assert_allclose(b[:12], a_[:12], atol=1e-5)  # the a, the 0 and the ring stay
     assert abs((b[12:, 0].min() - b[8:12, 0].max()) - DEGREE_GAP * 4) < 1e-4  # in x-heights, not the C's height
     np.testing.assert_allclose(b[:, 1], a_[:, 1], atol=1e-5)
+
+
+def test_a_comparison_sign_gets_room_before_the_equals_sign_written_into_it():
+    # "x >= 1": a small x (4 units tall), a space, the > (x 2-3.5) and the = written into it (from x 3.2)
+    x = [(-4, 0), (-2, 0), (-2, 4), (-4, 4)]
+    gt = [(2, 0.5), (3.5, 2), (2, 3.5)]
+    eq = [(3.2, 1.5), (5, 1.5), (3.2, 2.5), (5, 2.5)]
+    one = [(7, 0), (7, 4)]
+    off, chars = aligned_line([(0, x), (2, gt), (3, eq), (5, one)])
+    assert spaced_marks("x >= 1") == [(2, COMPARISON_GAP)] and spaced_marks("a > b") == []
+    assert spaced_marks("a <- b <3 c", comparison_gap=0.1) == [(2, 0.1), (7, 0.1)]
+    b, a = _abs(space_marks(off, chars, "x >= 1")), _abs(off)
+    np.testing.assert_allclose(b[:7], a[:7], atol=1e-5)  # the x and the > stay, though a space stands before it
+    assert abs((b[7:11, 0].min() - b[4:7, 0].max()) - COMPARISON_GAP * 4) < 1e-4  # in x-heights
+    np.testing.assert_allclose(b[7:, 0] - a[7:, 0], b[7, 0] - a[7, 0], atol=1e-5)  # what follows moves with it
+    np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)

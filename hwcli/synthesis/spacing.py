@@ -5,7 +5,8 @@ colon of "7:30" or the dot of "example.org" against the next character, where a 
 next character, and a colon closing a word, with what follows, to the left until it stands close to the word (an
 exclamation or question mark too: "you !" read "you I"; `CLOSERS`);
 the letters themselves are the network's own, unchanged. A degree sign gets room after it the same way ("180°C"
-read "180€" where the ring touched the C; `DEGREE_GAP`).
+read "180€" where the ring touched the C; `DEGREE_GAP`), and a < or > before the = of "<=" and ">="
+(`COMPARISON_GAP`).
 
 Measured on selection lines (never `hwcli eval`'s sets; `scripts/mark_gaps.py` samples and reports them),
 `hwcli-charset` style 2, check off: `selection.hard_lines`
@@ -59,14 +60,24 @@ COLON_LEAD = 0.5
 DEGREE_GAP = 0.3
 
 
+#: Clear space after a < or > followed by anything but a space ("x >= 10", "y <= 447", "->"), in x-heights: the
+#: network writes the = into the sign, and tesseract reads "x > 10" or "<-". On the 48 `charset_lines` selection
+#: lines holding one (seeds 0-3 as `scripts/mark_gaps.py` drew them in session 25, 8 copies): the sign read 29 of 48
+#: times and the character after it 22 as written; with 0.2 / 0.3 / 0.45 / 0.6 x-heights 38 / 45 / 48 / 47 and 30 /
+#: 37 / 41 / 41, those lines' CER 0.1017 -> 0.0847 / 0.0727 / 0.0664 / 0.0713.
+COMPARISON_GAP = 0.45
+
+
 def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = None,
-                 degree_gap: float | None = None) -> list[tuple[int, float]]:
+                 degree_gap: float | None = None, comparison_gap: float | None = None) -> list[tuple[int, float]]:
     """(index, clear space after it) of each mark of `text` given room: a point or colon between two digits
     ("3.80", "7:30"; `gap`, in digit heights), a point or colon between two other characters that are not spaces
-    ("j.price", "example.org", "https://", "C:\\"; `word_gap`, in x-heights), and a degree sign followed by
-    anything but a space ("180°C"; `degree_gap`, in x-heights)."""
+    ("j.price", "example.org", "https://", "C:\\"; `word_gap`, in x-heights), a degree sign followed by
+    anything but a space ("180°C"; `degree_gap`, in x-heights), and a < or > followed by anything but a space
+    (">=", "<="; `comparison_gap`, in x-heights)."""
     word_gap = WORD_POINT_GAP if word_gap is None else word_gap
     degree_gap = DEGREE_GAP if degree_gap is None else degree_gap
+    comparison_gap = COMPARISON_GAP if comparison_gap is None else comparison_gap
     out = []
     for i in range(1, len(text) - 1):
         a, c, b = text[i - 1], text[i], text[i + 1]
@@ -76,6 +87,8 @@ def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = Non
             out.append((i, word_gap))
         elif c == "°" and not b.isspace():
             out.append((i, degree_gap))
+        elif c in "<>" and not b.isspace():
+            out.append((i, comparison_gap))
     return out
 
 
@@ -115,17 +128,18 @@ def led_marks(text: str) -> list[int]:
 
 
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
-                word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None) -> np.ndarray:
+                word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None,
+                comparison_gap: float | None = None) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
-    `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, or neighbour heights
-    where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
+    `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, `comparison_gap` after
+    a < or >, or neighbour heights where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
     `lead` x-heights after the word (never moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
-    marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap)] + [(k, "lead", lead)
-                                                                                    for k in led_marks(text)]
+    marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap, comparison_gap)]
+    marks += [(k, "lead", lead) for k in led_marks(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     pts, comps, owner = stroke_owners(strokes, chars)
@@ -147,6 +161,8 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
         if kind == "after":
             after = ink(k + 1)
             h = height(before, after)  # the point or a neighbour not found in the alignment: h 0, left as written
+            if h == 0 and text[k] in "<>":  # after a space ("x >= 1"): in x-heights, as long as the next has ink
+                h = height(after)
             if h > 0 and not (text[k - 1].isdigit() and text[k + 1].isdigit()):  # in a word: in x-heights
                 small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
                 h = height(ink(small)) or h
