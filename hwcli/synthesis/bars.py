@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..strokes import SMALL_LETTERS
-from .spacing import stroke_owners
+from .spacing import offsets_from, stroke_owners
 
 #: A t's crossbar is at least this many x-heights wide.
 BAR_WIDTH = 0.6
@@ -164,16 +164,7 @@ def cross_bars(strokes: np.ndarray, chars: np.ndarray | None, text: str, width: 
         lo, hi = _reach(pts, spans, owner, box, k, j, mid - half, mid + half, xh)
         pts[a:b, 0] = lo + (x - x0) * (hi - lo) / (x1 - x0)
         box[j, :2] = lo, hi
-    return _offsets(pts, strokes)
-
-
-def _offsets(pts: np.ndarray, strokes: np.ndarray) -> np.ndarray:
-    """`strokes` (offsets) with its first ``len(pts)`` points moved to the absolute points `pts`."""
-    n = len(pts)
-    out = np.array(strokes, np.float32, copy=True)
-    out[0, :2] = pts[0]
-    out[1:n, :2] = np.diff(pts, axis=0)
-    return out
+    return offsets_from(pts, strokes)
 
 
 def underline(strokes: np.ndarray, chars: np.ndarray | None, text: str) -> np.ndarray:
@@ -199,4 +190,4 @@ def underline(strokes: np.ndarray, chars: np.ndarray | None, text: str) -> np.nd
             pts[spans[j][0]:spans[j][1], 1] += drop
         box[own, 2:4] += drop
         moved = True
-    return _offsets(pts, strokes) if moved else strokes
+    return offsets_from(pts, strokes) if moved else strokes

@@ -105,6 +105,16 @@ def stroke_owners(strokes: np.ndarray, chars: np.ndarray) -> tuple[np.ndarray, l
     return pts, spans, owner
 
 
+def offsets_from(pts: np.ndarray, strokes: np.ndarray) -> np.ndarray:
+    """The inverse of `stroke_owners`'s points: `strokes` (offsets, float32) with its first ``len(pts)`` points
+    moved to the absolute points `pts` (a line's first offset is its first point; the rest are left as they were)."""
+    n = len(pts)
+    out = np.array(strokes, np.float32, copy=True)
+    out[0, :2] = pts[0]
+    out[1:n, :2] = np.diff(pts, axis=0)
+    return out
+
+
 def led_colons(text: str) -> list[int]:
     """Indices of the colons of `text` that close a word ("Note:", "https:"): after a character that is neither a
     space nor a digit."""
@@ -143,7 +153,6 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     pts, comps, owner = stroke_owners(strokes, chars)
-    n = len(pts)
     shift = np.zeros(len(comps))
 
     def ink(c: int | list[int]) -> np.ndarray | None:
@@ -160,13 +169,13 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
         before, mark = ink(k - 1), ink(k)
         if kind == "after":
             after = ink(k + 1)
-            h = height(before, after)  # the point or a neighbour not found in the alignment: h 0, left as written
-            if h == 0 and text[k] in "<>":  # after a space ("x >= 1"): in x-heights, as long as the next has ink
-                h = height(after)
-            if h > 0 and not (text[k - 1].isdigit() and text[k + 1].isdigit()):  # in a word: in x-heights
+            if mark is None or after is None:  # the mark or the next character not found in the alignment
+                continue
+            h = height(before, after)  # between digits: their height
+            if not (text[k - 1].isdigit() and text[k + 1].isdigit()):  # elsewhere: in x-heights, else neighbours'
                 small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
-                h = height(ink(small)) or h
-            if h > 0 and mark is not None:
+                h = height(ink(small)) or h or height(after)  # (a space before "<=": the next character's)
+            if h > 0:
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
         else:
@@ -178,7 +187,4 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
         return strokes
     for (a, b), d in zip(comps, shift):
         pts[a:b, 0] += d
-    out = np.array(strokes, np.float32, copy=True)
-    out[0, :2] = pts[0]
-    out[1:n, :2] = np.diff(pts, axis=0)
-    return out
+    return offsets_from(pts, strokes)
