@@ -9,11 +9,12 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
     python scripts/mark_gaps.py bars c0.pkl [more.pkl ...]     # bar-width bins, then the lines with bars lengthened
     python scripts/mark_gaps.py sample --set symbols --seed 0 -o s0.pkl
-    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs and underscores, without and with
+    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >: without and with
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
-word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
+word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons`, a < or > against an =
+("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
 network's own placement: neither room nor bars); `report` reads every copy again with the room given, `bars` reads
 the copies with a short bar again, with the room given, with and without the bars lengthened.
 """
@@ -134,6 +135,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
         return [symbol_line(i, rng) for i in range(48)]
     if name == "closers":
         return [closer_line(i, rng) for i in range(48)]
+    if name == "comparisons":
+        return [comparison_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -176,6 +179,16 @@ def closer_line(i: int, rng) -> str:
     return (f"Thank you, {nm}!", f"Are the {it} in {tw}?", f"See you in {tw}, {nm}!", f"Did {nm} bring the {it}?",
             f"What a day! The {it} are here", f"Is it far? Ask {nm} in {tw}", f"Hello {nm}! Lovely {it}",
             f"Where are my {it}? In {tw}")[i % 8]
+
+
+def comparison_line(i: int, rng) -> str:
+    """The `i`-th line (of 4 kinds, in turn) of the ``comparisons`` set: a < or > written against an = ("x >= 10")."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, nm, tw = str(rng.choice(_ITEMS)), str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    a, b = (int(rng.integers(2, 99)) for _ in range(2))
+    return (f"If x >= {a}, then y <= {b}", f"Keep {it} <= {a} in {tw}", f"Only {nm} >= {a} and {b} <= z",
+            f"Order when {it} >= {b} for {nm}")[i % 4]
 
 
 def sample(args) -> None:
@@ -292,20 +305,23 @@ def symbols(args) -> None:
     bundle, langs = load_model(model), accent_languages()
     refs = [" ".join(r["text"].split()) for r in rows]
     n = sum(len(t) for t in refs)
-    ways = {"room and bars (no degree room)": dict(degree_gap=-1e9, under=False),
-            "+ room after a degree sign": dict(degree_gap=None, under=False),
-            "+ underscores on the line": dict(degree_gap=None, under=True)}
+    off = -1e9  # no room
+    ways = {"room and bars (no degree or comparison room)": dict(degree_gap=off, comparison_gap=off, under=False),
+            "+ room after a degree sign": dict(degree_gap=None, comparison_gap=off, under=False),
+            "+ underscores on the line": dict(degree_gap=None, comparison_gap=off, under=True),
+            "+ room after < and >": dict(degree_gap=None, comparison_gap=None, under=True)}
     for name, w in ways.items():
-        ink = [cross_bars(space_marks(r["strokes"], r["chars"], r["text"], degree_gap=w["degree_gap"]), r["chars"],
-                          r["text"]) for r in rows]
+        ink = [cross_bars(space_marks(r["strokes"], r["chars"], r["text"], degree_gap=w["degree_gap"],
+                                      comparison_gap=w["comparison_gap"]), r["chars"], r["text"]) for r in rows]
         if w["under"]:
             ink = [underline(s_, r["chars"], r["text"]) for s_, r in zip(ink, rows)]
         got = read_as_page(bundle, style, ink, langs)
         right, total = collections.Counter(), collections.Counter()
         for t, o in zip(refs, got):
             for k, ok in enumerate(read_right(t, o)):
-                c = "C after °" if t[k] == "C" and k and t[k - 1] == "°" else t[k]
-                if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+"):
+                c = ("C after °" if t[k] == "C" and k and t[k - 1] == "°" else
+                     "= after < >" if t[k] == "=" and k and t[k - 1] in "<>" else t[k])
+                if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+", "<", ">", "= after < >"):
                     right[c] += ok
                     total[c] += 1
         e = sum(edit_distance(t, o) for t, o in zip(refs, got))
@@ -327,7 +343,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers"), default="marks")
+    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")

@@ -73,3 +73,9 @@ def test_an_exclamation_or_question_mark_closing_a_word_is_measured_by_the_gap_b
     assert cells == {(0.5, 0.8): (2, 0.5)}
     lines = mark_gaps.selection_lines("closers", 0)
     assert len(lines) == 48 and all(sum(c in "!?" for c in t) == 1 for t in lines)
+
+
+def test_the_comparisons_set_puts_an_equals_sign_after_each_comparison():
+    lines = mark_gaps.selection_lines("comparisons", 0)
+    assert len(lines) == 48 and all(">=" in t or "<=" in t for t in lines)
+    assert lines == mark_gaps.selection_lines("comparisons", 0) != mark_gaps.selection_lines("comparisons", 1)
