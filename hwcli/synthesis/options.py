@@ -13,7 +13,8 @@ from ..model.files import MAX_COPIES, MAX_RETRIES, MAX_STEPS_PER_CHAR
 
 RETRY_BATCH = 16  # rows of a resampling batch when lines have their own seeds (`synthesize(seeds=...)`)
 SEEDED_CANDIDATES = 2  # ...copies of each failed unit in it (see `_synthesize_units`)
-MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds...
+MAX_CANDIDATES = 4  # copies of a failed unit in a resampling pass without per-unit seeds (not MAX_COPIES: eight
+# were measured only for the first pass of a hard unit, `hard_copies`)...
 MIN_CANDIDATES = 2  # ...and at least this many
 HARD_COPIES = SamplingDefaults.hard_copies  # default of SamplingOptions.hard_copies for a bundle that sets none
 SEEDED_CHARS = 128  # ...and characters a unit's text is padded to (longer units only are longer)
