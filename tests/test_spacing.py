@@ -3,8 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, POINT_GAP, WORD_POINT_GAP, led_colons,
-                                     led_marks, space_marks, spaced_marks)
+from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, POINT_GAP, SIGN_GAP, WORD_POINT_GAP,
+                                     led_colons, led_marks, opens_number, space_marks, spaced_marks)
 from ink_helpers import aligned_line
 
 
@@ -181,3 +181,27 @@ def test_a_comparison_sign_gets_room_before_the_equals_sign_written_into_it():
     assert abs((b[7:11, 0].min() - b[4:7, 0].max()) - COMPARISON_GAP * 4) < 1e-4  # in x-heights
     np.testing.assert_allclose(b[7:, 0] - a[7:, 0], b[7, 0] - a[7, 0], atol=1e-5)  # what follows moves with it
     np.testing.assert_allclose(b[:, 1], a[:, 1], atol=1e-5)
+
+
+def test_a_sign_opening_a_number_gets_room_before_its_digit():
+    assert [i for i in range(11) if opens_number("-4 (+44 x-1", i)] == [0, 4]
+    assert not any(opens_number(t, i) for t in ("INV-2027", "A-4", "2 - 3", "3-4", "a+b", "-", "x -y") for i in range(len(t)))
+    assert opens_number("from ±2", 5) and opens_number("[-1]", 1)
+    assert spaced_marks("It was -4°C") == [(7, SIGN_GAP), (9, DEGREE_GAP)]
+    assert spaced_marks("-4 a", sign_gap=0.1) == [(0, 0.1)]
+    # "a -4": a small a (4 units tall), a space, the minus (x 2-3) run into the 4 (from x 2.8)
+    a = [(-4, 0), (-2, 0), (-2, 4), (-4, 4)]
+    minus = [(2, 2), (3, 2)]
+    four = [(2.8, 0), (2.8, 3), (4.5, 3), (4, 0), (4, 4)]
+    off, chars = aligned_line([(0, a), (2, minus), (3, four)])
+    b, a_ = _abs(space_marks(off, chars, "a -4")), _abs(off)
+    np.testing.assert_allclose(b[:6], a_[:6], atol=1e-5)  # the a and the minus stay
+    assert abs((b[6:, 0].min() - b[4:6, 0].max()) - SIGN_GAP * 4) < 1e-4  # in x-heights
+    np.testing.assert_allclose(b[:, 1], a_[:, 1], atol=1e-5)
+    assert space_marks(off, chars, "a -4", sign_gap=-1.0) is off  # room off: as written
+    # at the start of the line, no small letter near: the digit's own height (5th-95th percentile of its points)
+    off, chars = aligned_line([(0, minus), (1, four)])
+    b = _abs(space_marks(off, chars, "-4"))
+    y = np.array([p[1] for p in four])
+    assert abs((b[2:, 0].min() - b[:2, 0].max()) - SIGN_GAP * np.subtract(*np.percentile(y, [95, 5]))) < 1e-4
+

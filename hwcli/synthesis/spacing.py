@@ -5,8 +5,9 @@ colon of "7:30" or the dot of "example.org" against the next character, where a 
 next character, and a colon closing a word, with what follows, to the left until it stands close to the word (an
 exclamation or question mark too: "you !" read "you I"; `CLOSERS`);
 the letters themselves are the network's own, unchanged. A degree sign gets room after it the same way ("180°C"
-read "180€" where the ring touched the C; `DEGREE_GAP`), and a < or > before the = of "<=" and ">="
-(`COMPARISON_GAP`).
+read "180€" where the ring touched the C; `DEGREE_GAP`), a < or > before the = of "<=" and ">="
+(`COMPARISON_GAP`), and a minus or plus sign opening a number before its digit ("-4°C" read "P", "+44" read "“4";
+`SIGN_GAP`).
 
 Measured on selection lines (never `hwcli eval`'s sets; `scripts/mark_gaps.py` samples and reports them),
 `hwcli-charset` style 2, check off: `selection.hard_lines`
@@ -70,17 +71,36 @@ DEGREE_GAP = 0.3
 COMPARISON_GAP = 0.45
 
 
+#: Clear space after a sign opening a number ("-4°C", "+44 20", "±2 mm", "(-3)"), in x-heights: the network writes
+#: the bar of a minus or plus against or across the digit, and tesseract reads "-4°" as "P" and "+4" as "“". On the
+#: ``signs`` set of `scripts/mark_gaps.py` (seeds 0-1, 4 copies, 384 lines, 480 signs): signs read 297 / the
+#: digits after them 406 as written; with 0.15 / 0.3 / 0.45 / 0.6 x-heights 311 / 343 / 345 / 347 and 415 / 420 /
+#: 430 / 428, CER 0.0738 -> 0.0699 / 0.0683 / 0.0683 / 0.0675.
+SIGN_GAP = 0.45
+SIGNS = "-+±−"
+
+
+def opens_number(text: str, i: int) -> bool:
+    """Whether `text[i]` is a sign (`SIGNS`) opening a number: a digit right after it, and before it the line's start,
+    a space or an opening bracket ("-4", "(+44", "from ±2"; not the hyphen of "INV-2027" or "A-4")."""
+    return (text[i] in SIGNS and i + 1 < len(text) and text[i + 1].isdigit()
+            and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"))
+
+
 def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = None,
-                 degree_gap: float | None = None, comparison_gap: float | None = None) -> list[tuple[int, float]]:
+                 degree_gap: float | None = None, comparison_gap: float | None = None,
+                 sign_gap: float | None = None) -> list[tuple[int, float]]:
     """(index, clear space after it) of each mark of `text` given room: a point or colon between two digits
     ("3.80", "7:30"; `gap`, in digit heights), a point or colon between two other characters that are not spaces
     ("j.price", "example.org", "https://", "C:\\"; `word_gap`, in x-heights), a degree sign followed by
     anything but a space ("180°C"; `degree_gap`, in x-heights), and a < or > followed by anything but a space
-    (">=", "<="; `comparison_gap`, in x-heights)."""
+    (">=", "<="; `comparison_gap`, in x-heights), and a sign opening a number ("-4", "+44"; `opens_number`,
+    `sign_gap`, in x-heights)."""
     word_gap = WORD_POINT_GAP if word_gap is None else word_gap
+    sign_gap = SIGN_GAP if sign_gap is None else sign_gap
     degree_gap = DEGREE_GAP if degree_gap is None else degree_gap
     comparison_gap = COMPARISON_GAP if comparison_gap is None else comparison_gap
-    out = []
+    out = [(0, sign_gap)] if text and opens_number(text, 0) else []
     for i in range(1, len(text) - 1):
         a, c, b = text[i - 1], text[i], text[i + 1]
         if c in ".:" and a.isdigit() and b.isdigit():
@@ -91,6 +111,8 @@ def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = Non
             out.append((i, degree_gap))
         elif c in "<>" and not b.isspace():
             out.append((i, comparison_gap))
+        elif opens_number(text, i):
+            out.append((i, sign_gap))
     return out
 
 
@@ -141,16 +163,16 @@ def led_marks(text: str) -> list[int]:
 
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
                 word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None,
-                comparison_gap: float | None = None) -> np.ndarray:
+                comparison_gap: float | None = None, sign_gap: float | None = None) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
     `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, `comparison_gap` after
-    a < or >, or neighbour heights where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
+    a < or >, `sign_gap` after a sign opening a number, or neighbour heights where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
     `lead` x-heights after the word (never moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
-    marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap, comparison_gap)]
+    marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap, comparison_gap, sign_gap)]
     marks += [(k, "lead", lead) for k in led_marks(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
@@ -174,7 +196,7 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
             if mark is None or after is None:  # the mark or the next character not found in the alignment
                 continue
             h = height(before, after)  # between digits: their height
-            if not (text[k - 1].isdigit() and text[k + 1].isdigit()):  # elsewhere: in x-heights, else neighbours'
+            if not (k > 0 and text[k - 1].isdigit() and text[k + 1].isdigit()):  # elsewhere: in x-heights, else neighbours'
                 small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
                 h = height(ink(small)) or h or height(after)  # (a space before "<=": the next character's)
             if h > 0:
