@@ -9,14 +9,18 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
     python scripts/mark_gaps.py bars c0.pkl [more.pkl ...]     # bar-width bins, then the lines with bars lengthened
     python scripts/mark_gaps.py sample --set symbols --seed 0 -o s0.pkl
-    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >: without and with
+    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >, signs: without and with
+    python scripts/mark_gaps.py dots c0.pkl [more.pkl ...]     # colons whose dots are crammed: without and with parting
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
 word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons`, a < or > against an =
-("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen. Copies are sampled with the check off (`hwcli-charset`, style 2) and drawn raw (the
-network's own placement: neither room nor bars); `report` reads every copy again with the room given, `bars` reads
-the copies with a short bar again, with the room given, with and without the bars lengthened.
+("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen; `signs`, a minus,
+plus or plus-minus sign opening a number ("-4°C", "+44"). Copies are sampled with the check off (`hwcli-charset`,
+style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
+the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
+lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
+them parted (`hwcli.synthesis.bars.part_colons`).
 """
 from __future__ import annotations
 
@@ -137,6 +141,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
         return [closer_line(i, rng) for i in range(48)]
     if name == "comparisons":
         return [comparison_line(i, rng) for i in range(48)]
+    if name == "signs":
+        return [sign_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -191,6 +197,18 @@ def comparison_line(i: int, rng) -> str:
             f"Order when {it} >= {b} for {nm}")[i % 4]
 
 
+def sign_line(i: int, rng) -> str:
+    """The `i`-th line (of 8 kinds, in turn) of the ``signs`` set: a minus, plus or plus-minus sign opening a number
+    ("-4°C", "+44", "(-12)")."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, nm, tw = str(rng.choice(_ITEMS)), str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    a, b, c = (int(rng.integers(lo, hi)) for lo, hi in ((1, 30), (2, 10), (10, 99)))
+    return (f"It was -{a}°C in {tw} today", f"Ring {nm} on +{c} {a}{b} {c}{b}", f"From -{b} to +{a} in {tw}",
+            f"The {it} cost -{b}.{c} for {nm}", f"Keep it at {c} ±{b} mm, {nm}", f"Balance (-{c}) for the {it}",
+            f"{tw} +{a}°F, {nm} -{b} kg", f"-{c} points for the {it}")[i % 8]
+
+
 def sample(args) -> None:
     import torch
 
@@ -205,8 +223,8 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars, run.underline
-    run.space_marks = run.cross_bars = run.underline = lambda strokes, chars, text, *a, **k: strokes  # its own ink
+    raw = run.space_marks, run.cross_bars, run.underline, run.part_colons
+    run.space_marks = run.cross_bars = run.underline = run.part_colons = lambda strokes, chars, text, *a, **k: strokes
     try:
         for c in range(args.copies):
             res = synthesize(bundle, lines, SamplingOptions(style=args.style, seed=args.seed * 1000 + c, check=False))
@@ -215,7 +233,7 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks, run.cross_bars, run.underline = raw
+        run.space_marks, run.cross_bars, run.underline, run.part_colons = raw  # its own ink
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -299,20 +317,23 @@ def symbols(args) -> None:
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.reading import edit_distance
     from hwcli.synthesis.bars import cross_bars, underline
-    from hwcli.synthesis.spacing import space_marks
+    from hwcli.synthesis.spacing import opens_number, space_marks
 
     rows, model, style = _load(args.files)
     bundle, langs = load_model(model), accent_languages()
     refs = [" ".join(r["text"].split()) for r in rows]
     n = sum(len(t) for t in refs)
     off = -1e9  # no room
-    ways = {"room and bars (no degree or comparison room)": dict(degree_gap=off, comparison_gap=off, under=False),
-            "+ room after a degree sign": dict(degree_gap=None, comparison_gap=off, under=False),
-            "+ underscores on the line": dict(degree_gap=None, comparison_gap=off, under=True),
-            "+ room after < and >": dict(degree_gap=None, comparison_gap=None, under=True)}
+    ways = {"room and bars (no degree, comparison or sign room)": dict(degree_gap=off, comparison_gap=off, under=False,
+                                                                        sign_gap=off),
+            "+ room after a degree sign": dict(degree_gap=None, comparison_gap=off, under=False, sign_gap=off),
+            "+ underscores on the line": dict(degree_gap=None, comparison_gap=off, under=True, sign_gap=off),
+            "+ room after < and >": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=off),
+            "+ room after a sign opening a number": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=None)}
     for name, w in ways.items():
         ink = [cross_bars(space_marks(r["strokes"], r["chars"], r["text"], degree_gap=w["degree_gap"],
-                                      comparison_gap=w["comparison_gap"]), r["chars"], r["text"]) for r in rows]
+                                      comparison_gap=w["comparison_gap"], sign_gap=w["sign_gap"]), r["chars"], r["text"])
+               for r in rows]
         if w["under"]:
             ink = [underline(s_, r["chars"], r["text"]) for s_, r in zip(ink, rows)]
         got = read_as_page(bundle, style, ink, langs)
@@ -320,13 +341,41 @@ def symbols(args) -> None:
         for t, o in zip(refs, got):
             for k, ok in enumerate(read_right(t, o)):
                 c = ("C after °" if t[k] == "C" and k and t[k - 1] == "°" else
-                     "= after < >" if t[k] == "=" and k and t[k - 1] in "<>" else t[k])
-                if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+", "<", ">", "= after < >"):
+                     "= after < >" if t[k] == "=" and k and t[k - 1] in "<>" else
+                     "sign" if opens_number(t, k) else "digit after a sign" if k and opens_number(t, k - 1) else t[k])
+                if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+", "<", ">", "= after < >", "sign",
+                         "digit after a sign"):
                     right[c] += ok
                     total[c] += 1
         e = sum(edit_distance(t, o) for t, o in zip(refs, got))
         print(f"{name}: tesseract CER {e / n:.4f} ({e} errors in {n} characters); read right: "
               + ", ".join(f"{c} {right[c]}/{total[c]}" for c in total), flush=True)
+
+
+def dots(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import COLON_SEP, cross_bars, part_colons, underline
+    from hwcli.synthesis.spacing import space_marks
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    seps = [float(x) for x in args.seps.split(",")] if args.seps else [COLON_SEP]
+    placed = [underline(cross_bars(space_marks(r["strokes"], r["chars"], r["text"]), r["chars"], r["text"]), r["chars"],
+                        r["text"]) for r in rows]
+    ways = {f"colons parted to {s:g} x-heights": [part_colons(p, r["chars"], r["text"], sep=s) for p, r in zip(placed, rows)]
+            for s in seps}
+    idx = sorted({i for ink in ways.values() for i, (a, b) in enumerate(zip(ink, placed)) if a is not b})
+    refs = [" ".join(rows[i]["text"].split()) for i in idx]
+    n, colons = sum(len(t) for t in refs), sum(t.count(":") for t in refs)
+    print(f"{len(rows)} lines, {len(idx)} with a colon's dots closer than bars.COLON_MIN x-heights")
+    for name, ink in {"every other placement step": placed, **ways}.items():
+        got = read_as_page(bundle, style, [ink[i] for i in idx], langs)
+        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c == ":")
+        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+        print(f"{name}: colons read {right} of {colons}, tesseract CER {e / max(n, 1):.4f} ({e} errors)", flush=True)
 
 
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
@@ -343,7 +392,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons"), default="marks")
+    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons", "signs"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")
@@ -357,12 +406,15 @@ def main(argv=None) -> int:
     b.add_argument("--width", type=float, default=None, help="x-heights (default: bars.BAR_WIDTH)")
     y = sub.add_parser("symbols")
     y.add_argument("files", nargs="+")
+    d = sub.add_parser("dots")
+    d.add_argument("files", nargs="+")
+    d.add_argument("--seps", default="", help="comma-separated x-heights to part crammed colon dots to (default: bars.COLON_SEP)")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
-    {"sample": sample, "report": report, "bars": bars, "symbols": symbols}[args.cmd](args)
+    {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots}[args.cmd](args)
     return 0
 
 

@@ -3,7 +3,8 @@ after the word), is lengthened about its middle; a wide bar, a t written in one 
 bar, and everything else on the line stay as written. An underscore written above the line is moved down onto it."""
 import numpy as np
 
-from hwcli.synthesis.bars import BAR_WIDTH, CLEAR, MAX_STRETCH, cross_bars, find_bars, underline
+from hwcli.synthesis.bars import (BAR_WIDTH, CLEAR, COLON_MIN, COLON_SEP, MAX_STRETCH, cross_bars, find_bars,
+                                  part_colons, underline)
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -91,13 +92,19 @@ def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
         lined.append((text, chars is not None, any(strokes is s for s in spaced)))
         return strokes
 
-    lined = []
+    def part(strokes, chars, text, *a, **k):
+        parted.append((text, chars is not None, any(strokes is s for s in spaced)))
+        return strokes
+
+    lined, parted = [], []
     monkeypatch.setattr(run, "space_marks", space)
     monkeypatch.setattr(run, "cross_bars", cross)
     monkeypatch.setattr(run, "underline", under)
+    monkeypatch.setattr(run, "part_colons", part)
     synthesize(load_model("hwcli-charset"), ["a tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
     assert seen and all(s == ("a tent", True, True) for s in seen)
     assert lined and all(s == ("a tent", True, True) for s in lined)
+    assert parted and all(s == ("a tent", True, True) for s in parted)
 
 
 def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():
@@ -140,3 +147,31 @@ def test_an_underscore_above_the_line_is_moved_down_onto_it():
     assert underline(off, chars, "I_L") is off
     off, chars = aligned_line([(0, A), (1, us), (2, e)])
     assert underline(off, chars, "a-e") is off and underline(off, None, "a_e") is off
+
+
+def test_a_colons_crammed_dots_are_set_apart_about_their_middle():
+    # "at: e": the t's bar written when the window reached the colon, then the colon's two dots 0.1 x-heights
+    # apart at mid-height (the second one while the window was on the space), where a reader sees one point
+    bar = [(2.6, 1.0), (3.4, 1.0), (4.2, 1.0)]
+    up, down = [(4.5, 2.9), (4.55, 2.9)], [(4.5, 3.1), (4.55, 3.1)]
+    e = _box(6, 8)
+    off, chars = aligned_line([(0, A), (1, STEM), (2, bar), (2, up), (3, down), (4, e)])
+    out = part_colons(off, chars, "at: e")
+    a, b = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(b[:, 0], a[:, 0], atol=1e-5)  # nothing moves sideways
+    n = len(A) + len(STEM) + len(bar)
+    np.testing.assert_allclose(b[:n], a[:n], atol=1e-5)  # the letters and the t's bar stay
+    np.testing.assert_allclose(b[n + 4:], a[n + 4:], atol=1e-5)
+    np.testing.assert_allclose(b[n:n + 2, 1], 3.0 - COLON_SEP * 2 / 2, atol=1e-5)  # x-height 2: 1 unit apart
+    np.testing.assert_allclose(b[n + 2:n + 4, 1], 3.0 + COLON_SEP * 2 / 2, atol=1e-5)
+    # dots already apart, three dot-sized strokes, a point (not a colon), no alignment: left as written
+    apart = [(4.5, 2.9 - COLON_MIN * 2), (4.55, 2.9 - COLON_MIN * 2)]
+    off, chars = aligned_line([(0, A), (1, STEM), (2, apart), (3, down), (4, e)])
+    assert part_colons(off, chars, "at: e") is off
+    off, chars = aligned_line([(0, A), (1, STEM), (2, up), (2, down), (3, [(5, 3.0)]), (4, e)])
+    assert part_colons(off, chars, "at: e") is off
+    off, chars = aligned_line([(0, A), (1, STEM), (2, up), (3, down), (4, e)])
+    assert part_colons(off, chars, "at. e") is off and part_colons(off, None, "at: e") is off
+    assert part_colons(off, chars, "at:xe") is off  # the second dot on a letter, not a space: not the colon's
+

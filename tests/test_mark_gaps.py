@@ -79,3 +79,14 @@ def test_the_comparisons_set_puts_an_equals_sign_after_each_comparison():
     lines = mark_gaps.selection_lines("comparisons", 0)
     assert len(lines) == 48 and all(">=" in t or "<=" in t for t in lines)
     assert lines == mark_gaps.selection_lines("comparisons", 0) != mark_gaps.selection_lines("comparisons", 1)
+
+
+def test_the_signs_set_opens_a_number_with_a_sign_in_every_line():
+    from hwcli.evaluation.charset_sets import EVERYDAY
+    from hwcli.synthesis.spacing import opens_number
+
+    lines = mark_gaps.selection_lines("signs", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("signs", 0) != mark_gaps.selection_lines("signs", 1)
+    assert all(any(opens_number(t, k) for k in range(len(t))) for t in lines)
+    assert {c for t in lines for k, c in enumerate(t) if opens_number(t, k)} == set("-+±")
+    assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's
