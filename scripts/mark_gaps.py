@@ -16,7 +16,8 @@ Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` an
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
 word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons`, a < or > against an =
 ("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen; `signs`, a minus,
-plus or plus-minus sign opening a number ("-4°C", "+44"). Copies are sampled with the check off (`hwcli-charset`,
+plus or plus-minus sign opening a number ("-4°C", "+44"); `hyphens`, a hyphen joining two words, letters or numbers
+("well-known", "INV-2027-0419"). Copies are sampled with the check off (`hwcli-charset`,
 style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
 the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
 lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
@@ -143,6 +144,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
         return [comparison_line(i, rng) for i in range(48)]
     if name == "signs":
         return [sign_line(i, rng) for i in range(48)]
+    if name == "hyphens":
+        return [hyphen_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -207,6 +210,21 @@ def sign_line(i: int, rng) -> str:
     return (f"It was -{a}°C in {tw} today", f"Ring {nm} on +{c} {a}{b} {c}{b}", f"From -{b} to +{a} in {tw}",
             f"The {it} cost -{b}.{c} for {nm}", f"Keep it at {c} ±{b} mm, {nm}", f"Balance (-{c}) for the {it}",
             f"{tw} +{a}°F, {nm} -{b} kg", f"-{c} points for the {it}")[i % 8]
+
+
+def hyphen_line(i: int, rng) -> str:
+    """The `i`-th line (of 8 kinds, in turn) of the ``hyphens`` set: a hyphen joining two words, letters or numbers
+    ("well-known", "INV-2027-0419", "www.green-river.com")."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, nm, tw = str(rng.choice(_ITEMS)), str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    w1, w2 = (str(x) for x in rng.choice(("green", "river", "stone", "maple", "north", "silver", "garden", "ocean"), 2,
+                                         replace=False))
+    a, b, c = (int(rng.integers(lo, hi)) for lo, hi in ((2, 10), (10, 99), (1000, 9999)))
+    up = "".join(str(x) for x in rng.choice(list("ABCDEFGHKLMNPRSTUW"), 3))
+    return (f"Visit www.{w1}-{w2}.com today", f"Order INV-{2000 + b}-{c} for {nm}", f"A {a}-year-old {it} from {tw}",
+            f"Code {up[:2]}{a}-{up[2]}{b} for the {it}", f"Call the well-known {it} shop", f"Open Mon-Fri in {tw}, {nm}",
+            f"{nm}'s e-mail about the {it}", f"Ref {up}-{b} in {tw}")[i % 8]
 
 
 def sample(args) -> None:
@@ -392,7 +410,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons", "signs"), default="marks")
+    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons", "signs",
+                                           "hyphens"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")

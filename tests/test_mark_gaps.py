@@ -90,3 +90,13 @@ def test_the_signs_set_opens_a_number_with_a_sign_in_every_line():
     assert all(any(opens_number(t, k) for k in range(len(t))) for t in lines)
     assert {c for t in lines for k, c in enumerate(t) if opens_number(t, k)} == set("-+±")
     assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's
+
+
+def test_the_hyphens_set_joins_two_words_or_numbers_with_a_hyphen_in_every_line():
+    from hwcli.evaluation.charset_sets import EVERYDAY
+    from hwcli.synthesis.spacing import joined_hyphens
+
+    lines = mark_gaps.selection_lines("hyphens", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("hyphens", 0) != mark_gaps.selection_lines("hyphens", 1)
+    assert all(joined_hyphens(t) for t in lines) and not set(lines) & set(EVERYDAY)
+

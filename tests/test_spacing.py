@@ -3,8 +3,9 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, POINT_GAP, SIGN_GAP, WORD_POINT_GAP,
-                                     led_colons, led_marks, opens_number, space_marks, spaced_marks)
+from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, HYPHEN_GAP, POINT_GAP, SIGN_GAP,
+                                     WORD_POINT_GAP, joined_hyphens, led_colons, led_marks, opens_number, space_marks,
+                                     spaced_marks)
 from ink_helpers import aligned_line
 
 
@@ -204,4 +205,21 @@ def test_a_sign_opening_a_number_gets_room_before_its_digit():
     b = _abs(space_marks(off, chars, "-4"))
     y = np.array([p[1] for p in four])
     assert abs((b[2:, 0].min() - b[:2, 0].max()) - SIGN_GAP * np.subtract(*np.percentile(y, [95, 5]))) < 1e-4
+
+
+def test_what_follows_a_joined_hyphen_is_drawn_in_to_it():
+    assert joined_hyphens("well-known 2 - 3 -4 x- INV-2027") == [4, 26]
+    # "a-b": a small a and b (4 units tall), the hyphen (x 1-2) and the b a whole x-height after it (from x 6)
+    a = [(-2, 0), (0, 0), (0, 4), (-2, 4)]
+    hyphen = [(1, 2), (2, 2)]
+    b = [(6, -4), (6, 4), (8, 4), (8, 0), (6, 0)]
+    off, chars = aligned_line([(0, a), (1, hyphen), (2, b)])
+    out = space_marks(off, chars, "a-b")
+    got, was = _abs(out), _abs(off)
+    np.testing.assert_allclose(got[:6], was[:6], atol=1e-5)  # the a and the hyphen stay
+    assert abs((got[6:, 0].min() - got[4:6, 0].max()) - HYPHEN_GAP * 4) < 1e-4  # in x-heights
+    np.testing.assert_allclose(got[6:, 0] - was[6:, 0], got[6, 0] - was[6, 0], atol=1e-5)  # the b keeps its shape
+    np.testing.assert_allclose(got[:, 1], was[:, 1], atol=1e-5)
+    assert space_marks(off, chars, "a-b", hyphen_gap=1.5) is off  # already close enough: never moved right
+    assert space_marks(off, chars, "a b") is off  # not a hyphen
 

@@ -7,7 +7,7 @@ exclamation or question mark too: "you !" read "you I"; `CLOSERS`);
 the letters themselves are the network's own, unchanged. A degree sign gets room after it the same way ("180°C"
 read "180€" where the ring touched the C; `DEGREE_GAP`), a < or > before the = of "<=" and ">="
 (`COMPARISON_GAP`), and a minus or plus sign opening a number before its digit ("-4°C" read "P", "+44" read "“4";
-`SIGN_GAP`).
+`SIGN_GAP`); what follows a hyphen inside a word or number is drawn in to it ("greenleaf- bakery"; `HYPHEN_GAP`).
 
 Measured on selection lines (never `hwcli eval`'s sets; `scripts/mark_gaps.py` samples and reports them),
 `hwcli-charset` style 2, check off: `selection.hard_lines`
@@ -87,6 +87,21 @@ def opens_number(text: str, i: int) -> bool:
             and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"))
 
 
+#: The ink after a hyphen joining two words, letters or numbers ("well-known", "INV-2027", "www.green-river.com")
+#: stands at most this many x-heights after it: the network often leaves most of an x-height there, and tesseract
+#: reads a space after the hyphen ("greenleaf- bakery", "INV- 2027"). On the ``hyphens`` set of
+#: `scripts/mark_gaps.py` (seeds 0-1, 4 copies, 384 lines, 480 hyphens), a space was read after a hyphen 4% of the
+#: time with 0.2-0.4 x-heights after it, 18% at 0.4-0.6, 38% at 0.6-0.8, 57% at 0.8-1.0 (before it: 0-3% up to 0.6);
+#: drawn in to 0.25 / 0.35 / 0.45 x-heights, a space read beside a hyphen 113 -> 34 / 37 / 57 times, hyphens read
+#: 437 -> 443 / 444 / 447, CER 0.0638 -> 0.0537 / 0.0538 / 0.0580.
+HYPHEN_GAP = 0.35
+
+
+def joined_hyphens(text: str) -> list[int]:
+    """Indices of the hyphens of `text` between two characters that are not spaces."""
+    return [i for i in range(1, len(text) - 1) if text[i] == "-" and not text[i - 1].isspace() and not text[i + 1].isspace()]
+
+
 def spaced_marks(text: str, gap: float = POINT_GAP, word_gap: float | None = None,
                  degree_gap: float | None = None, comparison_gap: float | None = None,
                  sign_gap: float | None = None) -> list[tuple[int, float]]:
@@ -163,17 +178,20 @@ def led_marks(text: str) -> list[int]:
 
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
                 word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None,
-                comparison_gap: float | None = None, sign_gap: float | None = None) -> np.ndarray:
+                comparison_gap: float | None = None, sign_gap: float | None = None,
+                hyphen_gap: float | None = None) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
     `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, `comparison_gap` after
     a < or >, `sign_gap` after a sign opening a number, or neighbour heights where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
-    `lead` x-heights after the word (never moved right). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
+    `lead` x-heights after the word (never moved right), and what follows a hyphen between two characters that are not
+    spaces (`joined_hyphens`) moved left until it stands at most `hyphen_gap` x-heights after it. `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
     marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap, comparison_gap, sign_gap)]
     marks += [(k, "lead", lead) for k in led_marks(text)]
+    marks += [(k, "close", HYPHEN_GAP if hyphen_gap is None else hyphen_gap) for k in joined_hyphens(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     pts, comps, owner = stroke_owners(strokes, chars)
@@ -191,17 +209,21 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
 
     for k, kind, room in sorted(marks):
         before, mark = ink(k - 1), ink(k)
-        if kind == "after":
+        if kind in ("after", "close"):
             after = ink(k + 1)
             if mark is None or after is None:  # the mark or the next character not found in the alignment
                 continue
             h = height(before, after)  # between digits: their height
-            if not (k > 0 and text[k - 1].isdigit() and text[k + 1].isdigit()):  # elsewhere: in x-heights, else neighbours'
+            if not (kind == "after" and k > 0 and text[k - 1].isdigit() and text[k + 1].isdigit()):
+                # elsewhere: in x-heights, else the neighbours' height
                 small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
                 h = height(ink(small)) or h or height(after)  # (a space before "<=": the next character's)
-            if h > 0:
+            if h > 0 and kind == "after":
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
+            elif h > 0:  # a joined hyphen: what follows drawn in to it
+                extra = (after[:, 0].min() - mark[:, 0].max()) - room * h
+                shift[owner > k] -= max(extra, 0.0)
         else:
             xh = height(ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]))
             if xh > 0 and before is not None and mark is not None:
