@@ -3,7 +3,7 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, HYPHEN_GAP, POINT_GAP, SIGN_GAP,
+from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, HYPHEN_GAP, HYPHEN_LEAD, POINT_GAP, SIGN_GAP,
                                      WORD_POINT_GAP, joined_hyphens, led_colons, led_marks, opens_number, space_marks,
                                      spaced_marks)
 from ink_helpers import aligned_line
@@ -222,4 +222,17 @@ def test_what_follows_a_joined_hyphen_is_drawn_in_to_it():
     np.testing.assert_allclose(got[:, 1], was[:, 1], atol=1e-5)
     assert space_marks(off, chars, "a-b", hyphen_gap=1.5) is off  # already close enough: never moved right
     assert space_marks(off, chars, "a b") is off  # not a hyphen
+
+
+def test_a_joined_hyphen_far_from_the_character_before_it_is_drawn_in_with_what_follows():
+    # "a-b": the hyphen a whole x-height after the a (x 2-3), the b right after it
+    a = [(-2, 0), (0, 0), (0, 4), (-2, 4)]
+    hyphen = [(4, 2), (5, 2)]
+    b = [(5.5, -4), (5.5, 4), (7.5, 4), (7.5, 0), (5.5, 0)]
+    off, chars = aligned_line([(0, a), (1, hyphen), (2, b)])
+    got, was = _abs(space_marks(off, chars, "a-b")), _abs(off)
+    np.testing.assert_allclose(got[:4], was[:4], atol=1e-5)  # the a stays
+    assert abs((got[4:6, 0].min() - got[:4, 0].max()) - HYPHEN_LEAD * 4) < 1e-4
+    np.testing.assert_allclose(got[4:, 0] - was[4:, 0], got[4, 0] - was[4, 0], atol=1e-5)  # what follows with it
+    assert space_marks(off, chars, "a-b", hyphen_lead=2.0) is off  # close enough: never moved right
 
