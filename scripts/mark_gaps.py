@@ -11,6 +11,7 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py sample --set symbols --seed 0 -o s0.pkl
     python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >, signs: without and with
     python scripts/mark_gaps.py dots c0.pkl [more.pkl ...]     # colons whose dots are crammed: without and with parting
+    python scripts/mark_gaps.py specks m0.pkl [more.pkl ...]   # points and colon dots drawn as specks: without and with loops
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
@@ -21,7 +22,8 @@ plus or plus-minus sign opening a number ("-4°C", "+44"); `hyphens`, a hyphen j
 style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
 the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
 lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
-them parted (`hwcli.synthesis.bars.part_colons`).
+them parted (`hwcli.synthesis.bars.part_colons`), `specks` the copies with a point or colon dot drawn as a speck,
+without and with it drawn as a small loop (`bars.bold_points`).
 """
 from __future__ import annotations
 
@@ -241,8 +243,9 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars, run.underline, run.part_colons
+    raw = run.space_marks, run.cross_bars, run.underline, run.part_colons, run.bold_points
     run.space_marks = run.cross_bars = run.underline = run.part_colons = lambda strokes, chars, text, *a, **k: strokes
+    run.bold_points = lambda strokes, chars, text, *a, **k: (strokes, chars)
     try:
         for c in range(args.copies):
             res = synthesize(bundle, lines, SamplingOptions(style=args.style, seed=args.seed * 1000 + c, check=False))
@@ -251,7 +254,7 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks, run.cross_bars, run.underline, run.part_colons = raw  # its own ink
+        run.space_marks, run.cross_bars, run.underline, run.part_colons, run.bold_points = raw  # its own ink
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -396,6 +399,32 @@ def dots(args) -> None:
         print(f"{name}: colons read {right} of {colons}, tesseract CER {e / max(n, 1):.4f} ({e} errors)", flush=True)
 
 
+def specks(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import POINT_SIZE, bold_points, cross_bars, part_colons, underline
+    from hwcli.synthesis.spacing import space_marks
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    placed = [part_colons(underline(cross_bars(space_marks(r["strokes"], r["chars"], r["text"]), r["chars"], r["text"]),
+                                    r["chars"], r["text"]), r["chars"], r["text"]) for r in rows]
+    refs = [" ".join(r["text"].split()) for r in rows]
+    for size in [float(x) for x in args.sizes.split(",")] if args.sizes else [POINT_SIZE]:
+        bold = [bold_points(p, r["chars"], r["text"], size=size)[0] for p, r in zip(placed, rows)]
+        idx = [i for i, (a, b) in enumerate(zip(bold, placed)) if a is not b]
+        n = sum(len(refs[i]) for i in idx)
+        marks = sum(refs[i].count(".") + refs[i].count(":") for i in idx)
+        for name, ink in (("every other placement step", placed), (f"specks drawn {size:g} x-heights across", bold)):
+            got = read_as_page(bundle, style, [ink[i] for i in idx], langs)
+            right = sum(ok for i, o in zip(idx, got) for c, ok in zip(refs[i], read_right(refs[i], o)) if c in ".:")
+            e = sum(edit_distance(refs[i], o) for i, o in zip(idx, got))
+            print(f"{len(idx)} lines with a speck, {name}: points and colons read {right} of {marks}, tesseract CER "
+                  f"{e / max(n, 1):.4f} ({e} errors)", flush=True)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -428,12 +457,15 @@ def main(argv=None) -> int:
     d = sub.add_parser("dots")
     d.add_argument("files", nargs="+")
     d.add_argument("--seps", default="", help="comma-separated x-heights to part crammed colon dots to (default: bars.COLON_SEP)")
+    k = sub.add_parser("specks")
+    k.add_argument("files", nargs="+")
+    k.add_argument("--sizes", default="", help="comma-separated x-heights to draw specks across (default: bars.POINT_SIZE)")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
-    {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots}[args.cmd](args)
+    {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks}[args.cmd](args)
     return 0
 
 

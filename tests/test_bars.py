@@ -3,8 +3,8 @@ after the word), is lengthened about its middle; a wide bar, a t written in one 
 bar, and everything else on the line stay as written. An underscore written above the line is moved down onto it."""
 import numpy as np
 
-from hwcli.synthesis.bars import (BAR_WIDTH, CLEAR, COLON_MIN, COLON_SEP, MAX_STRETCH, cross_bars, find_bars,
-                                  part_colons, underline)
+from hwcli.synthesis.bars import (BAR_WIDTH, CLEAR, COLON_MIN, COLON_SEP, MAX_STRETCH, POINT_SIZE, bold_points,
+                                  cross_bars, find_bars, part_colons, underline)
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -96,7 +96,12 @@ def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
         parted.append((text, chars is not None, any(strokes is s for s in spaced)))
         return strokes
 
-    lined, parted = [], []
+    def bold(strokes, chars, text, *a, **k):
+        bolded.append((text, chars is not None, any(strokes is s for s in spaced)))
+        return strokes, chars
+
+    lined, parted, bolded = [], [], []
+    monkeypatch.setattr(run, "bold_points", bold)
     monkeypatch.setattr(run, "space_marks", space)
     monkeypatch.setattr(run, "cross_bars", cross)
     monkeypatch.setattr(run, "underline", under)
@@ -105,6 +110,7 @@ def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
     assert seen and all(s == ("a tent", True, True) for s in seen)
     assert lined and all(s == ("a tent", True, True) for s in lined)
     assert parted and all(s == ("a tent", True, True) for s in parted)
+    assert bolded and all(s == ("a tent", True, True) for s in bolded)
 
 
 def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():
@@ -174,4 +180,29 @@ def test_a_colons_crammed_dots_are_set_apart_about_their_middle():
     off, chars = aligned_line([(0, A), (1, STEM), (2, up), (3, down), (4, e)])
     assert part_colons(off, chars, "at. e") is off and part_colons(off, None, "at: e") is off
     assert part_colons(off, chars, "at:xe") is off  # the second dot on a letter, not a space: not the colon's
+
+
+def test_a_speck_of_a_point_is_drawn_as_a_small_loop_and_its_characters_follow():
+    # "a.e": a and e 2 units tall (x-height 2), the point a single speck at (2.5, 3.9), then the e; a tail of two
+    # points the window had not reached (no character)
+    e = _box(3.2, 5.2)
+    off, chars = aligned_line([(0, A), (1, [(2.5, 3.9)]), (2, e)])
+    tail = np.array([[0.5, 0.0, 0.0], [0.5, 0.0, 1.0]], np.float32)
+    off = np.concatenate([off, tail])
+    out, ch = bold_points(off, chars, "a.e")
+    a, b = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and len(out) == len(off) + 8 and len(ch) == len(chars) + 8
+    np.testing.assert_allclose(b[:len(A)], a[:len(A)], atol=1e-5)  # the a stays
+    loop = b[len(A):len(A) + 9]
+    assert (ch[len(A):len(A) + 9] == 1).all() and (out[len(A):len(A) + 8, 2] == 0).all() and out[len(A) + 8, 2] == 1
+    np.testing.assert_allclose(loop.mean(axis=0)[1], 3.9, atol=0.05)  # about the speck's centre
+    np.testing.assert_allclose(np.ptp(loop, axis=0), [POINT_SIZE * 2] * 2, atol=1e-3)  # POINT_SIZE x-heights across
+    np.testing.assert_allclose(b[len(A) + 9:], a[len(A) + 1:], atol=1e-5)  # the e and the tail stay where they were
+    np.testing.assert_array_equal(ch[len(A) + 9:], chars[len(A) + 1:])
+    # a point already that big, a comma, no alignment: as written
+    big = [(2.4, 3.8), (2.4 + POINT_SIZE * 2.1, 3.8)]
+    off, chars = aligned_line([(0, A), (1, big), (2, e)])
+    assert bold_points(off, chars, "a.e")[0] is off
+    off, chars = aligned_line([(0, A), (1, [(2.5, 3.9)]), (2, e)])
+    assert bold_points(off, chars, "a,e")[0] is off and bold_points(off, None, "a.e")[0] is off
 

@@ -21,7 +21,7 @@ from .checks import READ_BACK, Checker, _lost_end, check_line, line_checker
 from .options import (MAX_CANDIDATES, MIN_CANDIDATES, RETRY_BATCH, SEEDED_CANDIDATES, SEEDED_CHARS, LineResult,
                       Sampling, SamplingOptions)
 from .segments import SPLIT_SEED, halves, split_segments, unit_seed
-from .bars import cross_bars, part_colons, underline
+from .bars import bold_points, cross_bars, part_colons, underline
 from .spacing import space_marks
 
 log = logging.getLogger(__name__)
@@ -240,6 +240,8 @@ def _sample_rows(bundle: Bundle, lines: Sequence[str], chunk: list[int], copies:
     if bundle.is_synthesis:  # room after points, colons, signs; t's crossed; underscores on the line; colons parted
         outs = [replace(o, strokes=part_colons(underline(cross_bars(space_marks(o.strokes, o.chars, lines[i]), o.chars,
                                                                     lines[i]), o.chars, lines[i]), o.chars, lines[i]))
+                for i, o in zip(row_units, outs)]
+        outs = [replace(o, **dict(zip(("strokes", "chars"), bold_points(o.strokes, o.chars, lines[i]))))
                 for i, o in zip(row_units, outs)]
     reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
                for i, o in zip(row_units, outs)]
