@@ -4,7 +4,9 @@ For each of the first W IAM-OnDB testset_v writers of the shipped reference set,
 `--lines` lines (in line-id order) make a personal style (primed only, then adapted); the texts of the rest
 of the writer's lines are generated in that style and scored against the real ones: writer identification
 among 11 writers (the writer + 10 other reference writers) by two judges (hwcli.evaluation.imitation's LDA on stroke features
-and hwcli.evaluation.hinge's nearest hinge histogram), feature distance, the recognizer's CER.
+and hwcli.evaluation.hinge's nearest hinge histogram), and among the writer + `--distractors` IAM-OnDB trainset writers
+by a third (`identify_among`: the same classifier, a crowd disjoint from the reference writers), feature distance,
+the recognizer's CER.
 
     HWCLI_HOME=/tmp/bench OMP_NUM_THREADS=1 taskset -c 1 python benchmarks/imitation.py --data iam.npz --writers 3
 """
@@ -57,6 +59,8 @@ def main() -> None:
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
     ap.add_argument("--seed", type=int, default=0, help="seed of the style's choices and adaptation and of the sampled lines")
     ap.add_argument("--model", default=None, help="the bundle styles are made for (default: add_style's, the bundled default)")
+    ap.add_argument("--distractors", type=int, default=80,
+                    help="the third judge: identify among this many IAM-OnDB trainset writers (30 lines each; 0: off)")
     ap.add_argument("--out", default="imitation.jsonl")
     args = ap.parse_args()
 
@@ -92,6 +96,24 @@ def main() -> None:
                                letters=len(ds.texts[where[lid]].replace(" ", ""))) for lid in ids if lid in where]
                  for w, ids in ref["line_ids"].items()}
     hinge_ref = {w: [o for o in v if len(o) > 10] for w, v in hinge_ref.items()}
+    # the third judge's crowd: trainset writers, disjoint from the reference (testset_v) writers imitated here
+    distractors = None
+    if args.distractors:
+        import numpy as np
+
+        from hwcli.styles.likeness import features
+
+        by_writer: dict = {}
+        for i in ds.indices(["trainset"]):
+            if int(ds.writer_ids[i]) >= 0:
+                by_writer.setdefault(int(ds.writer_ids[i]), []).append(int(i))
+        pool = sorted(w for w, ids in by_writer.items() if len(ids) >= 30)
+        pick = sorted(np.random.default_rng(0).choice(pool, min(args.distractors, len(pool)), replace=False).tolist())
+        distractors = {}
+        for w in pick:
+            rows = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
+                    for i in by_writer[w][:30]]
+            distractors[str(w)] = features([r for r in rows if len(r[0]) > 10])
     tmp = Path(tempfile.mkdtemp(prefix="imitation-"))
     os.environ.setdefault("HWCLI_HOME", str(tmp / "home"))
     for w in list(ref["writers"])[args.skip: args.skip + args.writers]:
@@ -128,7 +150,7 @@ def main() -> None:
             for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
                 t1 = time.time()
                 res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=args.seed, tesseract=args.tesseract,
-                                         hinge_reference=hinge_ref)
+                                         hinge_reference=hinge_ref, distractors=distractors)
                 row = {"writer": w, "adapted": adapt, "bias": bias, "seed": args.seed, "add_wall_s": round(t_add, 1),
                        "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
                        "adapt": ps.info.get("adapt"), "prime": ps.style.text,

@@ -65,6 +65,10 @@ def test_the_imitation_report_carries_both_judges(tmp_path):
     assert 0.0 <= out["hinge_id"] <= 1.0 and 0.0 <= out["hinge_real_id"] <= 1.0
     assert 0.0 <= out["generated_id"] <= 1.0 and out["writers"] == 4
     assert "hinge_id" not in evaluate_imitation(bundle, 0, like, check=False, reference=reference)
+    crowd = {f"t{k}": rng.normal(size=(5, len(FEATURES))) for k in range(6)}
+    third = evaluate_imitation(bundle, 0, like, check=False, reference=reference, distractors=crowd)
+    assert 0.0 <= third["disjoint_id"] <= 1.0 and 0.0 <= third["disjoint_rank"] <= 6 and third["disjoint_writers"] == 7
+    assert 0.0 <= third["disjoint_real_id"] <= 1.0
 
 
 def test_the_imitation_report_reads_the_real_lines_beside_the_generated(tmp_path, monkeypatch):

@@ -88,3 +88,20 @@ def test_eval_like_reports_imitation(tmp_path, monkeypatch):
     assert row["lines"] <= 6 and "cer" in row and row["distance_real_vs_others"] > 0
     r = CliRunner().invoke(app, ["eval", "--model", str(synth), "--recognizer", str(rec), "--like", str(tmp_path / "nope"), "-q"])
     assert r.exit_code == 1 and "hwcli: error:" in r.stderr and "does not exist" in r.stderr
+
+
+def test_the_third_judge_finds_the_writer_among_a_crowd_of_other_hands():
+    from hwcli.evaluation.imitation import identify_among
+
+    rng = np.random.default_rng(5)
+    centres = rng.normal(scale=3.0, size=(9, 6))
+    crowd = {f"w{k}": centres[k] + rng.normal(size=(20, 6)) for k in range(1, 9)}
+    real = centres[0] + rng.normal(size=(20, 6))
+    same = centres[0] + rng.normal(size=(30, 6))
+    share, rank = identify_among(real, same, crowd)
+    assert share > 0.8 and rank < 0.5
+    other = centres[3] + rng.normal(size=(30, 6))  # another writer's hand is not the writer's
+    share, rank = identify_among(real, other, crowd)
+    assert share < 0.1 and rank >= 1
+    assert identify_among(real, np.zeros((0, 6)), crowd)[0] == 0.0
+

@@ -77,15 +77,37 @@ def score(real: np.ndarray, generated: np.ndarray, reference: dict[str, np.ndarr
                            dist_others, len(generated))
 
 
+def identify_among(real: np.ndarray, generated: np.ndarray, distractors: dict[str, np.ndarray]) -> tuple[float, float]:
+    """A third judge, on writers disjoint from the reference set's: the writer classifier (`WriterClassifier`)
+    enrolled on the `real` feature rows and on every writer of `distractors` ({writer: rows}, e.g. IAM-OnDB
+    trainset writers: many more hands than the reference set's, and none of the imitated writers' neighbours in
+    it); (share of `generated` rows it attributes to the writer, mean rank of the writer among all, 0 = first)."""
+    if not len(generated):
+        return 0.0, float("nan")
+    others = [w for w in distractors if len(distractors[w])]
+    X = np.concatenate([real] + [np.asarray(distractors[w], np.float64) for w in others])
+    y = ["__target__"] * len(real) + [w for w in others for _ in range(len(distractors[w]))]
+    clf = WriterClassifier(X, y)
+    Z = (generated - clf.mu0) / clf.sd0
+    W = clf.means @ clf.P
+    scores = Z @ W.T - 0.5 * np.sum(W * clf.means, axis=1)
+    t = clf.classes.index("__target__")
+    rank = (scores > scores[:, [t]]).sum(axis=1)
+    return float(np.mean(rank == 0)), float(np.mean(rank))
+
+
 def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None = None, check: bool = True,
                        seed: int = 0, reference: dict | None = None, n_writers: int = 11,
-                       tesseract: bool = False, hinge_reference: dict | None = None) -> dict:
+                       tesseract: bool = False, hinge_reference: dict | None = None,
+                       distractors: dict | None = None) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
     `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``) beside the real lines' read the
     same way (``real_ocr_cer``: the legibility of a perfect imitation). With `hinge_reference`
     ({writer: real lines' offsets}), the second judge (`hinge`) identifies them too, among the same writers
-    (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``)."""
+    (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``). With `distractors` ({writer: feature rows} of
+    writers disjoint from the reference set's), the third judge (`identify_among`: ``disjoint_id``,
+    ``disjoint_rank`` among ``disjoint_writers``; its ceiling on the real lines, ``disjoint_real_id``)."""
     from .legibility import style_label
     from ..recognizer.reading import corpus_error_rates, read_strokes
     from ..synthesis import SamplingOptions, line_checker, synthesize
@@ -99,7 +121,14 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check)
     res = synthesize(bundle, texts, opts, checker=line_checker(bundle, recognizer) if (check and recognizer) else None)
     gen = [(r.strokes, r.text) for r in res if len(r.strokes) > 10]
-    out = score(features([(ln.offsets, ln.text) for ln in like]), features(gen), writers, exclude, n_writers).to_dict()
+    real_rows, gen_rows = features([(ln.offsets, ln.text) for ln in like]), features(gen)
+    out = score(real_rows, gen_rows, writers, exclude, n_writers).to_dict()
+    if distractors is not None:
+        out["disjoint_id"], out["disjoint_rank"] = identify_among(real_rows, gen_rows, distractors)
+        out["disjoint_writers"] = len(distractors) + 1
+        half = len(real_rows) // 2  # the ceiling: each half of the real lines identified enrolled on the other
+        out["disjoint_real_id"] = float(np.mean([identify_among(a, b, distractors)[0] for a, b in
+                                                 ((real_rows[:half], real_rows[half:]), (real_rows[half:], real_rows[:half]))]))
     if hinge_reference is not None:
         from .hinge import histograms, identify
 
