@@ -101,7 +101,7 @@ def main() -> None:
     if args.distractors:
         import numpy as np
 
-        from hwcli.styles.likeness import features
+        from hwcli.styles.likeness import dataset_features
 
         by_writer: dict = {}
         for i in ds.indices(["trainset"]):
@@ -109,11 +109,7 @@ def main() -> None:
                 by_writer.setdefault(int(ds.writer_ids[i]), []).append(int(i))
         pool = sorted(w for w, ids in by_writer.items() if len(ids) >= 30)
         pick = sorted(np.random.default_rng(0).choice(pool, min(args.distractors, len(pool)), replace=False).tolist())
-        distractors = {}
-        for w in pick:
-            rows = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
-                    for i in by_writer[w][:30]]
-            distractors[str(w)] = features([r for r in rows if len(r[0]) > 10])
+        distractors = {str(w): dataset_features(ds, by_writer[w][:30]) for w in pick}
     tmp = Path(tempfile.mkdtemp(prefix="imitation-"))
     os.environ.setdefault("HWCLI_HOME", str(tmp / "home"))
     for w in list(ref["writers"])[args.skip: args.skip + args.writers]:

@@ -373,19 +373,28 @@ def symbols(args) -> None:
               + ", ".join(f"{c} {right[c]}/{total[c]}" for c in total), flush=True)
 
 
+def _placed(row: dict, parted: bool = True) -> np.ndarray:
+    """A sampled row's ink with the sampler's placement steps before the speck loops (`bars.bold_points`): room and
+    leads, t-bars, underscores, and (`parted`) crammed colon dots parted."""
+    from hwcli.synthesis.bars import cross_bars, part_colons, underline
+    from hwcli.synthesis.spacing import space_marks
+
+    c, t = row["chars"], row["text"]
+    ink = underline(cross_bars(space_marks(row["strokes"], c, t), c, t), c, t)
+    return part_colons(ink, c, t) if parted else ink
+
+
 def dots(args) -> None:
     from hwcli.evaluation.legibility import read_as_page
     from hwcli.evaluation.ocr import accent_languages
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.reading import edit_distance
-    from hwcli.synthesis.bars import COLON_SEP, cross_bars, part_colons, underline
-    from hwcli.synthesis.spacing import space_marks
+    from hwcli.synthesis.bars import COLON_SEP, part_colons
 
     rows, model, style = _load(args.files)
     bundle, langs = load_model(model), accent_languages()
     seps = [float(x) for x in args.seps.split(",")] if args.seps else [COLON_SEP]
-    placed = [underline(cross_bars(space_marks(r["strokes"], r["chars"], r["text"]), r["chars"], r["text"]), r["chars"],
-                        r["text"]) for r in rows]
+    placed = [_placed(r, parted=False) for r in rows]
     ways = {f"colons parted to {s:g} x-heights": [part_colons(p, r["chars"], r["text"], sep=s) for p, r in zip(placed, rows)]
             for s in seps}
     idx = sorted({i for ink in ways.values() for i, (a, b) in enumerate(zip(ink, placed)) if a is not b})
@@ -404,13 +413,11 @@ def specks(args) -> None:
     from hwcli.evaluation.ocr import accent_languages
     from hwcli.model.bundle import load_model
     from hwcli.recognizer.reading import edit_distance
-    from hwcli.synthesis.bars import POINT_SIZE, bold_points, cross_bars, part_colons, underline
-    from hwcli.synthesis.spacing import space_marks
+    from hwcli.synthesis.bars import POINT_SIZE, bold_points
 
     rows, model, style = _load(args.files)
     bundle, langs = load_model(model), accent_languages()
-    placed = [part_colons(underline(cross_bars(space_marks(r["strokes"], r["chars"], r["text"]), r["chars"], r["text"]),
-                                    r["chars"], r["text"]), r["chars"], r["text"]) for r in rows]
+    placed = [_placed(r) for r in rows]
     refs = [" ".join(r["text"].split()) for r in rows]
     for size in [float(x) for x in args.sizes.split(",")] if args.sizes else [POINT_SIZE]:
         bold = [bold_points(p, r["chars"], r["text"], size=size)[0] for p, r in zip(placed, rows)]

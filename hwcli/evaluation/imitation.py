@@ -34,11 +34,14 @@ class WriterClassifier:
         S = (1 - shrink) * S + shrink * np.diag(np.diag(S)) + 1e-6 * np.eye(len(S))
         self.P = np.linalg.inv(S)
 
-    def predict(self, X: np.ndarray) -> list:
+    def scores(self, X: np.ndarray) -> np.ndarray:
+        """(len(X), classes) linear discriminant scores; the highest is the prediction."""
         Z = (X - self.mu0) / self.sd0
         W = self.means @ self.P  # (C, F)
-        scores = Z @ W.T - 0.5 * np.sum(W * self.means, axis=1)
-        return [self.classes[k] for k in scores.argmax(1)]
+        return Z @ W.T - 0.5 * np.sum(W * self.means, axis=1)
+
+    def predict(self, X: np.ndarray) -> list:
+        return [self.classes[k] for k in self.scores(X).argmax(1)]
 
 
 @dataclass
@@ -88,9 +91,7 @@ def identify_among(real: np.ndarray, generated: np.ndarray, distractors: dict[st
     X = np.concatenate([real] + [np.asarray(distractors[w], np.float64) for w in others])
     y = ["__target__"] * len(real) + [w for w in others for _ in range(len(distractors[w]))]
     clf = WriterClassifier(X, y)
-    Z = (generated - clf.mu0) / clf.sd0
-    W = clf.means @ clf.P
-    scores = Z @ W.T - 0.5 * np.sum(W * clf.means, axis=1)
+    scores = clf.scores(generated)
     t = clf.classes.index("__target__")
     rank = (scores > scores[:, [t]]).sum(axis=1)
     return float(np.mean(rank == 0)), float(np.mean(rank))

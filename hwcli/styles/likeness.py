@@ -84,12 +84,21 @@ def load_reference() -> dict:
     return json.loads((resources.files(__package__) / REFERENCE_FILE).read_text())
 
 
+def dataset_features(ds, ids) -> np.ndarray:
+    """Feature rows of the lines `ids` of a converted IAM-OnDB set, normalised as personal ink is
+    (`style_ink.normalise`); lines of 10 points or fewer left out."""
+    from ..strokes import to_points
+    from .ink import normalise
+
+    lines = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
+             for i in ids]
+    return features([ln for ln in lines if len(ln[0]) > 10])
+
+
 def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
     """Features of the real lines of `writers` testset_v writers of a converted IAM-OnDB set (normalised as
     personal ink is, `style_ink.normalise`); the writers with the fewest lines above 40 come first."""
     from ..data.dataset import VALID_SPLIT
-    from ..strokes import to_points
-    from .ink import normalise
 
     v = ds.indices([VALID_SPLIT])
     counts: dict = {}
@@ -98,9 +107,7 @@ def reference_from_dataset(ds, writers: int = 12, max_lines: int = 60) -> dict:
     chosen = sorted(w for w, ids in counts.items() if w >= 0 and len(ids) >= 40)[:writers]
     out = {}
     for w in chosen:
-        lines = [(normalise(to_points(ds.line(i)), cleaned=True, letters=len(ds.texts[i].replace(" ", ""))), ds.texts[i])
-                 for i in counts[w][:max_lines]]
-        out[str(w)] = np.round(features([ln for ln in lines if len(ln[0]) > 10]), 5).tolist()
+        out[str(w)] = np.round(dataset_features(ds, counts[w][:max_lines]), 5).tolist()
     return {"source": "IAM-OnDB testset_v", "features": FEATURES, "writers": out,
             "line_ids": {str(w): [ds.line_ids[i] for i in counts[w][:max_lines]] for w in chosen}}
 

@@ -184,6 +184,13 @@ def cross_bars(strokes: np.ndarray, chars: np.ndarray | None, text: str, width: 
     return offsets_from(pts, strokes)
 
 
+def _shift_down(pts: np.ndarray, spans, box: np.ndarray, js, dy: float) -> None:
+    """Move the strokes `js` down by `dy` (up when negative), their boxes with them, in place."""
+    for j in js:
+        pts[spans[j][0]:spans[j][1], 1] += dy
+        box[j, 2:4] += dy
+
+
 def underline(strokes: np.ndarray, chars: np.ndarray | None, text: str) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text` with each underscore's ink (its strokes, when together
     they are flat: more than twice as wide as tall) moved down until its middle is on the baseline of the small
@@ -203,9 +210,7 @@ def underline(strokes: np.ndarray, chars: np.ndarray | None, text: str) -> np.nd
         drop = base - (top + bottom) / 2
         if xh <= 0 or x1 - x0 <= 2 * (bottom - top) or drop <= 0:
             continue
-        for j in own:
-            pts[spans[j][0]:spans[j][1], 1] += drop
-        box[own, 2:4] += drop
+        _shift_down(pts, spans, box, own, drop)
         moved = True
     return offsets_from(pts, strokes) if moved else strokes
 
@@ -247,10 +252,8 @@ def part_colons(strokes: np.ndarray, chars: np.ndarray | None, text: str, min_se
             continue
         up, down = (dots[0], dots[1]) if mid[0] <= mid[1] else (dots[1], dots[0])
         d = (sep * xh - gap) / 2
-        pts[spans[up][0]:spans[up][1], 1] -= d
-        pts[spans[down][0]:spans[down][1], 1] += d
-        box[up, 2:4] -= d
-        box[down, 2:4] += d
+        _shift_down(pts, spans, box, [up], -d)
+        _shift_down(pts, spans, box, [down], d)
         moved = True
     return offsets_from(pts, strokes) if moved else strokes
 

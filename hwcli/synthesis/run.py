@@ -112,6 +112,15 @@ def _redo_lost_ends(bundle: Bundle, segs: list[list[str]], units: list[tuple[int
             by_line[i][k: k + 1] = pair
 
 
+def _place_marks(o, text: str):
+    """A sampled row with its marks placed where a reader sees them (`spacing.space_marks`, `bars.cross_bars`,
+    `bars.underline`, `bars.part_colons`, `bars.bold_points`, in that order); the network's own ink otherwise."""
+    c = o.chars
+    s = part_colons(underline(cross_bars(space_marks(o.strokes, c, text), c, text), c, text), c, text)
+    s, c = bold_points(s, c, text)
+    return replace(o, strokes=s, chars=c)
+
+
 def _join_units(text: str, mine: list[LineResult], ramp: float) -> LineResult:
     """One line's result from its units' (a whole line, or its segments joined on one baseline)."""
     if len(mine) == 1:
@@ -238,11 +247,7 @@ def _sample_rows(bundle: Bundle, lines: Sequence[str], chunk: list[int], copies:
     outs = sample_batch(bundle, texts, opts.bias, g, opts.style, cap, unconditional_steps=cap * 10,
                         hard_bias=opts.hard_bias, row_generators=gens, min_chars=min_chars)[: len(row_units)]
     if bundle.is_synthesis:  # room after points, colons, signs; t's crossed; underscores on the line; colons parted
-        outs = [replace(o, strokes=part_colons(underline(cross_bars(space_marks(o.strokes, o.chars, lines[i]), o.chars,
-                                                                    lines[i]), o.chars, lines[i]), o.chars, lines[i]))
-                for i, o in zip(row_units, outs)]
-        outs = [replace(o, **dict(zip(("strokes", "chars"), bold_points(o.strokes, o.chars, lines[i]))))
-                for i, o in zip(row_units, outs)]
+        outs = [_place_marks(o, lines[i]) for i, o in zip(row_units, outs)]
     reasons = [check_line(o.strokes, lines[i], o.reached_end, o.hit_cap, o.stalled) if bundle.is_synthesis else ""
                for i, o in zip(row_units, outs)]
     cers = [0.0] * len(row_units)
