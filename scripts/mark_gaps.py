@@ -12,18 +12,21 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >, signs: without and with
     python scripts/mark_gaps.py dots c0.pkl [more.pkl ...]     # colons whose dots are crammed: without and with parting
     python scripts/mark_gaps.py specks m0.pkl [more.pkl ...]   # points and colon dots drawn as specks: without and with loops
+    python scripts/mark_gaps.py sample --set stems --seed 0 -o t0.pkl
+    python scripts/mark_gaps.py stems t0.pkl [more.pkl ...]    # "It", "If": without and with room after the I
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
 word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons`, a < or > against an =
 ("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen; `signs`, a minus,
 plus or plus-minus sign opening a number ("-4°C", "+44"); `hyphens`, a hyphen joining two words, letters or numbers
-("well-known", "INV-2027-0419"). Copies are sampled with the check off (`hwcli-charset`,
-style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
+("well-known", "INV-2027-0419"); `stems`, a capital I with a t or f after it ("It", "If"). Copies are sampled
+with the check off (`hwcli-charset`, style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
 the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
 lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
 them parted (`hwcli.synthesis.bars.part_colons`), `specks` the copies with a point or colon dot drawn as a speck,
-without and with it drawn as a small loop (`bars.bold_points`).
+without and with it drawn as a small loop (`bars.bold_points`), `stems` the copies with every step, without and
+with room between an I and the t or f after it (`hwcli.synthesis.spacing.stem_room`).
 """
 from __future__ import annotations
 
@@ -148,6 +151,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
         return [sign_line(i, rng) for i in range(48)]
     if name == "hyphens":
         return [hyphen_line(i, rng) for i in range(48)]
+    if name == "stems":
+        return [stem_line(i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -229,6 +234,18 @@ def hyphen_line(i: int, rng) -> str:
             f"{nm}'s e-mail about the {it}", f"Ref {up}-{b} in {tw}")[i % 8]
 
 
+def stem_line(i: int, rng) -> str:
+    """The `i`-th line (of 8 kinds, in turn) of the ``stems`` set: a capital I with a t or f after it ("It", "If"),
+    and a small l with one after it ("felt", "half") beside them."""
+    from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS
+
+    it, nm, tw = str(rng.choice(_ITEMS)), str(rng.choice(_NAMES)), str(rng.choice(_TOWNS))
+    n = int(rng.integers(2, 12))
+    return (f"It was a {it} for {nm}", f"If {nm} calls, say hello", f"{nm} felt the cold salt air",
+            f"Half of the {it} in {tw}", f"It is {n} pm in {tw}", f"She built it herself in {tw}",
+            f"The golf club near {tw}", f"Is it true? It is, {nm}.")[i % 8]
+
+
 def sample(args) -> None:
     import torch
 
@@ -243,8 +260,9 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars, run.underline, run.part_colons, run.bold_points
-    run.space_marks = run.cross_bars = run.underline = run.part_colons = lambda strokes, chars, text, *a, **k: strokes
+    raw = run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points
+    run.space_marks = run.cross_bars = run.stem_room = run.underline = run.part_colons = \
+        lambda strokes, chars, text, *a, **k: strokes
     run.bold_points = lambda strokes, chars, text, *a, **k: (strokes, chars)
     try:
         for c in range(args.copies):
@@ -254,7 +272,7 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks, run.cross_bars, run.underline, run.part_colons, run.bold_points = raw  # its own ink
+        run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points = raw  # its own ink
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -373,14 +391,16 @@ def symbols(args) -> None:
               + ", ".join(f"{c} {right[c]}/{total[c]}" for c in total), flush=True)
 
 
-def _placed(row: dict, parted: bool = True) -> np.ndarray:
+def _placed(row: dict, parted: bool = True, stem_gap: float | None = None) -> np.ndarray:
     """A sampled row's ink with the sampler's placement steps before the speck loops (`bars.bold_points`): room and
-    leads, t-bars, underscores, and (`parted`) crammed colon dots parted."""
+    leads, t-bars, room between an I and a t or f (`stem_gap` x-heights, default `spacing.STEM_GAP`; negative: none),
+    underscores, and (`parted`) crammed colon dots parted."""
     from hwcli.synthesis.bars import cross_bars, part_colons, underline
-    from hwcli.synthesis.spacing import space_marks
+    from hwcli.synthesis.spacing import STEM_GAP, space_marks, stem_room
 
     c, t = row["chars"], row["text"]
-    ink = underline(cross_bars(space_marks(row["strokes"], c, t), c, t), c, t)
+    ink = cross_bars(space_marks(row["strokes"], c, t), c, t)
+    ink = underline(stem_room(ink, c, t, gap=STEM_GAP if stem_gap is None else stem_gap), c, t)
     return part_colons(ink, c, t) if parted else ink
 
 
@@ -432,6 +452,32 @@ def specks(args) -> None:
                   f"{e / max(n, 1):.4f} ({e} errors)", flush=True)
 
 
+def stems(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import bold_points
+    from hwcli.synthesis.spacing import BARRED, STEM_GAP, STEMS
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    refs = [" ".join(r["text"].split()) for r in rows]
+    n = sum(len(t) for t in refs)
+    pairs = [(i, k) for i, t in enumerate(refs) for k in range(len(t) - 1) if t[k] in STEMS and t[k + 1] in BARRED]
+    small = [(i, k) for i, t in enumerate(refs) for k in range(len(t) - 1) if t[k] == "l" and t[k + 1] in BARRED]
+    gaps = [float(x) for x in args.gaps.split(",")] if args.gaps else [STEM_GAP]
+    for gap in [-1.0] + gaps:
+        ink = [bold_points(_placed(r, stem_gap=gap), r["chars"], r["text"])[0] for r in rows]
+        got = read_as_page(bundle, style, ink, langs)
+        ok = [read_right(t, o) for t, o in zip(refs, got)]
+        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+        name = "every other placement step" if gap < 0 else f"I and t/f {gap:g} x-heights apart"
+        print(f"{name}: pairs read {sum(ok[i][k] and ok[i][k + 1] for i, k in pairs)} of {len(pairs)} (l and t/f "
+              f"{sum(ok[i][k] and ok[i][k + 1] for i, k in small)} of {len(small)}), tesseract CER {e / n:.4f} "
+              f"({e} errors)", flush=True)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -447,7 +493,7 @@ def main(argv=None) -> int:
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
     s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons", "signs",
-                                           "hyphens"), default="marks")
+                                           "hyphens", "stems"), default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")
@@ -467,12 +513,16 @@ def main(argv=None) -> int:
     k = sub.add_parser("specks")
     k.add_argument("files", nargs="+")
     k.add_argument("--sizes", default="", help="comma-separated x-heights to draw specks across (default: bars.POINT_SIZE)")
+    m = sub.add_parser("stems")
+    m.add_argument("files", nargs="+")
+    m.add_argument("--gaps", default="", help="comma-separated x-heights between an I and a t or f (default: spacing.STEM_GAP)")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
-    {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks}[args.cmd](args)
+    {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks,
+     "stems": stems}[args.cmd](args)
     return 0
 
 

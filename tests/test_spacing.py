@@ -4,8 +4,8 @@ nothing else moves."""
 import numpy as np
 
 from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, HYPHEN_GAP, HYPHEN_LEAD, POINT_GAP, SIGN_GAP,
-                                     WORD_POINT_GAP, joined_hyphens, led_colons, led_marks, opens_number, space_marks,
-                                     spaced_marks)
+                                     STEM_GAP, WORD_POINT_GAP, joined_hyphens, led_colons, led_marks, opens_number,
+                                     space_marks, spaced_marks, stem_room)
 from ink_helpers import aligned_line
 
 
@@ -236,3 +236,51 @@ def test_a_joined_hyphen_far_from_the_character_before_it_is_drawn_in_with_what_
     np.testing.assert_allclose(got[4:, 0] - was[4:, 0], got[4, 0] - was[4, 0], atol=1e-5)  # what follows with it
     assert space_marks(off, chars, "a-b", hyphen_lead=2.0) is off  # close enough: never moved right
 
+
+
+# "It a": the I's stem (x 0, 8 units tall), the t's stem at x 1.0 with its bar reaching back to x 0.3, and a small a
+# (4 units tall) after a space; the a's x-height is the scale
+I_STEM = [(0, -4), (0, 4)]
+T_STEM = [(1.0, -3), (1.0, 4)]
+T_BAR = [(0.3, 0), (1.7, 0)]
+SMALL_A = [(3, 0), (5, 0), (5, 4), (3, 4)]
+
+
+def test_a_t_or_f_after_a_capital_i_gets_room_from_its_stem():
+    off, chars = aligned_line([(0, I_STEM), (1, T_STEM), (1, T_BAR), (3, SMALL_A)])
+    out = stem_room(off, chars, "It a")
+    got, was = _abs(out), _abs(off)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(got[:2], was[:2], atol=1e-5)  # the I stays
+    assert abs((got[2:6, 0].min() - got[:2, 0].max()) - STEM_GAP * 4) < 1e-4  # from the bar's end, in x-heights
+    np.testing.assert_allclose(got[2:, 0] - was[2:, 0], got[2, 0] - was[2, 0], atol=1e-5)  # the rest as one
+    np.testing.assert_allclose(got[:, 1], was[:, 1], atol=1e-5)
+    assert stem_room(off, chars, "If a") is not off  # an f's arm the same
+    # never moved left, other pairs, no alignment, nothing near to measure by: as written
+    assert stem_room(off, chars, "It a", gap=0.05) is off
+    for text in ("lt a", "Ia a", "it a"):
+        assert stem_room(off, chars, text) is off
+    assert stem_room(off, None, "It a") is off
+    off2, chars2 = aligned_line([(0, I_STEM), (1, T_STEM), (1, T_BAR)])
+    assert stem_room(off2, chars2, "It") is off2
+
+
+def test_the_sampler_gives_an_i_room_after_the_ts_bar_is_lengthened(monkeypatch):
+    import hwcli.synthesis.run as run
+    from hwcli.model.bundle import load_model
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    crossed, seen = [], []
+
+    def cross(strokes, chars, text, *a, **k):
+        crossed.append(np.array(strokes, copy=True))
+        return crossed[-1]
+
+    def room(strokes, chars, text, *a, **k):
+        seen.append((text, chars is not None, any(strokes is c for c in crossed)))
+        return strokes
+
+    monkeypatch.setattr(run, "cross_bars", cross)
+    monkeypatch.setattr(run, "stem_room", room)
+    synthesize(load_model("hwcli-charset"), ["It is"], SamplingOptions(style=2, seed=1, check=False, retries=0))
+    assert seen and all(s == ("It is", True, True) for s in seen)

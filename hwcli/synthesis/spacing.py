@@ -7,7 +7,9 @@ exclamation or question mark too: "you !" read "you I"; `CLOSERS`);
 the letters themselves are the network's own, unchanged. A degree sign gets room after it the same way ("180°C"
 read "180€" where the ring touched the C; `DEGREE_GAP`), a < or > before the = of "<=" and ">="
 (`COMPARISON_GAP`), and a minus or plus sign opening a number before its digit ("-4°C" read "P", "+44" read "“4";
-`SIGN_GAP`); what follows a hyphen inside a word or number is drawn in to it ("greenleaf- bakery"; `HYPHEN_GAP`).
+`SIGN_GAP`); what follows a hyphen inside a word or number is drawn in to it ("greenleaf- bakery"; `HYPHEN_GAP`),
+and a t or f after a capital I is given room from the I's stem once the t's bar is lengthened ("It" read "H";
+`stem_room`, `STEM_GAP`).
 
 Measured on selection lines (never `hwcli eval`'s sets; `scripts/mark_gaps.py` samples and reports them),
 `hwcli-charset` style 2, check off: `selection.hard_lines`
@@ -181,6 +183,62 @@ def led_marks(text: str) -> list[int]:
                                            if text[i] in CLOSERS and not text[i - 1].isspace()})
 
 
+#: Clear space between a capital I and a t or f right after it ("It", "If"), in x-heights (of the small letters
+#: within six characters), measured after the t's bar is lengthened (`bars.cross_bars`): the network writes the I as
+#: a bare stem and the t's bar or the f's arm reaches back to it, and tesseract reads the pair as one letter ("It"
+#: -> "H", "[+", "If" -> "IF", "[E"). On the ``stems`` set of `scripts/mark_gaps.py` (seeds 0-1, 4 copies, 384
+#: lines, 192 such pairs; every other step applied), the pairs stood 0.2-0.4 x-heights apart and read right 72 of
+#: 192 times (466 errors); opened to 0.3 / 0.4 / 0.5 / 0.6 x-heights, 80 / 85 / 97 / 93 (449 / 430 / 427 / 447
+#: errors); held out, seeds 2-3: 57 -> 80 / 87 of 192 at 0.4 / 0.5 (497 -> 473 / 465 errors). On another draw of
+#: such lines (session 28, /tmp), 72 -> 88 / 96 / 91 of 192 at 0.3 / 0.4 / 0.5. What is left is mostly the I read as
+#: "l", "[" or "|" and the f as F; a small l before a t or f reads right 96% of the time and is left alone.
+STEM_GAP = 0.5
+STEMS = "I"  # letters written as a bare stem...
+BARRED = "tf"  # ...and the letters whose bar or arm reaches back to one
+
+
+def stem_room(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = STEM_GAP) -> np.ndarray:
+    """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each capital I followed by a t or f
+    (`STEMS`, `BARRED`) moved right until the two stand `gap` x-heights apart (of the small letters within six
+    characters; a pair with none near is left alone); never moved left. `chars` as for `space_marks`; only the
+    strokes of later characters move. Returns `strokes` itself when nothing moves."""
+    pairs = [k for k in range(len(text) - 1) if text[k] in STEMS and text[k + 1] in BARRED]
+    if not pairs or chars is None or len(strokes) < 2:
+        return strokes
+    pts, comps, owner = stroke_owners(strokes, chars)
+    shift = np.zeros(len(comps))
+    for k in pairs:
+        stem, barred = _ink(pts, comps, owner, shift, k), _ink(pts, comps, owner, shift, k + 1)
+        xh = _height(_ink(pts, comps, owner, shift, _small_near(text, k)))
+        if stem is None or barred is None or xh <= 0:
+            continue
+        shift[owner > k] += max(gap * xh - (barred[:, 0].min() - stem[:, 0].max()), 0.0)
+    if not shift.any():
+        return strokes
+    for (a, b), d in zip(comps, shift):
+        pts[a:b, 0] += d
+    return offsets_from(pts, strokes)
+
+
+def _small_near(text: str, k: int) -> list[int]:
+    """Indices of the small letters (`SMALL_LETTERS`) within six characters of `text[k]`."""
+    return [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
+
+
+def _ink(pts: np.ndarray, comps, owner: np.ndarray, shift: np.ndarray, c: int | list[int]) -> np.ndarray | None:
+    """The points of the strokes of character(s) `c`, each moved right by its stroke's `shift`; None if none."""
+    js = np.flatnonzero(np.isin(owner, c))
+    return np.concatenate([pts[comps[j][0]:comps[j][1]] + (shift[j], 0.0) for j in js]) if len(js) else None
+
+
+def _height(*parts: np.ndarray | None) -> float:
+    """The 5th-95th percentile height of the points of `parts` together (0 if any is None)."""
+    if any(p is None for p in parts):
+        return 0.0
+    y = np.concatenate(parts)[:, 1]
+    return float(np.percentile(y, 95) - np.percentile(y, 5))
+
+
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
                 word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None,
                 comparison_gap: float | None = None, sign_gap: float | None = None,
@@ -205,14 +263,9 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     shift = np.zeros(len(comps))
 
     def ink(c: int | list[int]) -> np.ndarray | None:
-        js = np.flatnonzero(np.isin(owner, c))
-        return np.concatenate([pts[comps[j][0]:comps[j][1]] + (shift[j], 0.0) for j in js]) if len(js) else None
+        return _ink(pts, comps, owner, shift, c)
 
-    def height(*parts: np.ndarray | None) -> float:
-        if any(p is None for p in parts):
-            return 0.0
-        y = np.concatenate(parts)[:, 1]
-        return float(np.percentile(y, 95) - np.percentile(y, 5))
+    height = _height
 
     for k, kind, room in sorted(marks):
         before, mark = ink(k - 1), ink(k)
@@ -223,8 +276,7 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
             h = height(before, after)  # between digits: their height
             if not (kind == "after" and k > 0 and text[k - 1].isdigit() and text[k + 1].isdigit()):
                 # elsewhere: in x-heights, else the neighbours' height
-                small = [i for i in range(max(k - 6, 0), min(k + 7, len(text))) if text[i] in SMALL_LETTERS]
-                h = height(ink(small)) or h or height(after)  # (a space before "<=": the next character's)
+                h = height(ink(_small_near(text, k))) or h or height(after)  # (a space before "<=": the next character's)
             if h > 0 and kind == "after":
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
