@@ -100,3 +100,14 @@ def test_the_hyphens_set_joins_two_words_or_numbers_with_a_hyphen_in_every_line(
     assert len(lines) == 48 and lines == mark_gaps.selection_lines("hyphens", 0) != mark_gaps.selection_lines("hyphens", 1)
     assert all(joined_hyphens(t) for t in lines) and not set(lines) & set(EVERYDAY)
 
+
+
+def test_the_stems_set_puts_an_i_before_a_t_or_f_in_most_lines_and_none_of_evals():
+    from hwcli.evaluation.charset_sets import EVERYDAY
+    from hwcli.synthesis.spacing import BARRED, STEMS
+
+    lines = mark_gaps.selection_lines("stems", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("stems", 0) != mark_gaps.selection_lines("stems", 1)
+    with_pair = [t for t in lines if any(a in STEMS and b in BARRED for a, b in zip(t, t[1:]))]
+    assert len(with_pair) >= 24 and not set(lines) & set(EVERYDAY)
+    assert any("lt" in t or "lf" in t for t in lines)  # the small l beside them, left alone
