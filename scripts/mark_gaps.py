@@ -9,7 +9,7 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py report m0.pkl [more.pkl ...]   # gap bins, then the lines with and without room
     python scripts/mark_gaps.py bars c0.pkl [more.pkl ...]     # bar-width bins, then the lines with bars lengthened
     python scripts/mark_gaps.py sample --set symbols --seed 0 -o s0.pkl
-    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >, signs: without and with
+    python scripts/mark_gaps.py symbols s0.pkl [more.pkl ...]  # degree signs, underscores, < >, signs: without, with
     python scripts/mark_gaps.py dots c0.pkl [more.pkl ...]     # colons whose dots are crammed: without and with parting
     python scripts/mark_gaps.py specks m0.pkl [more.pkl ...]   # points and colon dots drawn as specks: without and with loops
     python scripts/mark_gaps.py sample --set stems --seed 0 -o t0.pkl
@@ -364,14 +364,22 @@ def symbols(args) -> None:
     n = sum(len(t) for t in refs)
     off = -1e9  # no room
     ways = {"room and bars (no degree, comparison or sign room)": dict(degree_gap=off, comparison_gap=off, under=False,
-                                                                        sign_gap=off),
-            "+ room after a degree sign": dict(degree_gap=None, comparison_gap=off, under=False, sign_gap=off),
-            "+ underscores on the line": dict(degree_gap=None, comparison_gap=off, under=True, sign_gap=off),
-            "+ room after < and >": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=off),
-            "+ room after a sign opening a number": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=None)}
+                                                                        sign_gap=off, digit_degree_gap=off),
+            "+ room after a degree sign": dict(degree_gap=None, comparison_gap=off, under=False, sign_gap=off,
+                                               digit_degree_gap=off),
+            "+ underscores on the line": dict(degree_gap=None, comparison_gap=off, under=True, sign_gap=off,
+                                              digit_degree_gap=off),
+            "+ room after < and >": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=off,
+                                         digit_degree_gap=off),
+            "+ room after a sign opening a number": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=None,
+                                                         digit_degree_gap=off)}
+    for g in [float(x) for x in args.degree_gaps.split(",")] if args.degree_gaps else [None]:
+        ways[f"+ room between a digit and a degree sign ({'default' if g is None else f'{g:g} x-heights'})"] = dict(
+            degree_gap=None, comparison_gap=None, under=True, sign_gap=None, digit_degree_gap=g)
     for name, w in ways.items():
         ink = [cross_bars(space_marks(r["strokes"], r["chars"], r["text"], degree_gap=w["degree_gap"],
-                                      comparison_gap=w["comparison_gap"], sign_gap=w["sign_gap"]), r["chars"], r["text"])
+                                      comparison_gap=w["comparison_gap"], sign_gap=w["sign_gap"],
+                                      digit_degree_gap=w["digit_degree_gap"]), r["chars"], r["text"])
                for r in rows]
         if w["under"]:
             ink = [underline(s_, r["chars"], r["text"]) for s_, r in zip(ink, rows)]
@@ -381,9 +389,10 @@ def symbols(args) -> None:
             for k, ok in enumerate(read_right(t, o)):
                 c = ("C after °" if t[k] == "C" and k and t[k - 1] == "°" else
                      "= after < >" if t[k] == "=" and k and t[k - 1] in "<>" else
-                     "sign" if opens_number(t, k) else "digit after a sign" if k and opens_number(t, k - 1) else t[k])
+                     "sign" if opens_number(t, k) else "digit after a sign" if k and opens_number(t, k - 1) else
+                     "digit before °" if t[k].isdigit() and t[k + 1:k + 2] == "°" else t[k])
                 if c in ("°", "C after °", "_", "¥", "–", "—", "±", "×", "÷", "•", "=", "+", "<", ">", "= after < >", "sign",
-                         "digit after a sign"):
+                         "digit after a sign", "digit before °"):
                     right[c] += ok
                     total[c] += 1
         e = sum(edit_distance(t, o) for t, o in zip(refs, got))
@@ -507,6 +516,8 @@ def main(argv=None) -> int:
     b.add_argument("--width", type=float, default=None, help="x-heights (default: bars.BAR_WIDTH)")
     y = sub.add_parser("symbols")
     y.add_argument("files", nargs="+")
+    y.add_argument("--degree-gaps", default="", help="comma-separated x-heights between a digit and a degree sign "
+                                                     "(default: spacing.DIGIT_DEGREE_GAP)")
     d = sub.add_parser("dots")
     d.add_argument("files", nargs="+")
     d.add_argument("--seps", default="", help="comma-separated x-heights to part crammed colon dots to (default: bars.COLON_SEP)")

@@ -3,8 +3,8 @@ a point or colon inside a word, moves right until the mark stands clear; a colon
 nothing else moves."""
 import numpy as np
 
-from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, HYPHEN_GAP, HYPHEN_LEAD, POINT_GAP, SIGN_GAP,
-                                     STEM_GAP, WORD_POINT_GAP, joined_hyphens, led_colons, led_marks, opens_number,
+from hwcli.synthesis.spacing import (COLON_LEAD, COMPARISON_GAP, DEGREE_GAP, DIGIT_DEGREE_GAP, HYPHEN_GAP, HYPHEN_LEAD, POINT_GAP, SIGN_GAP,
+                                     STEM_GAP, WORD_POINT_GAP, degrees_after_digits, joined_hyphens, led_colons, led_marks, opens_number,
                                      space_marks, spaced_marks, stem_room)
 from ink_helpers import aligned_line
 
@@ -154,11 +154,12 @@ def test_the_room_after_a_point_in_a_word_is_measured_in_x_heights():
 
 
 def test_a_degree_sign_gets_room_before_the_letter_after_it():
-    # "a 0°C": a small a (4 units tall) sets the x-height; the ring (x 2.6-3.6, raised) written into the C
+    # "a 0°C": a small a (4 units tall) sets the x-height; the ring (x 3.6-4.6, raised) clear of the 0 (0.4
+    # x-heights) but written into the C
     a = [(-4, 0), (-2, 0), (-2, 4), (-4, 4)]
     zero = [(0, -2), (2, -2), (2, 4), (0, 4)]
-    ring = [(2.6, -2), (3.6, -2), (3.6, -1), (2.6, -1)]
-    cee = [(5.5, -2), (3.3, -2), (3.3, 4), (5.5, 4)]
+    ring = [(3.6, -2), (4.6, -2), (4.6, -1), (3.6, -1)]
+    cee = [(6.5, -2), (4.3, -2), (4.3, 4), (6.5, 4)]
     off, chars = aligned_line([(0, a), (2, zero), (3, ring), (4, cee)])
     assert [(i, g) for i, g in spaced_marks("a 0°C")] == [(3, DEGREE_GAP)]
     assert spaced_marks("it is 20° today") == [] and spaced_marks("a 0°C", degree_gap=0.1) == [(3, 0.1)]
@@ -166,6 +167,25 @@ def test_a_degree_sign_gets_room_before_the_letter_after_it():
     np.testing.assert_allclose(b[:12], a_[:12], atol=1e-5)  # the a, the 0 and the ring stay
     assert abs((b[12:, 0].min() - b[8:12, 0].max()) - DEGREE_GAP * 4) < 1e-4  # in x-heights, not the C's height
     np.testing.assert_allclose(b[:, 1], a_[:, 1], atol=1e-5)
+
+
+def test_a_degree_sign_written_against_its_digit_is_moved_clear_of_it_with_what_follows():
+    assert degrees_after_digits("-4°C, 20 °F, x°, 180°") == [2, 20]
+    # "a 4°C": the ring (x 2.4-3.4) against the 4's top (x 0-2), the C well after it
+    a = [(-4, 0), (-2, 0), (-2, 4), (-4, 4)]
+    four = [(0, -2), (2, -2), (2, 4), (0, 4)]
+    ring = [(2.4, -2), (3.4, -2), (3.4, -1), (2.4, -1)]
+    cee = [(7.5, -2), (5.3, -2), (5.3, 4), (7.5, 4)]
+    off, chars = aligned_line([(0, a), (2, four), (3, ring), (4, cee)])
+    b, a_ = _abs(space_marks(off, chars, "a 4°C")), _abs(off)
+    np.testing.assert_allclose(b[:8], a_[:8], atol=1e-5)  # the a and the 4 stay
+    assert abs((b[8:12, 0].min() - b[4:8, 0].max()) - DIGIT_DEGREE_GAP * 4) < 1e-4  # in x-heights
+    np.testing.assert_allclose(b[8:, 0] - a_[8:, 0], b[8, 0] - a_[8, 0], atol=1e-5)  # the C with it, room kept
+    np.testing.assert_allclose(b[:, 1], a_[:, 1], atol=1e-5)
+    assert space_marks(off, chars, "a 4°C", digit_degree_gap=0.05) is off  # clear enough: never moved left
+    assert space_marks(off, chars, "a x°C") is off  # not after a digit
+    off2, chars2 = aligned_line([(2, four), (3, ring)])
+    assert space_marks(off2, chars2, "a 4°") is off2  # no small letter near: left alone
 
 
 def test_a_comparison_sign_gets_room_before_the_equals_sign_written_into_it():

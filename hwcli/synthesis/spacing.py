@@ -96,6 +96,22 @@ def opens_number(text: str, i: int) -> bool:
 #: time with 0.2-0.4 x-heights after it, 18% at 0.4-0.6, 38% at 0.6-0.8, 57% at 0.8-1.0 (before it: 0-3% up to 0.6);
 #: drawn in to 0.25 / 0.35 / 0.45 x-heights, a space read beside a hyphen 113 -> 34 / 37 / 57 times, hyphens read
 #: 437 -> 443 / 444 / 447, CER 0.0638 -> 0.0537 / 0.0538 / 0.0580.
+#: Clear space between a digit and a degree sign after it ("4°C", "180°F"), in x-heights (of the small letters within
+#: six characters; a pair with none near is left alone): the network writes the ring against the digit's top, and
+#: tesseract reads the two as one ("-4°C" -> "-PC" on five of six seeds of eval's everyday lines). On the ``signs``
+#: and ``symbols`` sets of `scripts/mark_gaps.py` (4 copies, the 64 lines a seed with such a pair; every other step
+#: applied), the ring stood 0-0.3 x-heights from its digit and was read 28 (seed 0) and 35 (seed 1) of 64 times, the
+#: digit 44 and 54; opened to 0.25 / 0.35 / 0.5 x-heights, seed 0: rings 41 / 53 / 55, digits 55 / 58 / 59, errors
+#: 162 -> 143 / 120 / 124; seed 1 at 0.35 / 0.5: rings 48 / 49, digits 63 / 62, errors 158 -> 114 / 115.
+#: `mark_gaps.py symbols F ... --degree-gaps` reads whole sets with it.
+DIGIT_DEGREE_GAP = 0.35
+
+
+def degrees_after_digits(text: str) -> list[int]:
+    """Indices of the degree signs of `text` written right after a digit."""
+    return [i for i in range(1, len(text)) if text[i] == "°" and text[i - 1].isdigit()]
+
+
 HYPHEN_GAP = 0.35
 #: ... and the hyphen, with what follows, stands at most this many x-heights after the character before it: with the
 #: room after it closed alone, a space was read before 30 of the 480 hyphens (after: 8), CER 0.0538; with the
@@ -242,14 +258,17 @@ def _height(*parts: np.ndarray | None) -> float:
 def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: float = POINT_GAP,
                 word_gap: float | None = None, lead: float = COLON_LEAD, degree_gap: float | None = None,
                 comparison_gap: float | None = None, sign_gap: float | None = None,
-                hyphen_gap: float | None = None, hyphen_lead: float | None = None) -> np.ndarray:
+                hyphen_gap: float | None = None, hyphen_lead: float | None = None,
+                digit_degree_gap: float | None = None) -> np.ndarray:
     """Offsets ``(N, 3)`` of one sampled line of `text`, with the ink after each mark of `spaced_marks` moved right
     until the mark stands clear of the next character (`gap` digit heights after a point or colon between digits,
     `word_gap` x-heights after one in a word, `degree_gap` x-heights after a degree sign, `comparison_gap` after
     a < or >, `sign_gap` after a sign opening a number, or neighbour heights where no small letter is near; never moved left), and each colon, ! or ? closing a word (`led_marks`) and the ink after it moved left until it stands at most
     `lead` x-heights after the word (never moved right), and what follows a hyphen between two characters that are not
     spaces (`joined_hyphens`) moved left until it stands at most `hyphen_gap` x-heights after it, and the hyphen with
-    it until it stands at most `hyphen_lead` x-heights after the character before it. `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
+    it until it stands at most `hyphen_lead` x-heights after the character before it, and a degree sign after a digit
+    (`degrees_after_digits`) with what follows moved right until it stands `digit_degree_gap` x-heights clear of
+    the digit (of the small letters within six characters; none near: left alone; never moved left). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
     belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
@@ -257,6 +276,8 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     marks += [(k, "lead", lead) for k in led_marks(text)]
     marks += [(k, "hyphen lead", HYPHEN_LEAD if hyphen_lead is None else hyphen_lead) for k in joined_hyphens(text)]
     marks += [(k, "close", HYPHEN_GAP if hyphen_gap is None else hyphen_gap) for k in joined_hyphens(text)]
+    marks += [(k, "before", DIGIT_DEGREE_GAP if digit_degree_gap is None else digit_degree_gap)
+              for k in degrees_after_digits(text)]
     if not marks or chars is None or len(strokes) < 2:
         return strokes
     pts, comps, owner = stroke_owners(strokes, chars)
@@ -269,7 +290,11 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
 
     for k, kind, room in sorted(marks):
         before, mark = ink(k - 1), ink(k)
-        if kind in ("after", "close", "hyphen lead"):
+        if kind == "before":  # a degree sign after a digit: it and what follows moved right, clear of the digit
+            xh = height(ink(_small_near(text, k)))
+            if xh > 0 and before is not None and mark is not None:
+                shift[owner >= k] += max(room * xh - (mark[:, 0].min() - before[:, 0].max()), 0.0)
+        elif kind in ("after", "close", "hyphen lead"):
             after = ink(k + 1)
             if mark is None or after is None or (kind == "hyphen lead" and before is None):
                 continue  # the mark or a neighbour not found in the alignment
