@@ -141,18 +141,8 @@ def selection_lines(name: str, seed: int) -> list[str]:
     from hwcli.evaluation.selection import _ITEMS, _NAMES, _TOWNS, charset_lines, hard_lines
 
     rng = np.random.default_rng(500 + seed)
-    if name == "symbols":
-        return [symbol_line(i, rng) for i in range(48)]
-    if name == "closers":
-        return [closer_line(i, rng) for i in range(48)]
-    if name == "comparisons":
-        return [comparison_line(i, rng) for i in range(48)]
-    if name == "signs":
-        return [sign_line(i, rng) for i in range(48)]
-    if name == "hyphens":
-        return [hyphen_line(i, rng) for i in range(48)]
-    if name == "stems":
-        return [stem_line(i, rng) for i in range(48)]
+    if name in LINE_KINDS:
+        return [LINE_KINDS[name](i, rng) for i in range(48)]
     if name == "marks":
         return [t for t in hard_lines(120, 300 + seed) + charset_lines(120, 300 + seed) if "." in t or ":" in t][:40]
     words = ("green", "river", "stone", "maple", "north", "bright", "silver", "garden", "ocean", "paper")
@@ -244,6 +234,12 @@ def stem_line(i: int, rng) -> str:
     return (f"It was a {it} for {nm}", f"If {nm} calls, say hello", f"{nm} felt the cold salt air",
             f"Half of the {it} in {tw}", f"It is {n} pm in {tw}", f"She built it herself in {tw}",
             f"The golf club near {tw}", f"Is it true? It is, {nm}.")[i % 8]
+
+
+#: The sets of 48 lines made by one function of the line's number and the set's random stream.
+LINE_KINDS = {"symbols": symbol_line, "closers": closer_line, "comparisons": comparison_line, "signs": sign_line,
+              "hyphens": hyphen_line, "stems": stem_line}
+SETS = ("marks", "addresses", "colons", *LINE_KINDS)
 
 
 def sample(args) -> None:
@@ -501,8 +497,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
     s = sub.add_parser("sample")
-    s.add_argument("--set", choices=("marks", "addresses", "colons", "symbols", "closers", "comparisons", "signs",
-                                           "hyphens", "stems"), default="marks")
+    s.add_argument("--set", choices=SETS, default="marks")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--copies", type=int, default=4)
     s.add_argument("--model", default="hwcli-charset")

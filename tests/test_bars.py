@@ -73,44 +73,27 @@ def test_what_is_not_a_separate_bar_is_left_as_written():
     assert cross_bars(off, chars, "ae") is off and cross_bars(off, None, "at") is off
 
 
-def test_the_sampler_crosses_the_ts_of_the_spaced_ink_it_writes(monkeypatch):
+def test_the_sampler_places_the_marks_of_its_ink_step_by_step_in_order(monkeypatch):
     import hwcli.synthesis.run as run
     from hwcli.model.bundle import load_model
     from hwcli.synthesis import SamplingOptions, synthesize
 
-    spaced, seen = [], []
+    steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points")
+    calls, last = [], [None]  # (step, text, aligned, given the previous step's output); that output
 
-    def space(strokes, chars, text, *a, **k):
-        spaced.append(np.array(strokes, copy=True))
-        return spaced[-1]
+    def fake(name):
+        def step(strokes, chars, text, *a, **k):
+            calls.append((name, text, chars is not None, name == steps[0] or strokes is last[0]))
+            last[0] = np.array(strokes, copy=True)
+            return (last[0], chars) if name == "bold_points" else last[0]
+        return step
 
-    def cross(strokes, chars, text, *a, **k):
-        seen.append((text, chars is not None, any(strokes is s for s in spaced)))
-        return strokes
-
-    def under(strokes, chars, text, *a, **k):
-        lined.append((text, chars is not None, any(strokes is s for s in spaced)))
-        return strokes
-
-    def part(strokes, chars, text, *a, **k):
-        parted.append((text, chars is not None, any(strokes is s for s in spaced)))
-        return strokes
-
-    def bold(strokes, chars, text, *a, **k):
-        bolded.append((text, chars is not None, any(strokes is s for s in spaced)))
-        return strokes, chars
-
-    lined, parted, bolded = [], [], []
-    monkeypatch.setattr(run, "bold_points", bold)
-    monkeypatch.setattr(run, "space_marks", space)
-    monkeypatch.setattr(run, "cross_bars", cross)
-    monkeypatch.setattr(run, "underline", under)
-    monkeypatch.setattr(run, "part_colons", part)
-    synthesize(load_model("hwcli-charset"), ["a tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
-    assert seen and all(s == ("a tent", True, True) for s in seen)
-    assert lined and all(s == ("a tent", True, True) for s in lined)
-    assert parted and all(s == ("a tent", True, True) for s in parted)
-    assert bolded and all(s == ("a tent", True, True) for s in bolded)
+    for name in steps:
+        monkeypatch.setattr(run, name, fake(name))
+    synthesize(load_model("hwcli-charset"), ["It tent"], SamplingOptions(style=2, seed=1, check=False, retries=0))
+    assert calls and len(calls) % len(steps) == 0
+    assert [c[0] for c in calls] == list(steps) * (len(calls) // len(steps))  # per row, in this order
+    assert all(c[1:] == ("It tent", True, True) for c in calls)  # each on the ink the step before it gave
 
 
 def test_a_bar_is_not_lengthened_into_a_neighbours_tall_stroke():

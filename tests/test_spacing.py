@@ -284,23 +284,3 @@ def test_a_t_or_f_after_a_capital_i_gets_room_from_its_stem():
     off2, chars2 = aligned_line([(0, I_STEM), (1, T_STEM), (1, T_BAR)])
     assert stem_room(off2, chars2, "It") is off2
 
-
-def test_the_sampler_gives_an_i_room_after_the_ts_bar_is_lengthened(monkeypatch):
-    import hwcli.synthesis.run as run
-    from hwcli.model.bundle import load_model
-    from hwcli.synthesis import SamplingOptions, synthesize
-
-    crossed, seen = [], []
-
-    def cross(strokes, chars, text, *a, **k):
-        crossed.append(np.array(strokes, copy=True))
-        return crossed[-1]
-
-    def room(strokes, chars, text, *a, **k):
-        seen.append((text, chars is not None, any(strokes is c for c in crossed)))
-        return strokes
-
-    monkeypatch.setattr(run, "cross_bars", cross)
-    monkeypatch.setattr(run, "stem_room", room)
-    synthesize(load_model("hwcli-charset"), ["It is"], SamplingOptions(style=2, seed=1, check=False, retries=0))
-    assert seen and all(s == ("It is", True, True) for s in seen)

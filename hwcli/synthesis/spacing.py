@@ -89,13 +89,6 @@ def opens_number(text: str, i: int) -> bool:
             and (i == 0 or text[i - 1].isspace() or text[i - 1] in "([{"))
 
 
-#: The ink after a hyphen joining two words, letters or numbers ("well-known", "INV-2027", "www.green-river.com")
-#: stands at most this many x-heights after it: the network often leaves most of an x-height there, and tesseract
-#: reads a space after the hyphen ("greenleaf- bakery", "INV- 2027"). On the ``hyphens`` set of
-#: `scripts/mark_gaps.py` (seeds 0-1, 4 copies, 384 lines, 480 hyphens), a space was read after a hyphen 4% of the
-#: time with 0.2-0.4 x-heights after it, 18% at 0.4-0.6, 38% at 0.6-0.8, 57% at 0.8-1.0 (before it: 0-3% up to 0.6);
-#: drawn in to 0.25 / 0.35 / 0.45 x-heights, a space read beside a hyphen 113 -> 34 / 37 / 57 times, hyphens read
-#: 437 -> 443 / 444 / 447, CER 0.0638 -> 0.0537 / 0.0538 / 0.0580.
 #: Clear space between a digit and a degree sign after it ("4°C", "180°F"), in x-heights (of the small letters within
 #: six characters; a pair with none near is left alone): the network writes the ring against the digit's top, and
 #: tesseract reads the two as one ("-4°C" -> "-PC" on five of six seeds of eval's everyday lines). On the ``signs``
@@ -112,6 +105,13 @@ def degrees_after_digits(text: str) -> list[int]:
     return [i for i in range(1, len(text)) if text[i] == "°" and text[i - 1].isdigit()]
 
 
+#: The ink after a hyphen joining two words, letters or numbers ("well-known", "INV-2027", "www.green-river.com")
+#: stands at most this many x-heights after it: the network often leaves most of an x-height there, and tesseract
+#: reads a space after the hyphen ("greenleaf- bakery", "INV- 2027"). On the ``hyphens`` set of
+#: `scripts/mark_gaps.py` (seeds 0-1, 4 copies, 384 lines, 480 hyphens), a space was read after a hyphen 4% of the
+#: time with 0.2-0.4 x-heights after it, 18% at 0.4-0.6, 38% at 0.6-0.8, 57% at 0.8-1.0 (before it: 0-3% up to 0.6);
+#: drawn in to 0.25 / 0.35 / 0.45 x-heights, a space read beside a hyphen 113 -> 34 / 37 / 57 times, hyphens read
+#: 437 -> 443 / 444 / 447, CER 0.0638 -> 0.0537 / 0.0538 / 0.0580.
 HYPHEN_GAP = 0.35
 #: ... and the hyphen, with what follows, stands at most this many x-heights after the character before it: with the
 #: room after it closed alone, a space was read before 30 of the 480 hyphens (after: 8), CER 0.0538; with the
@@ -229,6 +229,12 @@ def stem_room(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: flo
         if stem is None or barred is None or xh <= 0:
             continue
         shift[owner > k] += max(gap * xh - (barred[:, 0].min() - stem[:, 0].max()), 0.0)
+    return _shifted(strokes, pts, comps, shift)
+
+
+def _shifted(strokes: np.ndarray, pts: np.ndarray, comps, shift: np.ndarray) -> np.ndarray:
+    """`strokes` with each stroke of `comps` moved right by its `shift` (`pts` as `stroke_owners` gave them; changed
+    in place); `strokes` itself when nothing moves."""
     if not shift.any():
         return strokes
     for (a, b), d in zip(comps, shift):
@@ -268,8 +274,8 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     spaces (`joined_hyphens`) moved left until it stands at most `hyphen_gap` x-heights after it, and the hyphen with
     it until it stands at most `hyphen_lead` x-heights after the character before it, and a degree sign after a digit
     (`degrees_after_digits`) with what follows moved right until it stands `digit_degree_gap` x-heights clear of
-    the digit (of the small letters within six characters; none near: left alone; never moved left). `chars`: the character the attention window was on at each point (`Sample.chars`); each stroke
-    belongs to the character most of its points were written on, and only the strokes of the mark's own and later
+    the digit (of the small letters within six characters; none near: left alone; never moved left). `chars`: the
+    character the attention window was on at each point (`Sample.chars`); each stroke belongs to the character most of its points were written on, and only the strokes of the mark's own and later
     characters move (a delayed stroke of an earlier one, such as an i-dot, stays). Returns `strokes` itself when
     nothing moves."""
     marks = [(k, "after", room) for k, room in spaced_marks(text, gap, word_gap, degree_gap, comparison_gap, sign_gap)]
@@ -286,22 +292,21 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
     def ink(c: int | list[int]) -> np.ndarray | None:
         return _ink(pts, comps, owner, shift, c)
 
-    height = _height
-
     for k, kind, room in sorted(marks):
         before, mark = ink(k - 1), ink(k)
         if kind == "before":  # a degree sign after a digit: it and what follows moved right, clear of the digit
-            xh = height(ink(_small_near(text, k)))
+            xh = _height(ink(_small_near(text, k)))
             if xh > 0 and before is not None and mark is not None:
                 shift[owner >= k] += max(room * xh - (mark[:, 0].min() - before[:, 0].max()), 0.0)
         elif kind in ("after", "close", "hyphen lead"):
             after = ink(k + 1)
             if mark is None or after is None or (kind == "hyphen lead" and before is None):
                 continue  # the mark or a neighbour not found in the alignment
-            h = height(before, after)  # between digits: their height
+            h = _height(before, after)  # between digits: their height
             if not (kind == "after" and k > 0 and text[k - 1].isdigit() and text[k + 1].isdigit()):
                 # elsewhere: in x-heights, else the neighbours' height
-                h = height(ink(_small_near(text, k))) or h or height(after)  # (a space before "<=": the next character's)
+                # (a space before "<=": the next character's height)
+                h = _height(ink(_small_near(text, k))) or h or _height(after)
             if h > 0 and kind == "after":
                 need = room * h - (after[:, 0].min() - mark[:, 0].max())
                 shift[owner > k] += max(need, 0.0)
@@ -312,12 +317,8 @@ def space_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, gap: f
                 extra = (mark[:, 0].min() - before[:, 0].max()) - room * h
                 shift[owner >= k] -= max(extra, 0.0)
         else:
-            xh = height(ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]))
+            xh = _height(ink([i for i in range(max(k - 6, 0), k) if text[i] in SMALL_LETTERS]))
             if xh > 0 and before is not None and mark is not None:
                 extra = (mark[:, 0].min() - before[:, 0].max()) - room * xh
                 shift[owner >= k] -= max(extra, 0.0)
-    if not shift.any():
-        return strokes
-    for (a, b), d in zip(comps, shift):
-        pts[a:b, 0] += d
-    return offsets_from(pts, strokes)
+    return _shifted(strokes, pts, comps, shift)
