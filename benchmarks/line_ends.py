@@ -5,7 +5,9 @@ Samples built-in lines (the 100 ordinary sentences, then the hard set, then agai
 window's alignment of ink to characters (`LineResult.chars`):
 
 - written: the last character of the text (a full stop, question mark, digit or letter) has ink aligned to it;
-- stray: a stroke that begins after the window has passed the last character survived the stop rule.
+- stray: a stroke that begins after the window has left the last character survived the stop rule and does not
+  start over the last word's ink (a new letter or a '|' after the line; a t's bar or an accent written on the space
+  after the text, `hwcli.model.sampling.TAIL`, is a mark of the word, counted apart as "marks after the text").
 
 Failures are listed, and --sheet FILE.svg draws the last 12 characters' worth of ink of each failure (and a
 few passing lines) so that a person can check the judgement.
@@ -25,18 +27,24 @@ from hwcli.strokes import to_points
 from hwcli.synthesis import SamplingOptions, synthesize
 
 
-def judge(text: str, strokes: np.ndarray, chars: np.ndarray | None) -> tuple[bool, bool]:
-    """(last character written, stray mark after it)."""
+def judge(text: str, strokes: np.ndarray, chars: np.ndarray | None) -> tuple[bool, bool, int]:
+    """(last character written, stray mark after it, strokes begun after it over the last word)."""
     if chars is None or len(chars) != len(strokes) or not len(strokes):
-        return False, False
+        return False, False, 0
     last = len(text.rstrip()) - 1
     down = np.ones(len(strokes), bool)
     down[1:] = strokes[:-1, 2] < 0.5  # point i is drawn when the pen was down coming into it...
     down |= strokes[:, 2] > 0.5  # ...or it ends a stroke (a dot is one point with eos)
     written = bool(np.any(chars[down] == last))
     starts = np.concatenate([[0], np.flatnonzero(strokes[:-1, 2] > 0.5) + 1])
-    stray = bool(np.any(chars[starts] > last))
-    return written, stray
+    late = [a for a in starts if chars[a] > last]
+    if not late:
+        return written, False, 0
+    x = np.cumsum(strokes[:, 0].astype(np.float64))
+    word_end = x[chars <= last].max()  # the right end of the text's ink
+    ends = np.append(starts[1:], len(strokes))
+    over = [x[a:ends[list(starts).index(a)]].min() <= word_end for a in late]
+    return written, not all(over), int(sum(over))
 
 
 def main() -> None:
@@ -55,16 +63,17 @@ def main() -> None:
         res += synthesize(bundle, lines[rep : rep + len(pool)], SamplingOptions(style=args.style, seed=rep // len(pool)))
     dt = time.perf_counter() - t0
     bad = []
-    n_ok = 0
+    n_ok = marks = 0
     for r in res:
-        written, stray = judge(r.text, r.strokes, r.chars)
+        written, stray, late = judge(r.text, r.strokes, r.chars)
+        marks += late > 0
         if written and not stray:
             n_ok += 1
         else:
             bad.append((r, written, stray))
     print(f"{len(res)} lines ({dt:.0f} s): last character written and no stray mark in {n_ok} "
           f"({n_ok / max(len(res), 1):.1%}); missing last character {sum(not w for _, w, _ in bad)}, "
-          f"stray mark {sum(s for _, _, s in bad)}")
+          f"stray mark {sum(s for _, _, s in bad)}; marks after the text (over the last word) in {marks} lines")
     for r, w, s in bad:
         print(f"  {'missing end' if not w else ''}{' + ' if (not w and s) else ''}{'stray mark' if s else ''}: {r.text!r}")
     if args.sheet:

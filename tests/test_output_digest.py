@@ -28,11 +28,11 @@ from hwcli.model.bundle import load_model
 from tiny_bundle import make_bundle, steer
 
 DIGESTS = {
-    "plain": "b6b72bfcffb73cf7b8f5c1050c3aa090d39a840474df417ecc18cd65853e8265",
-    "segments": "e02e1ffc39d9005bad117b3c011f45402a35f55bbb15441e579161ae1417786d",
-    "read_back": "d5ba660c9328f56e8b27ca76cfe734fe5a96fe6189d9a3fb6f5a47d4bf81cb5f",
+    "plain": "53e462ad2f2e40a6d6f8ed7cbce2a5e9f9703a803edca2bc02195bfe3ddfe713",
+    "segments": "d76612f5e781e1161294df0dd0b669821e11045ea9efd4c66e31cddad542ae1a",
+    "read_back": "cc393454ea2228141018822b45f14a3ac5c2656115c909b58f9a37335c2ced2c",
     "prediction": "cc23f45a072001f525adaa632568fe4db36c906a1ed64f74203fcc3a6ce257ba",
-    "pages": "dd1d5efe9a9c051c93f0dab76c79dac4a9c9bb250a64502faba0d7591d1e1a18",
+    "pages": "3e4558996126bb5409ac031d0a06b931e45b44893a0e05a80a331f29e06bef07",
 }
 
 LINES = ["the cat sat", "", "hello world", "a b"]

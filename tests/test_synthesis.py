@@ -37,11 +37,11 @@ def test_each_line_stops_on_its_own_within_its_cap(bundle):
     g = torch.Generator().manual_seed(0)
     outs = sample_batch(bundle, ["ab", "a much longer line of text"], 0.5, g, None, max_steps_per_char=6)
     short, long = outs
-    assert short.steps <= 2 * 6 + 20
-    assert long.steps <= 26 * 6 + 20
+    assert short.steps <= (2 + 1) * 6 + 20  # the cap counts the space written after the text (`TAIL`)
+    assert long.steps <= (26 + 1) * 6 + 20
     assert short.steps < long.steps or short.reached_end
     for o in outs:
-        assert o.strokes.shape == (o.steps, 3)
+        assert o.strokes.shape[1] == 3 and len(o.strokes) <= o.steps  # what follows the text may be trimmed
         assert o.strokes[-1, 2] == 1.0  # ends with the pen up
 
 
@@ -483,18 +483,51 @@ def test_join_segments_evens_slant():
     assert abs(slant(pts[: len(a)]) - slant(pts[len(a) :])) < 1e-6
 
 
-def test_trim_stray_tail_drops_only_a_stroke_begun_as_the_window_left():
-    from hwcli.model.sampling import END_GRACE, trim_stray_tail
+def _ink(*strokes):
+    """Offsets and per-point characters from absolute strokes [(points (k, 2), character), ...]."""
+    pts = np.concatenate([np.asarray(p, np.float64) for p, _ in strokes])
+    s = np.zeros((len(pts), 3), np.float32)
+    s[0, :2] = pts[0]
+    s[1:, :2] = np.diff(pts, axis=0)
+    s[np.cumsum([len(p) for p, _ in strokes]) - 1, 2] = 1.0
+    chars = np.concatenate([np.full(len(p), c) for p, c in strokes])
+    return s, chars
 
-    s = np.zeros((30, 3), np.float32)
-    s[[9, 19, 22, 29], 2] = 1.0  # strokes 0-9, 10-19, 20-22 (the full stop), 23-29
-    np.testing.assert_array_equal(trim_stray_tail(s, 23), s[:23])  # began as the window passed: dropped
-    np.testing.assert_array_equal(trim_stray_tail(s, 23 + END_GRACE), s[:23])
-    np.testing.assert_array_equal(trim_stray_tail(s, 24 + END_GRACE), s)  # begun well before: the last letter
-    np.testing.assert_array_equal(trim_stray_tail(s, -1), s)  # the window never left: nothing to judge
-    one = np.zeros((5, 3), np.float32)
-    one[-1, 2] = 1.0
-    np.testing.assert_array_equal(trim_stray_tail(one, 1), one)  # a single stroke is never dropped
+
+def _box(x0, x1, y0, y1, k=6):
+    """A stroke zig-zagging over the box [x0, x1] x [y0, y1] (y down)."""
+    return np.column_stack([np.linspace(x0, x1, k), np.where(np.arange(k) % 2, y0, y1)])
+
+
+def test_trim_tail_keeps_marks_over_the_last_word_and_drops_what_follows():
+    from hwcli.model.sampling import TAIL_DOT, TAIL_HIGH, TAIL_MARK, TAIL_REACH, trim_tail
+
+    text = "a cat"  # small letters 4 units tall on a baseline at y = 4 (y down); the last word from x 10 to 16
+    body = [(_box(0, 3, 0, 4), 0), (_box(10, 12, 0, 4), 2), (_box(12, 14, 0, 4), 3), (_box(14, 16, -2, 4), 4)]
+    s, c = _ink(*body)
+    np.testing.assert_array_equal(trim_tail(s, c, text), s)  # nothing after the text: as it was
+    bar = (_box(13.5, 16.5, 1.0, 1.4), 5)  # the t's bar, written on the space after the text
+    acc = (_box(11, 12, -3.5, -2.5), 6)  # a mark above the word, written past the end
+    dot = (_box(15.6, 16.0, 3.6, 4.0, k=2), 6)  # a full stop on the line
+    s, c = _ink(*body, bar, acc, dot)
+    np.testing.assert_array_equal(trim_tail(s, c, text), s)  # marks of the last word: kept
+    xh = 4.0
+    for stray in (_box(18, 19, 0, 1), _box(16.2, 17, 0, 1),  # right of the word: a new letter
+                  _box(5, 6, -1, -0.5),  # over the first word, not the last
+                  _box(14, 15.5, 1, 4),  # over the word but down to the line: a letter ("(", "o"), not a mark
+                  _box(15, 15 + 1.1 * TAIL_DOT * xh, 3, 4),  # on the line and too wide for a dot
+                  _box(12, 13, 4 - (TAIL_HIGH + 0.3) * xh, 4 - TAIL_HIGH * xh + 0.5),  # too high above the line
+                  _box(14, 15, -3, -3 + 1.05 * TAIL_MARK * xh),  # too tall for a mark
+                  _box(13, 16 + 1.1 * TAIL_REACH * xh, -1, -0.5)):  # reaching too far right
+        s, c = _ink(*body, bar, (stray, 6), acc)
+        out = trim_tail(s, c, text)
+        n = sum(len(p) for p, _ in body) + len(bar[0])
+        np.testing.assert_array_equal(out[:, :2], s[:n, :2])  # cut at the stray stroke, the mark after it too
+        assert out[-1, 2] == 1.0
+    s, c = _ink(*body, (_box(20, 24, 0, 4), 4))  # begun on the last character: the letter's own, never dropped
+    np.testing.assert_array_equal(trim_tail(s, c, text), s)
+    s, c = _ink((_box(0, 3, 0, 4), 0), (_box(10, 12, 0, 4), 2), bar)  # too few letters to measure: all dropped
+    np.testing.assert_array_equal(trim_tail(s, c, "a cat")[:, :2], s[:12, :2])
 
 
 def test_even_out_size_grows_the_end_and_keeps_proportions():
@@ -545,7 +578,7 @@ def test_a_stalled_window_stops_the_line_and_it_is_resampled(bundle):
     assert stuck.steps <= 12 + 8  # stopped at the stall (the loop looks every 8 steps at most)
     free, = sample_batch(bundle, [text], 0.5, torch.Generator().manual_seed(0), None, max_steps_per_char=6,
                          stall_steps=None)
-    assert not free.stalled and free.hit_cap and free.steps == len(text) * 6 + 20
+    assert not free.stalled and free.hit_cap and free.steps == (len(text) + 1) * 6 + 20  # the space after it too
     # the retry policy resamples it, and says why
     assert "stalled" in check_line(stuck.strokes, text, stuck.reached_end, stuck.hit_cap, stuck.stalled)
 
@@ -685,3 +718,83 @@ def test_joined_sagging_segments_continue_one_baseline():
     bottoms_a = joined[: len(a), 1].max()
     bottoms_b = joined[len(a):, 1].max()
     assert bottoms_a == pytest.approx(bottoms_b, abs=0.05)
+
+
+def test_a_line_is_written_with_a_space_after_it_and_only_marks_of_its_last_word_kept(tmp_path, monkeypatch):
+    """The window runs over the text and a space after it (`TAIL`), so that the network can add the last word's
+    delayed marks as it would mid-line; what it writes once it has left the text is kept only where it marks the
+    last word (`trim_tail`). The steered tiny network drifts right all along: past the text it writes new strokes
+    to the right of the last word, which are dropped."""
+    import hwcli.model.sampling as S
+    from tiny_bundle import steer
+
+    b = steer(load_model(make_bundle(tmp_path / "s", defaults=FAST)))
+    seen, trimmed = [], []
+    encode, trim = S._encode, S.trim_tail
+    monkeypatch.setattr(S, "_encode", lambda bundle, texts, *a: seen.extend(texts) or encode(bundle, texts, *a))
+    monkeypatch.setattr(S, "trim_tail", lambda s, c, t: trimmed.append((len(s), t)) or trim(s, c, t))
+    texts = ["the cat sat", "a dog ", "SEE YOU AT 9"]
+    outs = S.sample_batch(b, texts, 0.5, torch.Generator().manual_seed(3), b.style(None), max_steps_per_char=12)
+    # a text already ending in a space gets no second one, nor one whose last word has no small letter
+    assert seen == ["the cat sat" + S.TAIL, "a dog ", "SEE YOU AT 9"]
+    assert [t for _, t in trimmed] == texts  # judged against the line's own text
+    for o, text in zip(outs, texts):
+        assert o.reached_end and o.chars.max() <= len(text)
+        x = np.cumsum(o.strokes[:, 0])
+        starts = np.concatenate([[0], np.flatnonzero(o.strokes[:-1, 2] > 0.5) + 1])
+        word_end = x[(o.chars < len(text.rstrip()))].max()
+        assert all(x[a] <= word_end for a in starts if o.chars[a] >= len(text.rstrip()))
+    assert any(n > len(o.strokes) for (n, _), o in zip(trimmed, outs))  # something written after a text was dropped
+    pred = S.sample_batch(load_model(make_bundle(tmp_path / "p", kind="prediction", defaults=FAST)), ["x"], 0.5,
+                          torch.Generator().manual_seed(0), None, unconditional_steps=20)
+    assert len(pred[0].strokes) == 20  # a prediction network has no text: nothing added, nothing trimmed
+
+
+def test_the_space_after_a_line_is_for_a_last_word_with_small_letters():
+    from hwcli.model.sampling import takes_tail
+
+    assert takes_tail("the cat") and takes_tail("Dear Françoise, merci!") and takes_tail("table #4 kg")
+    assert takes_tail("qué?") and takes_tail("İpek")  # a small letter in the word
+    for text in ("QUICK ZEBRAS JUMP", "on 12/03", "Zone Q", "ÉTÉ", "ends in a space ", "", "   ", "£18.99"):
+        assert not takes_tail(text), text
+
+
+def test_trim_tail_keeps_a_final_point_and_drops_a_word_begun_on_it():
+    """With a space after "cat." the network may begin the next word while its window is still on the full stop:
+    a stroke begun on a final point or comma is kept only where it is point- or comma-sized and on the line."""
+    from hwcli.model.sampling import TAIL_POINT, trim_tail
+
+    text = "a cat."  # as in the test above: x-height 4, baseline y = 4; the full stop is character 5
+    body = [(_box(0, 3, 0, 4), 0), (_box(10, 12, 0, 4), 2), (_box(12, 14, 0, 4), 3), (_box(14, 16, -2, 4), 4)]
+    stop = (_box(16.5, 17.0, 3.5, 4.0, k=2), 5)
+    comma = (_box(16.5, 17.2, 3.2, 5.5, k=3), 5)
+    for end in (stop, comma):
+        s, c = _ink(*body, end)
+        np.testing.assert_array_equal(trim_tail(s, c, text), s)  # the point itself
+    for junk in (_box(18, 19, -1, 4), _box(17, 18.5, 0, 4),  # a '|' or an 'o' begun as the window sat on the point
+                 _box(17, 17 + 1.1 * TAIL_POINT * 4, 3, 4)):  # too wide for a point
+        s, c = _ink(*body, stop, (junk, 5))
+        out = trim_tail(s, c, text)
+        np.testing.assert_array_equal(out[:, :2], s[: len(s) - len(junk), :2])
+        assert out[-1, 2] == 1.0
+    s, c = _ink((_box(0, 3, 0, 4), 0), (stop[0], 1), (_box(18, 19, -1, 4), 2))  # nothing to measure by:
+    np.testing.assert_array_equal(trim_tail(s, c, "a.")[:, :2], s[:8, :2])  # the point stays, what follows goes
+
+
+def test_trim_tail_keeps_a_final_exclamation_mark_and_drops_a_word_begun_on_it():
+    """Begun on a final ! or ?, the first stroke is its stem or hook and any other must be a dot; a mark begun
+    after the text must lie over the word's letters, a dot may lie over the ! too."""
+    from hwcli.model.sampling import trim_tail
+
+    text = "a cat!"  # x-height 4, baseline y = 4; the ! is character 5, right of the letters (x 16.5-17)
+    body = [(_box(0, 3, 0, 4), 0), (_box(10, 12, 0, 4), 2), (_box(12, 14, 0, 4), 3), (_box(14, 16, -2, 4), 4)]
+    stem, dot = (_box(16.5, 17.0, -3, 2.5), 5), (_box(16.6, 16.9, 3.6, 3.9, k=2), 5)
+    late_dot = (_box(16.6, 16.9, 3.6, 3.9, k=2), 6)  # the point written once the window left the text
+    bar = (_box(13.5, 16.0, 1.0, 1.4), 6)  # the t's bar, over the letters
+    for ok in ([stem, dot], [stem, late_dot], [stem, dot, bar]):
+        s, c = _ink(*body, *ok)
+        np.testing.assert_array_equal(trim_tail(s, c, text), s)
+    for junk, char in ((_box(17.5, 19, 0, 4), 5),  # an '(' begun as the window sat on the !
+                       (_box(16.8, 18.5, -1, -0.5), 6)):  # a "mark" over the ! alone, not over the letters
+        s, c = _ink(*body, stem, dot, (junk, char))
+        np.testing.assert_array_equal(trim_tail(s, c, text)[:, :2], s[: len(s) - len(junk), :2])
