@@ -798,3 +798,19 @@ def test_trim_tail_keeps_a_final_exclamation_mark_and_drops_a_word_begun_on_it()
                        (_box(16.8, 18.5, -1, -0.5), 6)):  # a "mark" over the ! alone, not over the letters
         s, c = _ink(*body, stem, dot, (junk, char))
         np.testing.assert_array_equal(trim_tail(s, c, text)[:, :2], s[: len(s) - len(junk), :2])
+
+
+def test_trim_tail_keeps_a_bar_written_as_the_window_reached_the_final_point():
+    """"lift.": the t's bar is often written once the window is on the full stop; it stays, with the point after
+    it, and a letter begun there goes (benchmarks/line_ends.py lost the point of such a line when any stroke begun
+    on it had to be point-sized)."""
+    from hwcli.model.sampling import trim_tail
+
+    text = "a cat."
+    body = [(_box(0, 3, 0, 4), 0), (_box(10, 12, 0, 4), 2), (_box(12, 14, 0, 4), 3), (_box(14, 16, -2, 4), 4)]
+    bar, stop = (_box(13.5, 16.0, 0.6, 1.0), 5), (_box(16.5, 17.0, 3.5, 4.0, k=2), 5)
+    s, c = _ink(*body, bar, stop)
+    np.testing.assert_array_equal(trim_tail(s, c, text), s)
+    junk = _box(17.5, 18.0, -1, 4)
+    s, c = _ink(*body, bar, stop, (junk, 5))
+    np.testing.assert_array_equal(trim_tail(s, c, text)[:, :2], s[: len(s) - len(junk), :2])

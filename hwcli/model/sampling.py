@@ -42,12 +42,13 @@ TAIL_HIGH = 3.5  # ...and no higher than this above the baseline (an accent over
 # A text ending in a full stop or comma: with the space after it, the network often begins the next word while its
 # window is still on the point (8 of 600 `hwcli eval --lines 100` lines, seeds 0-5, read "waterfall. (", "storm. p",
 # "pancakes. |", against 1 without the space). So a stroke begun on a final point or comma is kept only where it is
-# at most this many x-heights across and tall, and reaches no higher than half of that above the baseline.
+# a mark of the word as above, or the point: at most this many x-heights across and tall, reaching no higher than
+# half of that above the baseline.
 POINTS = ".,"
 TAIL_POINT = 1.0
 # ...and after a final ! or ? (its stem or hook begun, the network begins a word there: "taxi! (", "tilt! |"; 8 of
 # 192 selection lines ending in "!" or "?" read with such a character after them, against 3 without the space),
-# a second stroke begun on it must be a dot, and a mark begun after it must lie over the word's letters.
+# a second stroke begun on it is judged as one begun after the text, and a mark must lie over the word's letters.
 STOPS = "!?"
 # A line whose attention window stays on one of its characters this many steps in a row has stalled: it writes
 # on without advancing (a scribble) until the step cap. The bundled model's segments dwell at most 18-20 steps
@@ -329,9 +330,10 @@ def trim_tail(strokes: np.ndarray, chars: np.ndarray, text: str) -> np.ndarray:
     a dot over the word (at most `TAIL_DOT` x-heights across: a full stop, the point of a ! or ?) or a mark clear
     of the line over its letters (its lowest point at least `TAIL_LIFT` x-heights above the baseline, its highest
     at most `TAIL_HIGH`, at most `TAIL_MARK` tall: an accent, an i's dot, a t's bar), reaching at most
-    `TAIL_REACH` x-heights beyond the ink it lies over. Begun on a final full stop or comma, a stroke must be the
-    point itself (at most `TAIL_POINT` x-heights across and tall, reaching no higher than half of that above the
-    baseline); begun on a final ! or ?, the first is its stem or hook and any other must be a dot. Sizes and the
+    `TAIL_REACH` x-heights beyond the ink it lies over. Begun on a final ! or ?, the first stroke is its stem or
+    hook and any other is judged the same way; begun on a final full stop or comma, a stroke may also be the point
+    itself (at most `TAIL_POINT` x-heights across and tall, reaching no higher than half of that above the
+    baseline): a t's bar written as the window reached the point stays, a letter begun there goes. Sizes and the
     baseline are the line's own (`strokes.x_height`, `strokes.aligned_baseline`); where too few letters show
     them, what was begun after the text is dropped and the rest kept. Any other stroke begun on the text is never
     dropped, nor a line's only stroke."""
@@ -361,13 +363,11 @@ def trim_tail(strokes: np.ndarray, chars: np.ndarray, text: str) -> np.ndarray:
         q = pts[starts[k] : ends[k]]
         lo, hi = q.min(axis=0), q.max(axis=0)
         size = max(hi[0] - lo[0], hi[1] - lo[1])
-        if chars[starts[k]] < last:  # begun on the final mark
-            keep = (size <= TAIL_POINT * xh and lo[1] >= base - TAIL_POINT * xh / 2) if mark in POINTS \
-                else size <= TAIL_DOT * xh
-        else:
-            keep = (size <= TAIL_DOT * xh and _over(lo, hi, word, xh)) or (
-                _over(lo, hi, letters, xh) and hi[1] <= base - TAIL_LIFT * xh  # y grows down the page
-                and hi[1] - lo[1] <= TAIL_MARK * xh and lo[1] >= base - TAIL_HIGH * xh)
+        keep = (size <= TAIL_DOT * xh and _over(lo, hi, word, xh)) or (
+            _over(lo, hi, letters, xh) and hi[1] <= base - TAIL_LIFT * xh  # y grows down the page
+            and hi[1] - lo[1] <= TAIL_MARK * xh and lo[1] >= base - TAIL_HIGH * xh)
+        if chars[starts[k]] < last and mark in POINTS:  # begun on a final point or comma: it may be the point
+            keep = keep or (size <= TAIL_POINT * xh and lo[1] >= base - TAIL_POINT * xh / 2)
         if not keep:
             return _lifted(strokes[: starts[k]])
     return strokes
