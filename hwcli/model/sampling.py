@@ -349,16 +349,19 @@ def trim_tail(strokes: np.ndarray, chars: np.ndarray, text: str) -> np.ndarray:
     if not after:
         return strokes
     pts = np.cumsum(np.asarray(strokes[:n, :2], np.float64), axis=0)
+    first = last - len(text.split()[-1]) if text.strip() else 0
+    word = pts[(chars[:n] >= first) & (chars[:n] < last)]
+    ends = np.append(starts[1:], n)
+    a = starts[after[0]]
+    if chars[a] >= last and len(word) and pts[a:ends[after[0]], 0].min() > word[:, 0].max():
+        return _lifted(strokes[:a])  # the usual case: a new word begun right of this one; no need to measure
     on_text = np.flatnonzero(chars[:n] < last)
     xh = x_height(pts[on_text], chars[on_text], text) if len(on_text) else 0.0
     base = aligned_baseline(pts[on_text], chars[on_text], text) if xh > 0 else None
-    first = last - len(text.split()[-1]) if text.strip() else 0
     letters = pts[(chars[:n] >= first) & (chars[:n] < last - bool(mark))]
-    word = pts[(chars[:n] >= first) & (chars[:n] < last)]
     if base is None or len(letters) < 2:  # nothing to measure by: what was begun on the text stays, the rest goes
         past = [k for k in after if chars[starts[k]] >= last]
         return _lifted(strokes[: starts[past[0]]]) if past else strokes
-    ends = np.append(starts[1:], n)
     for k in after:
         q = pts[starts[k] : ends[k]]
         lo, hi = q.min(axis=0), q.max(axis=0)
