@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--steps", type=int, default=60)
     ap.add_argument("--time-limit", type=float, default=480.0)
     ap.add_argument("--no-adapt", action="store_true")
+    ap.add_argument("--adapted-only", action="store_true", help="only the adapted styles (e.g. --eval-only --copies N)")
     ap.add_argument("--eval-only", action="store_true", help="score styles made by an earlier run (same HWCLI_HOME)")
     ap.add_argument("--lr", type=float, default=3e-4)
     ap.add_argument("--reg-share", type=float, default=0.3)
@@ -54,6 +55,9 @@ def main() -> None:
     ap.add_argument("--check-cer", type=float, default=None,
                     help="read-back CER above which an adapted style resamples a segment (default: the library's, "
                          "hwcli.styles.adapt.ADAPTED_DEFAULTS)")
+    ap.add_argument("--copies", type=int, default=None,
+                    help="copies of every line an adapted style writes, the best reading kept (default: the style's "
+                         "own, hwcli.styles.adapt.ADAPTED_DEFAULTS)")
     ap.add_argument("--suffix", default="", help="added to the style names (several settings side by side)")
     ap.add_argument("--bias", default="", help="comma-separated sampling biases to score (default: the bundle's)")
     ap.add_argument("--tesseract", action="store_true", help="also read the generated lines with tesseract")
@@ -118,7 +122,7 @@ def main() -> None:
         ds.subset(idx[: args.lines]).save(tmp / f"{w}-mine.npz")
         ds.subset(idx[args.lines: args.lines + args.like]).save(tmp / f"{w}-like.npz")
         like = prepare_lines(read_ink([tmp / f"{w}-like.npz"]), rec.alphabet)
-        for adapt in ([False] if args.no_adapt else [True] if args.suffix else [False, True]):
+        for adapt in ([False] if args.no_adapt else [True] if args.suffix or args.adapted_only else [False, True]):
             name = f"w{w}{'a' if adapt else 'p'}{args.suffix if adapt else ''}"
             t0, c0 = time.time(), cpu_s()
             if args.eval_only:
@@ -143,12 +147,15 @@ def main() -> None:
                     break
             t_add, c_add = time.time() - t0, cpu_s() - c0
             bundle, (key,) = resolve(None, [name])
+            # --copies: for a style whose adapted network was kept (it writes with the personal bundle's defaults)
+            copies = args.copies if adapt and (ps.info.get("adapt") or {}).get("kept", True) else None
             for bias in [float(b) for b in args.bias.split(",") if b] or [None]:
                 t1 = time.time()
                 res = evaluate_imitation(bundle, key, like, rec, bias=bias, check=True, seed=args.seed, tesseract=args.tesseract,
-                                         hinge_reference=hinge_ref, distractors=distractors)
+                                         hinge_reference=hinge_ref, distractors=distractors,
+                                         copies=copies)
                 row = {"writer": w, "adapted": adapt, "bias": bias, "seed": args.seed, "add_wall_s": round(t_add, 1),
-                       "add_cpu_s": round(c_add, 1), "eval_wall_s": round(time.time() - t1, 1), **res,
+                       "add_cpu_s": round(c_add, 1), "copies": copies, "eval_wall_s": round(time.time() - t1, 1), **res,
                        "adapt": ps.info.get("adapt"), "prime": ps.style.text,
                        "geometry": ps.info.get("selection", {}).get("geometry")}
                 print(json.dumps(row), flush=True)

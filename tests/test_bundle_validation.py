@@ -68,6 +68,8 @@ def _retensor(stem: Path, blob: bytes) -> None:
     ("defaults.hard_copies", 0, "hard_copies"),
     ("defaults.hard_copies", 9, "hard_copies"),
     ("defaults.hard_copies", 2.5, "hard_copies"),
+    ("defaults.copies", 0, "copies"),
+    ("defaults.copies", 9, "copies"),
     ("defaults.bias", "high", "bias"),
     ("defaults.check", "yes", "check"),
     ("defaults.default_style", 3, "default_style is 3 but the model has 3 style(s)"),

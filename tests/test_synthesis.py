@@ -177,6 +177,35 @@ def test_a_bundle_sets_how_many_copies_of_a_hard_line_are_written_at_once(bundle
     assert read == ["ab 12"]
 
 
+def test_copies_of_every_line_are_written_where_the_bundle_or_caller_asks(bundle, monkeypatch):
+    # a personal adapted bundle writes every unit several times at once and keeps the best reading
+    # (defaults.copies); a hard unit gets the larger of copies and hard_copies; nothing without a checker
+    from dataclasses import replace
+
+    monkeypatch.setattr("hwcli.synthesis.run.check_line", lambda *a, **k: "")
+    read = []
+
+    def checker(strokes, texts):
+        read.extend(texts)
+        return [0.3 - 0.1 * (k % 3) for k in range(len(texts))]  # the third copy of each unit reads best
+
+    assert SamplingOptions().resolve(bundle).copies == 1
+    three = replace(bundle, defaults={**bundle.defaults, "copies": 3, "hard_copies": 2})
+    res = synthesize(three, ["abc", "ab 12"], SamplingOptions(retries=0), checker=checker)
+    assert sorted(read) == sorted(["abc"] * 3 + ["ab 12"] * 3) and all(r.attempts == 1 for r in res)
+    assert [round(r.cer, 6) for r in res] == [0.1, 0.1]  # the best of each unit's three copies kept
+    read.clear()
+    synthesize(three, ["abc", "ab 12"], SamplingOptions(retries=0, copies=1, hard_copies=4), checker=checker)
+    assert sorted(read) == sorted(["abc"] + ["ab 12"] * 4)
+    read.clear()
+    plain = synthesize(three, ["abc"], SamplingOptions(retries=0, check=False), checker=None)
+    assert read == [] and len(plain) == 1
+    with pytest.raises(OptionError):
+        SamplingOptions(copies=0)
+    with pytest.raises(OptionError):
+        SamplingOptions(copies=9)
+
+
 def test_a_line_whose_digits_read_back_wrong_is_resampled_and_the_fewest_misread_kept(bundle, monkeypatch):
     from hwcli.recognizer.reading import ReadBack
 

@@ -100,7 +100,7 @@ def identify_among(real: np.ndarray, generated: np.ndarray, distractors: dict[st
 def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None = None, check: bool = True,
                        seed: int = 0, reference: dict | None = None, n_writers: int = 11,
                        tesseract: bool = False, hinge_reference: dict | None = None,
-                       distractors: dict | None = None) -> dict:
+                       distractors: dict | None = None, copies: int | None = None) -> dict:
     """Sample the texts of the writer's real lines `like` (`style_ink.InkLine`) in `style`, and score the
     generated lines against the real ones (`score`); with a recognizer, also their read-back CER; with
     `tesseract`, their CER read by tesseract as the page draws them (``ocr_cer``) beside the real lines' read the
@@ -108,7 +108,8 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     ({writer: real lines' offsets}), the second judge (`hinge`) identifies them too, among the same writers
     (``hinge_id``; its ceiling on the real lines, ``hinge_real_id``). With `distractors` ({writer: feature rows} of
     writers disjoint from the reference set's), the third judge (`identify_among`: ``disjoint_id``,
-    ``disjoint_rank`` among ``disjoint_writers``; its ceiling on the real lines, ``disjoint_real_id``)."""
+    ``disjoint_rank`` among ``disjoint_writers``; its ceiling on the real lines, ``disjoint_real_id``). `copies`:
+    copies of every line written when they are read back (`SamplingOptions.copies`; None: the bundle's)."""
     from .legibility import style_label
     from ..recognizer.reading import corpus_error_rates, read_strokes
     from ..synthesis import SamplingOptions, line_checker, synthesize
@@ -119,7 +120,7 @@ def evaluate_imitation(bundle, style, like, recognizer=None, bias: float | None 
     # a reference writer whose lines are being imitated is the target, not one of the others
     exclude = [w for w, ids in ref.get("line_ids", {}).items() if any(i in names for i in ids)]
     texts = [ln.text for ln in like]
-    opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check)
+    opts = SamplingOptions(bias=bias, style=style, seed=seed, check=check, copies=copies)
     res = synthesize(bundle, texts, opts, checker=line_checker(bundle, recognizer) if (check and recognizer) else None)
     gen = [(r.strokes, r.text) for r in res if len(r.strokes) > 10]
     real_rows, gen_rows = features([(ln.offsets, ln.text) for ln in like]), features(gen)

@@ -25,7 +25,7 @@ def stem_of(path: str | os.PathLike) -> Path:
 
 MAX_STEPS_PER_CHAR = 200  # sampled points per character: a real one takes ~25; more only allocates memory
 MAX_RETRIES = 20  # resamples of a failed line
-MAX_COPIES = 8  # copies of a line or segment written at once, the best reading kept (a bundle's hard_copies)
+MAX_COPIES = 8  # copies of a line or segment written at once, the best reading kept (a bundle's copies and hard_copies)
 MAX_JSON_BYTES = 64 << 20  # a bundle's JSON with a few dozen styles is well under 1 MB
 MAX_TENSOR_BYTES = 2 << 30  # the bundled synthesis weights are 7 MB; 2 GiB allows a 20x larger network
 MAX_DESCRIPTION = 200  # characters of a style's description
@@ -103,7 +103,8 @@ def _validate_defaults(d, jpath: Path) -> None:
     if not isinstance(d, dict):
         raise _bad(jpath, "'defaults' must be an object")
     ints = {"max_steps_per_char": (5, MAX_STEPS_PER_CHAR), "retries": (0, MAX_RETRIES), "segment_chars": (0, 10_000),
-            "default_style": (0, 10_000), "hard_copies": (1, MAX_COPIES)}
+            "default_style": (0, 10_000), "hard_copies": (1, MAX_COPIES),
+            "copies": (1, MAX_COPIES)}
     nums = {"bias": (0.0, 10.0), "hard_bias": (0.0, 10.0), "check_cer": (0.0, 10.0), "fail_cer": (0.0, 10.0), "size_ramp": (-1.0, 1.0)}
     for k, (lo, hi) in ints.items():
         if k in d and (isinstance(d[k], bool) or not isinstance(d[k], int) or not lo <= d[k] <= hi):

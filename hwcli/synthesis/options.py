@@ -36,6 +36,9 @@ class SamplingOptions:
     # copies written at once of a line or segment holding digits or capitals when lines are read back (the
     # best reading is kept); None = the bundle's default (defaults.hard_copies, else HARD_COPIES)
     hard_copies: int | None = None
+    # copies written at once of every line or segment when lines are read back (the best reading is kept; a hard
+    # unit gets the larger of this and hard_copies); None = the bundle's default (defaults.copies, 1 unless set)
+    copies: int | None = None
     # when lines are read back, resample a line or segment whose key characters (digits, accented letters and
     # symbols the training data lacks, colons, separators inside numbers: `texts.key_positions`) do not all
     # read back as written (see the module docstring); out of retries the best copy is kept and not reported for its digits alone
@@ -46,7 +49,7 @@ class SamplingOptions:
 
         check_number(self.bias, "bias", 0.0, 10.0, none=True)  # bias="1" is an OptionError, not a TypeError
         check_number(self.hard_bias, "hard_bias", 0.0, 10.0, none=True)
-        for name in ("max_steps_per_char", "retries", "segment_chars", "hard_copies"):
+        for name in ("max_steps_per_char", "retries", "segment_chars", "hard_copies", "copies"):
             check_number(getattr(self, name), name, -math.inf, math.inf, integer=True, none=True)
         check_number(self.batch_size, "batch_size", 1, 1_000_000, integer=True)
         check_type(self.style, (int, str, Style), "style", "a style index or name", none=True)
@@ -65,6 +68,8 @@ class SamplingOptions:
             raise OptionError("batch_size must be >= 1")
         if self.hard_copies is not None and not 1 <= self.hard_copies <= MAX_COPIES:
             raise OptionError(f"hard_copies must be between 1 and {MAX_COPIES}")
+        if self.copies is not None and not 1 <= self.copies <= MAX_COPIES:
+            raise OptionError(f"copies must be between 1 and {MAX_COPIES}")
         if self.segment_chars is not None and self.segment_chars != 0 and self.segment_chars < 8:
             raise OptionError("segment_chars must be 0 (never split) or at least 8")
 
@@ -86,6 +91,7 @@ class SamplingOptions:
             segment_chars=(d.segment_chars if self.segment_chars is None else self.segment_chars) if synth else 0,
             size_ramp=d.size_ramp if synth else 0.0,
             hard_copies=d.hard_copies if self.hard_copies is None else self.hard_copies,
+            copies=d.copies if self.copies is None else self.copies,
             strict_digits=self.strict_digits,
         )
 
@@ -107,6 +113,7 @@ class Sampling:
     segment_chars: int  # 0 = never split
     size_ramp: float
     hard_copies: int = 1
+    copies: int = 1  # of every unit on the first pass when lines are read back
     strict_digits: bool = False  # resample a unit whose key characters read back wrong (see SamplingOptions)
 
 

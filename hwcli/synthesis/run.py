@@ -198,17 +198,19 @@ def _copies(order: list[int], lines: Sequence[str], opts: Sampling, attempt: int
     long as its longest line whatever its rows (on 1 CPU thread, 8 rows of 36 characters take ~1.0 s, 32 rows
     ~1.2 s), so spare rows make a second pass for the same unit rare, and the best of `k` reads better than the
     first that passes. With per-unit seeds `k` is fixed (a unit's strokes must not depend on how many others
-    failed) and every batch is padded to a fixed size (see `_sample_rows`). On the first pass, `hard_copies` of a
-    unit holding digits or capitals (what the network writes worst) when lines are read back, so the better
-    reading is kept from the start."""
+    failed) and every batch is padded to a fixed size (see `_sample_rows`). On the first pass, when lines are read
+    back, `copies` of every unit (1 unless the bundle or caller asks for more: a personal adapted network writes
+    its writer's slips too) and `hard_copies` of a unit holding digits or capitals (what the network writes worst)
+    if that is more, so the better reading is kept from the start."""
     if attempt == 0:
         k = 1
     elif seeded:
         k = SEEDED_CANDIDATES
     else:
         k = max(MIN_CANDIDATES, min(MAX_CANDIDATES, opts.batch_size // max(len(order), 1)))
-    return {i: (opts.hard_copies if attempt == 0 and checker is not None and is_hard_text(lines[i]) else k)
-            for i in order}
+    if attempt > 0 or checker is None:
+        return {i: k for i in order}
+    return {i: max(opts.copies, opts.hard_copies) if is_hard_text(lines[i]) else opts.copies for i in order}
 
 
 def _chunks(order: list[int], copies: dict[int, int], size: int) -> list[list[int]]:
