@@ -3,8 +3,9 @@ after the word), is lengthened about its middle; a wide bar, a t written in one 
 bar, and everything else on the line stay as written. An underscore written above the line is moved down onto it."""
 import numpy as np
 
-from hwcli.synthesis.bars import (BAR_WIDTH, CLEAR, COLON_MIN, COLON_SEP, MAX_STRETCH, POINT_SIZE, bold_points,
-                                  cross_bars, find_bars, part_colons, underline)
+from hwcli.synthesis.bars import (BAR_WIDTH, BELOW_MARKED, CLEAR, COLON_MIN, COLON_SEP, MARK_DROP, MAX_STRETCH,
+                                  POINT_SIZE, bold_points, cross_bars, find_bars, find_marks_below, lower_marks,
+                                  part_colons, underline)
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -78,7 +79,7 @@ def test_the_sampler_places_the_marks_of_its_ink_step_by_step_in_order(monkeypat
     from hwcli.model.bundle import load_model
     from hwcli.synthesis import SamplingOptions, synthesize
 
-    steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points")
+    steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points", "lower_marks")
     calls, last = [], [None]  # (step, text, aligned, given the previous step's output); that output
 
     def fake(name):
@@ -189,3 +190,38 @@ def test_a_speck_of_a_point_is_drawn_as_a_small_loop_and_its_characters_follow()
     off, chars = aligned_line([(0, A), (1, [(2.5, 3.9)]), (2, e)])
     assert bold_points(off, chars, "a,e")[0] is off and bold_points(off, None, "a.e")[0] is off
 
+
+
+def test_a_mark_below_written_against_the_letters_foot_is_moved_down_under_it():
+    # "mąk": small letters 2 units tall on the baseline y=4 (x-height 2); the ą's ogonek written after the word as a
+    # small stroke at the a's foot (its middle 0.05 x-heights below the line), where a reader misses it
+    m, a, k = _box(0, 2), _box(2.5, 4.5), _box(5, 7)
+    ogonek = [(4.2, 3.9), (4.4, 4.1), (4.3, 4.3)]
+    off, chars = aligned_line([(0, m), (1, a), (2, k), (2, ogonek)])
+    assert [(i, j) for i, j, _, _ in find_marks_below(*stroke_owners(off, chars), "mąk")] == [(1, 3)]
+    out = lower_marks(off, chars, "mąk")
+    p, q = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(q[:-3], p[:-3], atol=1e-5)  # the letters stay
+    np.testing.assert_allclose(q[:, 0], p[:, 0], atol=1e-5)  # nothing moves sideways
+    mark = q[-3:, 1]
+    assert abs((mark.min() + mark.max()) / 2 - (4.0 + MARK_DROP * 2.0)) < 1e-4  # its middle under the foot
+    np.testing.assert_allclose(np.diff(mark), np.diff(p[-3:, 1]), atol=1e-5)  # the same shape
+    assert set("ąęçşţșțĄĘÇŞŢȘȚ") == BELOW_MARKED
+
+
+def test_what_is_not_a_mark_below_is_left_as_written():
+    m, a, k = _box(0, 2), _box(2.5, 4.5), _box(5, 7)
+    # a mark already as low (or lower), a letter written in one stroke with its mark, a stroke over the letter (an
+    # accent), a stroke under another letter, one on the next word, no such letter, no alignment: nothing moves
+    low = [(3.4, 4.6), (3.6, 4.9)]
+    off, chars = aligned_line([(0, m), (1, a), (1, low), (2, k)])
+    assert find_marks_below(*stroke_owners(off, chars), "mąk") and lower_marks(off, chars, "mąk") is off
+    one = a + [(3.5, 4.1), (3.6, 4.3)]
+    off, chars = aligned_line([(0, m), (1, one), (2, k)])
+    assert lower_marks(off, chars, "mąk") is off
+    for c, stroke in ((1, [(3.3, 1.5), (3.7, 1.2)]), (2, [(6.0, 4.0), (6.1, 4.2)]), (4, [(3.5, 4.0), (3.6, 4.2)])):
+        off, chars = aligned_line([(0, m), (1, a), (2, k), (c, stroke)])
+        assert lower_marks(off, chars, "mąk x") is off
+    off, chars = aligned_line([(0, m), (1, a), (2, k), (2, [(3.5, 4.0), (3.6, 4.2)])])
+    assert lower_marks(off, chars, "mak") is off and lower_marks(off, None, "mąk") is off

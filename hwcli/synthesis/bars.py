@@ -39,11 +39,17 @@ dot pressed into the paper. On session 25's draws of the ``addresses`` and ``mar
 with every other placement step): seed 0 addresses, points and colons read 223 -> 241 of 284, errors 460 -> 445
 (0.25 x-heights: 206, 474); seed 1, 232 -> 234 of 290, errors 419 -> 401 (0.1: 236, 427 against 418); marks seeds
 0-1, 484 -> 496 of 531, errors 496 -> 478 (`python scripts/mark_gaps.py specks F ... --sizes`).
+
+`lower_marks` moves the mark of a letter with a cedilla, ogonek or comma below (ç ş ţ ą ę ș ț) down under the
+letter, where the network often leaves it touching the letter's foot or inside it (figures at `MARK_DROP`).
 """
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 
+from ..alphabet import CHARSET
 from ..strokes import SMALL_LETTERS
 from .spacing import offsets_from, stroke_owners
 
@@ -309,3 +315,69 @@ def bold_points(strokes: np.ndarray, chars: np.ndarray | None, text: str,
         tail[0, :2] = np.array(strokes[n, :2]) + pts[n - 1] - P[-1]  # the rest continues from where it was
     return np.concatenate([head, tail]), np.concatenate([np.concatenate(new_chars), np.asarray(chars)[n:]])
 
+
+
+#: Letters with a mark below (cedilla, ogonek, comma below: ç ş ţ ą ę ș ț and their capitals). The network writes the
+#: mark as a small stroke of its own, but with its middle only ~0.1 x-heights below the letter's bottom (median of 951
+#: marks on selection lines), half of them touching or inside the letter, where a reader takes "mąka" for "maka",
+#: "oraș" for "oras". `lower_marks` moves such a stroke down until its middle is `MARK_DROP` x-heights below the
+#: letter; on 384 selection lines of such words (session 30, `scripts/mark_gaps.py`-style /tmp draws, seeds 0-1, 4
+#: copies, style 2, check off; read by tesseract with the accents' languages) the marked letters read 250 -> 301 of
+#: 1,096, CER 0.1860 / 0.1806 -> 0.1756 / 0.1768 (0.25: 290, 0.1828 / 0.1763; 0.5: 226, 0.1936 / 0.1898).
+BELOW_MARKED = frozenset(c for c in CHARSET if any(m in unicodedata.normalize("NFD", c) for m in "\u0326\u0327\u0328"))
+MARK_DROP = 0.35
+MARK_SIZE = 0.6  # a mark below: a stroke narrower and shorter than this many x-heights
+
+
+def find_marks_below(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> list[tuple[int, int, float, float]]:
+    """(letter index, stroke index, the letter's bottom, x-height) of the mark of each letter of `text` in
+    `BELOW_MARKED` that has one as a stroke of its own: a stroke smaller than `MARK_SIZE` x-heights both ways,
+    written on the letter or later in its word (or on the space after it), its middle within 0.2 x-heights of the
+    letter's horizontal extent and between the letter's middle and 1 x-height below its bottom (the letter: its
+    larger strokes); the nearest to the letter's bottom middle if several. `pts`, `spans`, `owner` as
+    `spacing.stroke_owners` gives them."""
+    out = []
+    box = _boxes(pts, spans)
+    w, h = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
+    middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
+    for k, c in enumerate(text):
+        if c not in BELOW_MARKED:
+            continue
+        own = np.flatnonzero(owner == k)
+        xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
+        if xh <= 0:
+            continue
+        small = (w < MARK_SIZE * xh) & (h < MARK_SIZE * xh)
+        body = own[~small[own]]
+        if not len(body):
+            continue
+        end = k
+        while end + 1 < len(text) and not text[end + 1].isspace():
+            end += 1
+        x0, x1 = box[body, 0].min(), box[body, 1].max()
+        top, bottom = box[body, 2].min(), box[body, 3].max()  # y grows down the page
+        cand = np.flatnonzero((owner >= k) & (owner <= end + 1) & small
+                              & (middle >= x0 - 0.2 * xh) & (middle <= x1 + 0.2 * xh)
+                              & (level >= (top + bottom) / 2) & (level <= bottom + xh))
+        if len(cand):
+            best = int(cand[np.argmin(np.abs(middle[cand] - (x0 + x1) / 2) + np.abs(level[cand] - bottom))])
+            out.append((k, best, float(bottom), float(xh)))
+    return out
+
+
+def lower_marks(strokes: np.ndarray, chars: np.ndarray | None, text: str, drop: float = MARK_DROP) -> np.ndarray:
+    """Offsets ``(N, 3)`` of one sampled line of `text` with the mark below each letter in `BELOW_MARKED`
+    (`find_marks_below`) moved down until its middle is `drop` x-heights below the letter's bottom (never up; its
+    shape, size and place along the line stay the network's, and nothing else moves). `chars` as for `cross_bars`.
+    Returns `strokes` itself when nothing moves."""
+    if chars is None or len(strokes) < 2 or not BELOW_MARKED.intersection(text):
+        return strokes
+    pts, spans, owner = stroke_owners(strokes, chars)
+    box = _boxes(pts, spans)
+    moved = False
+    for _, j, bottom, xh in find_marks_below(pts, spans, owner, text):
+        d = bottom + drop * xh - (box[j, 2] + box[j, 3]) / 2
+        if d > 0:
+            _shift_down(pts, spans, box, [j], d)
+            moved = True
+    return offsets_from(pts, strokes) if moved else strokes
