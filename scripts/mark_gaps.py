@@ -14,19 +14,23 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py specks m0.pkl [more.pkl ...]   # points and colon dots drawn as specks: without and with loops
     python scripts/mark_gaps.py sample --set stems --seed 0 -o t0.pkl
     python scripts/mark_gaps.py stems t0.pkl [more.pkl ...]    # "It", "If": without and with room after the I
+    python scripts/mark_gaps.py sample --set below --seed 0 -o b0.pkl
+    python scripts/mark_gaps.py below b0.pkl [more.pkl ...]    # ç ş ą ę ș ț: without and with the mark moved under
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
 word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons`, a < or > against an =
 ("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen; `signs`, a minus,
 plus or plus-minus sign opening a number ("-4°C", "+44"); `hyphens`, a hyphen joining two words, letters or numbers
-("well-known", "INV-2027-0419"); `stems`, a capital I with a t or f after it ("It", "If"). Copies are sampled
+("well-known", "INV-2027-0419"); `stems`, a capital I with a t or f after it ("It", "If"); `below`, words with
+a cedilla, ogonek or comma below ("mąka", "garçon", "şeker", "oraș"). Copies are sampled
 with the check off (`hwcli-charset`, style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
 the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
 lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
 them parted (`hwcli.synthesis.bars.part_colons`), `specks` the copies with a point or colon dot drawn as a speck,
 without and with it drawn as a small loop (`bars.bold_points`), `stems` the copies with every step, without and
-with room between an I and the t or f after it (`hwcli.synthesis.spacing.stem_room`).
+with room between an I and the t or f after it (`hwcli.synthesis.spacing.stem_room`), `below` the copies with every
+step before, without and with the marks below moved under their letters (`bars.lower_marks`).
 """
 from __future__ import annotations
 
@@ -236,9 +240,28 @@ def stem_line(i: int, rng) -> str:
             f"The golf club near {tw}", f"Is it true? It is, {nm}.")[i % 8]
 
 
+BELOW_WORDS = ("mąka", "ręka", "łąka", "będą", "się", "dziękuję", "często", "ciężko", "mięso", "wąski", "gęś", "są",
+               "garçon", "français", "leçon", "reçu", "façade", "ça", "şeker", "güneş", "kuş", "beş", "taş", "şimdi",
+               "yaşam", "işte", "țară", "școală", "față", "și", "ață", "așa", "mulțumesc", "oraș", "piață", "țigară")
+BELOW_CAPS = ("Ąa", "Ęe", "Çok", "Şimdi", "Ştefan", "Țara", "Școala", "Świąt")
+_PLAIN = ("and", "the", "said", "with", "for", "then", "from", "near", "like", "over", "when", "some")
+
+
+def below_line(i: int, rng) -> str:
+    """The `i`-th line (of 4 kinds, in turn) of the ``below`` set: Polish, French, Turkish and Romanian words with a
+    cedilla, ogonek or comma below, among plain words (a capital opens every fourth line)."""
+    from hwcli.evaluation.selection import _NAMES
+
+    w = [str(rng.choice(BELOW_WORDS)) for _ in range(3)]
+    p = [str(rng.choice(_PLAIN)) for _ in range(2)]
+    nm, cp = str(rng.choice(_NAMES)), str(rng.choice(BELOW_CAPS))
+    return (f"{nm} wrote {w[0]} {p[0]} {w[1]}", f"{w[0]} {p[0]} {w[1]} {p[1]} {w[2]}", f"{cp} {w[0]} {p[0]} {w[1]}",
+            f"{w[0]}, {w[1]} {p[0]} {w[2]}")[i % 4]
+
+
 #: The sets of 48 lines made by one function of the line's number and the set's random stream.
 LINE_KINDS = {"symbols": symbol_line, "closers": closer_line, "comparisons": comparison_line, "signs": sign_line,
-              "hyphens": hyphen_line, "stems": stem_line}
+              "hyphens": hyphen_line, "stems": stem_line, "below": below_line}
 SETS = ("marks", "addresses", "colons", *LINE_KINDS)
 
 
@@ -256,8 +279,8 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points
-    run.space_marks = run.cross_bars = run.stem_room = run.underline = run.part_colons = \
+    raw = run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points, run.lower_marks
+    run.space_marks = run.cross_bars = run.stem_room = run.underline = run.part_colons = run.lower_marks = \
         lambda strokes, chars, text, *a, **k: strokes
     run.bold_points = lambda strokes, chars, text, *a, **k: (strokes, chars)
     try:
@@ -268,7 +291,8 @@ def sample(args) -> None:
                      for t, r, o in zip(lines, res, readings)]
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
-        run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points = raw  # its own ink
+        (run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points,
+         run.lower_marks) = raw  # its own ink
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -483,6 +507,32 @@ def stems(args) -> None:
               f"({e} errors)", flush=True)
 
 
+def below(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import BELOW_MARKED, MARK_DROP, bold_points, lower_marks
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    refs = [" ".join(r["text"].split()) for r in rows]
+    n, marked = sum(len(t) for t in refs), sum(c in BELOW_MARKED for t in refs for c in t)
+    placed = [bold_points(_placed(r), r["chars"], r["text"]) for r in rows]
+    drops = [float(x) for x in args.drops.split(",")] if args.drops else [MARK_DROP]
+    ways = {"every other placement step": [ink for ink, _ in placed],
+            **{f"marks below moved {d:g} x-heights under the letter": [lower_marks(ink, c, r["text"], drop=d)
+                                                                          for (ink, c), r in zip(placed, rows)]
+               for d in drops}}
+    for name, ink in ways.items():
+        got = read_as_page(bundle, style, ink, langs)
+        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in BELOW_MARKED)
+        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+        moved = sum(a is not b for a, b in zip(ink, ways["every other placement step"]))
+        print(f"{name} ({moved} of {len(rows)} lines moved): letters with a mark below read {right} of {marked}, "
+              f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -522,13 +572,17 @@ def main(argv=None) -> int:
     m = sub.add_parser("stems")
     m.add_argument("files", nargs="+")
     m.add_argument("--gaps", default="", help="comma-separated x-heights between an I and a t or f (default: spacing.STEM_GAP)")
+    w = sub.add_parser("below")
+    w.add_argument("files", nargs="+")
+    w.add_argument("--drops", default="", help="comma-separated x-heights a mark below is moved under its letter "
+                                               "(default: bars.MARK_DROP)")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
     {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks,
-     "stems": stems}[args.cmd](args)
+     "stems": stems, "below": below}[args.cmd](args)
     return 0
 
 

@@ -111,3 +111,14 @@ def test_the_stems_set_puts_an_i_before_a_t_or_f_in_most_lines_and_none_of_evals
     with_pair = [t for t in lines if any(a in STEMS and b in BARRED for a, b in zip(t, t[1:]))]
     assert len(with_pair) >= 24 and not set(lines) & set(EVERYDAY)
     assert any("lt" in t or "lf" in t for t in lines)  # the small l beside them, left alone
+
+
+def test_the_below_set_holds_a_letter_with_a_mark_below_in_every_line():
+    from hwcli.evaluation.charset_sets import EVERYDAY
+    from hwcli.synthesis.bars import BELOW_MARKED
+
+    lines = mark_gaps.selection_lines("below", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("below", 0) != mark_gaps.selection_lines("below", 1)
+    assert all(BELOW_MARKED.intersection(t) for t in lines)
+    assert set("ąęçşșț") <= {c for t in lines for c in t}
+    assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's

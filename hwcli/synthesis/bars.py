@@ -321,9 +321,12 @@ def bold_points(strokes: np.ndarray, chars: np.ndarray | None, text: str,
 #: mark as a small stroke of its own, but with its middle only ~0.1 x-heights below the letter's bottom (median of 951
 #: marks on selection lines), half of them touching or inside the letter, where a reader takes "mąka" for "maka",
 #: "oraș" for "oras". `lower_marks` moves such a stroke down until its middle is `MARK_DROP` x-heights below the
-#: letter; on 384 selection lines of such words (session 30, `scripts/mark_gaps.py`-style /tmp draws, seeds 0-1, 4
-#: copies, style 2, check off; read by tesseract with the accents' languages) the marked letters read 250 -> 301 of
-#: 1,096, CER 0.1860 / 0.1806 -> 0.1756 / 0.1768 (0.25: 290, 0.1828 / 0.1763; 0.5: 226, 0.1936 / 0.1898).
+#: letter; on 384 selection lines of such words (session 30, /tmp draws, seeds 0-1, 4 copies, style 2, check off,
+#: every other placement step; read by tesseract with the accents' languages) the marked letters read 250 -> 301 of
+#: 1,096, CER 0.1860 / 0.1806 -> 0.1756 / 0.1768 (0.25: 290, 0.1828 / 0.1763; 0.5: 226, 0.1936 / 0.1898); held out
+#: on seed 2, 110 -> 136 of 544, 0.1919 -> 0.1884; on `scripts/mark_gaps.py sample --set below` seed 0 (`below F
+#: --drops 0.25,0.35,0.5`) 157 -> 179 of 568, 0.1663 -> 0.1622 (0.25: 195, 0.1593; 0.5: 142, 0.1708), seed 1 133 -> 160
+#: of 560, 0.1867 -> 0.1805.
 BELOW_MARKED = frozenset(c for c in CHARSET if any(m in unicodedata.normalize("NFD", c) for m in "\u0326\u0327\u0328"))
 MARK_DROP = 0.35
 MARK_SIZE = 0.6  # a mark below: a stroke narrower and shorter than this many x-heights
