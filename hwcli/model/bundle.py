@@ -44,9 +44,9 @@ class SamplingDefaults:
     # copies written at once of a line or segment holding digits, capitals, accented letters or symbols, when
     # lines are read back (the best reading is kept; `synthesis.run._copies`)
     hard_copies: int = 2
-    # copies written at once of every line or segment, when lines are read back (the best reading is kept; a
-    # personal adapted bundle writes more than one: `styles.adapt.ADAPTED_DEFAULTS`); a hard unit gets the larger
-    # of this and hard_copies
+    # copies written at once of every line or segment, when lines are read back (the best reading is kept); a hard
+    # unit gets the larger of this and hard_copies. 1 in every bundle hwcli makes: more copies of an adapted style's
+    # lines read better by the recognizer, not by tesseract (README, session 30)
     copies: int = 1
     check: bool = True  # read lines back with the recognizer and resample bad ones
     check_cer: float = 0.5  # resample a line that reads back with a CER above this

@@ -316,7 +316,6 @@ def bold_points(strokes: np.ndarray, chars: np.ndarray | None, text: str,
     return np.concatenate([head, tail]), np.concatenate([np.concatenate(new_chars), np.asarray(chars)[n:]])
 
 
-
 #: Letters with a mark below (cedilla, ogonek, comma below: ç ş ţ ą ę ș ț and their capitals). The network writes the
 #: mark as a small stroke of its own, but with its middle only ~0.1 x-heights below the letter's bottom (median of 951
 #: marks on selection lines), half of them touching or inside the letter, where a reader takes "mąka" for "maka",
