@@ -4,8 +4,8 @@ bar, and everything else on the line stay as written. An underscore written abov
 import numpy as np
 
 from hwcli.synthesis.bars import (BAR_WIDTH, BELOW_MARKED, CLEAR, COLON_MIN, COLON_SEP, MARK_DROP, MAX_STRETCH,
-                                  POINT_SIZE, bold_points, cross_bars, find_bars, find_marks_below, lower_marks,
-                                  part_colons, underline)
+                                  POINT_SIZE, SLASH_LENGTH, bold_points, cross_bars, find_bars, find_marks_below,
+                                  find_slashes, lengthen_slashes, lower_marks, part_colons, underline)
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -79,7 +79,8 @@ def test_the_sampler_places_the_marks_of_its_ink_step_by_step_in_order(monkeypat
     from hwcli.model.bundle import load_model
     from hwcli.synthesis import SamplingOptions, synthesize
 
-    steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points", "lower_marks")
+    steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points", "lower_marks",
+             "lengthen_slashes")
     calls, last = [], [None]  # (step, text, aligned, given the previous step's output); that output
 
     def fake(name):
@@ -225,3 +226,42 @@ def test_what_is_not_a_mark_below_is_left_as_written():
         assert lower_marks(off, chars, "mąk x") is off
     off, chars = aligned_line([(0, m), (1, a), (2, k), (2, [(3.5, 4.0), (3.6, 4.2)])])
     assert lower_marks(off, chars, "mak") is off and lower_marks(off, None, "mąk") is off
+
+
+def test_a_short_slash_through_an_l_is_stretched_along_its_own_direction():
+    # "ała": a's 2 units tall on the baseline y=4; the ł a stem 4 tall at x 3.5, its slash written after the word as a
+    # diagonal tick 0.2 long (0.1 x-heights) across the stem's middle
+    a1, a2 = _box(0, 2), _box(4.5, 6.5)
+    stem = [(3.5, 0), (3.5, 2), (3.5, 4)]
+    tick = [(3.43, 2.07), (3.5, 2.0), (3.57, 1.93)]
+    off, chars = aligned_line([(0, a1), (1, stem), (2, a2), (2, tick)])
+    assert [(k, j) for k, j, _ in find_slashes(*stroke_owners(off, chars), "ała")] == [(1, 3)]
+    out = lengthen_slashes(off, chars, "ała", max_stretch=100.0)
+    p, q = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    np.testing.assert_allclose(q[:-3], p[:-3], atol=1e-5)  # the letters stay
+    got = q[-3:]
+    assert abs(np.hypot(*np.ptp(got, axis=0)) - SLASH_LENGTH * 2.0) < 1e-4  # as long as asked, corner to corner
+    np.testing.assert_allclose(got.mean(axis=0), p[-3:].mean(axis=0), atol=1e-5)  # about its middle
+    d = np.diff(got, axis=0)
+    assert np.allclose(d[:, 0], -d[:, 1], atol=1e-5) and (d[:, 0] > 0).all()  # the same direction, drawn the same way
+    # the stretch is bounded
+    b = _abs(lengthen_slashes(off, chars, "ała"))
+    assert abs(np.hypot(*np.ptp(b[-3:], axis=0)) - 3 * np.hypot(0.14, 0.14)) < 1e-4
+
+
+def test_what_is_not_a_short_slash_is_left_as_written():
+    a1, a2 = _box(0, 2), _box(4.5, 6.5)
+    stem = [(3.5, 0), (3.5, 2), (3.5, 4)]
+    # long enough already, a ł in one stroke, a tick low on the stem or beside it, a one-point speck, an l, no
+    # alignment: nothing moves
+    long_ = [(3.0, 2.5), (3.5, 2.0), (4.0, 1.5)]
+    low = [(3.45, 3.95), (3.55, 3.9)]
+    beside = [(5.5, 2.0), (5.6, 1.9)]
+    for parts in ([(0, a1), (1, stem), (2, a2), (2, long_)], [(0, a1), (1, stem + [(3.3, 2.1), (3.7, 1.9)]), (2, a2)],
+                  [(0, a1), (1, stem), (2, a2), (2, low)], [(0, a1), (1, stem), (2, a2), (2, beside)],
+                  [(0, a1), (1, stem), (2, a2), (2, [(3.5, 2.0)])]):
+        off, chars = aligned_line(parts)
+        assert lengthen_slashes(off, chars, "ała") is off
+    off, chars = aligned_line([(0, a1), (1, stem), (2, a2), (2, [(3.43, 2.07), (3.57, 1.93)])])
+    assert lengthen_slashes(off, chars, "ala") is off and lengthen_slashes(off, None, "ała") is off
