@@ -318,6 +318,25 @@ def bold_points(strokes: np.ndarray, chars: np.ndarray | None, text: str,
     return np.concatenate([head, tail]), np.concatenate([np.concatenate(new_chars), np.asarray(chars)[n:]])
 
 
+def _marked_letter(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str, k: int, size: float):
+    """For letter `k` of `text`, whose mark may be a stroke of its own: (x-height, which strokes
+    are smaller than `size` x-heights both ways, the index of its word's last character, the box x0, x1, top, bottom
+    of the letter's larger strokes), or None where there is nothing to measure by (no strokes of its own, no small
+    letters near, or the letter all small strokes)."""
+    own = np.flatnonzero(owner == k)
+    xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
+    if xh <= 0:
+        return None
+    small = (box[:, 1] - box[:, 0] < size * xh) & (box[:, 3] - box[:, 2] < size * xh)
+    body = own[~small[own]]
+    if not len(body):
+        return None
+    end = k
+    while end + 1 < len(text) and not text[end + 1].isspace():
+        end += 1
+    return xh, small, end, (box[body, 0].min(), box[body, 1].max(), box[body, 2].min(), box[body, 3].max())
+
+
 #: Letters with a mark below (cedilla, ogonek, comma below: ç ş ţ ą ę ș ț and their capitals). The network writes the
 #: mark as a small stroke of its own, but with its middle only ~0.1 x-heights below the letter's bottom (median of 951
 #: marks on selection lines), half of them touching or inside the letter, where a reader takes "mąka" for "maka",
@@ -342,24 +361,12 @@ def find_marks_below(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> li
     `spacing.stroke_owners` gives them."""
     out = []
     box = _boxes(pts, spans)
-    w, h = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
     middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
     for k, c in enumerate(text):
-        if c not in BELOW_MARKED:
+        found = _marked_letter(pts, spans, owner, box, text, k, MARK_SIZE) if c in BELOW_MARKED else None
+        if found is None:
             continue
-        own = np.flatnonzero(owner == k)
-        xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
-        if xh <= 0:
-            continue
-        small = (w < MARK_SIZE * xh) & (h < MARK_SIZE * xh)
-        body = own[~small[own]]
-        if not len(body):
-            continue
-        end = k
-        while end + 1 < len(text) and not text[end + 1].isspace():
-            end += 1
-        x0, x1 = box[body, 0].min(), box[body, 1].max()
-        top, bottom = box[body, 2].min(), box[body, 3].max()  # y grows down the page
+        xh, small, end, (x0, x1, top, bottom) = found  # y grows down the page
         cand = np.flatnonzero((owner >= k) & (owner <= end + 1) & small
                               & (middle >= x0 - 0.2 * xh) & (middle <= x1 + 0.2 * xh)
                               & (level >= (top + bottom) / 2) & (level <= bottom + xh))
@@ -407,24 +414,12 @@ def find_slashes(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> list[t
     letter's middle if several. `pts`, `spans`, `owner` as `spacing.stroke_owners` gives them."""
     out = []
     box = _boxes(pts, spans)
-    w, h = box[:, 1] - box[:, 0], box[:, 3] - box[:, 2]
     middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
     for k, c in enumerate(text):
-        if c not in SLASHED:
+        found = _marked_letter(pts, spans, owner, box, text, k, SLASH_SIZE) if c in SLASHED else None
+        if found is None:
             continue
-        own = np.flatnonzero(owner == k)
-        xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
-        if xh <= 0:
-            continue
-        small = (w < SLASH_SIZE * xh) & (h < SLASH_SIZE * xh)
-        body = own[~small[own]]
-        if not len(body):
-            continue
-        end = k
-        while end + 1 < len(text) and not text[end + 1].isspace():
-            end += 1
-        x0, x1 = box[body, 0].min(), box[body, 1].max()
-        top, bottom = box[body, 2].min(), box[body, 3].max()
+        xh, small, end, (x0, x1, top, bottom) = found
         cand = np.flatnonzero((owner >= k) & (owner <= end + 1) & small & (box[:, 4] >= 2)
                               & (middle >= x0 - 0.3 * xh) & (middle <= x1 + 0.3 * xh)
                               & (level >= top + 0.2 * (bottom - top)) & (level <= top + 0.85 * (bottom - top)))
