@@ -318,23 +318,29 @@ def bold_points(strokes: np.ndarray, chars: np.ndarray | None, text: str,
     return np.concatenate([head, tail]), np.concatenate([np.concatenate(new_chars), np.asarray(chars)[n:]])
 
 
-def _marked_letter(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str, k: int, size: float):
-    """For letter `k` of `text`, whose mark may be a stroke of its own: (x-height, which strokes
-    are smaller than `size` x-heights both ways, the index of its word's last character, the box x0, x1, top, bottom
-    of the letter's larger strokes), or None where there is nothing to measure by (no strokes of its own, no small
-    letters near, or the letter all small strokes)."""
-    own = np.flatnonzero(owner == k)
-    xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
-    if xh <= 0:
-        return None
-    small = (box[:, 1] - box[:, 0] < size * xh) & (box[:, 3] - box[:, 2] < size * xh)
-    body = own[~small[own]]
-    if not len(body):
-        return None
-    end = k
-    while end + 1 < len(text) and not text[end + 1].isspace():
-        end += 1
-    return xh, small, end, (box[body, 0].min(), box[body, 1].max(), box[body, 2].min(), box[body, 3].max())
+def _mark_candidates(pts: np.ndarray, spans, owner: np.ndarray, text: str, letters, size: float, reach: float):
+    """Per letter of `text` in `letters` whose mark may be a stroke of its own: (its index, x-height, the box x0, x1,
+    top, bottom of its larger strokes, every stroke's box (`_boxes`), middle and level, and which strokes may be its
+    mark: smaller than `size` x-heights both ways, written on the letter or later in its word (or on the space
+    after it), their middle within `reach` x-heights of the letter's horizontal extent). Letters with nothing to
+    measure by (no strokes of their own, no small letters near, only small strokes) are skipped."""
+    box = _boxes(pts, spans)
+    middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
+    for k, c in enumerate(text):
+        own = np.flatnonzero(owner == k) if c in letters else ()
+        xh = _x_height(pts, spans, owner, box, text, k) if len(own) else 0.0
+        if xh <= 0:
+            continue
+        small = (box[:, 1] - box[:, 0] < size * xh) & (box[:, 3] - box[:, 2] < size * xh)
+        body = own[~small[own]]
+        if not len(body):
+            continue
+        end = k
+        while end + 1 < len(text) and not text[end + 1].isspace():
+            end += 1
+        x0, x1 = box[body, 0].min(), box[body, 1].max()
+        near = ((owner >= k) & (owner <= end + 1) & small & (middle >= x0 - reach * xh) & (middle <= x1 + reach * xh))
+        yield k, xh, (x0, x1, box[body, 2].min(), box[body, 3].max()), box, middle, level, near
 
 
 #: Letters with a mark below (cedilla, ogonek, comma below: ç ş ţ ą ę ș ț and their capitals). The network writes the
@@ -360,16 +366,9 @@ def find_marks_below(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> li
     larger strokes); the nearest to the letter's bottom middle if several. `pts`, `spans`, `owner` as
     `spacing.stroke_owners` gives them."""
     out = []
-    box = _boxes(pts, spans)
-    middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
-    for k, c in enumerate(text):
-        found = _marked_letter(pts, spans, owner, box, text, k, MARK_SIZE) if c in BELOW_MARKED else None
-        if found is None:
-            continue
-        xh, small, end, (x0, x1, top, bottom) = found  # y grows down the page
-        cand = np.flatnonzero((owner >= k) & (owner <= end + 1) & small
-                              & (middle >= x0 - 0.2 * xh) & (middle <= x1 + 0.2 * xh)
-                              & (level >= (top + bottom) / 2) & (level <= bottom + xh))
+    for k, xh, (x0, x1, top, bottom), _, middle, level, near in _mark_candidates(pts, spans, owner, text, BELOW_MARKED,
+                                                                                  MARK_SIZE, 0.2):
+        cand = np.flatnonzero(near & (level >= (top + bottom) / 2) & (level <= bottom + xh))  # y grows down the page
         if len(cand):
             best = int(cand[np.argmin(np.abs(middle[cand] - (x0 + x1) / 2) + np.abs(level[cand] - bottom))])
             out.append((k, best, float(bottom), float(xh)))
@@ -413,15 +412,9 @@ def find_slashes(pts: np.ndarray, spans, owner: np.ndarray, text: str) -> list[t
     horizontal extent and 20-85% of the way down the letter (the letter: its larger strokes); the nearest to the
     letter's middle if several. `pts`, `spans`, `owner` as `spacing.stroke_owners` gives them."""
     out = []
-    box = _boxes(pts, spans)
-    middle, level = (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
-    for k, c in enumerate(text):
-        found = _marked_letter(pts, spans, owner, box, text, k, SLASH_SIZE) if c in SLASHED else None
-        if found is None:
-            continue
-        xh, small, end, (x0, x1, top, bottom) = found
-        cand = np.flatnonzero((owner >= k) & (owner <= end + 1) & small & (box[:, 4] >= 2)
-                              & (middle >= x0 - 0.3 * xh) & (middle <= x1 + 0.3 * xh)
+    for k, xh, (x0, x1, top, bottom), box, middle, level, near in _mark_candidates(pts, spans, owner, text, SLASHED,
+                                                                                    SLASH_SIZE, 0.3):
+        cand = np.flatnonzero(near & (box[:, 4] >= 2)
                               & (level >= top + 0.2 * (bottom - top)) & (level <= top + 0.85 * (bottom - top)))
         if len(cand):
             out.append((k, int(cand[np.argmin(np.abs(middle[cand] - (x0 + x1) / 2))]), float(xh)))
