@@ -170,3 +170,25 @@ def test_sampling_weight_copies_match_the_parameters_and_follow_their_changes():
     ref, _, _ = net(x, oh, None)
     assert not torch.allclose(before, after) and not torch.allclose(after, loaded)
     torch.testing.assert_close(loaded, ref.detach(), rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("layers", [1, 3])
+def test_step_is_forward_of_one_step_to_the_bit(layers):
+    """`SynthesisNetwork.step`, sampling's one-step path, computes what `forward` computes for T = 1, number for
+    number (the same operations on the same operands: strokes do not change with the path), from no state and
+    from a carried one, and its state carries on in `forward`."""
+    net = _net("synthesis", layers=layers)
+    x, oh = _inputs(net.cfg)
+    s_step = s_fwd = None
+    with torch.inference_mode():
+        for t in range(5):
+            y_s, s_step, phi_s = net.step(x[:, t], oh, s_step)
+            y_f, s_fwd, ex = net(x[:, t : t + 1], oh, s_fwd, return_phi=True)
+            assert torch.equal(y_s, y_f[:, 0]) and torch.equal(phi_s, ex["phi"][:, 0])
+            for k in ("h1", "c1", "kappa", "w"):
+                assert torch.equal(s_step[k], s_fwd[k])
+            for (h_s, c_s), (h_f, c_f) in zip(s_step["upper"] or [], s_fwd["upper"] or []):
+                assert torch.equal(h_s, h_f) and torch.equal(c_s, c_f)
+        y_next, _, _ = net(x[:, 5:6], oh, s_step)  # the step's state is forward's state
+        y_ref, _, _ = net(x[:, 5:6], oh, s_fwd)
+    assert torch.equal(y_next, y_ref)

@@ -200,3 +200,39 @@ def test_aligned_baseline_ignores_descenders_and_needs_three_letters():
     assert aligned_baseline(*bars("a gym am"), "a gym am") == pytest.approx(-0.1, abs=1e-5)
     assert aligned_baseline(*bars("a gyy gy am"), "a gyy gy am") == pytest.approx(-0.1, abs=1e-5)
     assert aligned_baseline(bars("abc")[0], None, "abc") is None
+
+
+def test_sorted_percentile_and_median_are_numpys_to_the_bit():
+    """The letter measures' fast percentile and median give numpy's very floats (float32 and float64 points,
+    odd and even counts, ties, one value, a NaN), so no stroke moves for the speed."""
+    rng = np.random.default_rng(3)
+    for it in range(3000):
+        n = int(rng.integers(1, 60))
+        dt = np.float32 if it % 2 else np.float64
+        v = (rng.normal(size=n) * 10 ** rng.uniform(-3, 3)).astype(dt)
+        if it % 5 == 0:
+            v = np.round(v, 1).astype(dt)
+        s = np.sort(v)
+        for q in (5, 10, 75, 90, 95):
+            assert S.sorted_percentile(s, q) == float(np.percentile(v, q))
+        assert S.sorted_median(s) == float(np.median(v))
+    nan = np.sort(np.array([1.0, np.nan, 2.0], np.float32))
+    assert np.isnan(S.sorted_percentile(nan, 90)) and np.isnan(S.sorted_median(nan))
+
+
+def test_letter_measures_group_points_by_their_character():
+    """x-height, ascender height and the letters' bottoms come from the points aligned to each letter, in any
+    order of the alignment (points of a letter written late, after the next one, included)."""
+    text = "abc dl"
+    rng = np.random.default_rng(0)
+    chars = np.repeat(np.arange(len(text)), 6)
+    pts = np.zeros((len(chars), 3), np.float32)
+    pts[:, 0] = np.arange(len(chars), dtype=np.float32)
+    pts[:, 1] = rng.uniform(-1, 0, len(chars)).astype(np.float32)
+    perm = rng.permutation(len(chars))
+    for p, c in ((pts, chars), (pts[perm], chars[perm])):
+        bottoms = S._letter_bottoms(p, c, text)
+        want = [(float(np.median(p[c == j, 0])), float(np.percentile(p[c == j, 1], 90)))
+                for j, ch in enumerate(text) if ch in S.ON_BASELINE]
+        assert bottoms == want
+        assert S.x_height(p, c, text) == float(np.median([float(np.ptp(p[c == j, 1])) for j in (0, 2)]))

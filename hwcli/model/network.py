@@ -111,8 +111,13 @@ class _Stack(nn.Module):
         Same result as calling the nn.LSTM layers with T = 1, several times faster for sampling, where the
         per-call overhead of the fused kernel dominates.
         """
+        hs, new_state = self.cells(skip, h1, state)
+        return [h1.unsqueeze(1)] + [h.unsqueeze(1) for h in hs], new_state
+
+    def cells(self, skip: Tensor, h1: Tensor, state: list | None) -> tuple[list[Tensor], list]:
+        """`_step` on (B, .) tensors: the hidden states (B, H) of layers 2..L and their new state."""
         B = skip.shape[0]
-        hs, new_state = [h1.unsqueeze(1)], []
+        hs, new_state = [], []
         below = h1
         for i, lstm in enumerate(self.upper):
             H = lstm.hidden_size
@@ -127,7 +132,7 @@ class _Stack(nn.Module):
             i_g, f_g, g_g, o_g = gates.chunk(4, dim=1)
             c = torch.sigmoid(f_g) * c + torch.sigmoid(i_g) * torch.tanh(g_g)
             h = torch.sigmoid(o_g) * torch.tanh(c)
-            hs.append(h.unsqueeze(1))
+            hs.append(h)
             new_state.append((h.unsqueeze(0), c.unsqueeze(0)))
             below = h
         return hs, new_state
@@ -195,6 +200,32 @@ class SynthesisNetwork(nn.Module):
         phi = (alpha.unsqueeze(2) * torch.exp(-beta.unsqueeze(2) * (kappa.unsqueeze(2) - u) ** 2)).sum(1)
         w = torch.bmm(phi.unsqueeze(1), onehot).squeeze(1)
         return w, kappa, phi
+
+    def step(self, x: Tensor, onehot: Tensor, state: dict | None) -> tuple[Tensor, dict, Tensor]:
+        """One sampling step without autograd: x (B, 3) -> (y (B, 1 + 6M), state, phi (B, U)).
+
+        `forward` with T = 1, operation for operation on the same operands (so the very same numbers), without
+        its packing into sequences (stacks, unbinds, views, the modules' call overhead): sampling takes hundreds
+        of steps a page and this bookkeeping cost about as much as the small products themselves.
+        """
+        B, U = x.shape[0], onehot.shape[1]
+        st = state or self.initial_state(B, x.device)
+        h, c, kappa, w = st["h1"], st["c1"], st["kappa"], st["w"]
+        fz = self._fz
+        key = ("u", U, x.dtype, x.device)
+        u = fz.get(key)
+        if u is None:
+            u = fz[key] = torch.arange(1, U + 1, dtype=x.dtype, device=x.device)
+        gx_t = torch.addmm(self.l1_x.bias, x, _frozen(fz, "l1_x", _transposed, self.l1_x.weight))
+        gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), _frozen(fz, "l1_wh", _transposed, self.l1_wh.weight))
+        i, f, g, o = gates.chunk(4, dim=1)
+        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+        h = torch.sigmoid(o) * torch.tanh(c)
+        w, kappa, phi = self.window_step(h, kappa, onehot, u)
+        hs, upper = self.stack.cells(torch.cat([x, w], dim=1), h, st["upper"])
+        y = torch.addmm(self.output.bias, torch.cat([h, *hs], dim=1),
+                        _frozen(fz, "output", _transposed, self.output.weight))
+        return y, {"h1": h, "c1": c, "kappa": kappa, "w": w, "upper": upper}, phi
 
     @torch.no_grad()
     def prime(self, x: Tensor, onehot: Tensor, lengths: Tensor) -> dict:

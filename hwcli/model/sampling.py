@@ -217,11 +217,16 @@ def _step_lines(bundle: Bundle, x, state, oh, end, n_prefix, cap, full: dict, T_
         for k, v in full.items():
             v[live] = r[k]
 
+    if bundle.is_synthesis:
+        x = x[:, 0]  # `net.step` takes (B, 3)
     for t in range(T_max):
-        y, state, extra = net(x, oh, state, return_phi=bundle.is_synthesis)
+        if bundle.is_synthesis:
+            y, state, phi = net.step(x, oh, state)  # y (b, 1+6M), phi (b, U+1)
+        else:
+            y, state, _ = net(x, oh, state)
+            y = y[:, 0]
         whole = len(live) == B
         if bundle.is_synthesis:
-            phi = extra["phi"][:, 0]  # (b, U+1)
             u_best = phi.argmax(dim=1) + 1  # 1-based
             if whole:
                 at[:, t] = u_best
@@ -231,7 +236,7 @@ def _step_lines(bundle: Bundle, x, state, oh, end, n_prefix, cap, full: dict, T_
         if hard is not None:
             b_t = bias + hard_bias * hard[rows, (u_best - 1).clamp(max=hard.shape[1] - 1)].to(y.dtype)
         d = r["done"]
-        nxt = mdn.sample(y[:, 0], bundle.config.mixtures, b_t, generator, r["noise"][:, t] if noise is not None else None)
+        nxt = mdn.sample(y, bundle.config.mixtures, b_t, generator, r["noise"][:, t] if noise is not None else None)
         nxt[d] = 0.0
         if whole:
             out[:, t] = nxt
@@ -242,7 +247,7 @@ def _step_lines(bundle: Bundle, x, state, oh, end, n_prefix, cap, full: dict, T_
             r["done"] = _stop_rule(r, u_best, nxt, d, t, stall_steps)
         else:
             r["done"] = d | (r["steps"] >= r["cap"])
-        x = nxt.unsqueeze(1)
+        x = nxt if bundle.is_synthesis else nxt.unsqueeze(1)
         if t % 8 == 7:  # a host sync every step costs more than a few extra steps
             keep = torch.nonzero(~r["done"]).squeeze(1)
             if len(keep) == 0:

@@ -52,7 +52,7 @@ import unicodedata
 import numpy as np
 
 from ..alphabet import CHARSET
-from ..strokes import SMALL_LETTERS
+from ..strokes import SMALL_LETTERS, sorted_percentile
 from .spacing import offsets_from, stroke_owners
 
 #: A t's crossbar is at least this many x-heights wide.
@@ -95,8 +95,9 @@ def _band(pts: np.ndarray, spans, owner: np.ndarray, box: np.ndarray, text: str,
     for _ in range(2):
         if not near:
             return 0.0, 0.0
-        y = np.concatenate([pts[spans[j][0]:spans[j][1], 1] for j in near])
-        h, base = float(np.percentile(y, 95) - np.percentile(y, 5)), float(np.percentile(y, 95))
+        y = np.sort(np.concatenate([pts[spans[j][0]:spans[j][1], 1] for j in near]))
+        hi, lo = sorted_percentile(y, 95), sorted_percentile(y, 5)
+        h, base = float(y.dtype.type(hi) - y.dtype.type(lo)), hi  # the difference in y's dtype, as numpy's
         near = [j for j in near if box[j, 3] - box[j, 2] >= 0.5 * h]
     return h, base
 
