@@ -16,6 +16,8 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py stems t0.pkl [more.pkl ...]    # "It", "If": without and with room after the I
     python scripts/mark_gaps.py sample --set below --seed 0 -o b0.pkl
     python scripts/mark_gaps.py below b0.pkl [more.pkl ...]    # ç ş ą ę ș ț: without and with the mark moved under
+    python scripts/mark_gaps.py sample --set eszett --seed 0 --copies 3 -o z0.pkl
+    python scripts/mark_gaps.py eszett z0.pkl [more.pkl ...]   # ß: without and with it set on the line
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
@@ -23,14 +25,17 @@ word and a colon ("Note: ..."); `closers`, a ! or ? closing a word; `comparisons
 ("x >= 10"); `symbols`, lines with dashes, ± × ÷ = +, bullets, underscores, degree signs and yen; `signs`, a minus,
 plus or plus-minus sign opening a number ("-4°C", "+44"); `hyphens`, a hyphen joining two words, letters or numbers
 ("well-known", "INV-2027-0419"); `stems`, a capital I with a t or f after it ("It", "If"); `below`, words with
-a cedilla, ogonek or comma below ("mąka", "garçon", "şeker", "oraș"). Copies are sampled
+a cedilla, ogonek or comma below ("mąka", "garçon", "şeker", "oraș"); `eszett`, German words with a ß ("Straße",
+"weiß", "heißt"). Copies are sampled
 with the check off (`hwcli-charset`, style 2) and drawn raw (the network's own placement: neither room nor bars); `report` reads every copy again with
 the room given, `bars` reads the copies with a short bar again, with the room given, with and without the bars
 lengthened, `dots` the copies with a colon's two dots crammed together, with every other step, without and with
 them parted (`hwcli.synthesis.bars.part_colons`), `specks` the copies with a point or colon dot drawn as a speck,
 without and with it drawn as a small loop (`bars.bold_points`), `stems` the copies with every step, without and
 with room between an I and the t or f after it (`hwcli.synthesis.spacing.stem_room`), `below` the copies with every
-step before, without and with the marks below moved under their letters (`bars.lower_marks`).
+step before, without and with the marks below moved under their letters (`bars.lower_marks`), `eszett` the copies
+with every step before, how high each ß's foot is and the lines without and with it set on the line
+(`bars.seat_letters`).
 """
 from __future__ import annotations
 
@@ -259,9 +264,28 @@ def below_line(i: int, rng) -> str:
             f"{w[0]}, {w[1]} {p[0]} {w[2]}")[i % 4]
 
 
+ESZETT_WORDS = ("Straße", "Grüße", "heißt", "weiß", "Fuß", "groß", "süß", "Spaß", "Maß", "draußen", "außen",
+                "schließen", "Gruß", "bloß", "Soße", "Größe", "fleißig", "gießen", "Strauß", "Fußball", "heiß",
+                "beißen", "Weißbrot", "Schoß", "Buße", "Grießbrei", "Meißen", "Preußen")
+GERMAN_PLAIN = ("und", "der", "die", "ist", "nicht", "sehr", "mit", "am", "im", "Abend", "Haus", "Garten", "wir",
+                "heute", "noch", "dann", "gern", "alle", "viele", "immer")
+
+
+def eszett_line(i: int, rng) -> str:
+    """The `i`-th line (of 4 kinds, in turn) of the ``eszett`` set: German words with a ß (inside a word, at its
+    end, before a t) among plain German words (a name opens every fourth line)."""
+    from hwcli.evaluation.selection import _NAMES
+
+    w = [str(rng.choice(ESZETT_WORDS)) for _ in range(3)]
+    p = [str(rng.choice(GERMAN_PLAIN)) for _ in range(2)]
+    nm = str(rng.choice(_NAMES))
+    return (f"{nm} sagt {w[0]} {p[0]} {w[1]}", f"{w[0]} {p[0]} {w[1]} {p[1]} {w[2]}", f"{p[0]} {w[0]}, {p[1]} {w[1]}",
+            f"{w[0]}, {w[1]} {p[0]} {w[2]}")[i % 4]
+
+
 #: The sets of 48 lines made by one function of the line's number and the set's random stream.
 LINE_KINDS = {"symbols": symbol_line, "closers": closer_line, "comparisons": comparison_line, "signs": sign_line,
-              "hyphens": hyphen_line, "stems": stem_line, "below": below_line}
+              "hyphens": hyphen_line, "stems": stem_line, "below": below_line, "eszett": eszett_line}
 SETS = ("marks", "addresses", "colons", *LINE_KINDS)
 
 
@@ -279,9 +303,10 @@ def sample(args) -> None:
     rows, t0 = [], time.time()
     import hwcli.synthesis.run as run
 
-    raw = run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points, run.lower_marks
+    raw = (run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points, run.lower_marks,
+           run.lengthen_slashes, run.seat_letters)
     run.space_marks = run.cross_bars = run.stem_room = run.underline = run.part_colons = run.lower_marks = \
-        lambda strokes, chars, text, *a, **k: strokes
+        run.lengthen_slashes = run.seat_letters = lambda strokes, chars, text, *a, **k: strokes
     run.bold_points = lambda strokes, chars, text, *a, **k: (strokes, chars)
     try:
         for c in range(args.copies):
@@ -292,7 +317,7 @@ def sample(args) -> None:
             print(f"copy {c} ({time.time() - t0:.0f} s)", file=sys.stderr)
     finally:
         (run.space_marks, run.cross_bars, run.stem_room, run.underline, run.part_colons, run.bold_points,
-         run.lower_marks) = raw  # its own ink
+         run.lower_marks, run.lengthen_slashes, run.seat_letters) = raw  # its own ink
     with open(args.out, "wb") as fh:
         pickle.dump({"model": args.model, "style": args.style, "rows": rows}, fh)
 
@@ -533,6 +558,41 @@ def below(args) -> None:
               f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
 
 
+def eszett(args) -> None:
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis.bars import SEAT_MIN, SEATED, bold_points, find_raised, lengthen_slashes, lower_marks, seat_letters
+    from hwcli.synthesis.spacing import stroke_owners
+
+    rows, model, style = _load(args.files)
+    bundle, langs = load_model(model), accent_languages()
+    refs = [" ".join(r["text"].split()) for r in rows]
+    n, seated = sum(len(t) for t in refs), sum(c in SEATED for t in refs for c in t)
+    placed = []
+    for r in rows:
+        ink, c = bold_points(_placed(r), r["chars"], r["text"])
+        placed.append((lengthen_slashes(lower_marks(ink, c, r["text"]), c, r["text"]), c))
+    lifts = [lift / xh for (ink, c), r in zip(placed, rows)
+             for _, _, lift, xh in find_raised(*stroke_owners(ink, c), np.asarray(c)[: len(ink)], r["text"])]
+    if lifts:
+        q = np.percentile(lifts, [10, 25, 50, 75, 90])
+        print(f"{len(lifts)} of {seated} letters found; their foot above the baseline, percentiles 10/25/50/75/90: "
+              + " ".join(f"{v:.2f}" for v in q) + " x-heights")
+    mins = [float(x) for x in args.mins.split(",")] if args.mins else [SEAT_MIN]
+    ways = {"every other placement step": [ink for ink, _ in placed],
+            **{f"seated when more than {m:g} x-heights up": [seat_letters(ink, c, r["text"], min_lift=m)
+                                                              for (ink, c), r in zip(placed, rows)] for m in mins}}
+    for name, ink in ways.items():
+        got = read_as_page(bundle, style, ink, langs)
+        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in SEATED)
+        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+        moved = sum(a is not b for a, b in zip(ink, ways["every other placement step"]))
+        print(f"{name} ({moved} of {len(rows)} lines moved): {''.join(sorted(SEATED))} read {right} of {seated}, "
+              f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -576,13 +636,17 @@ def main(argv=None) -> int:
     w.add_argument("files", nargs="+")
     w.add_argument("--drops", default="", help="comma-separated x-heights a mark below is moved under its letter "
                                                "(default: bars.MARK_DROP)")
+    z = sub.add_parser("eszett")
+    z.add_argument("files", nargs="+")
+    z.add_argument("--mins", default="", help="comma-separated x-heights above the line from which a ß is seated "
+                                              "(default: bars.SEAT_MIN)")
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
     {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks,
-     "stems": stems, "below": below}[args.cmd](args)
+     "stems": stems, "below": below, "eszett": eszett}[args.cmd](args)
     return 0
 
 

@@ -4,8 +4,9 @@ bar, and everything else on the line stay as written. An underscore written abov
 import numpy as np
 
 from hwcli.synthesis.bars import (BAR_WIDTH, BELOW_MARKED, CLEAR, COLON_MIN, COLON_SEP, MARK_DROP, MAX_STRETCH,
-                                  POINT_SIZE, SLASH_LENGTH, bold_points, cross_bars, find_bars, find_marks_below,
-                                  find_slashes, lengthen_slashes, lower_marks, part_colons, underline)
+                                  POINT_SIZE, SEAT_MIN, SEATED, SLASH_LENGTH, bold_points, cross_bars, find_bars,
+                                  find_marks_below, find_raised, find_slashes, lengthen_slashes, lower_marks,
+                                  part_colons, seat_letters, underline)
 from hwcli.synthesis.spacing import stroke_owners
 from ink_helpers import aligned_line
 
@@ -80,7 +81,7 @@ def test_the_sampler_places_the_marks_of_its_ink_step_by_step_in_order(monkeypat
     from hwcli.synthesis import SamplingOptions, synthesize
 
     steps = ("space_marks", "cross_bars", "stem_room", "underline", "part_colons", "bold_points", "lower_marks",
-             "lengthen_slashes")
+             "lengthen_slashes", "seat_letters")
     calls, last = [], [None]  # (step, text, aligned, given the previous step's output); that output
 
     def fake(name):
@@ -265,3 +266,48 @@ def test_what_is_not_a_short_slash_is_left_as_written():
         assert lengthen_slashes(off, chars, "ała") is off
     off, chars = aligned_line([(0, a1), (1, stem), (2, a2), (2, [(3.43, 2.07), (3.57, 1.93)])])
     assert lengthen_slashes(off, chars, "ala") is off and lengthen_slashes(off, None, "ała") is off
+
+
+# "aße": small letters 2 units tall on the baseline y=4; the ß written in two strokes of its own (a stem, then its
+# bowls), 3 units tall, its foot at y=3: half an x-height above the line, where a reader splits the word at it
+SS_STEM = [(2.6, 3.0), (2.6, 1.0), (2.7, 0.2), (3.1, 0.0)]
+SS_BOWLS = [(3.1, 0.0), (3.6, 0.6), (3.2, 1.2), (3.7, 2.0), (3.2, 3.0)]
+
+
+def test_a_sharp_s_written_above_the_line_is_set_on_it_whole():
+    a, e = _box(0, 2), _box(4.2, 6.2)
+    off, chars = aligned_line([(0, a), (1, SS_STEM), (1, SS_BOWLS), (2, e)])
+    found = find_raised(*stroke_owners(off, chars), chars, "aße")
+    assert [(k, js) for k, js, _, _ in found] == [(1, [1, 2])] and abs(found[0][2] - 1.0) < 1e-6
+    out = seat_letters(off, chars, "aße")
+    p, q = _abs(off), _abs(out)
+    assert out.dtype == np.float32 and out.shape == off.shape and (out[:, 2] == off[:, 2]).all()
+    ss = slice(len(a), len(a) + len(SS_STEM) + len(SS_BOWLS))
+    np.testing.assert_allclose(q[ss, 1], p[ss, 1] + 1.0, atol=1e-5)  # both strokes down together, foot on the line
+    np.testing.assert_allclose(q[ss, 0], p[ss, 0], atol=1e-5)  # nothing moves sideways
+    keep = np.ones(len(p), bool)
+    keep[ss] = False
+    np.testing.assert_allclose(q[keep], p[keep], atol=1e-5)  # the other letters stay
+    assert SEATED == frozenset("ß") and 0 < SEAT_MIN < 0.5
+
+
+def test_what_is_not_a_raised_sharp_s_is_left_as_written():
+    a, e = _box(0, 2), _box(4.2, 6.2)
+    # a ß already on the line (or within SEAT_MIN of it, or below it), a ß whose ink is mostly another letter's
+    # stroke (joined to the a: moving it would move the a), no ß, no alignment, no small letters to measure by
+    for drop in (1.0, 1.0 - 0.5 * SEAT_MIN * 2, 1.5):
+        stem = [(x, y + drop) for x, y in SS_STEM]
+        bowls = [(x, y + drop) for x, y in SS_BOWLS]
+        off, chars = aligned_line([(0, a), (1, stem), (1, bowls), (2, e)])
+        assert seat_letters(off, chars, "aße") is off
+    lead, tail = [(2.0, 2.0 + 0.1 * i) for i in range(7)], [(4.2, 2.4 + 0.1 * i) for i in range(6)]
+    off, chars = aligned_line([(0, a), (1, lead + SS_STEM + SS_BOWLS + tail), (2, e)])
+    n = len(a)
+    chars[n:n + 7], chars[n + 16:n + 22] = 0, 2  # one stroke joining the a, the ß and the e: 9 of its 22 points the ß's
+    assert seat_letters(off, chars, "aße") is off
+    chars[n:n + 7] = 1  # the same stroke with 16 of 22 points the ß's: its own, moved
+    assert seat_letters(off, chars, "aße") is not off
+    off, chars = aligned_line([(0, a), (1, SS_STEM), (1, SS_BOWLS), (2, e)])
+    assert seat_letters(off, chars, "abe") is off and seat_letters(off, None, "aße") is off
+    off, chars = aligned_line([(0, SS_STEM), (0, SS_BOWLS)])
+    assert seat_letters(off, chars, "ß") is off

@@ -122,3 +122,15 @@ def test_the_below_set_holds_a_letter_with_a_mark_below_in_every_line():
     assert all(BELOW_MARKED.intersection(t) for t in lines)
     assert set("ąęçşșț") <= {c for t in lines for c in t}
     assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's
+
+
+def test_the_eszett_set_holds_a_sharp_s_in_every_line_in_every_place_of_a_word():
+    from hwcli.evaluation.charset_sets import EVERYDAY
+    from hwcli.synthesis.bars import SEATED
+
+    lines = mark_gaps.selection_lines("eszett", 0)
+    assert len(lines) == 48 and lines == mark_gaps.selection_lines("eszett", 0) != mark_gaps.selection_lines("eszett", 1)
+    assert all(SEATED.intersection(t) for t in lines)
+    words = {w.strip(",") for t in lines for w in t.split()}
+    assert any(w.endswith("ß") for w in words) and any("ß" in w[1:-1] for w in words) and any("ßt" in w for w in words)
+    assert not set(lines) & set(EVERYDAY)  # selection lines, never eval's

@@ -21,7 +21,7 @@ from .checks import READ_BACK, Checker, _lost_end, check_line, line_checker
 from .options import (MAX_CANDIDATES, MIN_CANDIDATES, RETRY_BATCH, SEEDED_CANDIDATES, SEEDED_CHARS, LineResult,
                       Sampling, SamplingOptions)
 from .segments import SPLIT_SEED, halves, split_segments, unit_seed
-from .bars import bold_points, cross_bars, lengthen_slashes, lower_marks, part_colons, underline
+from .bars import bold_points, cross_bars, lengthen_slashes, lower_marks, part_colons, seat_letters, underline
 from .spacing import space_marks, stem_room
 
 log = logging.getLogger(__name__)
@@ -115,12 +115,13 @@ def _redo_lost_ends(bundle: Bundle, segs: list[list[str]], units: list[tuple[int
 def _place_marks(o, text: str):
     """A sampled row with its marks placed where a reader sees them (`spacing.space_marks`, `bars.cross_bars`,
     `spacing.stem_room`, `bars.underline`, `bars.part_colons`, `bars.bold_points`, `bars.lower_marks`,
-    `bars.lengthen_slashes`, in that order); the network's own ink otherwise."""
+    `bars.lengthen_slashes`, `bars.seat_letters`, in that order); the network's own ink otherwise."""
     c = o.chars
     s = stem_room(cross_bars(space_marks(o.strokes, c, text), c, text), c, text)
     s = part_colons(underline(s, c, text), c, text)
     s, c = bold_points(s, c, text)
-    return replace(o, strokes=lengthen_slashes(lower_marks(s, c, text), c, text), chars=c)
+    s = lengthen_slashes(lower_marks(s, c, text), c, text)
+    return replace(o, strokes=seat_letters(s, c, text), chars=c)
 
 
 def _join_units(text: str, mine: list[LineResult], ramp: float) -> LineResult:
