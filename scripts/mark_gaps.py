@@ -18,6 +18,7 @@ degree signs, the length of its t-bars and the height of its underscores.
     python scripts/mark_gaps.py below b0.pkl [more.pkl ...]    # ç ş ą ę ș ț: without and with the mark moved under
     python scripts/mark_gaps.py sample --set eszett --seed 0 --copies 3 -o z0.pkl
     python scripts/mark_gaps.py eszett z0.pkl [more.pkl ...]   # ß: without and with it set on the line
+    python scripts/mark_gaps.py users --set eszett --seed 4    # written as users get them, without and with seat_letters
 
 Sets (selection lines, never `hwcli eval`'s): `marks`, `selection.hard_lines` and `charset_lines` (seed 300 + s)
 holding a point or colon; `addresses`, e-mail and web addresses, times and scores; `colons`, lines opening with a
@@ -35,7 +36,8 @@ without and with it drawn as a small loop (`bars.bold_points`), `stems` the copi
 with room between an I and the t or f after it (`hwcli.synthesis.spacing.stem_room`), `below` the copies with every
 step before, without and with the marks below moved under their letters (`bars.lower_marks`), `eszett` the copies
 with every step before, how high each ß's foot is and the lines without and with it set on the line
-(`bars.seat_letters`).
+(`bars.seat_letters`). `users` writes a set's lines as users get them (`hwcli write`: the default style, the
+self-check on), without and with one placement step, and reads both.
 """
 from __future__ import annotations
 
@@ -593,6 +595,37 @@ def eszett(args) -> None:
               f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
 
 
+def users(args) -> None:
+    """A set's lines written as `hwcli write` writes them (the model's default style, the self-check on), once
+    without the placement step `--step` and once with it, the same seed, each read by tesseract."""
+    import torch
+
+    torch.set_num_threads(args.threads)
+    import hwcli.synthesis.run as run
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.evaluation.ocr import accent_languages
+    from hwcli.model.bundle import load_model
+    from hwcli.recognizer.reading import edit_distance
+    from hwcli.synthesis import SamplingOptions, synthesize
+
+    bundle, langs = load_model(args.model), accent_languages()
+    lines = selection_lines(args.set, args.seed)
+    refs = [" ".join(t.split()) for t in lines]
+    n, marks = sum(len(t) for t in refs), sum(c in args.chars for t in refs for c in t)
+    step = getattr(run, args.step)
+    try:
+        for on in (False, True):
+            setattr(run, args.step, step if on else (lambda strokes, chars, text, *a, **k: strokes))
+            res = synthesize(bundle, lines, SamplingOptions(seed=args.seed))
+            got = read_as_page(bundle, None, [r.strokes for r in res], langs)
+            right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in args.chars)
+            e = sum(edit_distance(t, o) for t, o in zip(refs, got))
+            print(f"{args.set} seed {args.seed}, {'with' if on else 'without'} {args.step}: {args.chars} read {right} of "
+                  f"{marks}, tesseract CER {e / n:.4f} ({e} errors)", flush=True)
+    finally:
+        setattr(run, args.step, step)
+
+
 def _load(files: list[str]) -> tuple[list[dict], str, int]:
     rows, model, style = [], "hwcli-charset", 2
     for f in files:
@@ -640,13 +673,21 @@ def main(argv=None) -> int:
     z.add_argument("files", nargs="+")
     z.add_argument("--mins", default="", help="comma-separated x-heights above the line from which a ß is seated "
                                               "(default: bars.SEAT_MIN)")
+    u = sub.add_parser("users")
+    u.add_argument("--set", choices=SETS, default="eszett")
+    u.add_argument("--seed", type=int, default=0)
+    u.add_argument("--step", default="seat_letters", help="a placement step of hwcli.synthesis.run taking (strokes, "
+                                                          "chars, text) and returning strokes")
+    u.add_argument("--chars", default="ß", help="the characters whose readings are counted")
+    u.add_argument("--model", default="hwcli-charset")
+    u.add_argument("--threads", type=int, default=1)
     args = ap.parse_args(argv)
     if args.cmd == "bars" and args.width is None:
         from hwcli.synthesis.bars import BAR_WIDTH
 
         args.width = BAR_WIDTH
     {"sample": sample, "report": report, "bars": bars, "symbols": symbols, "dots": dots, "specks": specks,
-     "stems": stems, "below": below, "eszett": eszett}[args.cmd](args)
+     "stems": stems, "below": below, "eszett": eszett, "users": users}[args.cmd](args)
     return 0
 
 
