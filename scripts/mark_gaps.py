@@ -535,10 +535,8 @@ def stems(args) -> None:
 
 
 def below(args) -> None:
-    from hwcli.evaluation.legibility import read_as_page
     from hwcli.evaluation.ocr import accent_languages
     from hwcli.model.bundle import load_model
-    from hwcli.recognizer.reading import edit_distance
     from hwcli.synthesis.bars import BELOW_MARKED, MARK_DROP, bold_points, lower_marks
 
     rows, model, style = _load(args.files)
@@ -551,20 +549,12 @@ def below(args) -> None:
             **{f"marks below moved {d:g} x-heights under the letter": [lower_marks(ink, c, r["text"], drop=d)
                                                                           for (ink, c), r in zip(placed, rows)]
                for d in drops}}
-    for name, ink in ways.items():
-        got = read_as_page(bundle, style, ink, langs)
-        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in BELOW_MARKED)
-        e = sum(edit_distance(t, o) for t, o in zip(refs, got))
-        moved = sum(a is not b for a, b in zip(ink, ways["every other placement step"]))
-        print(f"{name} ({moved} of {len(rows)} lines moved): letters with a mark below read {right} of {marked}, "
-              f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
+    _compare(bundle, style, langs, refs, ways, BELOW_MARKED, "letters with a mark below")
 
 
 def eszett(args) -> None:
-    from hwcli.evaluation.legibility import read_as_page
     from hwcli.evaluation.ocr import accent_languages
     from hwcli.model.bundle import load_model
-    from hwcli.recognizer.reading import edit_distance
     from hwcli.synthesis.bars import SEAT_MIN, SEATED, bold_points, find_raised, lengthen_slashes, lower_marks, seat_letters
     from hwcli.synthesis.spacing import stroke_owners
 
@@ -586,13 +576,24 @@ def eszett(args) -> None:
     ways = {"every other placement step": [ink for ink, _ in placed],
             **{f"seated when more than {m:g} x-heights up": [seat_letters(ink, c, r["text"], min_lift=m)
                                                               for (ink, c), r in zip(placed, rows)] for m in mins}}
+    _compare(bundle, style, langs, refs, ways, SEATED, "".join(sorted(SEATED)))
+
+
+def _compare(bundle, style, langs: str, refs: list[str], ways: dict, letters, what: str) -> None:
+    """Each way's ink (lists of lines, the first way the baseline) read by tesseract as a page: how many lines it
+    moved, how often `letters` were read right (`what` names them), the CER."""
+    from hwcli.evaluation.legibility import read_as_page
+    from hwcli.recognizer.reading import edit_distance
+
+    n, total = sum(len(t) for t in refs), sum(c in letters for t in refs for c in t)
+    first = next(iter(ways.values()))
     for name, ink in ways.items():
         got = read_as_page(bundle, style, ink, langs)
-        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in SEATED)
+        right = sum(ok for t, o in zip(refs, got) for c, ok in zip(t, read_right(t, o)) if c in letters)
         e = sum(edit_distance(t, o) for t, o in zip(refs, got))
-        moved = sum(a is not b for a, b in zip(ink, ways["every other placement step"]))
-        print(f"{name} ({moved} of {len(rows)} lines moved): {''.join(sorted(SEATED))} read {right} of {seated}, "
-              f"tesseract CER {e / n:.4f} ({e} errors)", flush=True)
+        moved = sum(a is not b for a, b in zip(ink, first))
+        print(f"{name} ({moved} of {len(ink)} lines moved): {what} read {right} of {total}, tesseract CER "
+              f"{e / n:.4f} ({e} errors)", flush=True)
 
 
 def users(args) -> None:
