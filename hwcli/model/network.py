@@ -82,6 +82,15 @@ def _linear(cache: dict, key: str, lin: nn.Linear, x: Tensor) -> Tensor:
     return y.reshape(*x.shape[:-1], wt.shape[1])
 
 
+def _lstm_cell(gates: Tensor, c: Tensor) -> tuple[Tensor, Tensor]:
+    """The LSTM cell (Graves eq. 7-11 without peepholes, nn.LSTM's gate order i, f, g, o) from its summed gate
+    inputs (B, 4H) and the cell state (B, H): the new (h, c). Every layer and path (training, priming, sampling's
+    one step) calls this one, so they compute the same numbers."""
+    i, f, g, o = gates.chunk(4, dim=1)
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+
+
 def build_network(cfg: NetworkConfig) -> nn.Module:
     return SynthesisNetwork(cfg) if cfg.kind == "synthesis" else PredictionNetwork(cfg)
 
@@ -129,9 +138,7 @@ class _Stack(nn.Module):
             bias = _frozen(fz, f"b{i}", torch.add, lstm.bias_ih_l0, lstm.bias_hh_l0)
             gates = torch.addmm(bias, torch.cat([skip, below], dim=1), _frozen(fz, f"ih{i}", _transposed, lstm.weight_ih_l0))
             gates = gates.addmm_(h, _frozen(fz, f"hh{i}", _transposed, lstm.weight_hh_l0))
-            i_g, f_g, g_g, o_g = gates.chunk(4, dim=1)
-            c = torch.sigmoid(f_g) * c + torch.sigmoid(i_g) * torch.tanh(g_g)
-            h = torch.sigmoid(o_g) * torch.tanh(c)
+            h, c = _lstm_cell(gates, c)
             hs.append(h)
             new_state.append((h.unsqueeze(0), c.unsqueeze(0)))
             below = h
@@ -217,10 +224,8 @@ class SynthesisNetwork(nn.Module):
         if u is None:
             u = fz[key] = torch.arange(1, U + 1, dtype=x.dtype, device=x.device)
         gx_t = torch.addmm(self.l1_x.bias, x, _frozen(fz, "l1_x", _transposed, self.l1_x.weight))
-        gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), _frozen(fz, "l1_wh", _transposed, self.l1_wh.weight))
-        i, f, g, o = gates.chunk(4, dim=1)
-        c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-        h = torch.sigmoid(o) * torch.tanh(c)
+        Wt = _frozen(fz, "l1_wh", _transposed, self.l1_wh.weight)
+        h, c = _lstm_cell(torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt), c)
         w, kappa, phi = self.window_step(h, kappa, onehot, u)
         hs, upper = self.stack.cells(torch.cat([x, w], dim=1), h, st["upper"])
         y = torch.addmm(self.output.bias, torch.cat([h, *hs], dim=1),
@@ -244,10 +249,7 @@ class SynthesisNetwork(nn.Module):
         Wt = _frozen(self._fz, "l1_wh", _transposed, self.l1_wh.weight)
         hs, ws = [], []
         for t, gx_t in enumerate(gx.unbind(1)):
-            gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt)
-            i, f, g, o = gates.chunk(4, dim=1)
-            c_new = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h_new = torch.sigmoid(o) * torch.tanh(c_new)
+            h_new, c_new = _lstm_cell(torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt), c)
             w_new, kappa_new, _ = self.window_step(h_new, kappa, onehot, u)
             live = (lengths > t).unsqueeze(1)
             h, c = torch.where(live, h_new, h), torch.where(live, c_new, c)
@@ -278,10 +280,7 @@ class SynthesisNetwork(nn.Module):
         hs, ws, phis = [], [], []
         # unbind once: indexing gx[:, t] in the loop would make backward allocate a (B,T,4H) zero tensor per step
         for gx_t in gx.unbind(1):
-            gates = torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt)
-            i, f, g, o = gates.chunk(4, dim=1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
+            h, c = _lstm_cell(torch.addmm(gx_t, torch.cat([w, h], dim=1), Wt), c)
             w, kappa, phi = self.window_step(h, kappa, onehot, u)
             hs.append(h)
             ws.append(w)
