@@ -420,7 +420,7 @@ def symbols(args) -> None:
                                          digit_degree_gap=off),
             "+ room after a sign opening a number": dict(degree_gap=None, comparison_gap=None, under=True, sign_gap=None,
                                                          digit_degree_gap=off)}
-    for g in [float(x) for x in args.degree_gaps.split(",")] if args.degree_gaps else [None]:
+    for g in args.degree_gaps or [None]:
         ways[f"+ room between a digit and a degree sign ({'default' if g is None else f'{g:g} x-heights'})"] = dict(
             degree_gap=None, comparison_gap=None, under=True, sign_gap=None, digit_degree_gap=g)
     for name, w in ways.items():
@@ -469,7 +469,7 @@ def dots(args) -> None:
 
     rows, model, style = _load(args.files)
     bundle, langs = load_model(model), accent_languages()
-    seps = [float(x) for x in args.seps.split(",")] if args.seps else [COLON_SEP]
+    seps = args.seps or [COLON_SEP]
     placed = [_placed(r, parted=False) for r in rows]
     ways = {f"colons parted to {s:g} x-heights": [part_colons(p, r["chars"], r["text"], sep=s) for p, r in zip(placed, rows)]
             for s in seps}
@@ -495,7 +495,7 @@ def specks(args) -> None:
     bundle, langs = load_model(model), accent_languages()
     placed = [_placed(r) for r in rows]
     refs = [" ".join(r["text"].split()) for r in rows]
-    for size in [float(x) for x in args.sizes.split(",")] if args.sizes else [POINT_SIZE]:
+    for size in args.sizes or [POINT_SIZE]:
         bold = [bold_points(p, r["chars"], r["text"], size=size)[0] for p, r in zip(placed, rows)]
         idx = [i for i, (a, b) in enumerate(zip(bold, placed)) if a is not b]
         n = sum(len(refs[i]) for i in idx)
@@ -522,7 +522,7 @@ def stems(args) -> None:
     n = sum(len(t) for t in refs)
     pairs = [(i, k) for i, t in enumerate(refs) for k in range(len(t) - 1) if t[k] in STEMS and t[k + 1] in BARRED]
     small = [(i, k) for i, t in enumerate(refs) for k in range(len(t) - 1) if t[k] == "l" and t[k + 1] in BARRED]
-    gaps = [float(x) for x in args.gaps.split(",")] if args.gaps else [STEM_GAP]
+    gaps = args.gaps or [STEM_GAP]
     for gap in [-1.0] + gaps:
         ink = [bold_points(_placed(r, stem_gap=gap), r["chars"], r["text"])[0] for r in rows]
         got = read_as_page(bundle, style, ink, langs)
@@ -544,7 +544,7 @@ def below(args) -> None:
     refs = [" ".join(r["text"].split()) for r in rows]
     n, marked = sum(len(t) for t in refs), sum(c in BELOW_MARKED for t in refs for c in t)
     placed = [bold_points(_placed(r), r["chars"], r["text"]) for r in rows]
-    drops = [float(x) for x in args.drops.split(",")] if args.drops else [MARK_DROP]
+    drops = args.drops or [MARK_DROP]
     ways = {"every other placement step": [ink for ink, _ in placed],
             **{f"marks below moved {d:g} x-heights under the letter": [lower_marks(ink, c, r["text"], drop=d)
                                                                           for (ink, c), r in zip(placed, rows)]
@@ -572,7 +572,7 @@ def eszett(args) -> None:
         q = np.percentile(lifts, [10, 25, 50, 75, 90])
         print(f"{len(lifts)} of {seated} letters found; their foot above the baseline, percentiles 10/25/50/75/90: "
               + " ".join(f"{v:.2f}" for v in q) + " x-heights")
-    mins = [float(x) for x in args.mins.split(",")] if args.mins else [SEAT_MIN]
+    mins = args.mins or [SEAT_MIN]
     ways = {"every other placement step": [ink for ink, _ in placed],
             **{f"seated when more than {m:g} x-heights up": [seat_letters(ink, c, r["text"], min_lift=m)
                                                               for (ink, c), r in zip(placed, rows)] for m in mins}}
@@ -637,6 +637,21 @@ def _load(files: list[str]) -> tuple[list[dict], str, int]:
     return rows, model, style
 
 
+def _floats(text: str) -> list[float]:
+    """A comma-separated list of numbers (an argparse type)."""
+    try:
+        return [float(x) for x in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma-separated list of numbers: {text!r}") from None
+
+
+def _sweep(sub, name: str, flag: str, what: str) -> None:
+    """A command reading sampled files (`sample -o`) with the values `flag` tries (comma-separated) of `what`."""
+    p = sub.add_parser(name)
+    p.add_argument("files", nargs="+")
+    p.add_argument(flag, type=_floats, default=None, help=f"comma-separated {what}")
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -653,27 +668,13 @@ def main(argv=None) -> int:
     b = sub.add_parser("bars")
     b.add_argument("files", nargs="+")
     b.add_argument("--width", type=float, default=None, help="x-heights (default: bars.BAR_WIDTH)")
-    y = sub.add_parser("symbols")
-    y.add_argument("files", nargs="+")
-    y.add_argument("--degree-gaps", default="", help="comma-separated x-heights between a digit and a degree sign "
-                                                     "(default: spacing.DIGIT_DEGREE_GAP)")
-    d = sub.add_parser("dots")
-    d.add_argument("files", nargs="+")
-    d.add_argument("--seps", default="", help="comma-separated x-heights to part crammed colon dots to (default: bars.COLON_SEP)")
-    k = sub.add_parser("specks")
-    k.add_argument("files", nargs="+")
-    k.add_argument("--sizes", default="", help="comma-separated x-heights to draw specks across (default: bars.POINT_SIZE)")
-    m = sub.add_parser("stems")
-    m.add_argument("files", nargs="+")
-    m.add_argument("--gaps", default="", help="comma-separated x-heights between an I and a t or f (default: spacing.STEM_GAP)")
-    w = sub.add_parser("below")
-    w.add_argument("files", nargs="+")
-    w.add_argument("--drops", default="", help="comma-separated x-heights a mark below is moved under its letter "
-                                               "(default: bars.MARK_DROP)")
-    z = sub.add_parser("eszett")
-    z.add_argument("files", nargs="+")
-    z.add_argument("--mins", default="", help="comma-separated x-heights above the line from which a ß is seated "
-                                              "(default: bars.SEAT_MIN)")
+    _sweep(sub, "symbols", "--degree-gaps", "x-heights between a digit and a degree sign (default: "
+                                            "spacing.DIGIT_DEGREE_GAP)")
+    _sweep(sub, "dots", "--seps", "x-heights to part crammed colon dots to (default: bars.COLON_SEP)")
+    _sweep(sub, "specks", "--sizes", "x-heights to draw specks across (default: bars.POINT_SIZE)")
+    _sweep(sub, "stems", "--gaps", "x-heights between an I and a t or f (default: spacing.STEM_GAP)")
+    _sweep(sub, "below", "--drops", "x-heights a mark below is moved under its letter (default: bars.MARK_DROP)")
+    _sweep(sub, "eszett", "--mins", "x-heights above the line from which a ß is seated (default: bars.SEAT_MIN)")
     u = sub.add_parser("users")
     u.add_argument("--set", choices=SETS, default="eszett")
     u.add_argument("--seed", type=int, default=0)
